@@ -1,0 +1,67 @@
+"""The ``eakte`` command: the composition root and the edge where typed errors become exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from eakte.errors import EDGE_ERRORS, ExitCode
+
+log = logging.getLogger("eakte")
+
+
+class EdgeGroup(click.Group):
+    """Turns typed errors into one line on stderr and their exit code; never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except EDGE_ERRORS as exc:
+            click.echo(f"eakte: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            log.debug("unexpected error", exc_info=True)
+            click.echo(
+                f"eakte: internal error: {type(exc).__name__}: {exc} "
+                "(run with EAKTE_LOG_LEVEL=DEBUG for details)",
+                err=True,
+            )
+            ctx.exit(ExitCode.failure)
+
+
+@click.group(cls=EdgeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="eakte")
+def main() -> None:
+    """eAkte – electronic records for municipal administrations.
+
+    Configuration comes from EAKTE_* environment variables (see README.md); with none set,
+    everything lives in ~/.local/share/eakte with an embedded S3 server and SQLite.
+    """
+
+
+def _register() -> None:
+    from eakte.commands import accounts, fileplan, records, server, verify
+
+    for command in (
+        server.init,
+        server.serve,
+        server.worker,
+        verify.verify,
+        accounts.tenant,
+        accounts.user,
+        accounts.orgunit,
+        fileplan.fileplan_group,
+        fileplan.retention_group,
+        records.case,
+    ):
+        main.add_command(command)
+
+
+_register()
+
+if __name__ == "__main__":
+    sys.exit(main())

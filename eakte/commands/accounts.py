@@ -1,0 +1,137 @@
+"""``eakte user``, ``eakte orgunit`` and ``eakte tenant``."""
+
+from __future__ import annotations
+
+import click
+
+from eakte.commands.common import acting_user, load_settings, tenant_option, user_option
+from eakte.models import Role
+from eakte.passwords import generate_password
+from eakte.runtime import open_runtime
+from eakte.services import accounts
+
+ROLE_CHOICE = click.Choice([r.value for r in Role])
+
+
+def _password(from_stdin: bool) -> tuple[str, bool]:
+    """(password, generated?)"""
+    if from_stdin:
+        return click.get_text_stream("stdin").readline().rstrip("\n"), False
+    return generate_password(), True
+
+
+@click.group()
+def user() -> None:
+    """Users and their roles."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    "roles",
+    type=ROLE_CHOICE,
+    multiple=True,
+    required=True,
+    help="Role; repeat for several.",
+)
+@click.option("--org-unit", help="Code of the user's org unit.")
+@click.option("--display-name", default="", help="Full name shown in the UI.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from stdin; otherwise one is generated and printed once.",
+)
+@tenant_option
+@user_option()
+def user_add(name, roles, org_unit, display_name, password_stdin, tenant, username):
+    """Add user NAME."""
+    password, generated = _password(password_stdin)
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        accounts.add_user(
+            session,
+            actor,
+            name,
+            password,
+            {Role(r) for r in roles},
+            display_name=display_name,
+            org_unit_code=org_unit,
+        )
+    click.echo(
+        f"user {name!r} added" + (f", password {password}  (shown only once)" if generated else "")
+    )
+
+
+@user.command("list")
+@tenant_option
+@user_option()
+def user_list(tenant, username):
+    """List the users of a tenant."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        for item in accounts.list_users(session, actor):
+            state = "active" if item.active else "disabled"
+            roles = ",".join(sorted(r.value for r in item.roles))
+            click.echo(f"{item.username}\t{state}\t{roles}\t{item.display_name}")
+
+
+@user.command("disable")
+@click.argument("name")
+@tenant_option
+@user_option()
+def user_disable(name, tenant, username):
+    """Disable user NAME: they can no longer sign in; their history stays."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        accounts.set_user_active(session, actor, name, False)
+    click.echo(f"user {name!r} disabled")
+
+
+@click.group()
+def orgunit() -> None:
+    """Org units (Ämter, Sachgebiete)."""
+
+
+@orgunit.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--parent", help="Code of the parent unit.")
+@tenant_option
+@user_option()
+def orgunit_add(code, name, parent, tenant, username):
+    """Add org unit CODE with NAME."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        accounts.add_org_unit(session, actor, code, name, parent)
+    click.echo(f"org unit {code!r} added")
+
+
+@click.group()
+def tenant() -> None:
+    """Municipalities (tenants) served by this installation."""
+
+
+@tenant.command("add")
+@click.argument("slug")
+@click.argument("name")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the tenant admin's password from stdin; otherwise it is generated.",
+)
+def tenant_add(slug, name, password_stdin):
+    """Add tenant SLUG (e.g. usingen) named NAME, with its own admin user 'admin'."""
+    password, generated = _password(password_stdin)
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        accounts.add_tenant(session, slug, name, password)
+    shown = f", password {password}  (shown only once)" if generated else ""
+    click.echo(f"tenant {slug!r} added with user 'admin'{shown}")
+
+
+@tenant.command("list")
+def tenant_list():
+    """List the tenants."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        for item in accounts.list_tenants(session):
+            click.echo(f"{item.slug}\t{item.name}")

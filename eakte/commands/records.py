@@ -1,0 +1,86 @@
+"""``eakte case ...``: create, show, close and reopen case records."""
+
+from __future__ import annotations
+
+import click
+
+from eakte.commands.common import acting_user, load_settings, tenant_option, user_option
+from eakte.runtime import open_runtime
+from eakte.services import cases
+
+
+@click.group()
+def case() -> None:
+    """Case records (Akten)."""
+
+
+@case.command("create")
+@click.argument("node")
+@click.argument("title")
+@click.option("--description", default="", help="Free text.")
+@click.option("--org-unit", "org_unit_id", type=int, help="Responsible org unit id.")
+@tenant_option
+@user_option()
+def create(node: str, title: str, description: str, org_unit_id, tenant: str, username: str):
+    """Create a case under file-plan NODE (code such as 32.10.05) and print its file reference."""
+    settings = load_settings()
+    with open_runtime(settings) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        created = cases.create_case(
+            session,
+            actor,
+            node,
+            title,
+            description=description,
+            org_unit_id=org_unit_id,
+            pattern=settings.file_reference_pattern,
+        )
+        click.echo(created.file_reference)
+
+
+@case.command("show")
+@click.argument("reference")
+@tenant_option
+@user_option()
+def show(reference: str, tenant: str, username: str):
+    """Show a case by file reference or UUID (the view is logged)."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        found = cases.get_case(session, actor, reference)
+        rows = [
+            ("file reference", found.file_reference),
+            ("title", found.title),
+            ("uuid", str(found.uuid)),
+            ("status", found.status),
+            ("closed", found.closed_at.isoformat() if found.closed_at else "-"),
+            ("restricted", "yes" if found.restricted else "no"),
+        ]
+        for label, value in rows:
+            click.echo(f"{label:15} {value}")
+        for process in found.processes:
+            click.echo(f"process {process.number:>5}  {process.status:7} {process.title}")
+
+
+@case.command("close")
+@click.argument("reference")
+@tenant_option
+@user_option()
+def close(reference: str, tenant: str, username: str):
+    """Close a case (zdA): it accepts no new documents or changes until reopened."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        closed = cases.close_case(session, actor, reference)
+        click.echo(f"{closed.file_reference} closed on {closed.closed_at.isoformat()}")
+
+
+@case.command("reopen")
+@click.argument("reference")
+@click.option("--reason", required=True, help="Why the case is reopened (logged).")
+@tenant_option
+@user_option()
+def reopen(reference: str, reason: str, tenant: str, username: str):
+    """Reopen a closed case (records officers); restarts the retention clock."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        reopened = cases.reopen_case(session, actor, reference, reason)
+        click.echo(f"{reopened.file_reference} reopened")

@@ -1,0 +1,149 @@
+"""``eakte init``, ``eakte serve`` and ``eakte worker``."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import subprocess
+import sys
+
+import click
+
+from eakte.commands.common import load_settings
+from eakte.config import Settings
+from eakte.errors import PortInUse
+from eakte.locks import DataDirLock
+from eakte.runtime import open_runtime
+from eakte.services.setup import initialise, migrate
+
+
+@click.command()
+def init() -> None:
+    """Create or upgrade an installation; running it again loses nothing.
+
+    Creates the data dir, applies database migrations, creates the bucket with versioning and
+    Object Lock, and creates the first admin user. Its password is taken from
+    EAKTE_ADMIN_PASSWORD, else generated and printed once.
+    """
+    settings = load_settings()
+    with open_runtime(settings, require_schema=False) as rt:
+        result = initialise(rt, os.environ.get("EAKTE_ADMIN_PASSWORD") or None)
+    click.echo(f"data dir:  {settings.data_dir}")
+    if result.schema_before == result.schema_after:
+        click.echo(f"database:  schema {result.schema_after} (up to date)")
+    else:
+        click.echo(f"database:  schema {result.schema_before or 'new'} -> {result.schema_after}")
+    click.echo(f"storage:   bucket {settings.s3.bucket!r} with versioning and Object Lock")
+    if result.admin_created and result.admin_password:
+        click.echo(f"admin:     user 'admin', password {result.admin_password}  (shown only once)")
+    elif result.admin_created:
+        click.echo("admin:     user 'admin' created with the password from EAKTE_ADMIN_PASSWORD")
+
+
+@click.command()
+@click.option("--host", help="Address to listen on [EAKTE_HOST, default 127.0.0.1].")
+@click.option("--port", type=int, help="Port to listen on [EAKTE_PORT, default 8000].")
+@click.option(
+    "-w",
+    "--workers",
+    type=click.IntRange(0, 64),
+    help="Job worker processes to start beside the web server; 0 for none [EAKTE_WORKERS].",
+)
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Run eAkte: the embedded S3 server (unless EAKTE_S3_ENDPOINT is set), the web app and a
+    job worker. Stops everything it started on Ctrl-C or SIGTERM."""
+    from waitress import create_server
+
+    from web import create_app
+
+    settings = load_settings()
+    host = host or settings.host
+    port = port or settings.port
+    workers = settings.workers if workers is None else workers
+    settings.ensure_data_dir()
+    with DataDirLock(settings.data_dir, "serve"):
+        server = _bind(create_server, host, port, settings)
+        with open_runtime(settings, require_schema=False) as rt, _stop_on_sigterm():
+            migrate(rt)
+            rt.store.ensure_bucket(create=True)
+            server.application = create_app(rt)
+            with _worker_process(workers):
+                click.echo(
+                    f"eAkte listens on http://{host}:{port}/  (data dir {settings.data_dir})"
+                )
+                server.run()
+
+
+@click.command()
+@click.option(
+    "-w",
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes (each runs one job at a time: OCR is parallel across documents).",
+)
+def worker(workers: int) -> None:
+    """Run background jobs (OCR, indexing, disposal, nightly fixity check) until stopped."""
+    from huey.consumer import Consumer
+
+    load_settings()
+    # Tesseract's own threads are slower than parallel documents on a busy machine.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    from eakte.jobs import huey
+    from eakte.jobs import tasks as _tasks  # noqa: F401  (registers the tasks)
+
+    Consumer(huey, workers=workers, worker_type="process", periodic=True).run()
+
+
+def _bind(create_server, host: str, port: int, settings: Settings):
+    try:
+        # Binding first: a taken port fails before anything else is started.
+        return create_server(
+            _starting, host=host, port=port, threads=settings.web_threads, ident="eAkte"
+        )
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(f"port {port} on {host} is already in use (EAKTE_PORT)") from None
+        raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _starting(_environ, start_response):
+    """Answers until the app is ready (the socket is bound before storage and database)."""
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8")])
+    return ["eAkte startet …".encode()]
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm():
+    """SIGTERM ends ``serve`` like Ctrl-C, so that everything started is stopped in order."""
+
+    def handler(_signum, _frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _worker_process(workers: int):
+    if workers == 0:
+        yield
+        return
+    proc = subprocess.Popen([sys.executable, "-m", "eakte", "worker", "-w", str(workers)])
+    try:
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,199 @@
+"""Settings from ``EAKTE_*`` environment variables, with defaults that need no set-up.
+
+``Settings.from_env()`` validates every value and raises ``ConfigError`` naming the variable and
+what is wrong; the CLI prints that one line and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from eakte.errors import ConfigError, DataDirError
+from eakte.references import DEFAULT_PATTERN, validate_pattern
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """Where objects go. ``endpoint`` empty means: run the embedded SeaweedFS."""
+
+    endpoint: str = ""
+    access_key: str = field(default="", repr=False)
+    secret_key: str = field(default="", repr=False)
+    bucket: str = "eakte"
+    secure: bool = False
+    region: str | None = None
+
+    @property
+    def embedded(self) -> bool:
+        return not self.endpoint
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    s3: S3Settings
+    redis_url: str = ""
+    secret_key: str = field(default="", repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    web_threads: int = 8
+    workers: int = 1
+    max_upload_mb: int = 200
+    log_level: str = "INFO"
+    log_format: str = "text"
+    secure_cookies: bool = False
+    file_reference_pattern: str = DEFAULT_PATTERN
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = _Env(os.environ if environ is None else environ)
+        data_dir = Path(env.text("EAKTE_DATA_DIR", str(_default_data_dir()))).expanduser()
+        s3 = S3Settings(
+            endpoint=env.text("EAKTE_S3_ENDPOINT", ""),
+            access_key=env.text("EAKTE_S3_ACCESS_KEY", ""),
+            secret_key=env.text("EAKTE_S3_SECRET_KEY", ""),
+            bucket=env.bucket("EAKTE_S3_BUCKET", "eakte"),
+            secure=env.boolean("EAKTE_S3_SECURE", False),
+            region=env.text("EAKTE_S3_REGION", "") or None,
+        )
+        if s3.endpoint and not (s3.access_key and s3.secret_key):
+            raise ConfigError(
+                "EAKTE_S3_ACCESS_KEY and EAKTE_S3_SECRET_KEY: "
+                "required when EAKTE_S3_ENDPOINT is set"
+            )
+        return cls(
+            data_dir=data_dir,
+            database_url=env.database_url(
+                "EAKTE_DATABASE_URL", f"sqlite:///{data_dir / 'eakte.db'}"
+            ),
+            s3=s3,
+            redis_url=env.redis_url("EAKTE_REDIS_URL", ""),
+            secret_key=env.text("EAKTE_SECRET_KEY", ""),
+            host=env.text("EAKTE_HOST", "127.0.0.1"),
+            port=env.integer("EAKTE_PORT", 8000, 1, 65535),
+            web_threads=env.integer("EAKTE_WEB_THREADS", 8, 1, 256),
+            workers=env.integer("EAKTE_WORKERS", 1, 0, 64),
+            max_upload_mb=env.integer("EAKTE_MAX_UPLOAD_MB", 200, 1, 100_000),
+            log_level=env.choice(
+                "EAKTE_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
+            ),
+            log_format=env.choice("EAKTE_LOG_FORMAT", "text", ("text", "json")),
+            secure_cookies=env.boolean("EAKTE_SECURE_COOKIES", False),
+            file_reference_pattern=validate_pattern(
+                env.text("EAKTE_FILE_REFERENCE_PATTERN", DEFAULT_PATTERN)
+            ),
+        )
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data dir if absent and prove it is writable."""
+        path = self.data_dir
+        if path.exists() and not path.is_dir():
+            raise DataDirError(f"EAKTE_DATA_DIR: {path} exists and is not a directory")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            probe = path / ".write-test"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise DataDirError(
+                f"EAKTE_DATA_DIR: {path} is not writable ({exc.strerror or exc})"
+            ) from exc
+        return path
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, else one generated once and kept in the data dir (mode 0600)."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / SECRET_KEY_FILE
+        if key_file.exists():
+            return key_file.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "eakte"
+
+
+class _Env:
+    """Typed reads of environment variables; every failure names the variable."""
+
+    def __init__(self, environ: Mapping[str, str]):
+        self._environ = environ
+
+    def text(self, name: str, default: str) -> str:
+        value = self._environ.get(name)
+        return default if value is None or value.strip() == "" else value.strip()
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.text(name, str(default))
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+        if not low <= value <= high:
+            raise ConfigError(f"{name}: must be between {low} and {high}, got {value}")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.text(name, "1" if default else "0").lower()
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...], upper=False) -> str:
+        raw = self.text(name, default)
+        value = raw.upper() if upper else raw.lower()
+        if value not in allowed:
+            raise ConfigError(f"{name}: expected one of {', '.join(allowed)}, got {raw!r}")
+        return value
+
+    def bucket(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        ok = 3 <= len(value) <= 63 and all(c.islower() or c.isdigit() or c in "-." for c in value)
+        if not ok or not value[0].isalnum() or not value[-1].isalnum():
+            raise ConfigError(
+                f"{name}: {value!r} is not a valid bucket name "
+                "(3-63 characters: lower-case letters, digits, '-' and '.')"
+            )
+        return value
+
+    def database_url(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        scheme = value.split(":", 1)[0]
+        if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+            # psycopg 3 is the driver; plain postgresql:// URLs are accepted for convenience.
+            return "postgresql+psycopg:" + value.split(":", 1)[1]
+        if scheme == "sqlite":
+            return value
+        raise ConfigError(
+            f"{name}: unsupported database {scheme!r} (use sqlite:///PATH or postgresql://...)"
+        )
+
+    def redis_url(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        if value and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ConfigError(f"{name}: expected a redis:// URL, got {value!r}")
+        return value

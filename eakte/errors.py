@@ -1,0 +1,133 @@
+"""Typed errors of eAkte: one class per failure.
+
+Each class carries the exit code the CLI returns, the HTTP status the web layer answers with and
+a message for the user (an English message id, marked with ``N_`` and shown in German through the
+web catalog); ``str(error)`` is the English text for logs. Adapters map errors to exit codes and
+responses only at the edge (``eakte.cli``, ``web``); nothing matches errors by their text.
+
+Errors raised by ``storage/`` (``storage.errors.StorageError``) follow the same contract and the
+same exit codes, so the edge treats both alike (see ``EDGE_ERRORS``).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from storage.errors import StorageError
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation; the web edge translates it (``gettext``) when shown."""
+    return message
+
+
+class ExitCode(IntEnum):
+    ok = 0
+    failure = 1
+    usage = 2  # click's own code for bad arguments
+    config = 3
+    storage_unavailable = 4
+    integrity = 5
+    database_unavailable = 6
+    already_running = 7
+    permission_denied = 8
+    not_found = 9
+    conflict = 10
+    verify_failed = 11
+    bad_input = 12
+
+
+class EakteError(Exception):
+    """Base of every expected failure. Subclasses set the three class attributes."""
+
+    exit_code: int = ExitCode.failure
+    http_status: int = 500
+    user_message: str = N_("The action failed.")
+
+
+class ConfigError(EakteError):
+    """A setting (``EAKTE_*`` variable) is missing or has a bad value."""
+
+    exit_code = ExitCode.config
+    user_message = N_("The configuration is not valid.")
+
+
+class DataDirError(ConfigError):
+    """The data directory is missing, not a directory or not writable."""
+
+
+class DatabaseUnavailable(EakteError):
+    exit_code = ExitCode.database_unavailable
+    http_status = 503
+    user_message = N_("The database is not reachable.")
+
+
+class DatabaseNotInitialised(EakteError):
+    """The schema is older than this code (``eakte init`` upgrades it)."""
+
+    exit_code = ExitCode.config
+    http_status = 503
+    user_message = N_("The database is not up to date.")
+
+
+class AlreadyRunning(EakteError):
+    exit_code = ExitCode.already_running
+    user_message = N_("eAkte is already running.")
+
+
+class PortInUse(EakteError):
+    exit_code = ExitCode.already_running
+    user_message = N_("The network port is already in use.")
+
+
+class NotSignedIn(EakteError):
+    exit_code = ExitCode.permission_denied
+    http_status = 401
+    user_message = N_("Please sign in.")
+
+
+class PermissionDenied(EakteError):
+    """The user may see the object but not do this to it (else ``NotFound``)."""
+
+    exit_code = ExitCode.permission_denied
+    http_status = 403
+    user_message = N_("You are not allowed to do this.")
+
+
+class NotFound(EakteError):
+    exit_code = ExitCode.not_found
+    http_status = 404
+    user_message = N_("The object was not found.")
+
+
+class Conflict(EakteError):
+    exit_code = ExitCode.conflict
+    http_status = 409
+    user_message = N_("This action is not possible in the current state.")
+
+
+class CaseClosed(Conflict):
+    """R4: a closed case or process accepts no new documents and no changes."""
+
+    user_message = N_("The case is closed (zdA) and cannot be changed.")
+
+
+class NoRetentionSchedule(Conflict):
+    """R3: cases can only be created under a file-plan node with a retention schedule."""
+
+    user_message = N_("The file plan node has no retention schedule.")
+
+
+class BadInput(EakteError):
+    exit_code = ExitCode.bad_input
+    http_status = 400
+    user_message = N_("The input is not valid.")
+
+
+class VerifyFailed(EakteError):
+    exit_code = ExitCode.verify_failed
+    user_message = N_("The verification found discrepancies.")
+
+
+# What the edges (CLI, web) translate; everything else is a bug and is logged as such.
+EDGE_ERRORS: tuple[type[Exception], ...] = (EakteError, StorageError)

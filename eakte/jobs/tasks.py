@@ -1,0 +1,25 @@
+"""Periodic and on-demand tasks. Task bodies call services; they hold no business rules."""
+
+from __future__ import annotations
+
+import logging
+
+from huey import crontab
+
+from eakte.jobs.context import runtime
+from eakte.jobs.queue import huey
+from eakte.verify import VerifyContext, run_verify
+
+log = logging.getLogger(__name__)
+
+
+@huey.periodic_task(crontab(hour="2", minute="30"))
+def nightly_fixity_check() -> bool:
+    """R18: the whole store is hashed against the database every night."""
+    rt = runtime()
+    with rt.session() as session:
+        report = run_verify(VerifyContext(session, rt.store))
+    for finding in report.findings:
+        log.error("fixity: %s %s: %s", finding.check, finding.subject, finding.problem)
+    log.info("fixity check done: %s, %d findings", report.checked, len(report.findings))
+    return report.clean

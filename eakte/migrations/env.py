@@ -1,0 +1,15 @@
+"""Alembic environment: always driven programmatically by ``eakte.migrations_runner``."""
+
+from alembic import context
+
+from eakte.models import Base
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",  # SQLite needs batch ALTERs
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

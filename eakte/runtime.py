@@ -1,0 +1,79 @@
+"""The composition root's building blocks: settings → database, object store (embedded or not).
+
+``Runtime`` is what CLI commands and the web app share. With no ``EAKTE_S3_ENDPOINT`` the embedded
+SeaweedFS is used: if ``eakte serve`` already runs it, commands attach to it; otherwise the command
+starts it for its own duration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from eakte import schema
+from eakte.config import Settings
+from eakte.db import check_connection, make_engine, make_session_factory
+from storage.blobstore import BlobStore
+from storage.embedded import EmbeddedSeaweedFS
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    _store: BlobStore | None = None
+    _closers: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    @property
+    def store(self) -> BlobStore:
+        """Opened on first use: commands that only touch the database start no S3 server."""
+        if self._store is None:
+            self._store = open_store(self.settings, self._closers)
+        return self._store
+
+    def close(self) -> None:
+        self._closers.close()
+        self.engine.dispose()
+
+
+def open_database(settings: Settings) -> Engine:
+    engine = make_engine(settings.database_url)
+    check_connection(engine)
+    return engine
+
+
+def open_store(settings: Settings, closers: contextlib.ExitStack) -> BlobStore:
+    s3 = settings.s3
+    if not s3.embedded:
+        return BlobStore(
+            s3.endpoint, s3.access_key, s3.secret_key, s3.bucket, secure=s3.secure, region=s3.region
+        )
+    server = EmbeddedSeaweedFS.attach_or_start(settings.data_dir)
+    closers.callback(server.stop)
+    return server.blobstore(s3.bucket)
+
+
+@contextlib.contextmanager
+def open_runtime(settings: Settings, *, require_schema: bool = True) -> Iterator[Runtime]:
+    """Database and store ready for use; everything started here is stopped on exit."""
+    settings.ensure_data_dir()
+    engine = open_database(settings)
+    try:
+        if require_schema:
+            schema.require_current(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    runtime = Runtime(settings, engine, make_session_factory(engine))
+    try:
+        yield runtime
+    finally:
+        runtime.close()

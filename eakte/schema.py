@@ -1,0 +1,43 @@
+"""Schema migrations (Alembic, shipped inside the package) applied by ``eakte init``."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from eakte.errors import DatabaseNotInitialised
+
+
+def _config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", "eakte:migrations")
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision``; existing data is kept (upgrade in place)."""
+    cfg = _config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def require_current(engine: Engine) -> None:
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise DatabaseNotInitialised(
+            f"database schema is at {current or 'nothing'}, this version needs {head}: "
+            "run 'eakte init' to upgrade"
+        )

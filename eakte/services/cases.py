@@ -1,0 +1,268 @@
+"""Cases (Akten) and processes (Vorgänge): create, change, close (zdA), reopen, restrict.
+
+Every function checks the actor's permission first and owns its transaction; each change is
+written to the audit trail in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from eakte import audit
+from eakte.db import transaction
+from eakte.errors import BadInput, CaseClosed, Conflict, NoRetentionSchedule, NotFound
+from eakte.models import (
+    Case,
+    CaseStatus,
+    Document,
+    FilePlanNode,
+    Process,
+    RetentionSchedule,
+    User,
+)
+from eakte.models.base import utcnow
+from eakte.permissions import Action, require
+from eakte.references import DEFAULT_PATTERN, format_reference, next_number
+from eakte.services.guard import audited_refusals, changes, load
+
+CASE_FIELDS = {"title", "description", "event_date"}
+PROCESS_FIELDS = {"title"}
+
+
+def effective_schedule(session: Session, node: FilePlanNode) -> RetentionSchedule | None:
+    """The node's schedule, else the nearest ancestor's (schedules are inherited downward)."""
+    current: FilePlanNode | None = node
+    while current is not None:
+        if current.schedule_id is not None:
+            return session.get(RetentionSchedule, current.schedule_id)
+        current = session.get(FilePlanNode, current.parent_id) if current.parent_id else None
+    return None
+
+
+def find_node(session: Session, actor: User, code_or_id: str | int) -> FilePlanNode:
+    """A node by code (a string, also when all digits, e.g. "32"), UUID, or id (an int)."""
+    if isinstance(code_or_id, str):
+        node = session.scalar(
+            select(FilePlanNode).where(
+                FilePlanNode.tenant_id == actor.tenant_id, FilePlanNode.code == code_or_id
+            )
+        )
+        if node is not None:
+            return node
+        if not _looks_like_uuid(code_or_id):
+            raise NotFound(f"file plan node {code_or_id!r} not found")
+    return load(session, actor, FilePlanNode, code_or_id)
+
+
+@audited_refusals
+def create_case(
+    session: Session,
+    actor: User,
+    node: str | int,
+    title: str,
+    *,
+    description: str = "",
+    org_unit_id: int | None = None,
+    pattern: str = DEFAULT_PATTERN,
+    year: int | None = None,
+) -> Case:
+    """R2, R3: a new case under a node with a (possibly inherited) retention schedule."""
+    title = title.strip()
+    if not title:
+        raise BadInput("a case needs a title")
+    with transaction(session):
+        plan_node = find_node(session, actor, node)
+        require(session, actor, Action.create_case, plan_node)
+        schedule = effective_schedule(session, plan_node)
+        if schedule is None:
+            raise NoRetentionSchedule(
+                f"file plan node {plan_node.code} has no retention schedule (R3)"
+            )
+        year = year or utcnow().year
+        seq = next_number(session, plan_node.id, year)
+        case = Case(
+            tenant_id=actor.tenant_id,
+            node_id=plan_node.id,
+            org_unit_id=org_unit_id or actor.org_unit_id or plan_node.org_unit_id,
+            file_reference=format_reference(pattern, plan_node.code, seq, year),
+            title=title,
+            description=description,
+            schedule_id=schedule.id,
+            created_by_id=actor.id,
+        )
+        session.add(case)
+        session.flush()
+        require(session, actor, Action.create_case, case)  # a clerk only for their own units
+        audit.record(
+            session,
+            actor,
+            "create",
+            case,
+            file_reference=case.file_reference,
+            node=plan_node.code,
+            schedule=schedule.name,
+        )
+    return case
+
+
+@audited_refusals
+def get_case(session: Session, actor: User, ident: int | str) -> Case:
+    """Open a case (logged as a view, R20)."""
+    with transaction(session):
+        case = find_case(session, actor, ident)
+        require(session, actor, Action.view, case)
+        audit.record(session, actor, "view", case)
+    return case
+
+
+def find_case(session: Session, actor: User, ident: int | str) -> Case:
+    """A case by id, UUID or file reference."""
+    if isinstance(ident, str) and not ident.isdigit() and not _looks_like_uuid(ident):
+        case = session.scalar(
+            select(Case).where(Case.tenant_id == actor.tenant_id, Case.file_reference == ident)
+        )
+        if case is None:
+            raise NotFound(f"case {ident!r} not found")
+        return case
+    return load(session, actor, Case, ident)
+
+
+def _looks_like_uuid(text: str) -> bool:
+    return len(text) == 36 and text.count("-") == 4
+
+
+@audited_refusals
+def add_process(session: Session, actor: User, case_ident: int | str, title: str) -> Process:
+    title = title.strip()
+    if not title:
+        raise BadInput("a process needs a title")
+    with transaction(session):
+        case = find_case(session, actor, case_ident)
+        require(session, actor, Action.edit, case)
+        ensure_open(case)
+        number = (
+            session.scalar(select(func.max(Process.number)).where(Process.case_id == case.id)) or 0
+        ) + 1
+        process = Process(tenant_id=case.tenant_id, case=case, number=number, title=title)
+        session.add(process)
+        session.flush()
+        audit.record(session, actor, "create", process, case=case.file_reference, number=number)
+    return process
+
+
+@audited_refusals
+def update_case(session: Session, actor: User, case_ident: int | str, **values) -> Case:
+    """R23: changed fields are logged with old and new values (see ``audit.history``)."""
+    with transaction(session):
+        case = find_case(session, actor, case_ident)
+        require(session, actor, Action.edit, case)
+        ensure_open(case)
+        if "title" in values and not str(values["title"]).strip():
+            raise BadInput("a case needs a title")
+        diff = changes(case, values, CASE_FIELDS)
+        if diff:
+            mark_for_index(session, case)
+            audit.record(session, actor, "change", case, changes=diff)
+    return case
+
+
+@audited_refusals
+def close_case(
+    session: Session, actor: User, case_ident: int | str, on: date | None = None
+) -> Case:
+    """R4: zdA. The case and its processes accept nothing more until reopened."""
+    with transaction(session):
+        case = find_case(session, actor, case_ident)
+        require(session, actor, Action.close, case)
+        if case.is_closed:
+            raise Conflict(f"case {case.file_reference} is already closed")
+        closed_on = on or utcnow().date()
+        case.status, case.closed_at = CaseStatus.closed.value, closed_on
+        for process in case.processes:
+            if not process.is_closed:
+                process.status, process.closed_at = CaseStatus.closed.value, closed_on
+        mark_for_index(session, case)
+        audit.record(session, actor, "close", case, closed_at=closed_on.isoformat())
+    return case
+
+
+@audited_refusals
+def reopen_case(session: Session, actor: User, case_ident: int | str, reason: str) -> Case:
+    """R4: reopening is for authorised roles, needs a reason, and restarts the retention clock
+    (the next closure date counts)."""
+    if not reason.strip():
+        raise BadInput("reopening needs a reason")
+    with transaction(session):
+        case = find_case(session, actor, case_ident)
+        require(session, actor, Action.reopen, case)
+        if not case.is_closed:
+            raise Conflict(f"case {case.file_reference} is not closed")
+        previous = case.closed_at
+        case.status, case.closed_at = CaseStatus.open.value, None
+        for process in case.processes:
+            process.status, process.closed_at = CaseStatus.open.value, None
+        mark_for_index(session, case)
+        audit.record(
+            session,
+            actor,
+            "reopen",
+            case,
+            reason=reason,
+            previous_closure=previous.isoformat() if previous else None,
+        )
+    return case
+
+
+@audited_refusals
+def restrict_case(
+    session: Session, actor: User, case_ident: int | str, restricted: bool, reason: str
+) -> Case:
+    """R24: personal data marked restricted stays, but only authorised roles see it."""
+    if not reason.strip():
+        raise BadInput("a restriction needs a reason")
+    with transaction(session):
+        case = find_case(session, actor, case_ident)
+        require(session, actor, Action.restrict, case)
+        if case.restricted != restricted:
+            case.restricted = restricted
+            mark_for_index(session, case)
+            audit.record(
+                session, actor, "restrict" if restricted else "unrestrict", case, reason=reason
+            )
+    return case
+
+
+@audited_refusals
+def override_schedule(
+    session: Session, actor: User, case_ident: int | str, schedule_id: int, reason: str
+) -> Case:
+    """R3: a records officer may give a case another schedule, with a logged reason."""
+    if not reason.strip():
+        raise BadInput("overriding the schedule needs a reason")
+    with transaction(session):
+        case = find_case(session, actor, case_ident)
+        require(session, actor, Action.override_schedule, case)
+        schedule = load(session, actor, RetentionSchedule, schedule_id)
+        diff = changes(case, {"schedule_id": schedule.id}, {"schedule_id"})
+        case.schedule_override_reason = reason
+        audit.record(session, actor, "override_schedule", case, changes=diff, reason=reason)
+    return case
+
+
+def mark_for_index(session: Session, case: Case) -> None:
+    """What the index shows of a case (reference, title, status, restriction) changed: the case
+    and every document in it are re-indexed by the indexer."""
+    case.index_dirty = True
+    process_ids = select(Process.id).where(Process.case_id == case.id)
+    session.execute(
+        update(Document).where(Document.process_id.in_(process_ids)).values(index_dirty=True)
+    )
+
+
+def ensure_open(obj: Case | Process) -> None:
+    case = obj if isinstance(obj, Case) else obj.case
+    if case.is_closed or obj.is_closed:
+        raise CaseClosed(f"case {case.file_reference} is closed (zdA)")

@@ -1,0 +1,346 @@
+"""The file plan: nodes, retention schedules (as data), and CSV import/export (R5)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from eakte import audit
+from eakte.db import transaction
+from eakte.errors import BadInput, Conflict
+from eakte.models import (
+    FilePlanNode,
+    OrgUnit,
+    RetentionAction,
+    RetentionSchedule,
+    RetentionTrigger,
+    User,
+)
+from eakte.permissions import Action, require
+from eakte.services.guard import audited_refusals
+
+CSV_COLUMNS = ("code", "title", "parent", "schedule")
+OPTIONAL_COLUMNS = ("org_unit",)
+
+
+@audited_refusals
+def create_schedule(
+    session: Session,
+    actor: User,
+    name: str,
+    *,
+    period_years: int | None,
+    action: str,
+    legal_basis: str = "",
+    trigger: str = RetentionTrigger.closure.value,
+    trigger_event: str = "",
+) -> RetentionSchedule:
+    """R6: name, legal basis, period in years or permanent (None), trigger, action A/V/B."""
+    name = name.strip()
+    if not name:
+        raise BadInput("a schedule needs a name")
+    if action not in {a.value for a in RetentionAction}:
+        raise BadInput(f"action must be A, V or B, not {action!r}")
+    if trigger not in {t.value for t in RetentionTrigger}:
+        raise BadInput(f"trigger must be closure or event, not {trigger!r}")
+    if trigger == RetentionTrigger.event and not trigger_event.strip():
+        raise BadInput("an event trigger needs the name of the event")
+    if period_years is not None and not 0 <= period_years <= 500:
+        raise BadInput("the period must be between 0 and 500 years")
+    with transaction(session):
+        require(session, actor, Action.manage_schedules)
+        exists = session.scalar(
+            select(RetentionSchedule.id).where(
+                RetentionSchedule.tenant_id == actor.tenant_id, RetentionSchedule.name == name
+            )
+        )
+        if exists:
+            raise Conflict(f"schedule {name!r} already exists")
+        schedule = RetentionSchedule(
+            tenant_id=actor.tenant_id,
+            name=name,
+            legal_basis=legal_basis,
+            period_years=period_years,
+            trigger=trigger,
+            trigger_event=trigger_event,
+            action=action,
+        )
+        session.add(schedule)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "create",
+            schedule,
+            name=name,
+            period=period_years,
+            retention_action=action,
+        )
+    return schedule
+
+
+def list_schedules(session: Session, actor: User) -> list[RetentionSchedule]:
+    require(session, actor, Action.view)
+    return list(
+        session.scalars(
+            select(RetentionSchedule)
+            .where(RetentionSchedule.tenant_id == actor.tenant_id)
+            .order_by(RetentionSchedule.name)
+        )
+    )
+
+
+@audited_refusals
+def create_node(
+    session: Session,
+    actor: User,
+    code: str,
+    title: str,
+    *,
+    parent_code: str | None = None,
+    schedule_name: str | None = None,
+    org_unit_code: str | None = None,
+) -> FilePlanNode:
+    rows = [
+        {
+            "code": code,
+            "title": title,
+            "parent": parent_code or "",
+            "schedule": schedule_name or "",
+            "org_unit": org_unit_code or "",
+        }
+    ]
+    with transaction(session):
+        require(session, actor, Action.manage_fileplan)
+        plan = _Plan.load(session, actor.tenant_id)
+        problems = plan.validate(rows, first_line=1)
+        if problems:
+            raise BadInput("; ".join(p.text() for p in problems))
+        (node,) = plan.apply(session, rows)
+        audit.record(session, actor, "create", node, code=node.code, title=node.title)
+    return node
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    line: int
+    message: str
+
+    def text(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    problems: list[LineProblem] = field(default_factory=list)
+
+
+class FilePlanImportError(BadInput):
+    """A file plan CSV with problems; nothing of it was imported."""
+
+    def __init__(self, problems: list[LineProblem]):
+        self.problems = problems
+        shown = "\n".join(p.text() for p in problems[:50])
+        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"file plan not imported, {len(problems)} problem(s):\n{shown}{more}")
+
+
+def decode_csv(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252, common in municipal exports."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="strict")
+
+
+def parse_csv(data: bytes) -> tuple[list[dict[str, str]], list[LineProblem]]:
+    try:
+        text = decode_csv(data)
+    except UnicodeDecodeError as exc:
+        return [], [LineProblem(1, f"neither UTF-8 nor Windows-1252: {exc.reason}")]
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        return [], [LineProblem(1, f"missing column(s): {', '.join(missing)}")]
+    reader.fieldnames = header
+    rows = []
+    for raw in reader:
+        if None in raw:
+            return [], [LineProblem(reader.line_num, "more fields than columns")]
+        rows.append({k: (v or "").strip() for k, v in raw.items()})
+    return rows, []
+
+
+class _Plan:
+    """The tenant's current plan in memory, for validating and applying a batch of rows."""
+
+    def __init__(self, tenant_id: int, nodes, schedules, units):
+        self.tenant_id = tenant_id
+        self.nodes: dict[str, FilePlanNode] = nodes
+        self.schedules: dict[str, int] = schedules
+        self.units: dict[str, int] = units
+
+    @classmethod
+    def load(cls, session: Session, tenant_id: int) -> _Plan:
+        nodes = {
+            n.code: n
+            for n in session.scalars(
+                select(FilePlanNode).where(FilePlanNode.tenant_id == tenant_id)
+            )
+        }
+        schedules = dict(
+            session.execute(
+                select(RetentionSchedule.name, RetentionSchedule.id).where(
+                    RetentionSchedule.tenant_id == tenant_id
+                )
+            ).all()
+        )
+        units = dict(
+            session.execute(
+                select(OrgUnit.code, OrgUnit.id).where(OrgUnit.tenant_id == tenant_id)
+            ).all()
+        )
+        return cls(tenant_id, nodes, schedules, units)
+
+    def validate(self, rows: list[dict[str, str]], first_line: int = 2) -> list[LineProblem]:
+        problems: list[LineProblem] = []
+        in_file: dict[str, int] = {}
+        for number, row in enumerate(rows, start=first_line):
+            code = row.get("code", "")
+            if not code:
+                problems.append(LineProblem(number, "empty code"))
+            elif len(code) > 64:
+                problems.append(LineProblem(number, f"code {code!r} is longer than 64 characters"))
+            elif code in in_file:
+                problems.append(
+                    LineProblem(number, f"duplicate code {code!r} (also line {in_file[code]})")
+                )
+            else:
+                in_file[code] = number
+            if not row.get("title"):
+                problems.append(LineProblem(number, f"empty title for code {code!r}"))
+            elif len(row["title"]) > 300:
+                problems.append(LineProblem(number, "title is longer than 300 characters"))
+            schedule = row.get("schedule", "")
+            if schedule and schedule not in self.schedules:
+                problems.append(LineProblem(number, f"unknown schedule {schedule!r}"))
+            unit = row.get("org_unit", "")
+            if unit and unit not in self.units:
+                problems.append(LineProblem(number, f"unknown org unit {unit!r}"))
+        for number, row in enumerate(rows, start=first_line):
+            parent = row.get("parent", "")
+            if parent and parent not in in_file and parent not in self.nodes:
+                problems.append(LineProblem(number, f"unknown parent {parent!r}"))
+            elif parent and parent == row.get("code"):
+                problems.append(LineProblem(number, "a node cannot be its own parent"))
+        if not problems:
+            problems.extend(self._cycles(rows, in_file))
+        return problems
+
+    def _cycles(self, rows, in_file) -> list[LineProblem]:
+        parent_of = {code: node.parent_id for code, node in self.nodes.items()}
+        by_id = {node.id: code for code, node in self.nodes.items()}
+        parents = {code: by_id.get(pid) for code, pid in parent_of.items()}
+        parents.update({row["code"]: row.get("parent") or None for row in rows})
+        for code, line in in_file.items():
+            seen, current = set(), code
+            while current is not None:
+                if current in seen:
+                    return [LineProblem(line, f"code {code!r} is part of a parent cycle")]
+                seen.add(current)
+                current = parents.get(current)
+        return []
+
+    def apply(self, session: Session, rows: list[dict[str, str]]) -> list[FilePlanNode]:
+        """Create or update the rows' nodes; parents before children."""
+        result, pending = [], list(rows)
+        while pending:
+            ready = [r for r in pending if not r.get("parent") or r["parent"] in self.nodes]
+            for row in ready:
+                node = self.nodes.get(row["code"])
+                if node is None:
+                    node = FilePlanNode(tenant_id=self.tenant_id, code=row["code"])
+                    session.add(node)
+                    self.nodes[row["code"]] = node
+                node.title = row["title"]
+                node.schedule_id = self.schedules.get(row.get("schedule", "")) or None
+                node.org_unit_id = self.units.get(row.get("org_unit", "")) or node.org_unit_id
+                node.parent = self.nodes.get(row.get("parent", ""))
+                result.append(node)
+            if not ready:  # validate() rules this out; guard against an endless loop
+                raise BadInput("file plan rows reference parents that never appear")
+            for row in ready:
+                pending.remove(row)
+        session.flush()
+        return result
+
+
+@audited_refusals
+def import_csv(session: Session, actor: User, data: bytes, source_name: str = "") -> ImportResult:
+    """R5: all or nothing. Problems are reported line by line; a bad file imports nothing."""
+    rows, problems = parse_csv(data)
+    if problems:
+        raise FilePlanImportError(problems)
+    with transaction(session):
+        require(session, actor, Action.manage_fileplan)
+        plan = _Plan.load(session, actor.tenant_id)
+        existing = set(plan.nodes)
+        problems = plan.validate(rows)
+        if problems:
+            raise FilePlanImportError(problems)
+        plan.apply(session, rows)
+        result = ImportResult(
+            created=sum(r["code"] not in existing for r in rows),
+            updated=sum(r["code"] in existing for r in rows),
+        )
+        audit.record(
+            session,
+            actor,
+            "fileplan_import",
+            tenant_id=actor.tenant_id,
+            source=source_name,
+            created=result.created,
+            updated=result.updated,
+        )
+    return result
+
+
+def export_csv(session: Session, actor: User) -> bytes:
+    """The plan as UTF-8 CSV with ``;``, parents before children, importable again."""
+    require(session, actor, Action.view)
+    nodes = session.scalars(
+        select(FilePlanNode).where(FilePlanNode.tenant_id == actor.tenant_id)
+    ).all()
+    by_id = {n.id: n for n in nodes}
+    schedules = dict(session.execute(select(RetentionSchedule.id, RetentionSchedule.name)).all())
+    units = dict(session.execute(select(OrgUnit.id, OrgUnit.code)).all())
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([*CSV_COLUMNS, *OPTIONAL_COLUMNS])
+
+    def depth(node: FilePlanNode) -> int:
+        d = 0
+        while node.parent_id is not None:
+            node, d = by_id[node.parent_id], d + 1
+        return d
+
+    for node in sorted(nodes, key=lambda n: (depth(n), n.code)):
+        writer.writerow(
+            [
+                node.code,
+                node.title,
+                by_id[node.parent_id].code if node.parent_id else "",
+                schedules.get(node.schedule_id, ""),
+                units.get(node.org_unit_id, ""),
+            ]
+        )
+    return out.getvalue().encode("utf-8")

@@ -1,0 +1,49 @@
+"""Installation and upgrade: schema, bucket, default tenant, first admin. Safe to run again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from eakte import schema
+from eakte.models import Role
+from eakte.passwords import generate_password
+from eakte.runtime import Runtime
+from eakte.services.accounts import create_user, ensure_default_tenant, has_admin
+
+ADMIN_USERNAME = "admin"
+
+
+@dataclass
+class InitResult:
+    schema_before: str | None
+    schema_after: str
+    admin_created: bool = False
+    admin_password: str | None = field(default=None, repr=False)  # only when generated
+
+
+def migrate(rt: Runtime) -> tuple[str | None, str]:
+    before = schema.current_revision(rt.engine)
+    schema.upgrade(rt.engine)
+    return before, schema.current_revision(rt.engine)
+
+
+def initialise(rt: Runtime, admin_password: str | None) -> InitResult:
+    """Bring an installation (new or existing) up to date without losing anything."""
+    before, after = migrate(rt)
+    rt.store.ensure_bucket(create=True)
+    result = InitResult(schema_before=before, schema_after=after)
+    with rt.session() as session:
+        tenant = ensure_default_tenant(session)
+        if not has_admin(session, tenant):
+            password = admin_password or generate_password()
+            create_user(
+                session,
+                tenant,
+                ADMIN_USERNAME,
+                password,
+                {Role.admin},
+                display_name="Administrator",
+            )
+            result.admin_created = True
+            result.admin_password = None if admin_password else password
+    return result

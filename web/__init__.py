@@ -1,0 +1,39 @@
+"""The Flask application factory. Views are thin: they call services and render."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from eakte.runtime import Runtime
+from web import auth, errors, home, security
+from web.extensions import babel, csrf, login_manager
+
+
+def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
+    settings = runtime.settings
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SECRET_KEY=settings.resolved_secret_key(),
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        BABEL_DEFAULT_LOCALE="de",
+        BABEL_DEFAULT_TIMEZONE="Europe/Berlin",
+        WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead of a clock
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["eakte.runtime"] = runtime
+
+    babel.init_app(app, locale_selector=lambda: "de")
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(home.bp)
+    return app
