@@ -14,6 +14,15 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 
+def use_cheapest_parameters() -> None:
+    """For test suites only: argon2 at its cheapest, so that creating users costs microseconds.
+    Hashes stay valid either way (parameters are stored in each hash)."""
+    global _hasher
+    from argon2.profiles import CHEAPEST
+
+    _hasher = PasswordHasher.from_parameters(CHEAPEST)
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

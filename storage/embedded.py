@@ -430,6 +430,10 @@ class EmbeddedSeaweedFS:
             # A PUT to a missing bucket must not create a bucket without Object Lock.
             "-s3.autoCreateBucket=false",
             "-s3.allowDeleteBucketNotEmpty=false",
+            # Idle keep-alive connections from the S3 gateway hold up the volume server's
+            # shutdown until they time out (30 s by default). The limit applies per read or
+            # write, so a transfer that moves data is not cut off.
+            "-idleTimeout=10",
         ]
         # Keep the unix sockets in the data dir, not /tmp, when the path fits sun_path.
         for name in ("filer", "s3"):

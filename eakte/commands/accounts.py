@@ -135,3 +135,6 @@ def tenant_list():
     with open_runtime(load_settings()) as rt, rt.session() as session:
         for item in accounts.list_tenants(session):
             click.echo(f"{item.slug}\t{item.name}")
+
+
+COMMANDS: list[click.Command] = [user, orgunit, tenant]

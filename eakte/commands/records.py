@@ -84,3 +84,6 @@ def reopen(reference: str, reason: str, tenant: str, username: str):
         actor = acting_user(session, tenant, username)
         reopened = cases.reopen_case(session, actor, reference, reason)
         click.echo(f"{reopened.file_reference} reopened")
+
+
+COMMANDS: list[click.Command] = [case]

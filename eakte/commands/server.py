@@ -147,3 +147,6 @@ def _worker_process(workers: int):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+COMMANDS: list[click.Command] = [init, serve, worker]

@@ -41,3 +41,6 @@ def verify(as_json: bool) -> None:
         click.echo(f"checked {counts}; {len(report.findings)} problem(s)")
     if not report.clean:
         raise VerifyFailed(f"verify found {len(report.findings)} problem(s)")
+
+
+COMMANDS: list[click.Command] = [verify]

@@ -6,6 +6,7 @@ import logging
 
 from huey import crontab
 
+from eakte.jobs import index_tasks, ingest_tasks, retention_tasks  # noqa: F401 (register tasks)
 from eakte.jobs.context import runtime
 from eakte.jobs.queue import huey
 from eakte.verify import VerifyContext, run_verify

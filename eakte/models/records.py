@@ -21,6 +21,7 @@ class DocumentStatus(enum.StrEnum):
     processing = "processing"
     ready = "ready"
     failed = "failed"
+    destroyed = "destroyed"  # R10: content gone; the row stays for the certificate's sake
 
 
 class VersionKind(enum.StrEnum):

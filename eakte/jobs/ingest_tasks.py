@@ -1,0 +1,1 @@
+"""Ingest jobs: text extraction, OCR, PDF/A rendition (issue 4)."""

@@ -1,0 +1,1 @@
+"""Retention jobs: disposal execution, the nightly due-list refresh (issue 6)."""

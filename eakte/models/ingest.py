@@ -1,0 +1,1 @@
+"""Ingest: quarantined files and what else the ingest pipeline keeps (issue 4)."""

@@ -1,0 +1,1 @@
+"""Retention: legal holds, disposal requests, destruction certificates, transfers (issue 6)."""
