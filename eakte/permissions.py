@@ -9,6 +9,7 @@ so ids cannot be probed.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -131,6 +132,37 @@ def can(session: Session, user: User, action: Action, obj: Any = None) -> bool:
         action in ROLE_ACTIONS[role] and _role_reaches(session, user, role, obj)
         for role in user.roles
     )
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What a user may open, as data: lists and search filter with it (in SQL or in the index)
+    and agree with ``can(user, Action.view, obj)``.
+
+    ``unit_ids`` None means every org unit of the tenant (and objects without one).
+    """
+
+    tenant_id: int
+    unit_ids: frozenset[int] | None
+    inbox_only: bool
+    restricted: bool
+    nothing: bool = False
+
+
+def visibility(session: Session, user: User) -> Visibility:
+    viewers = [r for r in user.roles if Action.view in ROLE_ACTIONS[r]]
+    restricted = any(Action.view_restricted in ROLE_ACTIONS[r] for r in user.roles)
+    if not user.active or not viewers:
+        return Visibility(user.tenant_id, frozenset(), True, False, nothing=True)
+    if any(r not in UNIT_SCOPED for r in viewers):
+        return Visibility(user.tenant_id, None, False, restricted)
+    units = (
+        frozenset(org_unit_subtree(session, user.org_unit_id))
+        if user.org_unit_id is not None
+        else frozenset()
+    )
+    inbox_only = all(r in INBOX_ONLY for r in viewers)
+    return Visibility(user.tenant_id, units, inbox_only, restricted)
 
 
 def require(session: Session, user: User, action: Action, obj: Any = None) -> None:
