@@ -1,0 +1,99 @@
+"""Document pages: metadata, previews, downloads, versions, filing from the inbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+
+from eakte import audit
+from eakte.permissions import Action, can
+from eakte.services import documents, listing, previews
+from web.context import actor
+from web.db import db, runtime
+from web.forms import DocumentEditForm, FileForm, ReasonForm
+
+bp = Blueprint("documents", __name__, url_prefix="/dokumente")
+
+
+@bp.get("/<uuid:document_id>")
+def show(document_id):
+    session, user = db(), actor()
+    document = documents.get_document(session, user, str(document_id))
+    search_text = request.args.get("ablage", "").strip()
+    candidates = listing.find_cases_by_reference(session, user, search_text) if search_text else []
+    return render_template(
+        "documents/show.html",
+        document=document,
+        pages=range(1, (document.page_count or 0) + 1)
+        if previews.preview_version(document)
+        else [],
+        history=audit.history(session, str(document.uuid)),
+        edit_form=DocumentEditForm(obj=document),
+        file_form=FileForm(),
+        restrict_form=ReasonForm(prefix="restrict"),
+        search_text=search_text,
+        candidates=candidates,
+        allowed={a: can(session, user, a, document) for a in Action},
+    )
+
+
+@bp.get("/<uuid:document_id>/seite/<int:page>.png")
+def preview(document_id, page: int):
+    rt = runtime()
+    path = previews.page_image(
+        db(), actor(), rt.store, rt.settings.data_dir, str(document_id), page
+    )
+    return send_file(path, mimetype="image/png", max_age=3600)
+
+
+@bp.get("/version/<uuid:version_id>")
+def download(version_id):
+    version, stream = documents.open_version(db(), actor(), runtime().store, str(version_id))
+    return send_file(
+        stream,
+        mimetype=version.mime or "application/octet-stream",
+        as_attachment=True,
+        download_name=version.filename or f"{version.uuid}",
+        max_age=0,
+    )
+
+
+@bp.post("/<uuid:document_id>/ablegen")
+def file(document_id):
+    form = FileForm()
+    if form.validate_on_submit() and form.process_id.data:
+        filed = documents.file_document(db(), actor(), str(document_id), form.process_id.data)
+        flash(_("Filed into %(ref)s.", ref=filed.process.case.file_reference), "info")
+        return redirect(url_for("cases.show", case_id=filed.process.case.uuid))
+    flash(_("Please choose a process."), "error")
+    return redirect(url_for("documents.show", document_id=document_id))
+
+
+@bp.post("/<uuid:document_id>/bearbeiten")
+def edit(document_id):
+    form = DocumentEditForm()
+    if form.validate_on_submit():
+        documents.update_document(
+            db(),
+            actor(),
+            str(document_id),
+            title=form.title.data,
+            doc_type=form.doc_type.data or "",
+            correspondent=form.correspondent.data or "",
+            received_date=form.received_date.data,
+        )
+        flash(_("Changes saved."), "info")
+    else:
+        flash(_("Please check your input."), "error")
+    return redirect(url_for("documents.show", document_id=document_id))
+
+
+@bp.post("/<uuid:document_id>/sperren")
+def restrict(document_id):
+    form = ReasonForm(prefix="restrict")
+    if form.validate_on_submit():
+        documents.restrict_document(db(), actor(), str(document_id), True, form.reason.data)
+        flash(_("Personal data restricted."), "info")
+        return redirect(url_for("home.index"))
+    flash(_("A restriction needs a reason."), "error")
+    return redirect(url_for("documents.show", document_id=document_id))

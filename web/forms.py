@@ -1,0 +1,49 @@
+"""Forms of the records UI. Labels are English message ids, shown in German via the catalog."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs CSRF protection."""
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=1000)])
+
+
+class CaseCreateForm(FlaskForm):
+    node = HiddenField(validators=[DataRequired()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+
+
+class CaseEditForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    event_date = DateField(
+        _l("Event date (for event-triggered retention)"), validators=[Optional()]
+    )
+
+
+class ProcessForm(FlaskForm):
+    title = StringField(_l("Title of the process"), validators=[DataRequired(), Length(max=500)])
+
+
+class DocumentEditForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
+    doc_type = StringField(_l("Document type"), validators=[Optional(), Length(max=100)])
+    correspondent = StringField(_l("Correspondent"), validators=[Optional(), Length(max=300)])
+    received_date = DateField(_l("Received on"), validators=[Optional()])
+
+
+class FileForm(FlaskForm):
+    """File a document: a process chosen from the search, or a case reference plus a new
+    process title."""
+
+    process_id = HiddenField()
+    reference = StringField(_l("File reference or title"), validators=[Optional(), Length(max=200)])
