@@ -86,6 +86,14 @@ class NotSignedIn(EakteError):
     user_message = N_("Please sign in.")
 
 
+class TooManyAttempts(EakteError):
+    """Sign-in refused for a while after repeated failures."""
+
+    exit_code = ExitCode.permission_denied
+    http_status = 429
+    user_message = N_("Too many failed sign-ins. Please wait 15 minutes and try again.")
+
+
 class PermissionDenied(EakteError):
     """The user may see the object but not do this to it (else ``NotFound``)."""
 

@@ -59,3 +59,19 @@ def test_upgrade_in_place_keeps_data(database_url):
         user = authenticate(session, "default", "anna", "long enough password")
         assert user is not None and user.has_role(Role.clerk)
     engine.dispose()
+
+
+def test_models_match_migrations(database_url):
+    """Every table and column the models declare is created by the migrations, and nothing else:
+    a model change without its migration fails here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from eakte.models import Base
+
+    engine = make_engine(database_url)
+    schema.upgrade(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []

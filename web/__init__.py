@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from eakte.runtime import Runtime
-from web import auth, cases, documents, errors, fileplan, home, security
+from web import admin, api, auth, cases, documents, errors, fileplan, home, security
 from web.extensions import babel, csrf, login_manager
 
 
@@ -34,6 +34,6 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    for blueprint in (auth.bp, home.bp, fileplan.bp, cases.bp, documents.bp):
+    for blueprint in (auth.bp, home.bp, fileplan.bp, cases.bp, documents.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
     return app

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from eakte.errors import TooManyAttempts
 from eakte.models import Tenant
 from eakte.services.accounts import DEFAULT_TENANT, authenticate
 from web.db import db
@@ -29,14 +30,20 @@ def login():
     form = LoginForm()
     tenants = db().execute(select(Tenant.slug, Tenant.name).order_by(Tenant.name)).all()
     form.tenant.choices = [(slug, name) for slug, name in tenants] or [(DEFAULT_TENANT, "")]
+    status = 200
     if form.validate_on_submit():
-        user = authenticate(db(), form.tenant.data, form.username.data, form.password.data)
-        if user is not None:
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
-        flash(_("User name or password is wrong."), "error")
+        try:
+            user = authenticate(db(), form.tenant.data, form.username.data, form.password.data)
+        except TooManyAttempts as exc:
+            flash(_(exc.user_message), "error")
+            user, status = None, exc.http_status
+        else:
+            if user is not None:
+                login_user(user)
+                return redirect(_safe_next(request.args.get("next")))
+            flash(_("User name or password is wrong."), "error")
     show_tenant = db().scalar(select(func.count(Tenant.id))) > 1
-    return render_template("login.html", form=form, show_tenant=show_tenant)
+    return render_template("login.html", form=form, show_tenant=show_tenant), status
 
 
 @bp.post("/logout")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from eakte.errors import EDGE_ERRORS, N_
 
@@ -35,9 +36,17 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected)
 
 
-def _page(status: int, message: str | None = None):
-    text = gettext(message or MESSAGES.get(status, MESSAGES[500]))
-    return render_template("error.html", status=status, message=text), status
+def _page(status: int, message: str | None = None, code: str = ""):
+    text = message or MESSAGES.get(status, MESSAGES[500])
+    if request.path.startswith("/api/"):
+        # API clients get JSON with a stable code; the message stays English for them.
+        body = {"error": {"code": code or _code(status), "message": text}}
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=gettext(text)), status
+
+
+def _code(status: int) -> str:
+    return HTTP_STATUS_CODES.get(status, "error").lower().replace(" ", "_")
 
 
 def _http_error(exc: HTTPException):
@@ -48,7 +57,11 @@ def _http_error(exc: HTTPException):
 
 def _typed_error(exc):
     log.warning("%s: %s", type(exc).__name__, exc)
-    return _page(exc.http_status, exc.user_message)
+    return _page(exc.http_status, exc.user_message, _snake(type(exc).__name__))
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 def _unexpected(exc: Exception):

@@ -37,7 +37,10 @@ def load_user(user_id: str) -> User | None:
 
 
 def _require_login():
+    # The API authenticates by bearer token in its own blueprint, never by session cookie.
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if request.blueprint == "api":
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()

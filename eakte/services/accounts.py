@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eakte import audit
 from eakte.db import transaction
-from eakte.errors import BadInput, Conflict, NotFound
+from eakte.errors import BadInput, Conflict, NotFound, TooManyAttempts
 from eakte.models import OrgUnit, Role, Tenant, User, UserRole
+from eakte.models.api import LoginThrottle
 from eakte.models.base import utcnow
 from eakte.passwords import hash_password, verify_password
 from eakte.permissions import Action, require
@@ -94,10 +97,36 @@ def has_admin(session: Session, tenant: Tenant) -> bool:
     )
 
 
+MAX_FAILURES = 5
+THROTTLE_WINDOW = timedelta(minutes=15)
+LOCK_DURATION = timedelta(minutes=15)
+
+
 def authenticate(session: Session, tenant_slug: str, username: str, password: str) -> User | None:
     """The active user with these credentials, else None (same timing either way).
-    Every attempt is in the audit trail (R20)."""
+
+    Every attempt is in the audit trail (R20). After ``MAX_FAILURES`` failures within
+    ``THROTTLE_WINDOW`` the name is locked for ``LOCK_DURATION``: ``TooManyAttempts``.
+    """
+    key = f"{tenant_slug}/{username.strip().lower()}"[:160]
     with transaction(session):
+        throttle = session.get(LoginThrottle, key)
+        now = utcnow()
+        locked = bool(throttle and throttle.locked_until and _aware(throttle.locked_until) > now)
+        if locked:
+            tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
+            audit.record(
+                session,
+                None,
+                "login",
+                outcome="locked",
+                tenant_id=tenant_id,
+                attempted_username=username[:80],
+            )
+    if locked:
+        raise TooManyAttempts(f"sign-in for {key!r} is locked after repeated failures")
+    with transaction(session):
+        throttle = session.get(LoginThrottle, key, populate_existing=True)
         user = session.scalar(
             select(User)
             .join(Tenant)
@@ -105,9 +134,16 @@ def authenticate(session: Session, tenant_slug: str, username: str, password: st
         )
         ok = verify_password(user.password_hash if user else None, password)
         if ok and user and user.active:
-            user.last_login_at = utcnow()
+            user.last_login_at = now
+            if throttle:
+                session.delete(throttle)
             audit.record(session, user, "login", user)
             return user
+        if throttle is None or now - _aware(throttle.window_start) > THROTTLE_WINDOW:
+            throttle = session.merge(LoginThrottle(key=key, failures=0, window_start=now))
+        throttle.failures += 1
+        if throttle.failures >= MAX_FAILURES:
+            throttle.locked_until = now + LOCK_DURATION
         tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
         audit.record(
             session,
@@ -119,6 +155,11 @@ def authenticate(session: Session, tenant_slug: str, username: str, password: st
             attempted_username=username[:80],
         )
     return None
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive UTC datetimes; PostgreSQL aware ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def find_user(session: Session, tenant: Tenant, username: str) -> User:
@@ -176,6 +217,16 @@ def list_users(session: Session, actor: User) -> list[User]:
     return list(
         session.scalars(
             select(User).where(User.tenant_id == actor.tenant_id).order_by(User.username)
+        )
+    )
+
+
+@audited_refusals
+def list_org_units(session: Session, actor: User) -> list[OrgUnit]:
+    require(session, actor, Action.manage_users)
+    return list(
+        session.scalars(
+            select(OrgUnit).where(OrgUnit.tenant_id == actor.tenant_id).order_by(OrgUnit.code)
         )
     )
 

@@ -95,3 +95,17 @@ def test_unknown_page_is_a_german_error_page(client, make_user):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Die Seite wurde nicht gefunden." in response.get_data(as_text=True)
+
+
+def test_failed_sign_ins_are_rate_limited(client, make_user):
+    make_user("anna")
+    for _ in range(5):
+        token = _csrf(client.get("/login").get_data(as_text=True))
+        client.post("/login", data={"csrf_token": token, "username": "anna", "password": "x"})
+    token = _csrf(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login", data={"csrf_token": token, "username": "anna", "password": PASSWORD}
+    )
+    assert response.status_code == 429  # even the right password waits now
+    assert "Zu viele fehlgeschlagene Anmeldungen" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302

@@ -1,0 +1,134 @@
+"""The JSON API under /api/v1: bearer tokens with scopes; errors as JSON with a code.
+
+Handlers only translate HTTP to service calls; the token's user is the actor, so every
+permission and audit rule of the UI applies, narrowed further by the token's scopes.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flask import Blueprint, g, jsonify, request, send_file
+
+from eakte.errors import NotSignedIn, PermissionDenied
+from eakte.models import Case, Document, FileVersion
+from eakte.models.api import Scope
+from eakte.services import api_tokens, cases, documents, listing
+from web.db import db, runtime
+from web.extensions import csrf
+from web.openapi import openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # no cookies: the bearer token is the credential
+
+
+@bp.before_request
+def _authenticate():
+    if request.endpoint == "api.openapi":
+        return None
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise NotSignedIn("missing bearer token")
+    token = api_tokens.authenticate_token(db(), header.removeprefix("Bearer ").strip())
+    g.api_token, g.api_user = token, token.user
+    return None
+
+
+def scoped(scope: Scope):
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if scope not in g.api_token.scope_set:
+                raise PermissionDenied(f"token {g.api_token.prefix} lacks scope {scope}")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@bp.get("/cases/<uuid:case_id>")
+@scoped(Scope.read)
+def get_case(case_id):
+    case = cases.get_case(db(), g.api_user, str(case_id))
+    return jsonify(case_json(case))
+
+
+@bp.get("/documents/<uuid:document_id>")
+@scoped(Scope.read)
+def get_document(document_id):
+    document = documents.get_document(db(), g.api_user, str(document_id))
+    return jsonify(document_json(document))
+
+
+@bp.get("/versions/<uuid:version_id>/content")
+@scoped(Scope.download)
+def download(version_id):
+    version, stream = documents.open_version(db(), g.api_user, runtime().store, str(version_id))
+    response = send_file(
+        stream,
+        mimetype=version.mime,
+        as_attachment=True,
+        download_name=version.filename or str(version.uuid),
+        max_age=0,
+    )
+    response.headers["X-Content-SHA256"] = version.sha256
+    return response
+
+
+def case_json(case: Case) -> dict:
+    return {
+        "uuid": str(case.uuid),
+        "file_reference": case.file_reference,
+        "title": case.title,
+        "status": case.status,
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "retention_end": case.retention_end.isoformat() if case.retention_end else None,
+        "file_plan": {"code": case.node.code, "title": case.node.title},
+        "processes": [
+            {
+                "uuid": str(p.uuid),
+                "number": p.number,
+                "title": p.title,
+                "status": p.status,
+                "documents": [
+                    {"uuid": str(d.uuid), "title": d.title, "status": d.status}
+                    for d in listing.documents_of_process(db(), g.api_user, p)
+                ],
+            }
+            for p in case.processes
+        ],
+    }
+
+
+def document_json(document: Document) -> dict:
+    process = document.process
+    return {
+        "uuid": str(document.uuid),
+        "title": document.title,
+        "doc_type": document.doc_type,
+        "correspondent": document.correspondent,
+        "received_date": document.received_date.isoformat() if document.received_date else None,
+        "status": document.status,
+        "page_count": document.page_count,
+        "sha256": document.sha256,
+        "case": str(process.case.uuid) if process else None,
+        "process": str(process.uuid) if process else None,
+        "versions": [version_json(v) for v in document.versions],
+    }
+
+
+def version_json(version: FileVersion) -> dict:
+    return {
+        "uuid": str(version.uuid),
+        "kind": version.kind,
+        "filename": version.filename,
+        "mime": version.mime,
+        "size": version.size,
+        "sha256": version.sha256,
+    }

@@ -1,0 +1,187 @@
+"""The OpenAPI 3 description of /api/v1, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {"$ref": "#/components/responses/Error"}
+
+
+def _uuid_param(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "format": "uuid"},
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "eAkte API",
+            "version": "1",
+            "description": "Deliver applications from online service portals, search, read "
+            "and download case records. Authenticate with `Authorization: Bearer <token>`; "
+            "tokens are issued by an administrator with scopes.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": PATHS,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "responses": {
+                "Error": {
+                    "description": "An error with a machine-readable code",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                }
+            },
+            "schemas": SCHEMAS,
+        },
+    }
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            }
+        },
+    },
+    "Version": {
+        "type": "object",
+        "required": ["uuid", "kind", "filename", "mime", "size", "sha256"],
+        "properties": {
+            "uuid": {"type": "string", "format": "uuid"},
+            "kind": {"type": "string", "enum": ["original", "rendition"]},
+            "filename": {"type": "string"},
+            "mime": {"type": "string"},
+            "size": {"type": "integer"},
+            "sha256": {"type": "string"},
+        },
+    },
+    "Document": {
+        "type": "object",
+        "required": ["uuid", "title", "status", "sha256", "versions"],
+        "properties": {
+            "uuid": {"type": "string", "format": "uuid"},
+            "title": {"type": "string"},
+            "doc_type": {"type": "string"},
+            "correspondent": {"type": "string"},
+            "received_date": {"type": "string", "format": "date", "nullable": True},
+            "status": {"type": "string"},
+            "page_count": {"type": "integer", "nullable": True},
+            "sha256": {"type": "string"},
+            "case": {"type": "string", "format": "uuid", "nullable": True},
+            "process": {"type": "string", "format": "uuid", "nullable": True},
+            "versions": {"type": "array", "items": {"$ref": "#/components/schemas/Version"}},
+        },
+    },
+    "Case": {
+        "type": "object",
+        "required": ["uuid", "file_reference", "title", "status", "processes"],
+        "properties": {
+            "uuid": {"type": "string", "format": "uuid"},
+            "file_reference": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "string", "enum": ["open", "closed"]},
+            "closed_at": {"type": "string", "format": "date", "nullable": True},
+            "retention_end": {"type": "string", "format": "date", "nullable": True},
+            "file_plan": {
+                "type": "object",
+                "properties": {"code": {"type": "string"}, "title": {"type": "string"}},
+            },
+            "processes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "uuid": {"type": "string", "format": "uuid"},
+                        "number": {"type": "integer"},
+                        "title": {"type": "string"},
+                        "status": {"type": "string"},
+                        "documents": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "uuid": {"type": "string", "format": "uuid"},
+                                    "title": {"type": "string"},
+                                    "status": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+PATHS: dict[str, Any] = {
+    "/cases/{case}": {
+        "get": {
+            "operationId": "getCase",
+            "summary": "Read a case with its processes and documents (scope: read)",
+            "parameters": [_uuid_param("case")],
+            "responses": {
+                "200": {
+                    "description": "The case",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Case"}}
+                    },
+                },
+                "401": ERROR,
+                "403": ERROR,
+                "404": ERROR,
+            },
+        }
+    },
+    "/documents/{document}": {
+        "get": {
+            "operationId": "getDocument",
+            "summary": "Read a document's metadata and versions (scope: read)",
+            "parameters": [_uuid_param("document")],
+            "responses": {
+                "200": {
+                    "description": "The document",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Document"}}
+                    },
+                },
+                "401": ERROR,
+                "403": ERROR,
+                "404": ERROR,
+            },
+        }
+    },
+    "/versions/{version}/content": {
+        "get": {
+            "operationId": "downloadVersion",
+            "summary": "Download a file version; its SHA-256 is verified while streaming "
+            "(scope: download)",
+            "parameters": [_uuid_param("version")],
+            "responses": {
+                "200": {
+                    "description": "The bytes",
+                    "content": {
+                        "application/octet-stream": {
+                            "schema": {"type": "string", "format": "binary"}
+                        }
+                    },
+                },
+                "401": ERROR,
+                "403": ERROR,
+                "404": ERROR,
+            },
+        }
+    },
+}
