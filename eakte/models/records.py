@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eakte.models.base import Base, CreatedMixin, UuidMixin
+from eakte.models.fileplan import FilePlanNode
 
 
 class CaseStatus(enum.StrEnum):
@@ -52,6 +53,9 @@ class Case(UuidMixin, CreatedMixin, Base):
     # '', 'transferred' (to the archive) or 'destroyed'; a disposed case stays as a tombstone.
     disposal_state: Mapped[str] = mapped_column(String(16), default="")
     archive_id: Mapped[str] = mapped_column(String(200), default="")
+    # Closure, reopening or a schedule change moved the S3 retain-until of the case's objects;
+    # a retention job applies it after the commit (S3 calls never run inside a transaction).
+    object_lock_pending: Mapped[bool] = mapped_column(default=False, index=True)
     # The search index follows the database: services mark what changed, the indexer catches up.
     index_dirty: Mapped[bool] = mapped_column(default=True, index=True)
     index_version: Mapped[int] = mapped_column(default=0)
@@ -59,6 +63,7 @@ class Case(UuidMixin, CreatedMixin, Base):
     processes: Mapped[list[Process]] = relationship(
         back_populates="case", order_by="Process.number"
     )
+    node: Mapped[FilePlanNode] = relationship()
 
     @property
     def is_closed(self) -> bool:

@@ -1,0 +1,144 @@
+"""Read-side lists for the UI and API: inbox, recent cases, cases under a node, the file plan
+tree. Filtered in SQL by what the user may open (``permissions.visibility``), so counts and
+pages never include anything else (R22)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from eakte.models import Case, Document, FilePlanNode, Process, User
+from eakte.permissions import Visibility, visibility
+
+PAGE_SIZE = 50
+
+
+def case_filter(vis: Visibility) -> ColumnElement[bool]:
+    if vis.nothing or vis.inbox_only:
+        return false()
+    clauses = [Case.tenant_id == vis.tenant_id, Case.disposal_state == ""]
+    if vis.unit_ids is not None:
+        clauses.append(Case.org_unit_id.in_(vis.unit_ids))
+    if not vis.restricted:
+        clauses.append(Case.restricted.is_(False))
+    return and_(*clauses)
+
+
+def inbox_filter(vis: Visibility) -> ColumnElement[bool]:
+    """Documents not yet filed, in the inboxes the user reaches."""
+    if vis.nothing:
+        return false()
+    clauses = [Document.tenant_id == vis.tenant_id, Document.process_id.is_(None)]
+    if vis.unit_ids is not None:
+        clauses.append(Document.inbox_org_unit_id.in_(vis.unit_ids))
+    if not vis.restricted:
+        clauses.append(Document.restricted.is_(False))
+    return and_(*clauses)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _page(session: Session, stmt: Select, page: int, page_size: int = PAGE_SIZE) -> Page:
+    page = max(1, page)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = list(session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
+    return Page(items, total or 0, page, page_size)
+
+
+def inbox(session: Session, actor: User, page: int = 1) -> Page:
+    vis = visibility(session, actor)
+    stmt = (
+        select(Document)
+        .where(inbox_filter(vis), Document.status != "destroyed")
+        .order_by(Document.created_at.desc(), Document.id.desc())
+    )
+    return _page(session, stmt, page)
+
+
+def recent_cases(session: Session, actor: User, limit: int = 10) -> list[Case]:
+    vis = visibility(session, actor)
+    stmt = select(Case).where(case_filter(vis)).order_by(Case.created_at.desc()).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def cases_under(session: Session, actor: User, node: FilePlanNode, page: int = 1) -> Page:
+    vis = visibility(session, actor)
+    stmt = (
+        select(Case)
+        .where(case_filter(vis), Case.node_id == node.id)
+        .order_by(Case.created_at.desc(), Case.id.desc())
+    )
+    return _page(session, stmt, page)
+
+
+def documents_of_process(session: Session, actor: User, process: Process) -> list[Document]:
+    vis = visibility(session, actor)
+    stmt = select(Document).where(Document.process_id == process.id)
+    if not vis.restricted:
+        stmt = stmt.where(Document.restricted.is_(False))
+    return list(session.scalars(stmt.order_by(Document.received_date, Document.id)))
+
+
+@dataclass
+class TreeNode:
+    node: FilePlanNode
+    case_count: int
+    children: list[TreeNode]
+
+
+def fileplan_tree(session: Session, actor: User) -> list[TreeNode]:
+    """The tenant's file plan with the number of cases the user may see under each node."""
+    vis = visibility(session, actor)
+    nodes = session.scalars(
+        select(FilePlanNode)
+        .where(FilePlanNode.tenant_id == actor.tenant_id)
+        .order_by(FilePlanNode.code)
+    ).all()
+    counts = dict(
+        session.execute(
+            select(Case.node_id, func.count(Case.id)).where(case_filter(vis)).group_by(Case.node_id)
+        ).all()
+    )
+    by_parent: dict[int | None, list[FilePlanNode]] = {}
+    for node in nodes:
+        by_parent.setdefault(node.parent_id, []).append(node)
+
+    def build(parent_id: int | None) -> list[TreeNode]:
+        return [TreeNode(n, counts.get(n.id, 0), build(n.id)) for n in by_parent.get(parent_id, [])]
+
+    return build(None)
+
+
+def find_cases_by_reference(session: Session, actor: User, text: str, limit: int = 20):
+    """Cases whose file reference starts with ``text`` or whose title contains it (filing)."""
+    vis = visibility(session, actor)
+    text = text.strip()
+    if not text:
+        return []
+    pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    stmt = (
+        select(Case)
+        .where(
+            case_filter(vis),
+            Case.status == "open",
+            or_(
+                Case.file_reference.like(f"{pattern}%", escape="\\"),
+                Case.title.ilike(f"%{pattern}%", escape="\\"),
+            ),
+        )
+        .order_by(Case.file_reference)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

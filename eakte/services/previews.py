@@ -1,0 +1,79 @@
+"""Page previews rendered on the server (Ghostscript, -dSAFER), cached in the data dir.
+
+The cache sits under ``previews/<document uuid>/`` so that destroying a document removes its
+previews with one call (R10: thumbnails go too).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from eakte.errors import NotFound
+from eakte.models import Document, FileVersion, User, VersionKind
+from eakte.permissions import Action, require
+from eakte.services.guard import audited_refusals, load
+from storage.blobstore import BlobStore
+
+PREVIEW_DPI = 60
+MAX_PAGE = 10_000
+
+
+def preview_version(document: Document) -> FileVersion | None:
+    """The archival rendition, else a PDF original; images without a rendition have none."""
+    renditions = [v for v in document.versions if v.kind == VersionKind.rendition]
+    if renditions:
+        return renditions[-1]
+    originals = [v for v in document.versions if v.mime == "application/pdf"]
+    return originals[0] if originals else None
+
+
+@audited_refusals
+def page_image(
+    session: Session, actor: User, store: BlobStore, data_dir: Path, document_ident: str, page: int
+) -> Path:
+    """PNG of one page (1-based). Cached; rendered from verified bytes on first request."""
+    document = load(session, actor, Document, document_ident)
+    require(session, actor, Action.view, document)
+    version = preview_version(document)
+    if version is None or not 1 <= page <= min(document.page_count or 1, MAX_PAGE):
+        raise NotFound(f"no preview page {page} for document {document.uuid}")
+    folder = data_dir / "previews" / str(document.uuid)
+    target = folder / f"{version.sha256[:16]}-{page}.png"
+    if target.exists():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        pdf = Path(tmp) / "doc.pdf"
+        store.get_to_file(version.s3_key, pdf, version.s3_version_id, version.sha256)
+        out = Path(tmp) / "page.png"
+        result = subprocess.run(
+            [
+                "gs",
+                "-q",
+                "-dSAFER",
+                "-dBATCH",
+                "-dNOPAUSE",
+                "-sDEVICE=png16m",
+                f"-r{PREVIEW_DPI}",
+                f"-dFirstPage={page}",
+                f"-dLastPage={page}",
+                f"-sOutputFile={out}",
+                str(pdf),
+            ],
+            capture_output=True,
+            timeout=60,
+        )
+        if result.returncode != 0 or not out.exists():
+            raise NotFound(f"page {page} of document {document.uuid} could not be rendered")
+        out.replace(target)  # atomic: concurrent requests never see half a file
+    return target
+
+
+def purge(data_dir: Path, document_uuid: str) -> None:
+    """Remove every cached preview of a document (used by destruction)."""
+    shutil.rmtree(data_dir / "previews" / document_uuid, ignore_errors=True)
