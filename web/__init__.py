@@ -7,6 +7,7 @@ from flask import Flask
 from eakte.runtime import Runtime
 from web import admin, api, auth, cases, documents, errors, fileplan, home, security
 from web.extensions import babel, csrf, login_manager
+from web.filters import audit_details
 
 
 def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
@@ -34,6 +35,7 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
+    app.jinja_env.filters["audit_details"] = audit_details
     for blueprint in (auth.bp, home.bp, fileplan.bp, cases.bp, documents.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
     return app
