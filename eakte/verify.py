@@ -6,8 +6,11 @@ The report is clean only when no check found anything.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -91,3 +94,27 @@ def run_verify(ctx: VerifyContext, checks: Iterable[Check] = CHECKS) -> VerifyRe
     for check in checks:
         report.findings.extend(check(ctx, report.checked))
     return report
+
+
+def report_path(data_dir: Path) -> Path:
+    return data_dir / "verify" / "last.json"
+
+
+def save_report(report: VerifyReport, data_dir: Path) -> None:
+    """Keep the latest report for the records officers' page (written atomically)."""
+    path = report_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "clean": report.clean,
+        "checked": report.checked,
+        "findings": [asdict(f) for f in report.findings],
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(body, ensure_ascii=False, indent=1))
+    tmp.replace(path)
+
+
+def load_report(data_dir: Path) -> dict | None:
+    path = report_path(data_dir)
+    return json.loads(path.read_text()) if path.exists() else None

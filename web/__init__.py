@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from eakte.runtime import Runtime
-from web import admin, api, auth, cases, documents, errors, fileplan, home, security
+from web import admin, api, auth, cases, documents, errors, fileplan, home, records, security
 from web.extensions import babel, csrf, login_manager
 from web.filters import audit_details
 
@@ -36,6 +36,15 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     errors.init_app(app)
 
     app.jinja_env.filters["audit_details"] = audit_details
-    for blueprint in (auth.bp, home.bp, fileplan.bp, cases.bp, documents.bp, admin.bp, api.bp):
+    for blueprint in (
+        auth.bp,
+        home.bp,
+        fileplan.bp,
+        cases.bp,
+        documents.bp,
+        admin.bp,
+        api.bp,
+        records.bp,
+    ):
         app.register_blueprint(blueprint)
     return app

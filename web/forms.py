@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, StringField, TextAreaField
@@ -10,6 +11,15 @@ from wtforms.validators import DataRequired, Length, Optional
 
 class ActionForm(FlaskForm):
     """A button that only needs CSRF protection."""
+
+
+class PageForm(FlaskForm):
+    """One of several forms on a page, told apart by its prefix."""
+
+    def submit_ok(self) -> bool:
+        """True when *this* form was posted and is valid."""
+        sent = any(key.startswith(self._prefix) for key in request.form)
+        return sent and self.validate_on_submit()
 
 
 class ReasonForm(FlaskForm):

@@ -9,7 +9,7 @@ import click
 from eakte.commands.common import load_settings
 from eakte.errors import VerifyFailed
 from eakte.runtime import open_runtime
-from eakte.verify import VerifyContext, run_verify
+from eakte.verify import VerifyContext, run_verify, save_report
 
 
 @click.command()
@@ -23,6 +23,7 @@ def verify(as_json: bool) -> None:
     settings = load_settings()
     with open_runtime(settings) as rt, rt.session() as session:
         report = run_verify(VerifyContext(session, rt.store))
+    save_report(report, settings.data_dir)
     if as_json:
         click.echo(
             json.dumps(

@@ -9,7 +9,7 @@ from huey import crontab
 from eakte.jobs import index_tasks, ingest_tasks, retention_tasks  # noqa: F401 (register tasks)
 from eakte.jobs.context import runtime
 from eakte.jobs.queue import huey
-from eakte.verify import VerifyContext, run_verify
+from eakte.verify import VerifyContext, run_verify, save_report
 
 log = logging.getLogger(__name__)
 
@@ -17,9 +17,17 @@ log = logging.getLogger(__name__)
 @huey.periodic_task(crontab(hour="2", minute="30"))
 def nightly_fixity_check() -> bool:
     """R18: the whole store is hashed against the database every night."""
+    return verify_now.call_local()
+
+
+@huey.task()
+@huey.lock_task("verify")
+def verify_now() -> bool:
+    """A full verify run; the report is kept for the records officers' page."""
     rt = runtime()
     with rt.session() as session:
         report = run_verify(VerifyContext(session, rt.store))
+    save_report(report, rt.settings.data_dir)
     for finding in report.findings:
         log.error("fixity: %s %s: %s", finding.check, finding.subject, finding.problem)
     log.info("fixity check done: %s, %d findings", report.checked, len(report.findings))

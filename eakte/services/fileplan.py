@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from eakte import audit
 from eakte.db import transaction
-from eakte.errors import BadInput, Conflict
+from eakte.errors import N_, BadInput, Conflict
 from eakte.models import (
     FilePlanNode,
     OrgUnit,
@@ -127,11 +127,23 @@ def create_node(
 
 @dataclass(frozen=True)
 class LineProblem:
+    """One problem of one line: an English message id with its values, so that the CLI prints
+    it as it is and the web shows it in German (``gettext(message, **values)``)."""
+
     line: int
     message: str
+    values: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def params(self) -> dict[str, str]:
+        return dict(self.values)
 
     def text(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return f"line {self.line}: {self.message % self.params}"
+
+
+def _problem(line: int, message: str, **values: object) -> LineProblem:
+    return LineProblem(line, message, tuple((k, str(v)) for k, v in values.items()))
 
 
 @dataclass
@@ -163,19 +175,21 @@ def parse_csv(data: bytes) -> tuple[list[dict[str, str]], list[LineProblem]]:
     try:
         text = decode_csv(data)
     except UnicodeDecodeError as exc:
-        return [], [LineProblem(1, f"neither UTF-8 nor Windows-1252: {exc.reason}")]
+        return [], [
+            _problem(1, N_("neither UTF-8 nor Windows-1252: %(reason)s"), reason=exc.reason)
+        ]
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
-        return [], [LineProblem(1, f"missing column(s): {', '.join(missing)}")]
+        return [], [_problem(1, N_("missing column(s): %(columns)s"), columns=", ".join(missing))]
     reader.fieldnames = header
     rows = []
     for raw in reader:
         if None in raw:
-            return [], [LineProblem(reader.line_num, "more fields than columns")]
+            return [], [_problem(reader.line_num, N_("more fields than columns"))]
         rows.append({k: (v or "").strip() for k, v in raw.items()})
     return rows, []
 
@@ -217,31 +231,38 @@ class _Plan:
         for number, row in enumerate(rows, start=first_line):
             code = row.get("code", "")
             if not code:
-                problems.append(LineProblem(number, "empty code"))
+                problems.append(_problem(number, N_("empty code")))
             elif len(code) > 64:
-                problems.append(LineProblem(number, f"code {code!r} is longer than 64 characters"))
+                problems.append(
+                    _problem(number, N_("code '%(code)s' is longer than 64 characters"), code=code)
+                )
             elif code in in_file:
                 problems.append(
-                    LineProblem(number, f"duplicate code {code!r} (also line {in_file[code]})")
+                    _problem(
+                        number,
+                        N_("duplicate code '%(code)s' (also line %(other)s)"),
+                        code=code,
+                        other=in_file[code],
+                    )
                 )
             else:
                 in_file[code] = number
             if not row.get("title"):
-                problems.append(LineProblem(number, f"empty title for code {code!r}"))
+                problems.append(_problem(number, N_("empty title for code '%(code)s'"), code=code))
             elif len(row["title"]) > 300:
-                problems.append(LineProblem(number, "title is longer than 300 characters"))
+                problems.append(_problem(number, N_("title is longer than 300 characters")))
             schedule = row.get("schedule", "")
             if schedule and schedule not in self.schedules:
-                problems.append(LineProblem(number, f"unknown schedule {schedule!r}"))
+                problems.append(_problem(number, N_("unknown schedule '%(name)s'"), name=schedule))
             unit = row.get("org_unit", "")
             if unit and unit not in self.units:
-                problems.append(LineProblem(number, f"unknown org unit {unit!r}"))
+                problems.append(_problem(number, N_("unknown org unit '%(code)s'"), code=unit))
         for number, row in enumerate(rows, start=first_line):
             parent = row.get("parent", "")
             if parent and parent not in in_file and parent not in self.nodes:
-                problems.append(LineProblem(number, f"unknown parent {parent!r}"))
+                problems.append(_problem(number, N_("unknown parent '%(code)s'"), code=parent))
             elif parent and parent == row.get("code"):
-                problems.append(LineProblem(number, "a node cannot be its own parent"))
+                problems.append(_problem(number, N_("a node cannot be its own parent")))
         if not problems:
             problems.extend(self._cycles(rows, in_file))
         return problems
@@ -255,7 +276,9 @@ class _Plan:
             seen, current = set(), code
             while current is not None:
                 if current in seen:
-                    return [LineProblem(line, f"code {code!r} is part of a parent cycle")]
+                    return [
+                        _problem(line, N_("code '%(code)s' is part of a parent cycle"), code=code)
+                    ]
                 seen.add(current)
                 current = parents.get(current)
         return []

@@ -50,7 +50,7 @@ class Page:
         return max(1, -(-self.total // self.page_size))
 
 
-def _page(session: Session, stmt: Select, page: int, page_size: int = PAGE_SIZE) -> Page:
+def paginate(session: Session, stmt: Select, page: int, page_size: int = PAGE_SIZE) -> Page:
     page = max(1, page)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     items = list(session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
@@ -64,7 +64,7 @@ def inbox(session: Session, actor: User, page: int = 1) -> Page:
         .where(inbox_filter(vis), Document.status != "destroyed")
         .order_by(Document.created_at.desc(), Document.id.desc())
     )
-    return _page(session, stmt, page)
+    return paginate(session, stmt, page)
 
 
 def recent_cases(session: Session, actor: User, limit: int = 10) -> list[Case]:
@@ -80,7 +80,7 @@ def cases_under(session: Session, actor: User, node: FilePlanNode, page: int = 1
         .where(case_filter(vis), Case.node_id == node.id)
         .order_by(Case.created_at.desc(), Case.id.desc())
     )
-    return _page(session, stmt, page)
+    return paginate(session, stmt, page)
 
 
 def documents_of_process(session: Session, actor: User, process: Process) -> list[Document]:
