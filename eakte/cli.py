@@ -49,6 +49,7 @@ def _register() -> None:
         accounts,
         fileplan,
         ingest,
+        ops,
         records,
         retention,
         search,
@@ -56,7 +57,7 @@ def _register() -> None:
         verify,
     )
 
-    for module in (server, verify, accounts, fileplan, records, ingest, search, retention):
+    for module in (server, verify, accounts, fileplan, records, ingest, search, retention, ops):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -5,7 +5,19 @@ from __future__ import annotations
 from flask import Flask
 
 from eakte.runtime import Runtime
-from web import admin, api, auth, cases, documents, errors, fileplan, home, records, security
+from web import (
+    admin,
+    api,
+    auth,
+    cases,
+    documents,
+    errors,
+    fileplan,
+    health,
+    home,
+    records,
+    security,
+)
 from web.extensions import babel, csrf, login_manager
 from web.filters import audit_details
 
@@ -36,15 +48,6 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     errors.init_app(app)
 
     app.jinja_env.filters["audit_details"] = audit_details
-    for blueprint in (
-        auth.bp,
-        home.bp,
-        fileplan.bp,
-        cases.bp,
-        documents.bp,
-        admin.bp,
-        api.bp,
-        records.bp,
-    ):
-        app.register_blueprint(blueprint)
+    for area in (auth, home, fileplan, cases, documents, records, admin, api, health):
+        app.register_blueprint(area.bp)
     return app

@@ -17,7 +17,8 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+# Operators' probes answer without a session (they reveal no records; see web/health.py).
+PUBLIC_ENDPOINTS = {"auth.login", "static", "health.healthz", "health.readyz", "health.metrics"}
 
 
 def init_app(app: Flask) -> None:

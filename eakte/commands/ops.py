@@ -1,0 +1,5 @@
+"""Operations: ``eakte backup`` and ``eakte restore`` (issue 8)."""
+
+import click
+
+COMMANDS: list[click.Command] = []
