@@ -17,6 +17,8 @@ from eakte.errors import ConfigError, DataDirError
 from eakte.references import DEFAULT_PATTERN, validate_pattern
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+# Ingest (issue 4): the types the pipeline can process; the allow-list may narrow them.
+INGEST_TYPES = ("application/pdf", "image/tiff", "image/jpeg", "image/png")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,10 @@ class Settings:
     log_format: str = "text"
     secure_cookies: bool = False
     file_reference_pattern: str = DEFAULT_PATTERN
+    ingest_allowed_types: tuple[str, ...] = INGEST_TYPES
+    ingest_max_pages: int = 2000
+    ingest_max_pixels: int = 150_000_000
+    hot_folder_interval: int = 5
 
     @property
     def max_upload_bytes(self) -> int:
@@ -98,6 +104,12 @@ class Settings:
             file_reference_pattern=validate_pattern(
                 env.text("EAKTE_FILE_REFERENCE_PATTERN", DEFAULT_PATTERN)
             ),
+            ingest_allowed_types=env.subset("EAKTE_INGEST_ALLOWED_TYPES", INGEST_TYPES),
+            ingest_max_pages=env.integer("EAKTE_INGEST_MAX_PAGES", 2000, 1, 100_000),
+            ingest_max_pixels=env.integer(
+                "EAKTE_INGEST_MAX_PIXELS", 150_000_000, 1_000_000, 2_000_000_000
+            ),
+            hot_folder_interval=env.integer("EAKTE_HOT_FOLDER_INTERVAL", 5, 1, 3600),
         )
 
     def ensure_data_dir(self) -> Path:
@@ -191,6 +203,17 @@ class _Env:
         raise ConfigError(
             f"{name}: unsupported database {scheme!r} (use sqlite:///PATH or postgresql://...)"
         )
+
+    def subset(self, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+        """A comma-separated list whose items must all be in ``allowed`` (default: all)."""
+        items = [v.strip().lower() for v in self.text(name, ",".join(allowed)).split(",")]
+        unknown = [v for v in items if v and v not in allowed]
+        if unknown or not any(items):
+            raise ConfigError(
+                f"{name}: expected a comma-separated list of {', '.join(allowed)}, "
+                f"got {', '.join(unknown) or 'nothing'}"
+            )
+        return tuple(dict.fromkeys(v for v in items if v))
 
     def redis_url(self, name: str, default: str) -> str:
         value = self.text(name, default)

@@ -139,3 +139,111 @@ class VerifyFailed(EakteError):
 
 # What the edges (CLI, web) translate; everything else is a bug and is logged as such.
 EDGE_ERRORS: tuple[type[Exception], ...] = (EakteError, StorageError)
+
+
+# --- retention and disposal (issue 6) ---
+
+
+class LegalHoldActive(Conflict):
+    """R12: a legal hold blocks destruction, transfer and content changes beneath it."""
+
+    user_message = N_("A legal hold blocks this action.")
+
+
+class NotDue(Conflict):
+    """R8/R9: only closed cases past their retention end can be proposed for disposal."""
+
+    user_message = N_("The case is not due for disposal.")
+
+
+class FourEyesViolation(PermissionDenied):
+    """R9: the approver of a disposal must be another records officer than the proposer."""
+
+    user_message = N_("A disposal must be decided by a different records officer.")
+
+
+class RequestNotApproved(Conflict):
+    """R9: without an approved request nothing is destroyed or transferred."""
+
+    user_message = N_("The disposal request is not approved.")
+
+
+class XdomeaRejected(BadInput):
+    """R13: a malformed or foreign xdomea message; nothing of it was applied."""
+
+    user_message = N_("The xdomea message was rejected.")
+
+
+# --- ingest and scanning (issue 4) ---
+
+
+class IngestRetryLater(EakteError):
+    """Ingest met a transient failure (object storage or database away); the job retries."""
+
+    exit_code = ExitCode.storage_unavailable
+    http_status = 503
+    user_message = N_("The document could not be processed yet; it will be retried.")
+
+
+class ManifestInvalid(BadInput):
+    """An import manifest with problems; nothing of the import was started."""
+
+    user_message = N_("The import manifest has problems; nothing was imported.")
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        shown = "\n".join(problems[:50])
+        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"manifest not used, {len(problems)} problem(s):\n{shown}{more}")
+
+
+class NotRetryable(Conflict):
+    user_message = N_("Only a failed document can be processed again.")
+
+
+class QcNeedsPerson(PermissionDenied):
+    """R17: a scan batch passes quality control only by a person's decision."""
+
+    user_message = N_("Only a person can pass the quality check of a scan batch.")
+
+
+class BatchIncomplete(Conflict):
+    user_message = N_("Documents of this batch are still being processed.")
+
+
+class NotAScan(Conflict):
+    user_message = N_("Only pages of scanned documents can be replaced.")
+
+
+# --- operations: backup and restore (issue 8) ---
+
+
+class BackupTargetNotEmpty(Conflict):
+    """``eakte backup`` writes only into an empty (or new) directory, never over a backup."""
+
+    user_message = N_("The backup directory is not empty.")
+
+
+class RestoreTargetNotEmpty(Conflict):
+    """``eakte restore`` rebuilds a fresh installation only; it never merges into data."""
+
+    user_message = N_("The installation to restore into is not empty.")
+
+
+class BackupUnusable(BadInput):
+    """The backup is incomplete, damaged or for another kind of database."""
+
+    user_message = N_("The backup is incomplete or damaged.")
+
+
+class BackupObjectsMissing(EakteError):
+    """Restoring without objects: objects the backup lists are not in the object storage."""
+
+    exit_code = ExitCode.integrity
+    user_message = N_("Objects listed in the backup are missing in the object storage.")
+
+
+class ExternalToolFailed(EakteError):
+    """pg_dump or pg_restore is not installed or failed."""
+
+    user_message = N_("An external program failed.")

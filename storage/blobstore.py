@@ -222,8 +222,9 @@ class BlobStore:
                 try:
                     self._client.make_bucket(self._bucket, object_lock=True)
                 except S3Error as exc:
-                    # Another process may have created it between the two calls.
-                    if exc.code != "BucketAlreadyOwnedByYou":
+                    # Another process may have created it between the two calls; whether it
+                    # is usable is what check_bucket() finds out.
+                    if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                         raise
         self.check_bucket()
 
@@ -359,19 +360,41 @@ class BlobStore:
 
         The returned reader verifies the sha256 when it reaches the end: against
         ``expected_sha256`` if given, else the object's metadata. Without either,
-        :class:`IntegrityError` is raised at once (an unverifiable read is refused).
-        Close it (or use ``with``) to release the connection.
+        :class:`IntegrityError` is raised at once (an unverifiable read is refused), as it is
+        when the server fails to read this object's bytes but still describes the object
+        (SeaweedFS answers 500 for a chunk with a bad CRC).
+        Close the reader (or use ``with``) to release the connection.
         """
         _check_key(key)
         expected = _norm_sha(expected_sha256) if expected_sha256 else None
         with self._errors("get", key, version_id):
-            response = self._client.get_object(self._bucket, key, version_id=version_id)
+            response = self._get_object(key, version_id, expected)
         info = _info_from_headers(key, response.headers)
         reference = expected or info.sha256
         if reference is None:
             _release(response)
             raise IntegrityError(key, info.version_id, None, None, "object has no sha256")
         return ObjectReader(response, info, reference, self._endpoint)
+
+    def _get_object(self, key: str, version_id: str | None, expected: str | None):
+        try:
+            return self._client.get_object(self._bucket, key, version_id=version_id)
+        except S3Error as exc:
+            if exc.response is None or exc.response.status < 500:
+                raise
+            error = exc
+        # A server error for this object. If the server still describes the object, it is
+        # up and it is the stored bytes it cannot read: the object is damaged. (Not retried:
+        # SeaweedFS itself retries a bad chunk for ~13 s before it answers 500.)
+        head = self._client.stat_object(self._bucket, key, version_id=version_id)
+        meta_sha = (head.metadata or {}).get(f"x-amz-meta-{SHA256_META}")
+        raise IntegrityError(
+            key,
+            head.version_id or version_id,
+            expected or meta_sha,
+            None,
+            f"the server cannot read the stored bytes ({error.response.status} {error.code})",
+        )
 
     def get_to_file(
         self,
@@ -403,24 +426,46 @@ class BlobStore:
         """Fixity check: stream the version, hash it and return the actual sha256.
 
         Raises :class:`IntegrityError` if it differs from ``expected_sha256`` (or, if that is
-        None, from the metadata), or if the metadata disagrees with ``expected_sha256``;
-        :class:`ObjectNotFound` if the version is gone.
+        None, from the metadata), if the metadata disagrees with ``expected_sha256``, or if
+        the server cannot deliver the bytes (a read broken off at the same byte twice while
+        the server still answers for the object); :class:`ObjectNotFound` if the version is
+        gone.
         """
-        with self.open(key, version_id, expected_sha256) as reader:
-            for _ in reader:
-                pass
-            actual = reader.actual_sha256
-            meta = reader.info.sha256
-            if expected_sha256 and meta is not None and meta != _norm_sha(expected_sha256):
+        broken_at: int | None = None
+        while True:
+            reader = self.open(key, version_id, expected_sha256)
+            try:
+                with reader:
+                    for _ in reader:
+                        pass
+            except StorageUnavailable:
+                # A broken transfer is retried once; breaking off at the same byte again
+                # means the server cannot read the bytes there, not a network hiccup.
+                if broken_at is None:
+                    broken_at = reader.bytes_read
+                    continue
+                if reader.bytes_read != broken_at:
+                    raise
+                self.stat(key, version_id)  # raises if the server is in trouble after all
                 raise IntegrityError(
                     key,
                     reader.info.version_id,
-                    _norm_sha(expected_sha256),
-                    meta,
-                    "the sha256 in the object's metadata differs from the expected one",
-                )
-        assert actual is not None
-        return actual
+                    reader.expected_sha256,
+                    None,
+                    f"the server breaks off the read at byte {broken_at} every time",
+                ) from None
+            break
+        meta = reader.info.sha256
+        if expected_sha256 and meta is not None and meta != _norm_sha(expected_sha256):
+            raise IntegrityError(
+                key,
+                reader.info.version_id,
+                _norm_sha(expected_sha256),
+                meta,
+                "the sha256 in the object's metadata differs from the expected one",
+            )
+        assert reader.actual_sha256 is not None
+        return reader.actual_sha256
 
     def stat(self, key: str, version_id: str | None = None) -> ObjectInfo:
         """Describe one version (the latest if ``version_id`` is None)."""
@@ -684,6 +729,10 @@ class ObjectReader(io.RawIOBase):
             yield chunk
 
     @property
+    def bytes_read(self) -> int:
+        return self._size
+
+    @property
     def verified(self) -> bool:
         """True once the whole object was read and matched."""
         return self._done and self._error is None
@@ -859,7 +908,7 @@ def _info_from_headers(key: str, headers) -> ObjectInfo:
     }
     sha = meta.get(SHA256_META)
     if sha is not None:
-        sha = sha.strip().lower() if _SHA256_RE.match(sha.strip().lower()) else sha
+        sha = sha.strip().lower()
     last_modified = get("last-modified")
     retain = get("x-amz-object-lock-retain-until-date")
     hold = get("x-amz-object-lock-legal-hold")
@@ -870,12 +919,21 @@ def _info_from_headers(key: str, headers) -> ObjectInfo:
         size=int(size) if size is not None else None,
         sha256=sha,
         content_type=get("content-type"),
-        last_modified=from_http_header(last_modified) if last_modified else None,
-        retain_until=from_iso8601utc(retain) if retain else None,
+        last_modified=_parse_time(from_http_header, last_modified),
+        retain_until=_parse_time(from_iso8601utc, retain),
         legal_hold=(hold.upper() == "ON") if hold else False,
         retention_mode=get("x-amz-object-lock-mode"),
         metadata=meta,
     )
+
+
+def _parse_time(parse, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except ValueError:
+        return None  # a server's odd date format must not make an object unreadable
 
 
 def _release(response) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import secrets
@@ -38,6 +39,7 @@ import sys
 import threading
 import time
 import urllib.request
+import weakref
 from pathlib import Path
 
 import urllib3
@@ -131,6 +133,7 @@ class EmbeddedSeaweedFS:
         self._log_offset = 0
         self.attached = False
         """True if this object uses a server another process started (stop() detaches)."""
+        self._fork_hook = False
 
     @classmethod
     def attach_or_start(cls, data_dir: Path | str, **kwargs) -> EmbeddedSeaweedFS:
@@ -207,7 +210,8 @@ class EmbeddedSeaweedFS:
         self.stop()
 
     def start(self) -> EmbeddedSeaweedFS:
-        """Start the server and wait until S3 answers and a volume server is registered.
+        """Start the server; wait until every port listens, S3 answers and a volume server is
+        registered.
 
         Raises :class:`EmbeddedServerAlreadyRunning` if a server runs on this data dir, and
         :class:`EmbeddedServerError` if ``weed`` is missing, exits early or is not ready
@@ -243,7 +247,23 @@ class EmbeddedSeaweedFS:
             self._ports = {}
             raise
         atexit.register(self.stop)
+        if not self._fork_hook:
+            # A forked child (e.g. a worker process) shares the lock and the child handle:
+            # there it becomes a mere user of the server and never stops it.
+            os.register_at_fork(
+                after_in_child=functools.partial(_forget_in_child, weakref.ref(self))
+            )
+            self._fork_hook = True
         return self
+
+    def _forget_after_fork(self) -> None:
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock_fd)
+            self._lock_fd = None
+        if self._process is not None:
+            self._process = None
+            self.attached = bool(self._ports)
 
     def attach(self) -> EmbeddedSeaweedFS:
         """Use the server another process runs on this data dir (waits while it starts).
@@ -302,15 +322,24 @@ class EmbeddedSeaweedFS:
 
     def _acquire_lock(self) -> None:
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
-            os.close(fd)
-            raise EmbeddedServerAlreadyRunning(
-                f"embedded SeaweedFS for {self.data_dir} is already running (started by pid "
-                f"{holder})"
-            ) from None
+        deadline: float | None = None
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+                # If the process that started the server is gone, the lock is held by its
+                # weed, which is shutting down (parent-death signal): wait for it.
+                if deadline is None and not _pid_alive(holder):
+                    deadline = time.monotonic() + self.stop_timeout
+                if deadline is None or time.monotonic() > deadline:
+                    os.close(fd)
+                    raise EmbeddedServerAlreadyRunning(
+                        f"embedded SeaweedFS for {self.data_dir} is already running "
+                        f"(started by pid {holder or '?'})"
+                    ) from None
+                time.sleep(0.1)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._lock_fd = fd
@@ -434,6 +463,8 @@ class EmbeddedSeaweedFS:
             # shutdown until they time out (30 s by default). The limit applies per read or
             # write, so a transfer that moves data is not cut off.
             "-idleTimeout=10",
+            # One volume server, no peers to warn before it goes: stop at once.
+            "-volume.preStopSeconds=0",
         ]
         # Keep the unix sockets in the data dir, not /tmp, when the path fits sun_path.
         for name in ("filer", "s3"):
@@ -505,7 +536,7 @@ class EmbeddedSeaweedFS:
                     f"embedded SeaweedFS exited with code {code} during start; log "
                     f"{self.log_path} ends with:\n{tail}"
                 )
-            if self._s3_ready(client) and self._volume_registered():
+            if self._all_listening() and self._s3_ready(client) and self._volume_registered():
                 return
             if time.monotonic() > deadline:
                 raise EmbeddedServerError(
@@ -513,6 +544,15 @@ class EmbeddedSeaweedFS:
                     f"{self.log_path} ends with:\n{self._log_tail()}"
                 )
             time.sleep(0.1)
+
+    def _all_listening(self) -> bool:
+        # The admin server (maintenance) comes up last, after S3 already answers.
+        for port in self._ports.values():
+            try:
+                socket.create_connection((HOST, port), timeout=1).close()
+            except OSError:
+                return False
+        return True
 
     @staticmethod
     def _s3_ready(client: Minio) -> bool:
@@ -567,6 +607,31 @@ class EmbeddedSeaweedFS:
 
 class _PortTaken(Exception):
     """weed could not bind a port chosen as free (someone took it in between)."""
+
+
+def _forget_in_child(ref: weakref.ref[EmbeddedSeaweedFS]) -> None:
+    server = ref()
+    if server is not None:
+        server._forget_after_fork()
+
+
+def _pid_alive(pid_text: str) -> bool:
+    """Whether the process with this pid (as written in the lock file) still runs."""
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return True  # unknown: assume the holder is alive
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        # A zombie has exited; only its parent has not collected it yet.
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    return True
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -16,6 +16,7 @@ from web import (
     health,
     home,
     records,
+    requestid,
     security,
 )
 from web.extensions import babel, csrf, login_manager
@@ -40,6 +41,7 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.extensions["eakte.runtime"] = runtime
+    requestid.init_app(app)  # first: every later hook's log lines carry the request id
 
     babel.init_app(app, locale_selector=lambda: "de")
     csrf.init_app(app)

@@ -10,7 +10,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from eakte import metrics
 from eakte.errors import EDGE_ERRORS, N_
+from storage.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,8 @@ def _http_error(exc: HTTPException):
 
 def _typed_error(exc):
     log.warning("%s: %s", type(exc).__name__, exc)
+    if isinstance(exc, StorageError):
+        metrics.STORAGE_ERRORS.labels(error=type(exc).__name__).inc()
     return _page(exc.http_status, exc.user_message, _snake(type(exc).__name__))
 
 

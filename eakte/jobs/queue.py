@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from huey import Huey, RedisHuey, SqliteHuey
 
+from eakte import logs
 from eakte.config import Settings
 
 
@@ -14,4 +15,17 @@ def make_huey(settings: Settings) -> Huey:
     return SqliteHuey("eakte", filename=str(settings.data_dir / "jobs.db"), utc=True)
 
 
+def log_job_ids(queue: Huey) -> None:
+    """Every log line of a running task carries its Huey task id (``eakte.logs.job_id``)."""
+
+    @queue.pre_execute(name="eakte-job-id")
+    def _bind(task) -> None:
+        logs.job_id.set(task.id)
+
+    @queue.post_execute(name="eakte-job-id")
+    def _unbind(_task, _value, _exc) -> None:
+        logs.job_id.set(None)
+
+
 huey = make_huey(Settings.from_env())
+log_job_ids(huey)

@@ -1,1 +1,87 @@
-"""Retention jobs: disposal execution, the nightly due-list refresh (issue 6)."""
+"""Retention jobs: disposal execution, the object-lock and legal-hold sync, the nightly refresh
+of the due list (issue 6). Task bodies call ``retention`` services; they hold no rules."""
+
+from __future__ import annotations
+
+import logging
+
+from huey import crontab
+from sqlalchemy import select
+
+from eakte.jobs.context import runtime
+from eakte.jobs.queue import huey
+from eakte.models import Tenant, User
+
+log = logging.getLogger(__name__)
+
+
+@huey.task(retries=5, retry_delay=60)
+def execute_disposal_task(request_id: int, user_id: int) -> bool:
+    """Run (or resume) an approved disposal request. Idempotent: Huey retries it after a
+    failure and a rerun after a crash picks up where the last one stopped."""
+    from retention.execution import execute_request
+
+    rt = runtime()
+    with rt.session() as session:
+        actor = session.get(User, user_id)
+        report = execute_request(
+            session, actor, rt.store, request_id, data_dir=rt.settings.data_dir
+        )
+    log.info(
+        "disposal %s: %d destroyed, %d held, %d waiting for the archive",
+        request_id,
+        len(report.destroyed),
+        len(report.held),
+        len(report.waiting),
+    )
+    return report.completed
+
+
+def request_disposal(request_id: int, user_id: int) -> None:
+    """Hand an approved request to the workers."""
+    execute_disposal_task(request_id, user_id)
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def sync_retention_locks() -> None:
+    """R25/R12: apply the S3 retain-until of cases closed or reopened since the last run, and
+    the S3 legal holds of holds placed or released since; retried every five minutes."""
+    from retention.holds import sync_holds
+    from retention.locks import sync_object_locks
+
+    rt = runtime()
+    with rt.session() as session:
+        locked = sync_object_locks(session, rt.store)
+        held = sync_holds(session, rt.store)
+    for problem in [*locked.failed, *held.failed]:
+        log.warning("retention sync: %s (retried in the next run)", problem)
+
+
+@huey.periodic_task(crontab(hour="1", minute="15"))
+def nightly_due_refresh() -> None:
+    """R8/R14: recompute every retention end, re-check the S3 side of all active holds, and
+    log how many cases are due and past due."""
+    from retention.due import due_counts
+    from retention.holds import mark_all_for_sync
+    from retention.schedules import refresh_retention
+
+    rt = runtime()
+    with rt.session() as session:
+        refreshed = refresh_retention(session)
+        mark_all_for_sync(session)
+        log.info(
+            "retention refresh: %d closed cases checked, %d ends moved",
+            refreshed.checked,
+            refreshed.changed,
+        )
+        for tenant in session.scalars(select(Tenant)):
+            due, held = due_counts(session, tenant.id)
+            log.info(
+                "tenant %s: %d cases due for disposal, %d held, %d past due (neither disposed "
+                "of nor held, R14)",
+                tenant.slug,
+                due,
+                held,
+                due - held,
+            )
+    sync_retention_locks.call_local()

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from eakte import audit
+from eakte import audit, retention_rules
 from eakte.db import transaction
 from eakte.errors import BadInput, CaseClosed, Conflict, NoRetentionSchedule, NotFound
+from eakte.holds import ensure_not_held
 from eakte.models import (
     Case,
     CaseStatus,
@@ -184,6 +185,7 @@ def close_case(
         for process in case.processes:
             if not process.is_closed:
                 process.status, process.closed_at = CaseStatus.closed.value, closed_on
+        retention_rules.on_close(session, case)  # R7 clock, R25 retain-until (after commit)
         mark_for_index(session, case)
         audit.record(session, actor, "close", case, closed_at=closed_on.isoformat())
     return case
@@ -204,6 +206,7 @@ def reopen_case(session: Session, actor: User, case_ident: int | str, reason: st
         case.status, case.closed_at = CaseStatus.open.value, None
         for process in case.processes:
             process.status, process.closed_at = CaseStatus.open.value, None
+        retention_rules.on_reopen(session, case)  # the clock restarts at the next closure
         mark_for_index(session, case)
         audit.record(
             session,
@@ -248,6 +251,7 @@ def override_schedule(
         schedule = load(session, actor, RetentionSchedule, schedule_id)
         diff = changes(case, {"schedule_id": schedule.id}, {"schedule_id"})
         case.schedule_override_reason = reason
+        retention_rules.on_schedule_change(session, case)
         audit.record(session, actor, "override_schedule", case, changes=diff, reason=reason)
     return case
 
@@ -266,3 +270,4 @@ def ensure_open(obj: Case | Process) -> None:
     case = obj if isinstance(obj, Case) else obj.case
     if case.is_closed or obj.is_closed:
         raise CaseClosed(f"case {case.file_reference} is closed (zdA)")
+    ensure_not_held(object_session(case), obj)  # R12: a legal hold freezes the content

@@ -148,9 +148,11 @@ def test_put_file_and_get_to_file(blobstore, tmp_path):
 def test_read_with_wrong_expected_sha256_raises_at_the_end(blobstore, tmp_path):
     stored = blobstore.put("x/doc.txt", io.BytesIO(b"content"), 7)
     wrong = "0" * 64
-    with blobstore.open("x/doc.txt", expected_sha256=wrong) as reader:
-        with pytest.raises(IntegrityError) as mismatch:
-            reader.read()
+    with (
+        blobstore.open("x/doc.txt", expected_sha256=wrong) as reader,
+        pytest.raises(IntegrityError) as mismatch,
+    ):
+        reader.read()
     assert (mismatch.value.expected, mismatch.value.actual) == (wrong, stored.sha256)
     assert mismatch.value.exit_code == 5
 

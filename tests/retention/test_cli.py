@@ -1,0 +1,108 @@
+"""The `eakte retention` and `eakte hold` commands against the real servers."""
+
+import re
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+
+from eakte.cli import main
+from eakte.errors import ExitCode
+
+
+@pytest.fixture
+def cli(env):
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return run
+
+
+def test_disposal_and_holds_from_the_command_line(cli, records, world, tmp_path):
+    due = records.case("Gewerbe Kommandozeile", closed_on=date(2010, 2, 1))
+    other = records.case("Hund Kommandozeile", node="32.20", closed_on=date(2010, 2, 1))
+    officer = ["--user", "registratur"]
+
+    listed = cli("retention", "due", *officer)
+    assert listed.exit_code == 0, listed.output
+    assert due.file_reference in listed.output and "2 case(s) due" in listed.output
+    csv_path = tmp_path / "due.csv"
+    assert cli("retention", "due", "--node", "32.20", "--csv", csv_path, *officer).exit_code == 0
+    assert (
+        other.file_reference in csv_path.read_text()
+        and due.file_reference not in csv_path.read_text()
+    )
+    assert cli("retention", "due").exit_code == ExitCode.permission_denied  # admin: not allowed
+
+    held = cli(
+        "hold",
+        "add",
+        "--case",
+        other.file_reference,
+        "--reason",
+        "Klage",
+        "--authority",
+        "VG Frankfurt",
+        *officer,
+    )
+    assert held.exit_code == 0, held.output
+    hold_uuid = re.search(r"hold (\S+) placed", held.output).group(1)
+    assert other.file_reference in cli("hold", "list", *officer).output
+    refused = cli("retention", "propose", other.file_reference, *officer)
+    assert refused.exit_code == ExitCode.conflict and "legal hold" in refused.output
+
+    proposed = cli("retention", "propose", "--all-due", "--note", "Aussonderung", *officer)
+    assert proposed.exit_code == 0, proposed.output
+    request = re.search(r"disposal request (\S+) proposed with 1 case", proposed.output).group(1)
+    same = cli("retention", "approve", request[:8], *officer)
+    assert same.exit_code == ExitCode.permission_denied
+    assert cli("retention", "execute", request, *officer).exit_code == ExitCode.conflict
+    assert cli("retention", "approve", request[:8], "--user", "registratur2").exit_code == 0
+    executed = cli("retention", "execute", request, *officer)
+    assert executed.exit_code == 0, executed.output
+    assert "1 destroyed" in executed.output and "request completed" in executed.output
+    pdf = tmp_path / "nachweis.pdf"
+    shown = cli("retention", "certificates", "--case", due.file_reference, "--pdf", pdf, *officer)
+    assert shown.exit_code == 0, shown.output
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+    released = cli("hold", "release", hold_uuid, "--reason", "Verfahren eingestellt", *officer)
+    assert released.exit_code == 0, released.output
+    past = cli("retention", "past-due", *officer)
+    assert other.file_reference in past.output and "1 case(s) past due" in past.output
+
+
+def test_schedules_and_bad_messages_from_the_command_line(cli, world, tmp_path):
+    officer = ["--user", "registratur"]
+    added = cli(
+        "retention",
+        "schedule",
+        "add",
+        "Sozialhilfe 10 Jahre",
+        "--years",
+        10,
+        "--action",
+        "V",
+        "--legal-basis",
+        "SGB XII",
+        *officer,
+    )
+    assert added.exit_code == 0, added.output
+    assert (
+        cli("retention", "schedule", "assign", "99", "Sozialhilfe 10 Jahre", *officer).exit_code
+        == 0
+    )
+    changed = cli("retention", "schedule", "set", "Sozialhilfe 10 Jahre", "--years", 12, *officer)
+    assert changed.exit_code == 0, changed.output
+    listing = cli("retention", "schedule", "list", *officer).output
+    assert "Sozialhilfe 10 Jahre\t12 years\tV\tclosure\tSGB XII" in listing
+    busy = cli("retention", "schedule", "remove", "Sozialhilfe 10 Jahre", *officer)
+    assert busy.exit_code == ExitCode.conflict
+    junk = tmp_path / "antwort.xml"
+    junk.write_bytes(b"<html>kein xdomea</html>")
+    refused = cli("retention", "receive", junk, *officer)
+    assert (
+        refused.exit_code == ExitCode.bad_input and "not an xdomea 3.1.0 message" in refused.output
+    )
