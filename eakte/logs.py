@@ -70,3 +70,5 @@ def configure(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     # The S3 client logs request details at DEBUG, which can include signed headers.
     logging.getLogger("urllib3").setLevel(max(logging.INFO, root.level))
+    # Alembic narrates every schema check at INFO; operators need it only when debugging.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from eakte.commands.common import acting_user, load_settings, tenant_option, user_option
@@ -16,7 +18,7 @@ ROLE_CHOICE = click.Choice([r.value for r in Role])
 def _password(from_stdin: bool) -> tuple[str, bool]:
     """(password, generated?)"""
     if from_stdin:
-        return click.get_text_stream("stdin").readline().rstrip("\n"), False
+        return sys.stdin.readline().rstrip("\n"), False
     return generate_password(), True
 
 
