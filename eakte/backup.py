@@ -25,6 +25,8 @@ user account); both are written to the audit trail as done by "system".
 from __future__ import annotations
 
 import hashlib
+import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -33,7 +35,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -77,6 +79,7 @@ VERSION_REFERENCES: tuple[tuple[str, str, str], ...] = (
     ("destruction_certificate", "pdf_key", "pdf_version_id"),
 )
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")  # also names the file under objects/
 _PG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
 _CHUNK = 1024 * 1024
 
@@ -111,9 +114,11 @@ class RestoreResult:
     schema_before: str | None
     schema_after: str | None
     objects: int
+    with_objects: bool = False
     uploaded: int = 0
     checked_present: int = 0
     reindexed: bool = False
+    lock_problems: list[str] = field(default_factory=list)
     verify: VerifyReport = field(default_factory=VerifyReport)
 
 
@@ -275,11 +280,14 @@ def read_manifest(path: Path) -> Iterator[ManifestEntry]:
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
             try:
-                yield ManifestEntry(**json.loads(line))
+                entry = ManifestEntry(**json.loads(line))
+                if not _SHA256.match(entry.sha256):
+                    raise ValueError("sha256 is not 64 hex digits")
             except (TypeError, ValueError) as exc:
                 raise BackupUnusable(
                     f"{path}, line {number}: not a manifest entry ({exc})"
                 ) from None
+            yield entry
 
 
 # --------------------------------------------------------------------------------- restore
@@ -307,9 +315,16 @@ def read_backup(src: Path) -> dict:
     return info
 
 
-def restore(rt: Runtime, src: Path) -> RestoreResult:
+def restore(
+    rt: Runtime, src: Path, *, reapply_locks: Callable[[Runtime], list[str]] | None = None
+) -> RestoreResult:
     """Rebuild the fresh installation ``rt`` (empty database; empty bucket when the backup
-    carries the objects) from the backup in ``src``, then reindex and verify."""
+    carries the objects) from the backup in ``src``, then reindex and verify.
+
+    ``reapply_locks`` (from the composition root: retention/ sits above this module) puts
+    retain-until and legal holds on re-uploaded versions before the verify; it returns what
+    it could not do, which stays marked for the retention job.
+    """
     src = Path(src)
     info = read_backup(src)
     kind = "sqlite" if rt.settings.is_sqlite else "postgresql"
@@ -327,10 +342,11 @@ def restore(rt: Runtime, src: Path) -> RestoreResult:
         schema_before=info["database"].get("schema_revision"),
         schema_after=None,
         objects=info["manifest"]["objects"],
+        with_objects=with_objects,
     )
     if with_objects:
-        _require_empty_bucket(rt)
         _require_object_files(manifest, src / info["objects"]["dir"])
+        _require_empty_bucket(rt)
     else:
         rt.store.check_bucket()
         result.checked_present = _require_objects_present(rt, manifest)
@@ -366,6 +382,8 @@ def restore(rt: Runtime, src: Path) -> RestoreResult:
             schema_before=result.schema_before,
             schema_after=result.schema_after,
         )
+    if with_objects and reapply_locks is not None:
+        result.lock_problems = reapply_locks(rt)
     result.reindexed = _reindex(rt)
     with rt.session() as session:
         result.verify = run_verify(VerifyContext(session, rt.store))
@@ -534,14 +552,10 @@ def _mark_for_catch_up(session, *, objects_uploaded: bool) -> None:
 
 
 def _reindex(rt: Runtime) -> bool:
-    try:
-        from eakte.services import indexer
-    except ImportError as exc:
-        if exc.name not in ("eakte.services.indexer", None):
-            raise
+    if importlib.util.find_spec("eakte.services.indexer") is None:
         log.warning("restore: no search indexer in this version; the index was not rebuilt")
         return False
-    indexer.reindex(rt)
+    importlib.import_module("eakte.services.indexer").reindex(rt)
     return True
 
 

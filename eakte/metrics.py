@@ -85,6 +85,8 @@ STORAGE_ERRORS = Counter(
 DISPOSAL_RUNS = Counter(
     "eakte_disposal_runs", "Executed disposal requests, by outcome (ok, failed).", ["outcome"]
 )
+for _outcome in ("ok", "failed"):
+    DISPOSAL_RUNS.labels(outcome=_outcome)  # exported as 0 from the start, so rate() works
 
 
 def multiprocess() -> bool:

@@ -99,17 +99,6 @@ def build_certificate(
 
 def render_pdf(certificate: DestructionCertificate) -> bytes:
     """The certificate as a PDF (German and English labels, no content of the case)."""
-    pdf = FPDF(format="A4")
-    pdf.set_creation_date(certificate.destroyed_at)
-    pdf.set_title(f"Vernichtungsnachweis {certificate.file_reference}")
-    pdf.set_creator("eAkte")
-    font = _font(pdf)
-    pdf.add_page()
-    pdf.set_font(font, size=15)
-    pdf.multi_cell(
-        0, 8, "Vernichtungsnachweis / Destruction certificate", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-    )
-    pdf.set_font(font, size=9)
     dates = json.loads(certificate.dates)
     schedule = json.loads(certificate.schedule)
     period = (
@@ -137,43 +126,58 @@ def render_pdf(certificate: DestructionCertificate) -> bytes:
         ("Verfahren / Method", certificate.method),
         ("Archivkennung / Archive id", certificate.archive_id or "-"),
     ]
+    files = []
+    for document in json.loads(certificate.manifest):
+        files.append(f"Dokument {document['uuid']}: {document['title']}")
+        files.extend(
+            f"   {e['kind']} {e['uuid']} {e['size']} B  sha256 {e['sha256']}"
+            for e in document["files"]
+        )
+    title = "Vernichtungsnachweis / Destruction certificate"
+    heading = "Vernichtete Dateien (SHA-256) / Destroyed files"
+
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(certificate.destroyed_at)
+    pdf.set_title(f"Vernichtungsnachweis {certificate.file_reference}")
+    pdf.set_creator("eAkte")
+    texts = [title, heading, *files, *(f"{a} {b}" for a, b in rows)]
+    font, text = _font(pdf, texts)
+
+    def line(size: float, height: float, value: str) -> None:
+        pdf.set_font(font, size=size)
+        pdf.multi_cell(0, height, text(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    pdf.add_page()
+    line(15, 8, title)
     for label, value in rows:
         pdf.set_font(font, size=9)
-        pdf.cell(62, 5.5, _text(label, font))
-        pdf.multi_cell(0, 5.5, _text(value, font), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(62, 5.5, text(label))
+        line(9, 5.5, value)
     pdf.ln(3)
-    pdf.set_font(font, size=11)
-    pdf.multi_cell(
-        0, 7, "Vernichtete Dateien (SHA-256) / Destroyed files", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-    )
-    pdf.set_font(font, size=7)
-    for document in json.loads(certificate.manifest):
-        pdf.multi_cell(
-            0,
-            4.5,
-            _text(f"Dokument {document['uuid']}: {document['title']}", font),
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
-        for entry in document["files"]:
-            line = f"   {entry['kind']} {entry['uuid']} {entry['size']} B  sha256 {entry['sha256']}"
-            pdf.multi_cell(0, 4.5, _text(line, font), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    out = pdf.output()
-    return bytes(out)
+    line(11, 7, heading)
+    for entry in files:
+        line(7, 4.5, entry)
+    return bytes(pdf.output())
 
 
-def _font(pdf: FPDF) -> str:
+def _font(pdf: FPDF, texts: list[str]):
+    """(font, text mapper): the built-in Helvetica when every text is Latin-1 (fast, the
+    usual case), else DejaVu Sans where installed; without it, other characters are replaced
+    in the PDF only — the database row keeps the exact text."""
+    latin = all(_is_latin1(t) for t in texts)
     regular = FONT_DIR / "DejaVuSans.ttf"
-    if regular.exists():
+    if not latin and regular.exists():
         pdf.add_font("DejaVu", "", str(regular))
-        return "DejaVu"
-    return "Helvetica"
+        return "DejaVu", lambda value: value
+    return "Helvetica", lambda value: value.encode("latin-1", "replace").decode("latin-1")
 
 
-def _text(value: str, font: str) -> str:
-    # The core fonts know Latin-1 only; without DejaVu anything else is replaced, not lost
-    # silently from the database row, which keeps the exact text.
-    return value if font != "Helvetica" else value.encode("latin-1", "replace").decode("latin-1")
+def _is_latin1(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def pdf_key(session: Session, certificate: DestructionCertificate) -> str:

@@ -42,8 +42,12 @@ def find_request(session: Session, actor: User, ident: str | int) -> DisposalReq
         found = [r for r in requests if str(r.uuid).startswith(text.lower())]
         if len(found) != 1:
             raise NotFound(f"disposal request {text!r} not found")
-        return found[0]
-    return load(session, actor, DisposalRequest, ident)
+        request = found[0]
+    else:
+        request = load(session, actor, DisposalRequest, ident)
+    # Decisions are made in other sessions (the second records officer's): read the row anew.
+    session.refresh(request)
+    return request
 
 
 def ensure_due(session: Session, case: Case, today) -> None:

@@ -156,7 +156,7 @@ def _destroy_document(
 ) -> bool:
     """Destroy one document; False if a legal hold stopped it."""
     with transaction(session):
-        document = session.get(Document, document_id)
+        document = session.get(Document, document_id, populate_existing=True)
         if document.status == DocumentStatus.destroyed:
             return True
         holds = holds_covering(session, document)
@@ -174,8 +174,11 @@ def _destroy_document(
         _set_state(session, item_id, ItemState.held, f"S3 legal hold: {exc}")
         return False
     with transaction(session):
+        item = session.get(DisposalItem, item_id, with_for_update=True)
+        document = session.get(Document, document_id, populate_existing=True)
+        if document.status == DocumentStatus.destroyed:
+            return True  # another run of this job recorded it meanwhile
         entry = record_destroyed(session, plan, removed, data_dir)
-        item = session.get(DisposalItem, item_id)
         progress = [e for e in json.loads(item.progress) if e["uuid"] != entry["uuid"]]
         item.progress = json.dumps([*progress, entry], ensure_ascii=False)
         item.updated_at = utcnow()
@@ -183,7 +186,7 @@ def _destroy_document(
             session,
             actor,
             "destroy",
-            session.get(Document, document_id),
+            document,
             files=len(entry["files"]),
             keys_removed=len(removed),
         )
@@ -192,7 +195,8 @@ def _destroy_document(
 
 def _finish_case(session: Session, actor: User, item_id: int) -> int:
     with transaction(session):
-        item = session.get(DisposalItem, item_id)
+        # Row lock: two runs of the job finishing the same case issue one certificate.
+        item = session.get(DisposalItem, item_id, with_for_update=True)
         case: Case = item.case
         existing = session.scalar(
             select(DestructionCertificate).where(DestructionCertificate.case_id == case.id)

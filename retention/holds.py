@@ -19,7 +19,7 @@ from eakte import audit
 from eakte.db import transaction
 from eakte.errors import BadInput, Conflict
 from eakte.holds import holds_covering, node_subtree
-from eakte.models import Case, Document, DocumentStatus, FileVersion, Process, User
+from eakte.models import Case, Document, DocumentStatus, FilePlanNode, FileVersion, Process, User
 from eakte.models.base import utcnow
 from eakte.models.retention import Hold, HoldTarget
 from eakte.permissions import Action, require
@@ -133,8 +133,6 @@ def _hold_target(session: Session, hold: Hold):
         return session.get(Case, hold.case_id)
     if hold.process_id is not None:
         return session.get(Process, hold.process_id)
-    from eakte.models import FilePlanNode
-
     return session.get(FilePlanNode, hold.node_id)
 
 

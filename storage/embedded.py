@@ -517,8 +517,9 @@ class EmbeddedSeaweedFS:
             access_key=self.access_key,
             secret_key=self.secret_key,
             secure=False,
+            # A gateway still starting may hold a request: give up soon and ask again.
             http_client=urllib3.PoolManager(
-                timeout=urllib3.Timeout(connect=1, read=5), retries=False
+                timeout=urllib3.Timeout(connect=1, read=1), retries=False
             ),
         )
 
@@ -536,7 +537,8 @@ class EmbeddedSeaweedFS:
                     f"embedded SeaweedFS exited with code {code} during start; log "
                     f"{self.log_path} ends with:\n{tail}"
                 )
-            if self._all_listening() and self._s3_ready(client) and self._volume_registered():
+            # Cheapest first; the admin server is the last part to listen.
+            if self._all_listening() and self._volume_registered() and self._s3_ready(client):
                 return
             if time.monotonic() > deadline:
                 raise EmbeddedServerError(

@@ -9,6 +9,7 @@ loopback clients unless ``EAKTE_METRICS_TOKEN`` is set, which is then required f
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import ipaddress
 import logging
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 READY_TIMEOUT_S = 10.0  # a hung dependency must not hang the probe
-_probes = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
+_probes = ThreadPoolExecutor(max_workers=16, thread_name_prefix="readyz")  # room for hung probes
 
 
 @bp.record_once
@@ -67,7 +68,11 @@ def readyz():
         "queue": functools.partial(check_queue, queue),
         "index": functools.partial(check_index, rt.settings.data_dir / "index"),
     }
-    futures = {name: _probes.submit(_timed, name, check) for name, check in checks.items()}
+    # Each probe runs in the request's context, so its log lines carry the request id.
+    futures = {
+        name: _probes.submit(contextvars.copy_context().run, _timed, name, check)
+        for name, check in checks.items()
+    }
     deadline = time.monotonic() + READY_TIMEOUT_S
     results = {}
     for name, future in futures.items():
@@ -136,7 +141,7 @@ def check_index(path: Path) -> dict:
     return {"status": "ok", "documents": documents}
 
 
-@bp.get("/metrics")
+@bp.get("/metrics", endpoint="metrics")  # the name web/security.py makes public
 def metrics_endpoint():
     token = current_app.extensions.get("eakte.metrics_token", "")
     if token:

@@ -60,17 +60,16 @@ def restore_command(src: Path) -> None:
         DataDirLock(settings.data_dir, "serve"),
         open_runtime(settings, require_schema=False) as rt,
     ):
-        result = backups.restore(rt, src)
-        lock_problems = _reapply_locks(rt) if result.uploaded else []
+        result = backups.restore(rt, src, reapply_locks=_reapply_locks)
     click.echo(f"restored: backup of {result.backup_created_at} into {settings.data_dir}")
     click.echo(
         f"database: {result.database}, schema {result.schema_before} -> {result.schema_after}"
     )
-    if result.uploaded:
+    if result.with_objects:
         click.echo(f"objects:  {result.uploaded} uploaded and verified")
     else:
         click.echo(f"objects:  {result.checked_present} found in the bucket as listed")
-    for problem in lock_problems:
+    for problem in result.lock_problems:
         click.echo(f"locks:    not yet applied (the retention job retries): {problem}")
     click.echo(f"index:    {'rebuilt' if result.reindexed else 'not rebuilt (no indexer)'}")
     report = result.verify

@@ -506,6 +506,13 @@ def sync_locks():
 
     with open_runtime(load_settings()) as rt, rt.session() as session:
         locked = sync_object_locks(session, rt.store)
+        while locked.cases and not locked.failed:  # a batch at a time until none is pending
+            more = sync_object_locks(session, rt.store)
+            if not more.cases:
+                break
+            locked.cases += more.cases
+            locked.versions_locked += more.versions_locked
+            locked.failed += more.failed
         held = sync_holds(session, rt.store)
     click.echo(
         f"{locked.cases} case(s) locked ({locked.versions_locked} versions), "

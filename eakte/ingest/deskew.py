@@ -18,10 +18,13 @@ WORK_WIDTH = 600
 MIN_INK_PIXELS = 500
 
 
-def _binarised(path: Path) -> Image.Image | None:
-    with Image.open(path) as im:
-        im.draft("L", (WORK_WIDTH, WORK_WIDTH * 2))  # JPEG decodes at a reduced scale
-        gray = im.convert("L")
+def _binarised(page: Path | Image.Image) -> Image.Image | None:
+    if isinstance(page, Image.Image):
+        gray = page.convert("L")
+    else:
+        with Image.open(page) as im:
+            im.draft("L", (WORK_WIDTH, WORK_WIDTH * 2))  # JPEG decodes at a reduced scale
+            gray = im.convert("L")
     if gray.width > WORK_WIDTH:
         gray = gray.reduce(max(1, gray.width // WORK_WIDTH))
     # Ink becomes white (255) on black, so that turning fills the corners with "no ink".
@@ -37,10 +40,10 @@ def _sharpness(ink: Image.Image, angle: float) -> int:
     return sum(v * v for v in rows)
 
 
-def skew_angle(path: Path) -> float:
-    """Degrees to turn the page counter-clockwise (PIL's ``rotate``) to straighten it; 0.0
-    when it is straight, blank, or the text gives no clear answer."""
-    ink = _binarised(path)
+def skew_angle(page: Path | Image.Image) -> float:
+    """Degrees to turn the page (an image file or image) counter-clockwise (PIL's ``rotate``)
+    to straighten it; 0.0 when it is straight, blank, or the text gives no clear answer."""
+    ink = _binarised(page)
     if ink is None:
         return 0.0
     best, step = 0.0, 0.5

@@ -42,10 +42,13 @@ def register_original(
     correspondent: str = "",
     received_date: date | None = None,
     scan_batch_id: int | None = None,
+    **document_fields,
 ) -> Document:
     """A new document in an inbox, its original already in S3; inside the caller's
-    transaction (the ingest pipeline owns it)."""
+    transaction (the ingest pipeline owns it). ``document_fields`` are further columns set at
+    creation (ingest: ``uuid``, ``source_key``, ``flags``, ``duplicate_of_id``, ``process_id``)."""
     document = Document(
+        **document_fields,
         tenant_id=stored.tenant_id,
         inbox_org_unit_id=inbox_org_unit_id,
         scan_batch_id=scan_batch_id,

@@ -27,9 +27,9 @@ def _install() -> None:
     if sudo and not shutil.which("sudo"):
         raise RuntimeError("Redis is not reachable and cannot be installed without root")
     subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, capture_output=True)
+    install = ("apt-get", "install", "-y", "-qq", "redis-server")
     subprocess.run(
-        [*sudo, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq"]
-        + ["redis-server"],
+        [*sudo, "env", "DEBIAN_FRONTEND=noninteractive", *install],
         check=True,
         capture_output=True,
         timeout=600,

@@ -4,14 +4,12 @@ resumes after a crash and yields to a legal hold placed while it runs."""
 import io
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from eakte.errors import (
     FourEyesViolation,
-    LegalHoldActive,
     NotDue,
     NotFound,
     PermissionDenied,
@@ -29,6 +27,7 @@ from eakte.models.retention import DestructionCertificate, DisposalItem, ItemSta
 from eakte.retention_rules import PERMANENT_RETAIN_UNTIL
 from eakte.services import cases, documents
 from eakte.services.objects import store_object
+from eakte.verify import VerifyContext, run_verify
 from retention import disposal, holds
 from retention.execution import execute_request
 from storage.errors import ObjectNotFound
@@ -171,6 +170,9 @@ def test_r10_destruction_removes_every_copy_and_r11_leaves_a_certificate(records
         # The file reference stays reserved: the next case of that node and year gets a new one.
         again = cases.create_case(s, world.clerk, "32.10.05", "Danach", year=case.created_at.year)
         assert again.file_reference != case.file_reference
+        # Nothing missing, nothing orphaned: the certificate PDF is registered like any object.
+        report = run_verify(VerifyContext(s, records.store))
+        assert report.clean, report.findings
         for version_uuid, key, version_id in stored:
             with pytest.raises(NotFound):
                 documents.open_version(s, world.officer, records.store, str(version_uuid))
@@ -316,4 +318,3 @@ def test_r10_bytes_shared_with_a_live_document_stay(records, world):
         manifest = json.loads(s.scalar(select(DestructionCertificate.manifest)))
         assert manifest[0]["kept_shared"] == [key]
     assert records.versions_under(key)  # still there for the live duplicate
-    assert Path  # noqa: B018 (keeps the import used when the test is trimmed)

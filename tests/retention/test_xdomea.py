@@ -9,6 +9,7 @@ import zipfile
 from datetime import date
 
 import pytest
+from defusedxml.ElementTree import fromstring
 from sqlalchemy import func, select
 
 from eakte.errors import RequestNotApproved, XdomeaRejected
@@ -124,7 +125,7 @@ def test_r13_offer_transfer_and_read_back_then_local_destruction(
         assert offer.path.name == f"{process_id}_Aussonderung.Anbieteverzeichnis.0501.zip"
         xml = _xml_of(offer.path)
         xsd.validate(xml.decode())
-        root = ET.fromstring(xml)
+        root = fromstring(xml)
         offered = [
             e.text for e in root.findall("x:Schriftgutobjekt/x:Akte/x:Identifikation/x:ID", NS)
         ]
@@ -148,7 +149,7 @@ def test_r13_offer_transfer_and_read_back_then_local_destruction(
             members = {n: archive.read(n) for n in archive.namelist()}
         xml = members.pop(f"{process_id}_Aussonderung.Aussonderung.0503.xml")
         xsd.validate(xml.decode())
-        root = ET.fromstring(xml)
+        root = fromstring(xml)
         fields = {
             f.find("x:Name", NS).text: f.find("x:Wert", NS).text
             for f in root.iterfind(".//x:AnwendungsspezifischeErweiterung/x:Feld", NS)

@@ -1,0 +1,255 @@
+"""Checks a file before it is accepted: type on the allow-list, limits, structure.
+
+Every check reads headers and structure only; nothing is decoded in full, so a hostile file
+costs milliseconds here. A failed check raises ``Rejected`` (the file goes to quarantine).
+PDFs are opened with qpdf (pikepdf), which also repairs a broken cross-reference table: such a
+file is accepted and marked ``repaired``; one that qpdf cannot open is quarantined.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pikepdf
+from PIL import JpegImagePlugin, PngImagePlugin, TiffImagePlugin
+
+from eakte.config import Settings
+from eakte.ingest import detect
+from eakte.ingest.reasons import Reason, Rejected
+
+EOF_WINDOW = 2048  # %%EOF must appear this close to the end (trailing junk is common)
+BOMB_RATIO = 1000  # decoded bytes per file byte beyond which a huge image is a "bomb"
+MAX_CHUNK = PngImagePlugin.MAX_TEXT_CHUNK  # what Pillow itself allows a compressed PNG chunk
+BITS_PER_PIXEL = {"1": 1, "L": 8, "P": 8, "LA": 16, "I;16": 16, "RGB": 24}
+
+
+@dataclass(frozen=True)
+class Limits:
+    allowed_types: tuple[str, ...]
+    max_bytes: int
+    max_pages: int
+    max_pixels: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            allowed_types=settings.ingest_allowed_types,
+            max_bytes=settings.max_upload_bytes,
+            max_pages=settings.ingest_max_pages,
+            max_pixels=settings.ingest_max_pixels,
+        )
+
+
+@dataclass
+class Inspection:
+    mime: str
+    kind: str
+    pages: int
+    flags: list[str] = field(default_factory=list)
+    anomalies: list[str] = field(default_factory=list)
+
+
+def check_type(mime: str, limits: Limits) -> str:
+    if mime in ("application/x-empty", "inode/x-empty"):
+        raise Rejected(Reason.empty, "the file is empty (0 bytes)")
+    kind = detect.kind_of(mime)
+    if kind is None or mime not in limits.allowed_types:
+        allowed = ", ".join(limits.allowed_types)
+        raise Rejected(Reason.type_not_allowed, f"content is {mime}; accepted are {allowed}")
+    return kind
+
+
+def check_size(size: int, limits: Limits) -> None:
+    if size == 0:
+        raise Rejected(Reason.empty, "the file is empty (0 bytes)")
+    if size > limits.max_bytes:
+        raise Rejected(
+            Reason.too_large,
+            f"{size:,} bytes; the limit is {limits.max_bytes:,} bytes (EAKTE_MAX_UPLOAD_MB)",
+        )
+
+
+def inspect(path: Path, mime: str, size: int, filename: str, limits: Limits) -> Inspection:
+    """All checks in order; returns what was learned, or raises ``Rejected``."""
+    kind = check_type(mime, limits)
+    check_size(size, limits)
+    result = inspect_pdf(path, limits) if kind == "pdf" else inspect_image(path, kind, size, limits)
+    result.mime = mime
+    if detect.name_disagrees(kind, filename):
+        result.flags.append("name_mismatch")
+        result.anomalies.append(f"the name {filename!r} does not match the content ({mime})")
+    return result
+
+
+# ------------------------------------------------------------------------------------ PDF
+
+
+def inspect_pdf(path: Path, limits: Limits) -> Inspection:
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - EOF_WINDOW))
+        if b"%%EOF" not in fh.read():
+            raise Rejected(
+                Reason.pdf_truncated, "the file ends before the PDF end marker (%%EOF): cut off"
+            )
+    try:
+        pdf = pikepdf.open(path)
+    except pikepdf.PasswordError:
+        raise Rejected(Reason.pdf_encrypted, "the PDF needs a password to open") from None
+    except (pikepdf.PdfError, OSError, ValueError, RuntimeError) as exc:
+        raise Rejected(Reason.pdf_damaged, f"qpdf could not open or repair it: {exc}") from None
+    with pdf:
+        if pdf.is_encrypted:
+            raise Rejected(
+                Reason.pdf_encrypted,
+                "the PDF is encrypted; archive copies must be unencrypted (ask for an "
+                "unprotected file)",
+            )
+        try:
+            pages = len(pdf.pages)
+            flags = active_content(pdf)
+        except (pikepdf.PdfError, RuntimeError, ValueError) as exc:
+            raise Rejected(Reason.pdf_damaged, f"its structure is broken: {exc}") from None
+        result = Inspection(mime="application/pdf", kind="pdf", pages=pages, flags=flags)
+        if pdf.get_warnings():
+            result.flags.append("repaired")
+            result.anomalies.append(f"damaged PDF repaired by qpdf: {pdf.get_warnings()[0]}")
+    if pages == 0:
+        raise Rejected(Reason.pdf_damaged, "the PDF has no pages")
+    if pages > limits.max_pages:
+        raise Rejected(
+            Reason.too_many_pages,
+            f"{pages} pages; the limit is {limits.max_pages} (EAKTE_INGEST_MAX_PAGES)",
+        )
+    for flag in flags:
+        result.anomalies.append(f"contains {flag.replace('_', ' ')} (kept, never executed)")
+    return result
+
+
+def active_content(pdf: pikepdf.Pdf) -> list[str]:
+    """What a PDF viewer might run or unpack: JavaScript, launch actions, embedded files.
+    Found and reported only; eAkte never runs or extracts any of it."""
+    found: set[str] = set()
+    names = pdf.Root.get("/Names")
+    if isinstance(names, pikepdf.Dictionary):
+        if "/JavaScript" in names:
+            found.add("javascript")
+        if "/EmbeddedFiles" in names:
+            found.add("embedded_files")
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+            continue
+        if "/JS" in obj or obj.get("/S") == pikepdf.Name.JavaScript:
+            found.add("javascript")
+        if obj.get("/S") == pikepdf.Name.Launch:
+            found.add("launch_action")
+        if (
+            "/EF" in obj
+            or obj.get("/Type") == pikepdf.Name.EmbeddedFile
+            or obj.get("/Subtype") == pikepdf.Name.FileAttachment
+        ):
+            found.add("embedded_files")
+    return sorted(found)
+
+
+# --------------------------------------------------------------------------------- images
+
+_OPENERS = {
+    "png": PngImagePlugin.PngImageFile,
+    "jpeg": JpegImagePlugin.JpegImageFile,
+    "tiff": TiffImagePlugin.TiffImageFile,
+}
+
+
+def inspect_image(path: Path, kind: str, size: int, limits: Limits) -> Inspection:
+    if kind == "png":
+        check_png_chunks(path)
+    frames = 0
+    try:
+        # The format's own class reads the header without Pillow's global bomb check, so the
+        # limits below decide (and say why).
+        with _OPENERS[kind](str(path)) as im:
+            while True:
+                frames += 1
+                if frames > limits.max_pages:
+                    raise Rejected(
+                        Reason.too_many_pages,
+                        f"more than {limits.max_pages} pages (EAKTE_INGEST_MAX_PAGES)",
+                    )
+                check_pixels(im.size, im.mode, size, limits)
+                try:
+                    im.seek(frames)
+                except EOFError:
+                    break
+    except Rejected:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError) as exc:
+        raise Rejected(Reason.image_damaged, f"the image header cannot be read: {exc}") from None
+    return Inspection(mime="", kind=kind, pages=frames)
+
+
+def check_pixels(dims: tuple[int, int], mode: str, size: int, limits: Limits) -> None:
+    width, height = dims
+    if width <= 0 or height <= 0:
+        raise Rejected(Reason.image_damaged, f"the image claims a size of {width} × {height}")
+    pixels = width * height
+    if pixels <= limits.max_pixels:
+        return
+    decoded = pixels * BITS_PER_PIXEL.get(mode, 32) // 8
+    if decoded > size * BOMB_RATIO:
+        raise Rejected(
+            Reason.decompression_bomb,
+            f"{width} × {height} pixels ({decoded / 1e6:,.0f} MB decoded) from a "
+            f"{size / 1e3:,.0f} kB file",
+        )
+    raise Rejected(
+        Reason.image_too_large,
+        f"{width} × {height} = {pixels:,} pixels; the limit is {limits.max_pixels:,} "
+        "(EAKTE_INGEST_MAX_PIXELS)",
+    )
+
+
+def check_png_chunks(path: Path) -> None:
+    """Compressed text and colour-profile chunks must not expand beyond what Pillow allows."""
+    with path.open("rb") as fh:
+        if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+            raise Rejected(Reason.image_damaged, "not a PNG signature")
+        while header := fh.read(8):
+            if len(header) < 8:
+                break
+            length, ctype = struct.unpack(">I4s", header)
+            if ctype in (b"IDAT", b"IEND"):
+                return
+            data = fh.read(length)
+            fh.seek(4, 1)  # CRC
+            compressed = _compressed_part(ctype, data)
+            if compressed is None:
+                continue
+            inflater = zlib.decompressobj()
+            try:
+                inflater.decompress(compressed, MAX_CHUNK)
+            except zlib.error:
+                continue  # Pillow skips a broken ancillary chunk as well
+            if inflater.unconsumed_tail:
+                raise Rejected(
+                    Reason.decompression_bomb,
+                    f"a {ctype.decode('latin-1')} chunk of {length:,} bytes expands beyond "
+                    f"{MAX_CHUNK:,} bytes",
+                )
+
+
+def _compressed_part(ctype: bytes, data: bytes) -> bytes | None:
+    if ctype in (b"zTXt", b"iCCP"):
+        keyword_end = data.find(b"\0")
+        return data[keyword_end + 2 :] if keyword_end >= 0 else None
+    if ctype == b"iTXt":
+        keyword_end = data.find(b"\0")
+        if keyword_end < 0 or len(data) < keyword_end + 3 or data[keyword_end + 1] != 1:
+            return None
+        rest = data[keyword_end + 3 :]
+        language_end = rest.find(b"\0")
+        translated_end = rest.find(b"\0", language_end + 1)
+        return rest[translated_end + 1 :] if translated_end >= 0 else None
+    return None
