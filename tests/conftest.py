@@ -4,7 +4,7 @@ import tempfile
 # Jobs enqueued by code under test go to a queue of this test session, never to a real one.
 os.environ.setdefault("EAKTE_DATA_DIR", tempfile.mkdtemp(prefix="eakte-test-session-"))
 
-from eakte.passwords import use_cheapest_parameters  # noqa: E402
+from eakte.passwords import use_cheapest_parameters
 
 pytest_plugins = [
     "tests.fixtures.s3",

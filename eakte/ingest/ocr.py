@@ -1,0 +1,116 @@
+"""Scans and images to an archival PDF/A-2b with a text layer: img2pdf, then OCRmyPDF.
+
+OCRmyPDF runs with German and English, page rotation and deskew, PDF/A-2b output, one page at
+a time (``jobs=1``): parallelism comes from worker processes across documents, and Tesseract
+runs with ``OMP_THREAD_LIMIT=1``. Pages that already carry text are left as they are
+(``mode="skip"``). The plugin ``eakte.ingest.ocr_engine`` keeps Tesseract loaded in the worker.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from pathlib import Path
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # before Tesseract is loaded anywhere
+
+import img2pdf  # noqa: E402
+import ocrmypdf  # noqa: E402
+import ocrmypdf.exceptions  # noqa: E402
+from PIL import Image  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ["deu", "eng"]
+PLUGIN = "eakte.ingest.ocr_engine"
+DEFAULT_DPI = 300  # for images that do not say their resolution
+PAGE_BREAK = "\f"  # OCRmyPDF's sidecar separates pages with a form feed
+
+
+class OcrFailed(Exception):
+    """OCR could not produce a rendition; the document fails with this reason."""
+
+
+def image_to_pdf(source: Path, target: Path, dpi: int | None = None) -> None:
+    """A PDF with one page per image frame, the image data kept as it is where possible."""
+    layout = None
+    with Image.open(source) as im:
+        declared = im.info.get("dpi")
+        if not declared or min(declared) < 50:
+            fixed = dpi or DEFAULT_DPI
+            layout = img2pdf.get_fixed_dpi_layout_fun((fixed, fixed))
+    try:
+        target.write_bytes(img2pdf.convert(str(source), layout_fun=layout))
+    except (img2pdf.AlphaChannelError, img2pdf.ImageOpenError, ValueError, OSError):
+        # Alpha channels, 16 bits, odd colour spaces: flatten to RGB or grey first.
+        frames = _flattened_frames(source, target.parent)
+        try:
+            target.write_bytes(img2pdf.convert([str(f) for f in frames], layout_fun=layout))
+        finally:
+            for frame in frames:
+                frame.unlink(missing_ok=True)
+
+
+def _flattened_frames(source: Path, work: Path) -> list[Path]:
+    frames = []
+    with Image.open(source) as im:
+        dpi = im.info.get("dpi")
+        for index in range(getattr(im, "n_frames", 1)):
+            im.seek(index)
+            mode = "L" if im.mode in ("1", "L", "LA", "I", "I;16", "F") else "RGB"
+            frame = im.convert("RGBA").convert(mode) if "A" in im.mode else im.convert(mode)
+            path = work / f"frame-{index:05d}.png"
+            frame.save(path, dpi=dpi) if dpi else frame.save(path)
+            frames.append(path)
+    return frames
+
+
+def ocr_to_pdfa(source: Path, target: Path, sidecar: Path) -> list[str]:
+    """Run OCRmyPDF; return the recognised text per page ('' for pages that had text)."""
+    _keep_tool_versions()
+    try:
+        ocrmypdf.ocr(
+            source,
+            target,
+            language=LANGUAGES,
+            rotate_pages=True,
+            deskew=True,
+            output_type="pdfa-2",
+            mode="skip",
+            jobs=1,
+            use_threads=True,
+            progress_bar=False,
+            sidecar=sidecar,
+            optimize=0,  # optimisation re-encodes images for little gain on scans
+            pdf_renderer="sandwich",
+            invalidate_digital_signatures=True,  # on the rendition only; the original stays
+            plugins=[PLUGIN],
+        )
+    except ocrmypdf.exceptions.ExitCodeException as exc:
+        raise OcrFailed(f"OCR failed ({type(exc).__name__}): {exc}") from None
+    pages = sidecar.read_text(encoding="utf-8", errors="replace").split(PAGE_BREAK)
+    return ["" if page.strip().startswith("[OCR skipped") else page for page in pages]
+
+
+@functools.cache
+def _keep_tool_versions() -> None:
+    """OCRmyPDF asks ``tesseract --version`` and ``gs --version`` in subprocesses on every
+    call, six per document; a worker calls it for every document, so the answers are kept
+    for the life of the process. Skipped silently if OCRmyPDF's internals differ."""
+    try:
+        from ocrmypdf._exec import _probe
+    except ImportError:
+        return
+    original = getattr(_probe, "get_version", None)
+    if original is None:
+        return
+    answers: dict = {}
+
+    def get_version(program, *args, env=None, **kwargs):
+        key = (program, args, tuple(sorted(kwargs.items())), tuple(sorted((env or {}).items())))
+        if key not in answers:
+            answers[key] = original(program, *args, env=env, **kwargs)
+        return answers[key]
+
+    _probe.get_version = get_version

@@ -1,0 +1,72 @@
+"""What a PDF already holds: its text layer (pypdf), and whether it is a scan.
+
+A born-digital PDF has text on every page and no page-sized images: its text layer is the
+document's text and the original is its own archival version (R19). Anything else (image-only
+pages, or a scanner's searchable PDF: a page image with invisible text) gets an OCRed PDF/A
+rendition.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+import pypdf
+from pypdf.errors import PyPdfError
+
+log = logging.getLogger(__name__)
+
+MIN_PAGE_TEXT = 20  # characters (not counting spaces) that make a page "have text"
+SCAN_PIXELS = 1_000_000  # an image this large on a page is a scan (A4 at 300 dpi: 8.7 M)
+
+
+@dataclass
+class PdfText:
+    pages: list[str]  # text per page ('' where there is none)
+    scanned: bool  # some page is a page image
+
+    @property
+    def born_digital(self) -> bool:
+        return not self.scanned and all(_has_text(page) for page in self.pages)
+
+
+def _has_text(page: str) -> bool:
+    return len("".join(page.split())) >= MIN_PAGE_TEXT
+
+
+def read_pdf(path: Path) -> PdfText:
+    return PdfText(pages=page_texts(path), scanned=has_page_images(path))
+
+
+def page_texts(path: Path) -> list[str]:
+    """The text layer, page by page; pages that cannot be read count as without text."""
+    try:
+        reader = pypdf.PdfReader(path)
+        count = len(reader.pages)
+    except (PyPdfError, OSError, ValueError, KeyError) as exc:
+        log.info("no text layer read from %s: %s", path, exc)
+        return []
+    texts = []
+    for index in range(count):
+        try:
+            texts.append(reader.pages[index].extract_text() or "")
+        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.info("page %d of %s: text not readable: %s", index + 1, path, exc)
+            texts.append("")
+    return texts
+
+
+def has_page_images(path: Path) -> bool:
+    with pikepdf.open(path) as pdf:
+        for page in pdf.pages:
+            for image in page.images.values():
+                width, height = int(image.get("/Width", 0)), int(image.get("/Height", 0))
+                if width * height >= SCAN_PIXELS:
+                    return True
+    return False
+
+
+def join_pages(pages: list[str]) -> str:
+    return "\n\n".join(page.strip() for page in pages).strip()
