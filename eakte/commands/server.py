@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -56,14 +57,17 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     job worker. Stops everything it started on Ctrl-C or SIGTERM."""
     from waitress import create_server
 
-    from web import create_app
-
     settings = load_settings()
     host = host or settings.host
     port = port or settings.port
     workers = settings.workers if workers is None else workers
     settings.ensure_data_dir()
     with DataDirLock(settings.data_dir, "serve"):
+        # Counter files of processes from an earlier run would be added to this run's figures;
+        # cleared before the web app (which opens its own) is imported.
+        shutil.rmtree(settings.data_dir / "metrics", ignore_errors=True)
+        from web import create_app
+
         server = _bind(create_server, host, port, settings)
         with open_runtime(settings, require_schema=False) as rt, _stop_on_sigterm():
             migrate(rt)
