@@ -23,7 +23,7 @@ class SegmentBuilder:
     ``indexing.store.IndexStore.rebuild``).
     """
 
-    def __init__(self, storage, indexname: str, schema: Schema, max_postings: int = 2_000_000):
+    def __init__(self, storage, indexname: str, schema: Schema, max_postings: int = 4_000_000):
         self.storage = storage
         self.indexname = indexname
         self.schema = schema

@@ -31,8 +31,33 @@ FACET_COLUMNS = {"node": "node", "doctype": "doctype", "year": "year", "status":
 _BIT_POSITIONS = [tuple(i for i in range(8) if byte >> i & 1) for byte in range(256)]
 
 
+# Up to this many matches are scored one by one (skipping to each); beyond, Whoosh walks the
+# postings with its block-maximum optimisation.
+SCORE_CANDIDATES = 2000
+SCORED_FIELDS = ("text", "title", "correspondent")
+
+
 class TooManyTerms(Exception):
     pass
+
+
+def scoring_query(q: Q.Query) -> Q.Query | None:
+    """The part of ``q`` that ranks: its positive words (see ``View.ranked``)."""
+    if isinstance(q, Q.Term):
+        return q if q.fieldname in SCORED_FIELDS else None
+    if isinstance(q, Q.Phrase):
+        return scoring_query(Q.And([Q.Term(q.fieldname, word) for word in q.words]))
+    if isinstance(q, Q.AndMaybe):
+        a, b = scoring_query(q.a), scoring_query(q.b)
+        return Q.AndMaybe(a, b) if a is not None and b is not None else a or b
+    if isinstance(q, Q.AndNot):
+        return scoring_query(q.a)
+    if isinstance(q, Q.And | Q.Or):
+        parts = [p for p in map(scoring_query, q.subqueries) if p is not None]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else q.__class__(parts)
+    return None
 
 
 def bitmap_from_ids(ids, size: int) -> int:
@@ -258,15 +283,21 @@ class View:
     # --- ranking -------------------------------------------------------------------------------
 
     def ranked(self, q: Q.Query, bits: int, count: int) -> list[tuple[int, float]]:
-        """The ``count`` best of ``bits`` for ``q`` by BM25F: (docnum, score), best first."""
+        """The ``count`` best of ``bits`` (the documents ``q`` matches, already filtered) by
+        BM25F: (docnum, score), best first.
+
+        Only the words of ``q`` are scored: which documents match is already decided by
+        ``bits``, so wildcards, ranges and phrases need not be matched again (a phrase scores
+        as its words). Without words to score, the newest come first.
+        """
         if not bits or count <= 0:
             return []
-        candidates = bits.bit_count()
-        if candidates <= count:
-            return self._score(q, ids_from_bitmap(bits), count)
-        if candidates <= 2000:
-            return self._score(q, ids_from_bitmap(bits), count)
-        results = self.searcher.search(q, filter=BitSet(bits), limit=count)
+        scoring = scoring_query(q)
+        if scoring is None:
+            return [(docnum, 0.0) for docnum in self.newest(bits, count)]
+        if bits.bit_count() <= SCORE_CANDIDATES:
+            return self._score(scoring, ids_from_bitmap(bits), count)
+        results = self.searcher.search(scoring, filter=BitSet(bits), limit=count)
         return [(hit.docnum, hit.score) for hit in results]
 
     def _score(self, q: Q.Query, ids: list[int], count: int) -> list[tuple[int, float]]:

@@ -77,6 +77,7 @@ DATE_FIELDS = ("received", "created", "closed")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _REFERENCE_LIKE = re.compile(r"^\d[\w./-]*[./-][\w./-]*$")
+_DATE_LIKE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}$")
 _CHUNKS = re.compile(r'"([^"]*)"|(\S+)')
 _analyzer = GermanAnalyzer()
 
@@ -159,8 +160,8 @@ def _simple_chunk(chunk: str, parsed: ParsedQuery) -> Q.Query | None:
 
 
 def _reference_query(text: str, parsed: ParsedQuery) -> Q.Query:
-    """A file reference or file-plan code: exact, as a prefix (everything filed beneath), or
-    as those numbers in a row in the text (a date like 12.03.2022 looks the same)."""
+    """A file reference or file-plan code: exact, or as a prefix (everything filed beneath);
+    a date such as 12.03.2022 looks alike, so that is also looked for in the text."""
     low = text.lower()
     words = _analyzer.terms(text)
     parsed.highlight.update(words)
@@ -169,10 +170,8 @@ def _reference_query(text: str, parsed: ParsedQuery) -> Q.Query:
         Q.Prefix("reference", low),
         Q.Term("plan", text.rstrip(".")),
     ]
-    if len(words) > 1:
+    if _DATE_LIKE.match(text):
         alternatives.append(Q.Phrase(TEXT, words))
-    elif words:
-        alternatives.append(Q.Term(TEXT, words[0]))
     return Q.Or(alternatives)
 
 

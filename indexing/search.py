@@ -276,10 +276,10 @@ def _replace_terms(q: Q.Query, replacements: dict[str, str]) -> Q.Query:
     """``q`` with each replaced word allowed in its corrected spelling too."""
     if isinstance(q, Q.Term) and q.fieldname in ("text", "title") and q.text in replacements:
         return Q.Or([q, Q.Term(q.fieldname, replacements[q.text], boost=q.boost)])
-    if isinstance(q, Q.CompoundQuery):
-        return q.__class__([_replace_terms(sub, replacements) for sub in q.subqueries])
     if isinstance(q, Q.AndMaybe):
         return Q.AndMaybe(_replace_terms(q.a, replacements), _replace_terms(q.b, replacements))
+    if isinstance(q, Q.And | Q.Or):
+        return q.__class__([_replace_terms(sub, replacements) for sub in q.subqueries])
     return q
 
 

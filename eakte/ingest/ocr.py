@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from pathlib import Path
 
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # before Tesseract is loaded anywhere
-
-import img2pdf  # noqa: E402
-import ocrmypdf  # noqa: E402
-import ocrmypdf.exceptions  # noqa: E402
-from PIL import Image  # noqa: E402
+import img2pdf
+import ocrmypdf
+import ocrmypdf.exceptions
+from PIL import Image
 
 log = logging.getLogger(__name__)
 

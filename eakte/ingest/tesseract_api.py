@@ -49,7 +49,6 @@ class _Lib:
     """The few C functions used, with their signatures."""
 
     def __init__(self):
-        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
         t = _load("tesseract", "libtesseract.so.5")
         lept = _load("lept", "liblept.so.5")
         vp, cp, i, f = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_float

@@ -1,1 +1,98 @@
-"""Ingest jobs: text extraction, OCR, PDF/A rendition (issue 4)."""
+"""Ingest jobs: text extraction, OCR and the PDF/A rendition of each document (issue 4).
+
+``enqueue(document_id)`` is what sources pass to ``services.intake.intake``. A job retries
+with backoff while object storage or the database is away (``IngestRetryLater``); when the
+retries are used up the document fails with that reason, to be retried later by a person.
+``recover_now()`` (``eakte recover``, every worker start, and every ten minutes) queues again
+what a crash left in ``received`` or ``processing``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from huey import crontab
+
+from eakte.errors import IngestRetryLater
+from eakte.ingest.process import Result, fail_for_good, process_document
+from eakte.jobs.context import runtime
+from eakte.jobs.index_tasks import index_pending_task, request_index
+from eakte.jobs.queue import huey
+from eakte.services.intake import RecoverReport, recover
+
+log = logging.getLogger(__name__)
+
+RETRIES = 6
+RETRY_DELAY_S = 5  # then 10, 20, 40, 80, 160: about five minutes in all
+INDEX_WINDOW_S = 1.0
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY_S, retry_backoff=2, context=True)
+def process_document_task(document_id: int, task=None) -> None:
+    rt = runtime()
+    spool = rt.settings.data_dir / "spool"
+    spool.mkdir(parents=True, exist_ok=True)
+    with rt.session() as session:
+        try:
+            result = process_document(
+                session, rt.store, document_id, job_id=task.id, work_root=spool
+            )
+        except IngestRetryLater as exc:
+            if task.retries > 0:
+                log.warning("%s; retrying (%d retries left)", exc, task.retries)
+                raise
+            fail_for_good(session, document_id, task.id, f"gave up after {RETRIES} retries: {exc}")
+            return
+    if result == Result.ready:
+        request_index_soon()
+
+
+def enqueue(document_id: int) -> None:
+    process_document_task(document_id)
+
+
+def queued_document_ids() -> set[int]:
+    """Documents with a processing job in the queue (waiting or scheduled for a retry)."""
+    ids = set()
+    for task in [*huey.pending(), *huey.scheduled()]:
+        if task.name == process_document_task.name and task.args:
+            ids.add(int(task.args[0]))
+    return ids
+
+
+def recover_now() -> RecoverReport:
+    rt = runtime()
+    with rt.session() as session:
+        return recover(session, enqueue=enqueue, queued=queued_document_ids())
+
+
+@huey.periodic_task(crontab(minute="*/10"))
+def recover_task() -> None:
+    recover_now()
+
+
+_index_lock = threading.Lock()
+_index_last = 0.0
+_index_trailing = False
+
+
+def request_index_soon() -> None:
+    """Ask for an indexer run, at most one per second from this process: the indexer reads
+    every dirty document anyway, so a burst of ready documents needs one run, not one each.
+    A run is scheduled for the end of the second, so the last documents are never left out."""
+    global _index_last, _index_trailing
+    now = time.monotonic()
+    with _index_lock:
+        waited = now - _index_last
+        if waited >= INDEX_WINDOW_S:
+            _index_last, _index_trailing, delay = now, False, None
+        elif not _index_trailing:
+            _index_trailing, delay = True, INDEX_WINDOW_S - waited
+        else:
+            return
+    if delay is None:
+        request_index()
+    else:
+        index_pending_task.schedule(delay=delay)

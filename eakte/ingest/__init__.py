@@ -1,0 +1,13 @@
+"""The ingest pipeline: every source (web upload, JSON API, hot folder, bulk import) goes
+through ``intake`` (type by content, checks, quarantine, store, register) and then, in a job,
+``process`` (text layer or OCR to a PDF/A rendition). Services call it via
+``eakte.services.intake``.
+
+Tesseract must run single-threaded (``OMP_THREAD_LIMIT=1``): parallelism comes from worker
+processes across documents, and Tesseract's own threads are slower on a busy machine. The
+variable is set here, before anything below can load the library.
+"""
+
+import os
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")

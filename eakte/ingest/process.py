@@ -1,0 +1,410 @@
+"""The processing half of the pipeline: text, OCR and the PDF/A rendition of one document.
+
+A job runs these steps over one ``ProcessContext``. It first claims the document (a row lock
+and a claim naming host, process and job), so two jobs never work on one document, and a job
+for a document that is done or taken does nothing. It commits only if its claim still holds,
+so a job that lost its claim (stale, taken over) changes nothing. Every step can be repeated:
+the original is read again, the rendition written again, leftovers of a crashed attempt
+removed first.
+
+Transient failures (object storage or database away) release the claim and raise
+``IngestRetryLater`` for the job queue to retry with backoff; everything else sets the document
+``failed`` with a readable reason (and ``eakte`` can retry it later).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pikepdf
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from eakte import audit
+from eakte.db import transaction
+from eakte.errors import DatabaseUnavailable, IngestRetryLater
+from eakte.ingest import claims, keys
+from eakte.ingest.text import join_pages, read_pdf
+from eakte.models import Document, DocumentStatus, FileVersion, StoredObject, Tenant, VersionKind
+from eakte.models.base import utcnow
+from eakte.models.ingest import IngestTask
+from eakte.models.scanning import ScanBatch
+from eakte.services.documents import version_for
+from storage.blobstore import BlobStore
+from storage.errors import IntegrityError, ObjectNotFound, StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5  # claims of one document before it counts as crashing its workers
+PDF = "application/pdf"
+
+
+class Result(enum.StrEnum):
+    ready = "ready"
+    failed = "failed"
+    nothing_to_do = "nothing to do"  # done, destroyed, or another job holds it
+
+
+class Failure(Exception):
+    """A permanent failure: the document becomes ``failed`` with this reason."""
+
+
+@dataclass
+class ProcessContext:
+    document_id: int
+    job_id: str
+    workdir: Path
+    lease: timedelta = claims.DEFAULT_LEASE
+    worker: str = ""
+    # learned from the database
+    tenant_slug: str = ""
+    document_uuid: object = None
+    duplicate_of_id: int | None = None
+    scan_batch_id: int | None = None
+    scan_dpi: int | None = None
+    previous_pages: int = 0
+    original: FileVersion | None = None
+    flags: set[str] = field(default_factory=set)
+    # learned by the steps
+    local: Path | None = None
+    pdf: Path | None = None
+    texts: list[str] = field(default_factory=list)
+    pages: int = 0
+    rendition: Path | None = None
+    rendition_object: StoredObject | None = None
+    result: Result | None = None
+
+
+Step = Callable[[Session, BlobStore, ProcessContext], None]
+
+
+# ----------------------------------------------------------------------------------- steps
+
+
+def claim(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+    ctx.worker = claims.identity(ctx.job_id)
+    with transaction(session):
+        document = session.get(Document, ctx.document_id, with_for_update=True)
+        if document is None or document.status not in (
+            DocumentStatus.received,
+            DocumentStatus.processing,
+        ):
+            ctx.result = Result.nothing_to_do
+            return
+        task = session.get(IngestTask, document.id, with_for_update=True)
+        if task is None:
+            task = IngestTask(document_id=document.id, attempts=0)
+            session.add(task)
+        held = document.status == DocumentStatus.processing and task.claimed_by
+        if (
+            held
+            and not claims.same_job(task.claimed_by, ctx.job_id)
+            and not claims.is_stale(task.claimed_by, task.claimed_at, utcnow(), ctx.lease)
+        ):
+            ctx.result = Result.nothing_to_do  # another live job works on it
+            return
+        task.attempts += 1
+        task.claimed_by, task.claimed_at = ctx.worker, utcnow()
+        document.status = DocumentStatus.processing.value
+        crashed = task.attempts - 1
+        tenant = session.get(Tenant, document.tenant_id)
+        ctx.tenant_slug, ctx.document_uuid = tenant.slug, document.uuid
+        ctx.duplicate_of_id, ctx.scan_batch_id = document.duplicate_of_id, document.scan_batch_id
+        ctx.previous_pages = document.page_count or 0
+        ctx.flags = {f for f in document.flags.split(",") if f}
+        ctx.original = session.scalar(
+            select(FileVersion)
+            .where(
+                FileVersion.document_id == document.id,
+                FileVersion.kind == VersionKind.original.value,
+            )
+            .order_by(FileVersion.id.desc())
+            .limit(1)
+        )
+        if ctx.scan_batch_id:
+            ctx.scan_dpi = session.get(ScanBatch, ctx.scan_batch_id).dpi
+    # Raised after the commit: the claim holds, so the failure is recorded (not retried).
+    if crashed >= MAX_ATTEMPTS:
+        raise Failure(
+            f"processing was interrupted {crashed} times (the worker crashed or was stopped "
+            "while working on it)"
+        )
+    if ctx.original is None:
+        raise Failure("the document has no original file version")
+
+
+def reuse_duplicate(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+    """Same bytes as a document already processed: take over its text and rendition."""
+    if ctx.duplicate_of_id is None:
+        return
+    with transaction(session):
+        first = session.get(Document, ctx.duplicate_of_id)
+        ready = first is not None and first.status == DocumentStatus.ready
+        if not ready:
+            return  # not (yet) processed: do the work ourselves
+        rendition = session.scalar(
+            select(FileVersion)
+            .where(FileVersion.document_id == first.id, FileVersion.kind == VersionKind.rendition)
+            .order_by(FileVersion.id.desc())
+            .limit(1)
+        )
+        ctx.texts, ctx.pages = [first.extracted_text], first.page_count or 0
+        if rendition is not None:
+            ctx.rendition_object = session.get(StoredObject, rendition.stored_object_id)
+    finish(session, store, ctx)
+
+
+def fetch(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+    """The original from S3, its sha256 verified while reading (R16, R18)."""
+    version = ctx.original
+    ctx.local = ctx.workdir / "original"
+    try:
+        store.get_to_file(version.s3_key, ctx.local, version.s3_version_id, version.sha256)
+    except IntegrityError as exc:
+        log.error("ALARM: stored original of document %s changed: %s", ctx.document_uuid, exc)
+        raise Failure(
+            f"integrity alarm: the stored original no longer matches its sha256 ({exc})"
+        ) from None
+    except ObjectNotFound:
+        log.error("ALARM: original of document %s missing in storage", ctx.document_uuid)
+        raise Failure("integrity alarm: the original is missing in object storage") from None
+
+
+def prepare(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+    """A PDF to work on: images converted (img2pdf), a damaged PDF repaired (qpdf)."""
+    if ctx.original.mime == PDF:
+        ctx.pdf = ctx.local
+        try:
+            with pikepdf.open(ctx.local) as pdf:
+                if pdf.get_warnings():  # repaired on opening: work on the repaired copy
+                    ctx.pdf = ctx.workdir / "repaired.pdf"
+                    pdf.save(ctx.pdf)
+        except pikepdf.PdfError as exc:
+            raise Failure(f"the PDF cannot be opened: {exc}") from None
+        return
+    from eakte.ingest.ocr import image_to_pdf  # OCR libraries load only where needed
+
+    ctx.pdf = ctx.workdir / "image.pdf"
+    try:
+        image_to_pdf(ctx.local, ctx.pdf, ctx.scan_dpi)
+    except (OSError, ValueError) as exc:
+        raise Failure(f"the image cannot be converted to PDF: {exc}") from None
+
+
+def read_text(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+    """Born-digital PDFs: the text layer is the text (no OCR, no rendition, R19)."""
+    if ctx.original.mime != PDF:
+        return
+    found = read_pdf(ctx.pdf)
+    ctx.texts, ctx.pages = found.pages, len(found.pages)
+    if found.born_digital:
+        finish(session, store, ctx)
+
+
+def ocr(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+    """Scans and images: OCRmyPDF to PDF/A-2b with a text layer (R19)."""
+    from eakte.ingest.ocr import OcrFailed, ocr_to_pdfa
+
+    ctx.rendition = ctx.workdir / "rendition.pdf"
+    try:
+        recognised = ocr_to_pdfa(ctx.pdf, ctx.rendition, ctx.workdir / "text.txt")
+    except OcrFailed as exc:
+        raise Failure(str(exc)) from None
+    layer = ctx.texts + [""] * (len(recognised) - len(ctx.texts))
+    ctx.texts = [old if old.strip() else new for old, new in zip(layer, recognised, strict=False)]
+    with pikepdf.open(ctx.rendition) as pdf:
+        ctx.pages = len(pdf.pages)
+
+
+def store_rendition(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+    key = keys.rendition_key(ctx.tenant_slug, ctx.document_uuid)
+    registered = session.scalar(select(StoredObject.id).where(StoredObject.key == key).limit(1))
+    session.rollback()
+    if registered is None:
+        try:
+            store.stat(key)
+            store.delete_all_versions(key)  # left by an attempt that crashed before commit
+        except ObjectNotFound:
+            pass
+    put = store.put_file(key, ctx.rendition, content_type=PDF)
+    ctx.rendition_object = StoredObject(
+        key=put.key,
+        version_id=put.version_id,
+        sha256=put.sha256,
+        size=put.size,
+        content_type=put.content_type,
+    )
+    finish(session, store, ctx)
+
+
+def finish(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+    """Commit the result, if this job still holds the claim."""
+    with transaction(session):
+        document, _task = _claimed(session, ctx)
+        if document is None:
+            log.warning("document %s: claim lost, result dropped", ctx.document_id)
+            ctx.result = Result.nothing_to_do
+            return
+        stored = ctx.rendition_object
+        if stored is not None:
+            if stored.id is None:
+                stored.tenant_id = document.tenant_id
+                session.add(stored)
+                session.flush()
+            name = (ctx.original.filename.rsplit(".", 1)[0] or "document") + ".pdf"
+            version = version_for(stored, VersionKind.rendition, f"{name[:280]} (PDF-A)")
+            version.document_id = document.id
+            session.add(version)
+        document.extracted_text = join_pages(ctx.texts)
+        document.page_count = ctx.pages
+        document.status = DocumentStatus.ready.value
+        document.failure_reason = ""
+        document.index_dirty = True
+        if ctx.scan_batch_id and ctx.pages != ctx.previous_pages:
+            session.execute(
+                update(ScanBatch)
+                .where(ScanBatch.id == ctx.scan_batch_id)
+                .values(page_count=ScanBatch.page_count + (ctx.pages - ctx.previous_pages))
+            )
+        session.execute(
+            update(IngestTask)
+            .where(IngestTask.document_id == document.id)
+            .values(claimed_by="", claimed_at=None, last_error="")
+        )
+        audit.record(
+            session,
+            None,
+            "processed",
+            document,
+            pages=ctx.pages,
+            rendition=stored.sha256 if stored is not None else None,
+        )
+    ctx.result = Result.ready
+
+
+STEPS: list[Step] = [claim, reuse_duplicate, fetch, prepare, read_text, ocr, store_rendition]
+
+
+# ------------------------------------------------------------------------------ the runner
+
+
+def process_document(
+    session: Session,
+    store: BlobStore,
+    document_id: int,
+    *,
+    job_id: str = "",
+    work_root: Path | None = None,
+    lease: timedelta = claims.DEFAULT_LEASE,
+) -> Result:
+    """Run the steps for one document; see the module docstring for what can happen."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"doc-{document_id}-", dir=work_root))
+    ctx = ProcessContext(document_id=document_id, job_id=job_id, workdir=workdir, lease=lease)
+    try:
+        for step in STEPS:
+            step(session, store, ctx)
+            if ctx.result is not None:
+                return ctx.result
+        raise RuntimeError("processing ended without a result")  # every path sets one
+    except (StorageUnavailable, DatabaseUnavailable, OperationalError) as exc:
+        session.rollback()
+        _release(session, ctx, exc)
+        raise IngestRetryLater(f"document {document_id}: {_short(exc)}") from exc
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            session.rollback()
+            return _fail(session, ctx, f"database error: {_short(exc)}")
+        session.rollback()
+        raise IngestRetryLater(f"document {document_id}: {_short(exc)}") from exc
+    except Failure as exc:
+        session.rollback()
+        return _fail(session, ctx, str(exc))
+    except Exception as exc:
+        # A bug or an unforeseen input must not stop the worker or leave the document hanging.
+        log.exception("processing document %s failed unexpectedly", document_id)
+        session.rollback()
+        return _fail(session, ctx, f"internal error: {type(exc).__name__}: {_short(exc)}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def fail_for_good(
+    session: Session, document_id: int, job_id: str, reason: str, lease=claims.DEFAULT_LEASE
+) -> Result:
+    """The queue gave up retrying: the document fails with the last transient reason
+    (unless another job has taken it meanwhile)."""
+    with transaction(session):
+        document = session.get(Document, document_id, with_for_update=True)
+        task = session.get(IngestTask, document_id, with_for_update=True)
+        if document is None or document.status not in (
+            DocumentStatus.received,
+            DocumentStatus.processing,
+        ):
+            return Result.nothing_to_do
+        if (
+            task is not None
+            and task.claimed_by
+            and not claims.same_job(task.claimed_by, job_id)
+            and not claims.is_stale(task.claimed_by, task.claimed_at, utcnow(), lease)
+        ):
+            return Result.nothing_to_do
+        document.status = DocumentStatus.failed.value
+        document.failure_reason = reason[:2000]
+        if task is not None:
+            task.claimed_by, task.claimed_at, task.last_error = "", None, reason[:2000]
+        audit.record(session, None, "ingest_failed", document, reason=reason[:500])
+    log.warning("document %s failed: %s", document_id, reason)
+    return Result.failed
+
+
+def _claimed(session: Session, ctx: ProcessContext):
+    document = session.get(Document, ctx.document_id, with_for_update=True)
+    task = session.get(IngestTask, ctx.document_id, with_for_update=True)
+    if (
+        document is None
+        or task is None
+        or document.status != DocumentStatus.processing
+        or task.claimed_by != ctx.worker
+    ):
+        return None, None
+    return document, task
+
+
+def _fail(session: Session, ctx: ProcessContext, reason: str) -> Result:
+    with transaction(session):
+        document, task = _claimed(session, ctx)
+        if document is None:
+            return Result.nothing_to_do
+        document.status = DocumentStatus.failed.value
+        document.failure_reason = reason[:2000]
+        task.claimed_by, task.claimed_at, task.last_error = "", None, reason[:2000]
+        audit.record(session, None, "ingest_failed", document, reason=reason[:500])
+    log.warning("document %s failed: %s", ctx.document_uuid or ctx.document_id, reason)
+    return Result.failed
+
+
+def _release(session: Session, ctx: ProcessContext, exc: Exception) -> None:
+    """Hand the document back (status received) so that the retry, wherever it runs, can
+    claim it; best effort, the database may be the thing that is away."""
+    try:
+        with transaction(session):
+            document, task = _claimed(session, ctx)
+            if document is not None:
+                document.status = DocumentStatus.received.value
+                task.attempts -= 1  # not a crash: the retry must not count against the limit
+                task.claimed_by, task.claimed_at, task.last_error = "", None, _short(exc)
+    except (OperationalError, DBAPIError, DatabaseUnavailable):
+        session.rollback()
+
+
+def _short(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:500]
