@@ -247,3 +247,40 @@ class ExternalToolFailed(EakteError):
     """pg_dump or pg_restore is not installed or failed."""
 
     user_message = N_("An external program failed.")
+
+
+# --- search (issue 5) ---
+
+
+class SearchQueryInvalid(BadInput):
+    """A search text that cannot be run (the query language's syntax)."""
+
+    user_message = N_("The search query could not be understood.")
+
+
+class SearchQueryTooLong(SearchQueryInvalid):
+    user_message = N_("The search query is too long.")
+
+
+class SearchQueryEmpty(SearchQueryInvalid):
+    user_message = N_("Please enter a search term.")
+
+
+class SearchUnknownField(SearchQueryInvalid):
+    user_message = N_("The search query names a field that does not exist.")
+
+
+class SearchInvalidDate(SearchQueryInvalid):
+    user_message = N_("A date in the search query is not valid.")
+
+
+class SearchReversedRange(SearchQueryInvalid):
+    user_message = N_("The date range in the search query ends before it starts.")
+
+
+class SearchIndexBusy(EakteError):
+    """The search index stayed locked by another writer for too long."""
+
+    exit_code = ExitCode.conflict
+    http_status = 503
+    user_message = N_("The search index is busy. Please try again shortly.")

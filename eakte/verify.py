@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from eakte.audit import check_chain
-from eakte.models import AuditEvent, StoredObject
 from eakte.ingest.fixity import check_transfer_notes
+from eakte.models import AuditEvent, StoredObject
 from eakte.retention_verify import check_retention_locks
+from eakte.services.indexer import check_search_index
 from storage.blobstore import BlobStore
 from storage.errors import IntegrityError, ObjectNotFound
 
@@ -91,6 +92,7 @@ def check_audit_chain(ctx: VerifyContext, counts: dict[str, int]) -> Iterator[Fi
 CHECKS: list[Check] = [check_objects, check_orphans, check_audit_chain]
 CHECKS.append(check_retention_locks)  # R12/R25, issue 6
 CHECKS.append(check_transfer_notes)  # R16, issue 4
+CHECKS.append(check_search_index)  # index drift, issue 5
 
 
 def run_verify(ctx: VerifyContext, checks: Iterable[Check] = CHECKS) -> VerifyReport:

@@ -15,6 +15,7 @@ import fcntl
 import json
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -36,6 +37,9 @@ MERGE_FACTOR = 10
 MOSTLY_DELETED = 0.3
 # Documents per message to a rebuild worker process.
 _CHUNK = 100
+
+
+_held = threading.local()
 
 
 class IndexStore:
@@ -80,7 +84,17 @@ class IndexStore:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """The write lock of this index, across processes; waits up to ``lock_timeout``."""
+        """The write lock of this index, across processes; waits up to ``lock_timeout``.
+        Re-entrant within a thread (an indexer holds it around a batch that writes)."""
+        held = _held.__dict__.setdefault("depth", {})
+        key = str(self.path)
+        if held.get(key):
+            held[key] += 1
+            try:
+                yield
+            finally:
+                held[key] -= 1
+            return
         self.path.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -95,9 +109,26 @@ class IndexStore:
                             f"the index {self.path} stayed locked for {self.lock_timeout:.0f} s"
                         ) from None
                     time.sleep(0.02)
-            yield
+            held[key] = 1
+            try:
+                yield
+            finally:
+                held.pop(key, None)
         finally:
             os.close(fd)  # closing releases the lock
+
+    def busy(self) -> bool:
+        """Another process holds the write lock right now."""
+        if not (self.path / LOCK_FILE).exists():
+            return False
+        fd = os.open(self.path / LOCK_FILE, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
 
     def _writable(self):
         """Open (or create) the index; the caller holds the lock."""

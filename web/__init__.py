@@ -10,6 +10,7 @@ from web import (
     api,
     auth,
     cases,
+    disposal,
     documents,
     errors,
     fileplan,
@@ -50,6 +51,6 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     errors.init_app(app)
 
     app.jinja_env.filters["audit_details"] = audit_details
-    for area in (auth, home, fileplan, cases, documents, records, admin, api, health):
+    for area in (auth, home, fileplan, cases, documents, records, disposal, admin, api, health):
         app.register_blueprint(area.bp)
     return app

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from eakte import audit
 from eakte.permissions import Action, can
 from eakte.services import cases, listing
+from retention.locks import sync_object_locks
 from web.context import actor
 from web.db import db, runtime
 from web.forms import ActionForm, CaseCreateForm, CaseEditForm, ProcessForm, ReasonForm
@@ -85,6 +86,8 @@ def add_process(case_id):
 def close(case_id):
     if ActionForm().validate_on_submit():
         case = cases.close_case(db(), actor(), str(case_id))
+        # R25 at once rather than at the next periodic run (which retries what fails here).
+        sync_object_locks(db(), runtime().store, case_ids=[case.id])
         flash(_("Case %(ref)s closed (zdA).", ref=case.file_reference), "info")
     return redirect(url_for("cases.show", case_id=case_id))
 
@@ -93,7 +96,8 @@ def close(case_id):
 def reopen(case_id):
     form = ReasonForm(prefix="reopen")
     if form.validate_on_submit():
-        cases.reopen_case(db(), actor(), str(case_id), form.reason.data)
+        case = cases.reopen_case(db(), actor(), str(case_id), form.reason.data)
+        sync_object_locks(db(), runtime().store, case_ids=[case.id])
         flash(_("Case reopened."), "info")
     else:
         flash(_("Reopening needs a reason."), "error")

@@ -1,5 +1,536 @@
-"""``eakte import``, ``eakte watch`` and ``eakte recover`` (issue 4)."""
+"""``eakte import``, ``eakte watch``, ``eakte recover`` and the scanning desk's commands
+(``eakte batch``, ``eakte quarantine``, ``eakte retry``) (issue 4)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections import Counter, defaultdict
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+from sqlalchemy.exc import OperationalError
 
-COMMANDS: list[click.Command] = []
+from eakte.commands.common import acting_user, load_settings, tenant_option, user_option
+from eakte.config import Settings
+from eakte.errors import DatabaseUnavailable, ExitCode
+from eakte.ingest import keys
+from eakte.ingest.hotfolder import HotFolder
+from eakte.ingest.manifest import ManifestRow, read_manifest
+from eakte.ingest.walk import Entry, walk
+from eakte.runtime import Runtime, open_runtime
+from eakte.services import intake as intake_service
+from eakte.services import scanning
+from eakte.services.intake import DocumentMetadata, Outcome, Target
+from storage.errors import StorageUnavailable
+
+# Failures that stop an import or a hot-folder round: every further file would fail the same
+# way. Nothing is lost; running the command again continues where it stopped.
+STOPPING = (StorageUnavailable, DatabaseUnavailable, OperationalError)
+
+
+def batch_options(fn):
+    """R15: what the scan batch records."""
+    for option in reversed(
+        [
+            click.option(
+                "--batch", "batch_name", help="Scan batch name (default: from the folder and date)."
+            ),
+            click.option("--operator", default="", help="Who scanned (default: the acting user)."),
+            click.option("--device", default="", help="Scanner model or name."),
+            click.option("--dpi", type=click.IntRange(50, 2400), help="Scan resolution."),
+            click.option(
+                "--colour-mode",
+                type=click.Choice(["bw", "gray", "color"]),
+                default=None,
+                help="Scan colour mode.",
+            ),
+            click.option(
+                "--org-unit",
+                help="Org unit (code) whose inbox receives the documents (default: the user's).",
+            ),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+# ---------------------------------------------------------------------------------- import
+
+
+@dataclass
+class Summary:
+    counts: Counter = field(default_factory=Counter)
+    quarantined: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, relative: str, result) -> None:
+        with self.lock:
+            self.counts[result.outcome] += 1
+            if result.outcome == Outcome.quarantined:
+                self.quarantined[str(result.reason_code)].append((relative, result.reason))
+
+    def fail(self, relative: str, message: str) -> None:
+        with self.lock:
+            self.failed.append((relative, message))
+
+
+class RateColumn(ProgressColumn):
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(
+            f"{speed:6.1f} docs/s" if speed else "   ... docs/s", style="progress.data.speed"
+        )
+
+
+@click.command("import")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--manifest",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV mapping files to file references, titles, dates and document types.",
+)
+@batch_options
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="Files taken in at the same time.",
+)
+@tenant_option
+@user_option()
+def import_command(
+    directory,
+    manifest,
+    batch_name,
+    operator,
+    device,
+    dpi,
+    colour_mode,
+    org_unit,
+    jobs,
+    tenant,
+    username,
+):
+    """Import every file under DIRECTORY (recursively): a bulk import of scanned paper
+    archives, or of any PDF, TIFF, JPEG and PNG files.
+
+    Files are stored and registered, then processed (text, OCR, PDF/A) by `eakte worker`.
+    Running the command again skips what is already in, so an interrupted import simply
+    continues. The same content twice is reported as a duplicate and linked; unusable files
+    go to quarantine with their reason. With --manifest (columns file, file_reference, title,
+    date, doc_type; optional correspondent, process) files are filed into cases; the manifest
+    is checked first and nothing is imported while it has problems. The documents form a
+    scan batch (--batch, --operator, --device, --dpi, --colour-mode).
+    """
+    from eakte.jobs.ingest_tasks import enqueue
+
+    settings = load_settings()
+    directory = directory.absolute()
+    with open_runtime(settings) as rt:
+        rt.store.check_bucket()
+        with rt.session() as session:
+            actor = acting_user(session, tenant, username)
+            entries = list(walk(directory))
+            rows = {}
+            if manifest is not None:
+                found = {e.relative for e in entries if e.problem is None}
+                rows = read_manifest(session, actor, manifest.read_bytes(), found)
+            entries = [
+                e for e in entries if manifest is None or e.path.absolute() != manifest.absolute()
+            ]
+            batch = scanning.open_batch(
+                session,
+                actor,
+                batch_name or f"import {directory.name} {datetime.now():%Y-%m-%d %H:%M}",
+                operator=operator,
+                device=device,
+                dpi=dpi,
+                colour_mode=colour_mode or "",
+            )
+        importer = _Importer(
+            rt, settings, actor, batch.id, Target(org_unit=org_unit), rows, enqueue
+        )
+        summary = importer.run(entries, jobs)
+    _print_summary(summary, batch.name, len(entries))
+    if summary.failed:
+        click.echo(
+            f"eakte: {len(summary.failed)} file(s) failed; run the import again to retry them",
+            err=True,
+        )
+        raise SystemExit(ExitCode.failure)
+
+
+class _Importer:
+    def __init__(self, rt: Runtime, settings: Settings, actor, batch_id, target, rows, enqueue):
+        self.rt, self.settings, self.actor, self.batch_id = rt, settings, actor, batch_id
+        self.target, self.rows, self.enqueue = target, rows, enqueue
+        self.local = threading.local()
+        self.sessions = []
+        self.summary = Summary()
+
+    def _session(self):
+        if not hasattr(self.local, "session"):
+            self.local.session = self.rt.session()
+            self.sessions.append(self.local.session)
+        return self.local.session
+
+    def take(self, entry: Entry) -> None:
+        row: ManifestRow | None = self.rows.get(entry.relative)
+        target = Target(process=row.process_id) if row and row.process_id else self.target
+        result = intake_service.intake(
+            self._session(),
+            self.actor,
+            self.rt.store,
+            entry.path,
+            filename=os.fsencode(entry.path.name),
+            settings=self.settings,
+            metadata=row.metadata if row else DocumentMetadata(),
+            target=target,
+            method="import",
+            source=str(entry.path),
+            source_key=keys.path_source_key(
+                "import", os.fsencode(entry.path), entry.size, entry.mtime_ns
+            ),
+            scan_batch_id=self.batch_id,
+            enqueue=self.enqueue,
+            problem=entry.problem,
+        )
+        self.summary.add(entry.relative, result)
+
+    def run(self, entries: list[Entry], jobs: int) -> Summary:
+        console = Console(stderr=True)
+        columns = (
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            RateColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TimeElapsedColumn(),
+        )
+        stop: BaseException | None = None
+        with (
+            Progress(*columns, console=console, transient=False) as progress,
+            ThreadPoolExecutor(jobs) as pool,
+        ):
+            task = progress.add_task("importing", total=len(entries))
+            pending = set()
+            todo = iter(entries)
+            try:
+                while True:
+                    while stop is None and len(pending) < jobs * 2 and (entry := next(todo, None)):
+                        future = pool.submit(self.take, entry)
+                        future.entry = entry
+                        pending.add(future)
+                    if not pending:
+                        break
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        progress.advance(task)
+                        error = future.exception()
+                        if isinstance(error, STOPPING):
+                            stop = stop or error
+                        elif error is not None:
+                            self.summary.fail(
+                                future.entry.relative, f"{type(error).__name__}: {error}"
+                            )
+            finally:
+                for session in self.sessions:
+                    session.close()
+        if stop is not None:
+            _print_summary(self.summary, "", len(entries))
+            raise stop
+        return self.summary
+
+
+def _print_summary(summary: Summary, batch_name: str, total: int) -> None:
+    c = summary.counts
+    click.echo(f"files:        {total}")
+    click.echo(f"imported:     {c[Outcome.accepted]}")
+    click.echo(
+        f"duplicates:   {c[Outcome.duplicate]}  (same content as a document already in: linked)"
+    )
+    click.echo(f"already in:   {c[Outcome.existing]}  (from an earlier run: skipped)")
+    click.echo(f"quarantined:  {c[Outcome.quarantined]}")
+    for code, items in sorted(summary.quarantined.items()):
+        click.echo(f"  {code}: {len(items)}")
+        for relative, reason in items[:20]:
+            click.echo(f"    {relative}: {reason}")
+        if len(items) > 20:
+            click.echo(f"    ... and {len(items) - 20} more (see the quarantine list)")
+    click.echo(f"failed:       {len(summary.failed)}")
+    for relative, message in summary.failed[:50]:
+        click.echo(f"  {relative}: {message}")
+    if batch_name:
+        click.echo(f"scan batch:   {batch_name}  (text and OCR follow in `eakte worker`)")
+
+
+# ----------------------------------------------------------------------------------- watch
+
+
+@click.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--done",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where taken files go (default DIRECTORY/done).",
+)
+@click.option(
+    "--failed",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where quarantined files go (default DIRECTORY/failed).",
+)
+@click.option(
+    "--interval",
+    type=click.IntRange(1, 3600),
+    help="Seconds between scans [EAKTE_HOT_FOLDER_INTERVAL, default 5].",
+)
+@click.option("--once", is_flag=True, help="Take what is complete now, then stop (for scripts).")
+@batch_options
+@tenant_option
+@user_option()
+def watch(directory, done, failed, interval, once, tenant, username, **batch):
+    """Watch DIRECTORY (a network scanner's hot folder) and take in every file once it is
+    complete: unchanged for an interval. Taken files move to done/, quarantined ones to
+    failed/ with a .reason.txt. Runs until stopped (Ctrl-C or SIGTERM)."""
+    from eakte.jobs.ingest_tasks import enqueue
+
+    settings = load_settings()
+    interval = interval or settings.hot_folder_interval
+    folder = HotFolder(directory.absolute(), interval, done, failed)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    with open_runtime(settings) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        watcher = _Watcher(rt, settings, session, actor, folder, enqueue, batch)
+        click.echo(f"watching {folder.root} every {interval}s")
+        rounds = 0
+        try:
+            while not stopping.is_set():
+                for entry in folder.complete_files():
+                    watcher.take(entry)
+                rounds += 1
+                if once and rounds >= 2:
+                    break
+                stopping.wait(interval)
+        except KeyboardInterrupt:
+            pass
+    click.echo("stopped watching")
+
+
+@dataclass
+class _Watcher:
+    rt: Runtime
+    settings: Settings
+    session: object
+    actor: object
+    folder: HotFolder
+    enqueue: object
+    batch: dict
+
+    def take(self, entry: Entry) -> None:
+        options = self.batch
+        name = options["batch_name"] or f"hot folder {self.folder.root.name} {datetime.now():%F}"
+        try:
+            batch = scanning.open_batch(
+                self.session,
+                self.actor,
+                name,
+                operator=options["operator"],
+                device=options["device"],
+                dpi=options["dpi"],
+                colour_mode=options["colour_mode"] or "",
+            )
+            result = intake_service.intake(
+                self.session,
+                self.actor,
+                self.rt.store,
+                entry.path,
+                filename=os.fsencode(entry.path.name),
+                settings=self.settings,
+                target=Target(org_unit=options["org_unit"]),
+                method="watch",
+                source=str(entry.path),
+                source_key=keys.path_source_key(
+                    "watch", os.fsencode(entry.path), entry.size, entry.mtime_ns
+                ),
+                scan_batch_id=batch.id,
+                enqueue=self.enqueue,
+                problem=entry.problem,
+            )
+        except STOPPING as exc:
+            self.session.rollback()
+            click.echo(f"{entry.relative}: left for the next round ({exc})", err=True)
+            return
+        moved = self.folder.settle(entry, result.document is not None, result.reason)
+        detail = f" ({result.reason})" if result.reason else ""
+        click.echo(f"{entry.relative}: {result.outcome}{detail} -> {moved}")
+
+
+# --------------------------------------------------------------------------------- recover
+
+
+@click.command()
+def recover() -> None:
+    """Queue again the documents a crash left half processed (also done by every worker on
+    start). Safe at any time: a document is never processed twice at once."""
+    report = recover_pending(load_settings())
+    click.echo(f"queued again: {len(report.requeued)}; being processed now: {report.still_running}")
+
+
+def recover_pending(settings: Settings):
+    """Recover with a runtime of its own, closed again (a worker forks after this)."""
+    from eakte.jobs.ingest_tasks import enqueue, queued_document_ids
+
+    with open_runtime(settings) as rt, rt.session() as session:
+        return intake_service.recover(session, enqueue=enqueue, queued=queued_document_ids())
+
+
+# ------------------------------------------------------------------------ scanning desk
+
+
+@click.group("batch")
+def batch_group() -> None:
+    """Scan batches: show, pass or fail the quality check, replace a page (R15-R17)."""
+
+
+@batch_group.command("show")
+@click.argument("name")
+@tenant_option
+@user_option()
+def batch_show(name, tenant, username):
+    """Show scan batch NAME: who scanned, profile, pages, documents by status, QC."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        found = scanning.batch_summary(session, actor, name)
+        b = found.batch
+        for label, value in [
+            ("batch", b.name),
+            ("operator", b.operator),
+            ("device", b.device or "-"),
+            ("profile", f"{b.dpi or '-'} dpi, {b.colour_mode or '-'}"),
+            ("scanned", b.scanned_at.isoformat(timespec="minutes") if b.scanned_at else "-"),
+            ("pages", b.page_count),
+            (
+                "documents",
+                ", ".join(f"{n} {s}" for s, n in sorted(found.documents.items())) or "none",
+            ),
+            ("quarantined", found.quarantined),
+            ("quality check", f"{b.qc_status}{' ' + b.qc_note if b.qc_note else ''}"),
+        ]:
+            click.echo(f"{label:14} {value}")
+
+
+@batch_group.command("pass")
+@click.argument("name")
+@click.option("--note", default="", help="What was checked.")
+@tenant_option
+@user_option()
+def batch_pass(name, note, tenant, username):
+    """Record that you checked batch NAME and its quality is good (R17)."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        scanning.pass_qc(session, actor, name, note)
+    click.echo(f"batch {name!r}: quality check passed")
+
+
+@batch_group.command("fail")
+@click.argument("name")
+@click.option("--note", required=True, help="What is wrong (which documents, which pages).")
+@tenant_option
+@user_option()
+def batch_fail(name, note, tenant, username):
+    """Record that batch NAME failed the quality check; then replace the bad pages."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        scanning.fail_qc(session, actor, name, note)
+    click.echo(f"batch {name!r}: quality check failed")
+
+
+@batch_group.command("replace-page")
+@click.argument("document")
+@click.argument("page", type=click.IntRange(1))
+@click.argument("rescan", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--reason", required=True, help="Why the page is replaced (logged).")
+@tenant_option
+@user_option()
+def batch_replace_page(document, page, rescan, reason, tenant, username):
+    """Replace PAGE of DOCUMENT (id or UUID) by the re-scan RESCAN (an image or one-page
+    PDF); the document is processed again, the old version stays (R17)."""
+    from eakte.jobs.ingest_tasks import enqueue
+
+    settings = load_settings()
+    with open_runtime(settings) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        doc = scanning.replace_page(
+            session,
+            actor,
+            rt.store,
+            document,
+            page,
+            rescan,
+            reason=reason,
+            settings=settings,
+            enqueue=enqueue,
+        )
+    click.echo(f"document {doc.uuid}: page {page} replaced; processing again")
+
+
+@click.command("quarantine")
+@click.option("--all", "show_all", is_flag=True, help="Also resolved entries.")
+@tenant_option
+@user_option()
+def quarantine_list(show_all, tenant, username):
+    """List quarantined files with their reasons."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        for entry in intake_service.list_quarantine(
+            session, actor, state=None if show_all else "open"
+        ):
+            when = entry.created_at.isoformat(timespec="seconds")
+            click.echo(
+                f"{entry.uuid}  {when}  {entry.reason_code:18} {entry.filename}: {entry.reason}"
+            )
+
+
+@click.command("retry")
+@click.argument("document")
+@tenant_option
+@user_option()
+def retry(document, tenant, username):
+    """Process a failed DOCUMENT (id or UUID) again."""
+    from eakte.jobs.ingest_tasks import enqueue
+
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        doc = intake_service.retry_document(session, actor, document, enqueue=enqueue)
+    click.echo(f"document {doc.uuid}: queued again")
+
+
+COMMANDS: list[click.Command] = [
+    import_command,
+    watch,
+    recover,
+    batch_group,
+    quarantine_list,
+    retry,
+]

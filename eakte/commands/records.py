@@ -70,6 +70,10 @@ def close(reference: str, tenant: str, username: str):
     with open_runtime(load_settings()) as rt, rt.session() as session:
         actor = acting_user(session, tenant, username)
         closed = cases.close_case(session, actor, reference)
+        # R25 now; the worker's periodic run retries whatever S3 refuses here.
+        from retention.locks import sync_object_locks
+
+        sync_object_locks(session, rt.store, case_ids=[closed.id])
         click.echo(f"{closed.file_reference} closed on {closed.closed_at.isoformat()}")
 
 

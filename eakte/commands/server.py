@@ -96,9 +96,11 @@ def worker(workers: int) -> None:
     load_settings()
     # Tesseract's own threads are slower than parallel documents on a busy machine.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    from eakte.commands.ingest import recover_pending
     from eakte.jobs import huey
     from eakte.jobs import tasks as _tasks  # noqa: F401  (registers the tasks)
 
+    recover_pending(Settings.from_env())  # queue again what a crash left half done (issue 4)
     Consumer(huey, workers=workers, worker_type="process", periodic=True).run()
 
 

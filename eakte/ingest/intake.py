@@ -77,7 +77,7 @@ class IntakeContext:
     tenant: Tenant
     user: User | None  # the person (None for an API client)
     submitted_by: str  # user name or API client name, for the record
-    data: Path | BinaryIO  # a file to read in place, or a stream to spool
+    data: Path | BinaryIO | None  # a file to read in place, or a stream to spool
     filename_raw: bytes
     metadata: DocumentMetadata
     inbox_org_unit_id: int | None
@@ -139,6 +139,9 @@ def find_existing(session: Session, store: BlobStore, ctx: IntakeContext) -> Non
 def read_bytes(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
     """Hash the bytes (and spool a stream to a file): one pass, bounded memory."""
     digest, size = hashlib.sha256(), 0
+    if ctx.rejection is not None:  # the source already knows it cannot be read
+        ctx.sha256 = digest.hexdigest()
+        return
     try:
         if isinstance(ctx.data, Path):
             ctx.path = ctx.data

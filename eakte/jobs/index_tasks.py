@@ -3,19 +3,44 @@
 Other parts call ``request_index()`` after committing changes that the index must show (a new
 ``ready`` document, a filed or changed one); the indexer itself reads what is dirty from the
 database, so repeated requests coalesce into one batch.
+
+Only one worker indexes at a time (a Huey lock). A run that finds the lock taken while another
+process really is writing the index comes back a moment later: the other run may have read the
+dirty rows before this request's were committed. A lock left behind by a worker that died is
+recognised (nobody holds the index's own write lock) and taken over.
 """
 
 from __future__ import annotations
 
+from huey.exceptions import RetryTask, TaskLockedException
+
 from eakte.jobs.context import runtime
 from eakte.jobs.queue import huey
+
+INDEX_LOCK = "eakte-index"
+RETRY_DELAY_S = 0.5
 
 
 @huey.task()
 def index_pending_task() -> int:
-    from eakte.services.indexer import index_pending  # the indexer service (issue 5)
+    from eakte.services.indexer import index_pending, index_store  # the indexer service
 
-    return index_pending(runtime())
+    rt = runtime()
+    lock = huey.lock_task(INDEX_LOCK)
+    try:
+        lock.acquire()
+    except TaskLockedException:
+        if index_store(rt.settings).busy():
+            raise RetryTask(delay=RETRY_DELAY_S) from None
+        lock.clear()  # stale: its holder died; the index lock (flock) guards the writing
+        try:
+            lock.acquire()
+        except TaskLockedException:
+            raise RetryTask(delay=RETRY_DELAY_S) from None
+    try:
+        return index_pending(rt)
+    finally:
+        lock.release()
 
 
 def request_index() -> None:

@@ -35,6 +35,7 @@ from eakte.ingest.intake import (
     Outcome,
     run_intake,
 )
+from eakte.ingest.reasons import Rejected
 from eakte.ingest.validate import Limits
 from eakte.models import Document, DocumentStatus, OrgUnit, Process, Tenant, User
 from eakte.models.base import utcnow
@@ -96,10 +97,13 @@ def intake(
     source_key: str | None = None,
     scan_batch_id: int | None = None,
     enqueue: Enqueue | None = None,
+    problem: Rejected | None = None,
 ) -> IntakeResult:
     """Take in one file. ``source_key`` identifies the source across attempts (an import
     path, an API idempotency key): the same key again returns ``existing`` without storing
-    anything. ``enqueue(document_id)`` is called once the document is committed."""
+    anything. ``enqueue(document_id)`` is called once the document is committed.
+    ``problem``: the source already found the item unusable (a link loop, an unreadable
+    entry); it is recorded in quarantine like any rejected file."""
     ingest = _ingest_by_person if isinstance(actor, User) else _ingest
     result = ingest(
         session,
@@ -114,6 +118,7 @@ def intake(
         source=source,
         source_key=source_key,
         scan_batch_id=scan_batch_id,
+        problem=problem,
     )
     if enqueue is not None and result.outcome in (Outcome.accepted, Outcome.duplicate):
         enqueue(result.document.id)
@@ -140,6 +145,7 @@ def _ingest(
     source: str = "",
     source_key: str | None = None,
     scan_batch_id: int | None = None,
+    problem: Rejected | None = None,
 ) -> IntakeResult:
     user = actor if isinstance(actor, User) else None
     if user is not None:
@@ -164,6 +170,7 @@ def _ingest(
         scan_batch_id=scan_batch_id,
         limits=Limits.from_settings(settings),
         spool_dir=spool,
+        rejection=problem,
     )
     return run_intake(session, store, ctx)
 
