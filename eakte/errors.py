@@ -284,3 +284,11 @@ class SearchIndexBusy(EakteError):
     exit_code = ExitCode.conflict
     http_status = 503
     user_message = N_("The search index is busy. Please try again shortly.")
+
+
+class UnsupportedType(EakteError):
+    """Every file of a delivery had a type that is not accepted (the files are in quarantine)."""
+
+    exit_code = ExitCode.bad_input
+    http_status = 415
+    user_message = N_("This file type is not supported.")

@@ -465,7 +465,6 @@ class EmbeddedSeaweedFS:
             "-idleTimeout=10",
             # One volume server, no peers to warn before it goes: stop at once.
             "-volume.preStopSeconds=0",
-            "-master.resumeState=false",
         ]
         # Keep the unix sockets in the data dir, not /tmp, when the path fits sun_path.
         for name in ("filer", "s3"):

@@ -19,6 +19,7 @@ from web import (
     records,
     requestid,
     security,
+    upload,
 )
 from web.extensions import babel, csrf, login_manager
 from web.filters import audit_details
@@ -51,6 +52,7 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     errors.init_app(app)
 
     app.jinja_env.filters["audit_details"] = audit_details
-    for area in (auth, home, fileplan, cases, documents, records, disposal, admin, api, health):
+    areas = (auth, home, fileplan, cases, documents, upload, records, disposal, admin, api, health)
+    for area in areas:
         app.register_blueprint(area.bp)
     return app

@@ -7,13 +7,16 @@ permission and audit rule of the UI applies, narrowed further by the token's sco
 from __future__ import annotations
 
 import functools
+import json
 
 from flask import Blueprint, g, jsonify, request, send_file
 
-from eakte.errors import NotSignedIn, PermissionDenied
+from eakte.errors import BadInput, NotSignedIn, PermissionDenied, UnsupportedType
+from eakte.jobs.ingest_tasks import enqueue
 from eakte.models import Case, Document, FileVersion
 from eakte.models.api import Scope
 from eakte.services import api_tokens, cases, documents, listing
+from eakte.services.applications import deliver_application
 from web.db import db, runtime
 from web.extensions import csrf
 from web.openapi import openapi_document
@@ -79,6 +82,38 @@ def download(version_id):
     )
     response.headers["X-Content-SHA256"] = version.sha256
     return response
+
+
+@bp.post("/intake")
+@scoped(Scope.intake)
+def intake_application():
+    """An application from a portal: metadata (JSON) plus files; creates or fills a case."""
+    try:
+        meta = json.loads(request.form.get("metadata") or "{}")
+    except ValueError:
+        raise BadInput("metadata is not valid JSON") from None
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    if not isinstance(meta, dict) or not files:
+        raise BadInput("an intake needs a metadata object and at least one file")
+    result = deliver_application(
+        db(),
+        g.api_user,
+        runtime().store,
+        runtime().settings,
+        meta,
+        [(f.filename, f.stream) for f in files],
+        source=f"api:{g.api_token.uuid}",
+        enqueue=enqueue,
+    )
+    status = 200 if result.existing else 201
+    unsupported = [d for d in result.documents if d["reason"] == "type_not_allowed"]
+    if unsupported and len(unsupported) == len(result.documents):
+        raise UnsupportedType(f"unsupported file type: {unsupported[0]['filename']}")
+    return jsonify(
+        case=case_json(result.case),
+        process=str(result.process.uuid),
+        documents=result.documents,
+    ), status
 
 
 def case_json(case: Case) -> dict:

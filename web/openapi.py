@@ -45,6 +45,29 @@ def openapi_document() -> dict[str, Any]:
 
 
 SCHEMAS: dict[str, Any] = {
+    "Delivery": {
+        "type": "object",
+        "required": ["case", "process", "documents"],
+        "properties": {
+            "case": {"$ref": "#/components/schemas/Case"},
+            "process": {"type": "string", "format": "uuid"},
+            "documents": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "filename": {"type": "string"},
+                        "outcome": {
+                            "type": "string",
+                            "enum": ["accepted", "duplicate", "existing", "quarantined"],
+                        },
+                        "uuid": {"type": "string", "format": "uuid", "nullable": True},
+                        "reason": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["error"],
@@ -127,6 +150,61 @@ SCHEMAS: dict[str, Any] = {
 }
 
 PATHS: dict[str, Any] = {
+    "/intake": {
+        "post": {
+            "operationId": "intakeApplication",
+            "summary": "Deliver an application: creates a case (or fills the one named) with a "
+            "new process and takes in every file (scope: intake). Repeating a delivery with the "
+            "same external_id changes nothing and answers 200.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["metadata", "files"],
+                            "properties": {
+                                "metadata": {
+                                    "type": "string",
+                                    "description": (
+                                        "JSON: {external_id?, case: {file_plan, title, description?} or "
+                                        "{file_reference}, process?: {title} or {number}, documents?: "
+                                        "[{title?, doc_type?, correspondent?, received_date?}] (one per "
+                                        "file, in order)}"
+                                    ),
+                                },
+                                "files": {
+                                    "type": "array",
+                                    "items": {"type": "string", "format": "binary"},
+                                },
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": {
+                    "description": "Taken in",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Delivery"}}
+                    },
+                },
+                "200": {
+                    "description": "Delivered before (same external_id)",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Delivery"}}
+                    },
+                },
+                "400": ERROR,
+                "401": ERROR,
+                "403": ERROR,
+                "404": ERROR,
+                "409": ERROR,
+                "413": ERROR,
+                "415": ERROR,
+            },
+        }
+    },
     "/cases/{case}": {
         "get": {
             "operationId": "getCase",

@@ -31,7 +31,7 @@ class OcrFailed(Exception):
 
 def image_to_pdf(source: Path, target: Path, dpi: int | None = None) -> None:
     """A PDF with one page per image frame, the image data kept as it is where possible."""
-    layout = None
+    layout = img2pdf.default_layout_fun
     with Image.open(source) as im:
         declared = im.info.get("dpi")
         if not declared or min(declared) < 50:
@@ -64,8 +64,24 @@ def _flattened_frames(source: Path, work: Path) -> list[Path]:
 
 
 def ocr_to_pdfa(source: Path, target: Path, sidecar: Path) -> list[str]:
-    """Run OCRmyPDF; return the recognised text per page ('' for pages that had text)."""
+    """Run OCRmyPDF; return the recognised text per page ('' for pages that had text).
+
+    PDF/A is made by OCRmyPDF's own backend (pikepdf), which keeps pages that already carry
+    text as they are. Where it cannot confirm PDF/A (unusual constructs in a born-digital
+    page), Ghostscript converts instead, with every page rasterised and recognised: Debian's
+    Ghostscript 10.0 corrupts kept text, and OCRmyPDF refuses that combination.
+    """
     _keep_tool_versions()
+    try:
+        _ocrmypdf(source, target, sidecar, mode="skip", pdfa_backend="internal")
+    except ocrmypdf.exceptions.PdfaConversionFailedError as exc:
+        log.info("PDF/A by pikepdf not possible (%s); converting with Ghostscript", exc)
+        _ocrmypdf(source, target, sidecar, mode="force", pdfa_backend="ghostscript")
+    pages = sidecar.read_text(encoding="utf-8", errors="replace").split(PAGE_BREAK)
+    return ["" if page.strip().startswith("[OCR skipped") else page for page in pages]
+
+
+def _ocrmypdf(source: Path, target: Path, sidecar: Path, *, mode: str, pdfa_backend: str):
     try:
         ocrmypdf.ocr(
             source,
@@ -74,7 +90,8 @@ def ocr_to_pdfa(source: Path, target: Path, sidecar: Path) -> list[str]:
             rotate_pages=True,
             deskew=True,
             output_type="pdfa-2",
-            mode="skip",
+            pdfa_backend=pdfa_backend,
+            mode=mode,
             jobs=1,
             use_threads=True,
             progress_bar=False,
@@ -84,10 +101,10 @@ def ocr_to_pdfa(source: Path, target: Path, sidecar: Path) -> list[str]:
             invalidate_digital_signatures=True,  # on the rendition only; the original stays
             plugins=[PLUGIN],
         )
+    except ocrmypdf.exceptions.PdfaConversionFailedError:
+        raise
     except ocrmypdf.exceptions.ExitCodeException as exc:
         raise OcrFailed(f"OCR failed ({type(exc).__name__}): {exc}") from None
-    pages = sidecar.read_text(encoding="utf-8", errors="replace").split(PAGE_BREAK)
-    return ["" if page.strip().startswith("[OCR skipped") else page for page in pages]
 
 
 @functools.cache

@@ -61,7 +61,7 @@ def page_texts(path: Path) -> list[str]:
 def has_page_images(path: Path) -> bool:
     with pikepdf.open(path) as pdf:
         for page in pdf.pages:
-            for image in page.images.values():
+            for image in page.get_images().values():
                 width, height = int(image.get("/Width", 0)), int(image.get("/Height", 0))
                 if width * height >= SCAN_PIXELS:
                     return True

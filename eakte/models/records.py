@@ -58,7 +58,7 @@ class Case(UuidMixin, CreatedMixin, Base):
     object_lock_pending: Mapped[bool] = mapped_column(default=False, index=True)
     # The search index follows the database: services mark what changed, the indexer catches up.
     index_dirty: Mapped[bool] = mapped_column(default=True, index=True)
-    index_version: Mapped[int] = mapped_column(default=0)
+    index_version: Mapped[int] = mapped_column(default=0, index=True)  # issue 5, migration 0005
 
     processes: Mapped[list[Process]] = relationship(
         back_populates="case", order_by="Process.number"
@@ -120,7 +120,7 @@ class Document(UuidMixin, CreatedMixin, Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     flags: Mapped[str] = mapped_column(String(200), default="")  # e.g. "javascript,embedded"
     index_dirty: Mapped[bool] = mapped_column(default=True, index=True)
-    index_version: Mapped[int] = mapped_column(default=0)
+    index_version: Mapped[int] = mapped_column(default=0, index=True)  # issue 5, migration 0005
 
     process: Mapped[Process | None] = relationship()
     versions: Mapped[list[FileVersion]] = relationship(

@@ -155,6 +155,13 @@ def add_process(session: Session, actor: User, case_ident: int | str, title: str
 
 
 @audited_refusals
+def get_process(session: Session, actor: User, ident: int | str) -> Process:
+    process = load(session, actor, Process, ident)
+    require(session, actor, Action.view, process)
+    return process
+
+
+@audited_refusals
 def update_case(session: Session, actor: User, case_ident: int | str, **values) -> Case:
     """R23: changed fields are logged with old and new values (see ``audit.history``)."""
     with transaction(session):

@@ -179,7 +179,12 @@ def _process_titles(session: Session, case_ids: list[int]) -> dict[int, list[str
 
 
 def _pending(model) -> ColumnElement[bool]:
-    return or_(model.index_dirty.is_(True), model.index_version != SCHEMA_VERSION)
+    # Two ranges instead of "!=", so that the index on index_version is used.
+    return or_(
+        model.index_dirty.is_(True),
+        model.index_version < SCHEMA_VERSION,
+        model.index_version > SCHEMA_VERSION,
+    )
 
 
 # --- catching up --------------------------------------------------------------------------------

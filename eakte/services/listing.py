@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from eakte.models import Case, Document, FilePlanNode, Process, User
+from eakte.models import Case, Document, FilePlanNode, OrgUnit, Process, User
 from eakte.permissions import Visibility, visibility
 
 PAGE_SIZE = 50
@@ -141,4 +141,15 @@ def find_cases_by_reference(session: Session, actor: User, text: str, limit: int
         .order_by(Case.file_reference)
         .limit(limit)
     )
+    return list(session.scalars(stmt))
+
+
+def inbox_units(session: Session, actor: User) -> list[OrgUnit]:
+    """The org units whose inbox the user reaches (to upload into, to filter by)."""
+    vis = visibility(session, actor)
+    if vis.nothing:
+        return []
+    stmt = select(OrgUnit).where(OrgUnit.tenant_id == actor.tenant_id).order_by(OrgUnit.code)
+    if vis.unit_ids is not None:
+        stmt = stmt.where(OrgUnit.id.in_(vis.unit_ids))
     return list(session.scalars(stmt))

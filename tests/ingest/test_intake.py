@@ -150,7 +150,9 @@ def test_api_client_delivers_into_its_inbox(desk, world):
 
         unit = _unit_id(s, world.tenant.id, "60")
     client = ApiClient(tenant_id=world.tenant.id, name="bauportal", inbox_org_unit_id=unit)
-    result = desk.take(born_digital_pdf(1), "bauantrag.pdf", actor=client, method="api")
+    result = desk.take(
+        born_digital_pdf(1), "bauantrag.pdf", actor=client, method="api", target=Target()
+    )
     doc = desk.document(result.document.id)
     assert doc.inbox_org_unit_id == unit
     with desk.rt.session() as s:

@@ -115,3 +115,87 @@ def test_api_ignores_session_cookies(sign_in, filed):
 def test_unknown_api_route_is_json(client, token):
     response = client.get("/api/v1/nothing-here", headers=token())
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
+def _application(external_id="portal-4711", files=None):
+    import io
+    import json
+
+    meta = {
+        "external_id": external_id,
+        "case": {"file_plan": "32.10.05", "title": "Gewerbeanmeldung Online-Shop Weber"},
+        "process": {"title": "Antrag über das Serviceportal"},
+        "documents": [{"title": "Antrag", "doc_type": "Antrag", "received_date": "2026-11-20"}],
+    }
+    from tests.web.test_upload import PDF as pdf
+
+    return {
+        "metadata": json.dumps(meta),
+        "files": files or [(io.BytesIO(pdf), "antrag.pdf")],
+    }
+
+
+def test_intake_application(client, token, world):
+    """operation: intakeApplication"""
+    headers = token({Scope.intake, Scope.read})
+    response = client.post(
+        "/api/v1/intake", data=_application(), headers=headers, content_type="multipart/form-data"
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["case"]["file_reference"].startswith("32.10.05-0001/")
+    assert body["documents"][0]["outcome"] == "accepted"
+    again = client.post(
+        "/api/v1/intake", data=_application(), headers=headers, content_type="multipart/form-data"
+    )
+    assert again.status_code == 200
+    assert again.get_json()["case"]["uuid"] == body["case"]["uuid"]
+    with world.session() as s:
+        from sqlalchemy import func, select
+
+        from eakte.models import Case
+
+        assert s.scalar(select(func.count(Case.id))) == 1
+
+
+def test_intake_unsupported_type_is_415(client, token):
+    import io
+
+    data = _application(
+        "portal-exe", files=[(io.BytesIO(b"MZ\x90\x00" + b"\x00" * 200), "antrag.pdf")]
+    )
+    response = client.post(
+        "/api/v1/intake",
+        data=data,
+        headers=token({Scope.intake}),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 415
+    assert response.get_json()["error"]["code"] == "unsupported_type"
+
+
+def test_intake_too_large_is_413(app, client, token):
+    import io
+
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    data = _application(
+        "portal-big", files=[(io.BytesIO(b"%PDF-1.4" + b"0" * 20_000), "gross.pdf")]
+    )
+    response = client.post(
+        "/api/v1/intake",
+        data=data,
+        headers=token({Scope.intake}),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "request_entity_too_large"
+
+
+def test_intake_needs_scope(client, token):
+    response = client.post(
+        "/api/v1/intake",
+        data=_application(),
+        headers=token({Scope.read}),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 403

@@ -1,0 +1,258 @@
+"""Processing: text layer or OCR, the PDF/A rendition beside the untouched original (R19),
+claims that make a job safe to run twice, retries, failures and recovery."""
+
+import os
+import subprocess
+from datetime import timedelta
+
+import pikepdf
+import pypdf
+import pytest
+from sqlalchemy import select, update
+
+from eakte import audit
+from eakte.errors import IngestRetryLater, NotRetryable
+from eakte.ingest import process as pipeline
+from eakte.models import Document, FileVersion, StoredObject
+from eakte.models.base import utcnow
+from eakte.models.ingest import IngestTask
+from eakte.services.intake import recover, retry_document
+from eakte.verify import VerifyContext, run_verify
+from storage.errors import StorageUnavailable
+from tests.ingest.conftest import (
+    born_digital_pdf,
+    image_bytes,
+    multipage_tiff,
+    scan_image,
+    scanned_pdf,
+)
+
+
+def _versions(desk, document_id):
+    with desk.rt.session() as s:
+        return s.scalars(
+            select(FileVersion).where(FileVersion.document_id == document_id).order_by(FileVersion.id)
+        ).all()
+
+
+def _rendition_text(desk, version) -> str:
+    with desk.rt.store.open(version.s3_key, version.s3_version_id, version.sha256) as reader:
+        data = reader.read()
+    path = desk.tmp / "r.pdf"
+    path.write_bytes(data)
+    with pikepdf.open(path) as pdf:
+        meta = pdf.open_metadata()
+        assert meta.pdfa_status == "2B"  # PDF/A-2b declared (and validated by OCRmyPDF)
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
+
+
+def test_r19_born_digital_pdf_is_kept_unchanged_and_read_by_its_text_layer(desk):
+    data = born_digital_pdf(3, "Hundesteuer Anmeldung Bello")
+    result = desk.take(data, "hund.pdf")
+    assert desk.process(result.document.id) == "ready"
+    doc = desk.document(result.document.id)
+    assert doc.page_count == 3 and "Hundesteuer Anmeldung Bello" in doc.extracted_text
+    assert doc.index_dirty
+    (original,) = _versions(desk, doc.id)  # no rendition: the original is the archival copy
+    with desk.rt.store.open(original.s3_key, original.s3_version_id, original.sha256) as r:
+        assert r.read() == data
+    with desk.rt.session() as s:
+        assert [e.action for e in audit.history(s, str(doc.uuid))] == ["create", "processed"]
+
+
+def test_r19_scan_gets_pdfa_rendition_with_german_text(desk):
+    page = scan_image(skew=1.2)  # a slightly crooked scan
+    result = desk.take(image_bytes(page), "Gaststätte.png")
+    assert desk.process(result.document.id) == "ready"
+    doc = desk.document(result.document.id)
+    original, rendition = _versions(desk, doc.id)
+    assert original.mime == "image/png" and rendition.kind == "rendition"
+    assert rendition.mime == "application/pdf" and rendition.s3_key.endswith("/rendition-pdfa")
+    assert doc.page_count == 1
+    for word in ("Gaststättenerlaubnis", "Gebühren", "Müller"):
+        assert word in doc.extracted_text
+    assert "Gaststättenerlaubnis" in _rendition_text(desk, rendition)
+    with desk.rt.session() as s:  # both objects hash right (R18)
+        assert run_verify(VerifyContext(s, desk.rt.store)).clean
+
+
+def test_r19_turned_pages_of_a_multipage_tiff_are_set_upright(desk):
+    pages = [scan_image(), scan_image(turn=180)]
+    result = desk.take(multipage_tiff(pages), "akte.tif")
+    assert desk.process(result.document.id) == "ready"
+    doc = desk.document(result.document.id)
+    assert doc.page_count == 2
+    assert doc.extracted_text.count("Gaststättenerlaubnis") == 2
+
+
+def test_scanned_pdf_with_a_text_page_keeps_that_text_and_ocrs_the_rest(desk):
+    text_page = born_digital_pdf(1, "Eingangsstempel Bauamt")
+    scan = scanned_pdf([scan_image()])
+    with pikepdf.open(__import__("io").BytesIO(text_page)) as first, pikepdf.open(
+        __import__("io").BytesIO(scan)
+    ) as second:
+        first.pages.extend(second.pages)
+        path = desk.tmp / "mixed.pdf"
+        first.save(path)
+    result = desk.take(path, "mixed.pdf")
+    assert desk.process(result.document.id) == "ready"
+    doc = desk.document(result.document.id)
+    assert "Eingangsstempel Bauamt" in doc.extracted_text
+    assert "Gaststättenerlaubnis" in doc.extracted_text
+    assert [v.kind for v in _versions(desk, doc.id)] == ["original", "rendition"]
+
+
+def test_a_second_job_for_a_document_does_nothing(desk):
+    result = desk.take(born_digital_pdf(1), "a.pdf")
+    assert desk.process(result.document.id) == "ready"
+    assert desk.process(result.document.id) == "nothing to do"
+    with desk.rt.session() as s:
+        assert len(audit.history(s, str(result.document.uuid))) == 2
+
+
+def test_a_live_claim_is_respected_and_a_dead_one_taken_over(desk):
+    result = desk.take(born_digital_pdf(1), "a.pdf")
+    doc_id = result.document.id
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        with desk.rt.session() as s, s.begin():
+            s.execute(update(Document).where(Document.id == doc_id).values(status="processing"))
+            s.execute(
+                update(IngestTask)
+                .where(IngestTask.document_id == doc_id)
+                .values(
+                    claimed_by=pipeline.claims.identity("other").replace(
+                        f":{os.getpid()}:", f":{sleeper.pid}:"
+                    ).replace(pipeline.claims._start_ticks(os.getpid()), pipeline.claims._start_ticks(sleeper.pid)),
+                    claimed_at=utcnow(),
+                )
+            )
+        assert desk.process(doc_id) == "nothing to do"  # its process lives: hands off
+        with desk.rt.session() as s:
+            assert recover(s, enqueue=desk.queued.append).still_running == 1
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    desk.queued.clear()
+    with desk.rt.session() as s:
+        report = recover(s, enqueue=desk.queued.append)
+    assert report.requeued == [doc_id] and desk.queued == [doc_id]
+    assert desk.process(doc_id) == "ready"
+
+
+def test_recover_queues_received_documents_without_a_job(desk):
+    first = desk.take(born_digital_pdf(1), "a.pdf").document.id
+    second = desk.take(born_digital_pdf(2), "b.pdf").document.id
+    desk.queued.clear()
+    with desk.rt.session() as s:
+        report = recover(s, enqueue=desk.queued.append, queued=[second])
+    assert report.requeued == [first]
+    with desk.rt.session() as s:  # an expired lease counts as stale too
+        s.execute(update(Document).where(Document.id == second).values(status="processing"))
+        s.execute(
+            update(IngestTask)
+            .where(IngestTask.document_id == second)
+            .values(claimed_by="elsewhere:1:1:job", claimed_at=utcnow() - timedelta(hours=2))
+        )
+        s.commit()
+        assert recover(s, enqueue=lambda _id: None).requeued == [first, second]
+
+
+def test_storage_away_releases_the_document_for_a_retry(desk, monkeypatch):
+    result = desk.take(born_digital_pdf(1), "a.pdf")
+
+    def away(*_a, **_k):
+        raise StorageUnavailable("S3 is down")
+
+    monkeypatch.setattr(desk.rt.store, "get_to_file", away)
+    with pytest.raises(IngestRetryLater):
+        desk.process(result.document.id, job_id="job-1")
+    doc = desk.document(result.document.id)
+    assert doc.status == "received"
+    with desk.rt.session() as s:
+        task = s.get(IngestTask, doc.id)
+        assert task.claimed_by == "" and "S3 is down" in task.last_error and task.attempts == 0
+    monkeypatch.undo()
+    assert desk.process(result.document.id, job_id="job-1") == "ready"
+
+
+def test_giving_up_after_retries_fails_the_document(desk):
+    result = desk.take(born_digital_pdf(1), "a.pdf")
+    with desk.rt.session() as s:
+        assert pipeline.fail_for_good(s, result.document.id, "job", "gave up: S3 away") == "failed"
+    assert desk.document(result.document.id).failure_reason == "gave up: S3 away"
+
+
+def test_permanent_failure_is_shown_and_can_be_retried(desk, world, monkeypatch):
+    page = scan_image()
+    result = desk.take(image_bytes(page), "a.png")
+    import eakte.ingest.ocr as ocr
+
+    def broken(*_a, **_k):
+        raise ocr.OcrFailed("OCR failed (MissingDependencyError): tesseract language deu missing")
+
+    monkeypatch.setattr(ocr, "ocr_to_pdfa", broken)
+    assert desk.process(result.document.id) == "failed"
+    doc = desk.document(result.document.id)
+    assert doc.status == "failed" and "language deu missing" in doc.failure_reason
+    with desk.rt.session() as s:
+        assert audit.history(s, str(doc.uuid))[-1].action == "ingest_failed"
+    monkeypatch.undo()
+    with desk.rt.session() as s:
+        retry_document(s, world.scanner, doc.id, enqueue=desk.queued.append)
+        with pytest.raises(NotRetryable):
+            retry_document(s, world.scanner, doc.id)
+    assert desk.process_queued() == ["ready"]
+    assert "Gaststättenerlaubnis" in desk.document(doc.id).extracted_text
+
+
+def test_an_unexpected_error_fails_the_document_and_the_next_one_goes_through(desk, monkeypatch):
+    bad = desk.take(born_digital_pdf(1), "a.pdf").document.id
+    good = desk.take(born_digital_pdf(2), "b.pdf").document.id
+
+    def bug(*_a, **_k):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(pipeline, "read_pdf", bug)
+    assert desk.process(bad) == "failed"
+    monkeypatch.undo()
+    assert desk.process(good) == "ready"
+    assert "ZeroDivisionError" in desk.document(bad).failure_reason
+
+
+def test_repeated_crashes_end_in_failed_not_a_loop(desk):
+    doc_id = desk.take(born_digital_pdf(1), "a.pdf").document.id
+    with desk.rt.session() as s, s.begin():
+        s.execute(
+            update(IngestTask)
+            .where(IngestTask.document_id == doc_id)
+            .values(attempts=pipeline.MAX_ATTEMPTS)
+        )
+    assert desk.process(doc_id) == "failed"
+    assert "interrupted 5 times" in desk.document(doc_id).failure_reason
+
+
+def test_r16_changed_stored_bytes_raise_an_alarm(desk, caplog):
+    doc_id = desk.take(born_digital_pdf(1), "a.pdf").document.id
+    (original,) = _versions(desk, doc_id)
+    with desk.rt.session() as s, s.begin():  # the record and the bytes no longer agree
+        s.execute(
+            update(FileVersion).where(FileVersion.id == original.id).values(sha256="0" * 64)
+        )
+    assert desk.process(doc_id) == "failed"
+    assert "integrity alarm" in desk.document(doc_id).failure_reason
+    assert "ALARM" in caplog.text
+    with desk.rt.session() as s:
+        findings = run_verify(VerifyContext(s, desk.rt.store)).findings
+    assert any(f.check == "transfer notes" and "ALARM" in f.problem for f in findings)
+
+
+def test_leftover_rendition_of_a_crashed_attempt_is_replaced(desk, world):
+    doc_id = desk.take(image_bytes(scan_image()), "a.png").document.id
+    doc = desk.document(doc_id)
+    key = pipeline.keys.rendition_key("default", doc.uuid)
+    desk.rt.store.put(key, __import__("io").BytesIO(b"half a rendition"), content_type="application/pdf")
+    assert desk.process(doc_id) == "ready"
+    with desk.rt.session() as s:
+        assert s.scalar(select(StoredObject).where(StoredObject.key == key)) is not None
+        assert run_verify(VerifyContext(s, desk.rt.store)).clean
