@@ -251,25 +251,38 @@ class Searcher:
         return corrected
 
     def _suggestion(self, view: View, bits: int, replacements: dict[str, str], text: str):
-        """The typed text with the replaced words as a visible document spells them."""
-        spelling: dict[str, str] = {}
-        marker = Marker(self.analyzer, set(replacements.values()), [])
+        """The typed text with each replaced word as a visible document spells it (of the
+        spellings found, the one closest to what was typed)."""
+        term = self.analyzer.term
+        typed = {}  # corrected term -> the word as typed
+        for word in WORD.findall(text):
+            if term(word) in replacements:
+                typed[replacements[term(word)]] = word
+        spellings: dict[str, set[str]] = {}
         for docnum in view.newest(bits, 5):
             entry = entry_from_stored(view.searcher.stored_fields(docnum))
-            for source in (entry.title, entry.content):
-                for match in WORD.finditer(source):
-                    word = match.group()
-                    term = self.analyzer.term(word)
-                    if marker.is_hit(word) and term not in spelling:
-                        spelling[term] = word
-                if len(spelling) == len(replacements):
-                    break
-        out = []
-        for match in WORD.finditer(text):
-            term = self.analyzer.term(match.group())
-            out.append(spelling.get(replacements.get(term, ""), match.group()))
-        suggestion = " ".join(out)
-        return suggestion if suggestion != " ".join(WORD.findall(text)) else None
+            for word in WORD.findall(f"{entry.title} {entry.content}"):
+                found = term(word)
+                if found in typed:
+                    spellings.setdefault(found, set()).add(word)
+        best = {
+            found: min(words, key=lambda w: (_distance(w.lower(), typed[found].lower()), w))
+            for found, words in spellings.items()
+        }
+        words = WORD.findall(text)
+        suggestion = " ".join(best.get(replacements.get(term(w) or "", ""), w) for w in words)
+        return suggestion if suggestion != " ".join(words) else None
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance (short words only)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
 
 
 def _replace_terms(q: Q.Query, replacements: dict[str, str]) -> Q.Query:

@@ -18,11 +18,12 @@ from web import (
     home,
     records,
     requestid,
+    search,
     security,
     upload,
 )
 from web.extensions import babel, csrf, login_manager
-from web.filters import audit_details
+from web.filters import audit_details, dict_with, dict_without
 
 
 def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
@@ -51,8 +52,23 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    app.jinja_env.filters["audit_details"] = audit_details
-    areas = (auth, home, fileplan, cases, documents, upload, records, disposal, admin, api, health)
+    app.jinja_env.filters.update(
+        audit_details=audit_details, dict_with=dict_with, dict_without=dict_without
+    )
+    areas = (
+        auth,
+        home,
+        search,
+        fileplan,
+        cases,
+        documents,
+        upload,
+        records,
+        disposal,
+        admin,
+        api,
+        health,
+    )
     for area in areas:
         app.register_blueprint(area.bp)
     return app

@@ -17,6 +17,7 @@ from eakte.models import Case, Document, FileVersion
 from eakte.models.api import Scope
 from eakte.services import api_tokens, cases, documents, listing
 from eakte.services.applications import deliver_application
+from eakte.services.search import search
 from web.db import db, runtime
 from web.extensions import csrf
 from web.openapi import openapi_document
@@ -114,6 +115,43 @@ def intake_application():
         process=str(result.process.uuid),
         documents=result.documents,
     ), status
+
+
+@bp.get("/search")
+@scoped(Scope.search)
+def search_records():
+    text = request.args.get("q", "")
+    result = search(
+        db(),
+        g.api_user,
+        runtime().settings,
+        text,
+        advanced=request.args.get("advanced") == "1",
+        page=max(1, request.args.get("page", 1, type=int)),
+        per_page=min(100, max(1, request.args.get("per_page", 20, type=int))),
+        sort=request.args.get("sort", "relevance"),
+    )
+    uuids = listing.uuids_for_hits(db(), g.api_user, result.hits)
+    return jsonify(
+        total=result.total,
+        page=result.page,
+        suggestion=result.suggestion,
+        hits=[
+            {
+                "kind": hit.kind,
+                "uuid": uuids.get((hit.kind, hit.id)),
+                "title": hit.title,
+                "file_reference": hit.file_reference,
+                "snippet_html": hit.snippet_html,
+                "date": hit.date.isoformat() if hit.date else None,
+            }
+            for hit in result.hits
+        ],
+        facets={
+            name: [{"value": c.value, "count": c.count} for c in counts]
+            for name, counts in result.facets.items()
+        },
+    )
 
 
 def case_json(case: Case) -> dict:

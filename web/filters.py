@@ -28,3 +28,11 @@ def _text(value) -> str:
     if isinstance(value, list):
         return ", ".join(_text(v) for v in value)
     return str(value)
+
+
+def dict_with(query: dict, key: str, value: str) -> dict:
+    return {**query, key: value}
+
+
+def dict_without(query: dict, key: str) -> dict:
+    return {k: v for k, v in query.items() if k != key}

@@ -45,6 +45,42 @@ def openapi_document() -> dict[str, Any]:
 
 
 SCHEMAS: dict[str, Any] = {
+    "SearchResult": {
+        "type": "object",
+        "required": ["total", "page", "hits"],
+        "properties": {
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "suggestion": {"type": "string", "nullable": True},
+            "hits": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "kind": {"type": "string", "enum": ["case", "document"]},
+                        "uuid": {"type": "string", "format": "uuid", "nullable": True},
+                        "title": {"type": "string"},
+                        "file_reference": {"type": "string"},
+                        "snippet_html": {
+                            "type": "string",
+                            "description": "HTML-escaped text with <mark> around the hits",
+                        },
+                        "date": {"type": "string", "format": "date", "nullable": True},
+                    },
+                },
+            },
+            "facets": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"value": {"type": "string"}, "count": {"type": "integer"}},
+                    },
+                },
+            },
+        },
+    },
     "Delivery": {
         "type": "object",
         "required": ["case", "process", "documents"],
@@ -149,7 +185,51 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+INTAKE_METADATA = (
+    "JSON: {external_id?, case: {file_plan, title, description?} or {file_reference}, "
+    "process?: {title} or {number}, documents?: [{title?, doc_type?, correspondent?, "
+    "received_date?}] (one per file, in order)}"
+)
+
 PATHS: dict[str, Any] = {
+    "/search": {
+        "get": {
+            "operationId": "search",
+            "summary": "Search cases and documents the token's user may open (scope: search)",
+            "parameters": [
+                {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "advanced",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["0", "1"]},
+                },
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {
+                    "name": "per_page",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                },
+                {
+                    "name": "sort",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["relevance", "newest", "oldest"]},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "Hits",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/SearchResult"}
+                        }
+                    },
+                },
+                "400": ERROR,
+                "401": ERROR,
+                "403": ERROR,
+            },
+        }
+    },
     "/intake": {
         "post": {
             "operationId": "intakeApplication",
@@ -166,12 +246,7 @@ PATHS: dict[str, Any] = {
                             "properties": {
                                 "metadata": {
                                     "type": "string",
-                                    "description": (
-                                        "JSON: {external_id?, case: {file_plan, title, description?} or "
-                                        "{file_reference}, process?: {title} or {number}, documents?: "
-                                        "[{title?, doc_type?, correspondent?, received_date?}] (one per "
-                                        "file, in order)}"
-                                    ),
+                                    "description": INTAKE_METADATA,
                                 },
                                 "files": {
                                     "type": "array",

@@ -36,7 +36,7 @@ def _binarised(page: Path | Image.Image) -> Image.Image | None:
 
 def _sharpness(ink: Image.Image, angle: float) -> int:
     turned = ink.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=0)
-    rows = turned.reduce((turned.width, 1)).getdata()  # mean ink per row
+    rows = turned.reduce((turned.width, 1)).tobytes()  # mean ink per row
     return sum(v * v for v in rows)
 
 

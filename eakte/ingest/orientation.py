@@ -29,7 +29,7 @@ def _ink(image: Image.Image) -> Image.Image:
 
 def _profile(ink: Image.Image, angle: float) -> list[int]:
     turned = ink.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=0)
-    return list(turned.reduce((turned.width, 1)).getdata())
+    return list(turned.reduce((turned.width, 1)).tobytes())
 
 
 def _sharpest(ink: Image.Image, step: float) -> tuple[int, list[int]]:

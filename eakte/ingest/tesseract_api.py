@@ -9,6 +9,7 @@ comes from worker processes, Tesseract's own threads are slower on a busy machin
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
 import os
@@ -56,6 +57,7 @@ class _Lib:
             (t, "TessVersion"): ([], cp),
             (t, "TessBaseAPICreate"): ([], vp),
             (t, "TessBaseAPIDelete"): ([vp], None),
+            (t, "TessBaseAPIEnd"): ([vp], None),
             (t, "TessBaseAPIInit3"): ([vp, cp, cp], i),
             (t, "TessBaseAPISetVariable"): ([vp, cp, cp], i),
             (t, "TessBaseAPISetPageSegMode"): ([vp, i], None),
@@ -141,6 +143,13 @@ class Engine:
             raise TesseractUnavailable(f"Tesseract cannot load the language model(s) {languages}")
         self._lib.TessBaseAPISetPageSegMode(self._api, psm)
         self.lock = threading.Lock()
+
+    def close(self) -> None:
+        with self.lock:
+            if self._api:
+                self._lib.TessBaseAPIEnd(self._api)
+                self._lib.TessBaseAPIDelete(self._api)
+                self._api = None
 
     def _set_image(self, pix: _Pix) -> None:
         if self._lib.pixGetXRes(pix.ptr) <= 0:
@@ -239,5 +248,15 @@ def engine(languages: str, psm: int = PSM_AUTO) -> Engine:
     with _engines_lock:
         key = (languages, psm)
         if key not in _engines:
+            if not _engines:
+                atexit.register(close_all)
             _engines[key] = Engine(languages, psm)
         return _engines[key]
+
+
+def close_all() -> None:
+    """Free the models (Tesseract complains about leaks at exit otherwise)."""
+    with _engines_lock:
+        for loaded in _engines.values():
+            loaded.close()
+        _engines.clear()

@@ -153,3 +153,20 @@ def inbox_units(session: Session, actor: User) -> list[OrgUnit]:
     if vis.unit_ids is not None:
         stmt = stmt.where(OrgUnit.id.in_(vis.unit_ids))
     return list(session.scalars(stmt))
+
+
+def uuids_for_hits(session: Session, actor: User, hits) -> dict[tuple[str, int], str]:
+    """(kind, id) → UUID for search hits: pages link by UUID, never by sequential id."""
+    wanted = {"document": set(), "case": set()}
+    for hit in hits:
+        wanted.setdefault(hit.kind, set()).add(hit.id)
+    found: dict[tuple[str, int], str] = {}
+    for kind, model in (("document", Document), ("case", Case)):
+        if wanted[kind]:
+            rows = session.execute(
+                select(model.id, model.uuid).where(
+                    model.tenant_id == actor.tenant_id, model.id.in_(wanted[kind])
+                )
+            )
+            found.update({(kind, row_id): str(uuid) for row_id, uuid in rows})
+    return found

@@ -21,6 +21,7 @@ from eakte.models import Document
 from eakte.services.intake import DocumentMetadata, Target, intake
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+SCAN_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"  # letters are often set serif
 GERMAN = [
     "Stadtverwaltung Usingen – Ordnungsamt",
     "Antrag auf Erteilung einer Gaststättenerlaubnis",
@@ -50,7 +51,7 @@ def scan_image(
     width, height = int(size[0] * scale / 1.5), int(size[1] * scale / 1.5)
     page = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(page)
-    font = ImageFont.truetype(FONT, int(16 * scale))
+    font = ImageFont.truetype(SCAN_FONT, int(16 * scale))
     for number, line in enumerate(lines):
         draw.text((int(40 * scale), int((40 + 32 * number) * scale)), line, font=font, fill=0)
     if skew:

@@ -20,6 +20,7 @@ from eakte.services.intake import recover, retry_document
 from eakte.verify import VerifyContext, run_verify
 from storage.errors import StorageUnavailable
 from tests.ingest.conftest import (
+    GERMAN,
     born_digital_pdf,
     image_bytes,
     multipage_tiff,
@@ -77,12 +78,14 @@ def test_r19_scan_gets_pdfa_rendition_with_german_text(desk):
 
 
 def test_r19_turned_pages_of_a_multipage_tiff_are_set_upright(desk):
-    pages = [scan_image(), scan_image(turn=180)]
+    # a full page of text: orientation detection needs some to be sure (OCRmyPDF's threshold)
+    full = dict(lines=GERMAN * 3, size=(1240, 1300))
+    pages = [scan_image(**full), scan_image(turn=180, **full)]
     result = desk.take(multipage_tiff(pages), "akte.tif")
     assert desk.process(result.document.id) == "ready"
     doc = desk.document(result.document.id)
     assert doc.page_count == 2
-    assert doc.extracted_text.count("Gaststättenerlaubnis") == 2
+    assert doc.extracted_text.count("Gaststättenerlaubnis") == 6
 
 
 def test_scanned_pdf_with_a_text_page_keeps_that_text_and_ocrs_the_rest(desk):
@@ -198,6 +201,7 @@ def test_permanent_failure_is_shown_and_can_be_retried(desk, world, monkeypatch)
     with desk.rt.session() as s:
         assert audit.history(s, str(doc.uuid))[-1].action == "ingest_failed"
     monkeypatch.undo()
+    desk.queued.clear()
     with desk.rt.session() as s:
         retry_document(s, world.scanner, doc.id, enqueue=desk.queued.append)
         with pytest.raises(NotRetryable):

@@ -1,0 +1,55 @@
+"""The search page: a simple box or the query language, filters, facets, highlighted snippets.
+Results come from the permission-aware search service; nothing here filters after the fact."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from eakte.errors import SearchQueryInvalid
+from eakte.services import listing
+from eakte.services.search import SORTS, search
+from web.context import actor
+from web.db import db, runtime
+
+bp = Blueprint("search", __name__, url_prefix="/suche")
+FILTERS = ("node", "doctype", "year", "status", "kind")
+
+
+@bp.get("/")
+def results():
+    text = request.args.get("q", "").strip()
+    advanced = request.args.get("erweitert") == "1"
+    sort = request.args.get("sortierung", "relevance")
+    sort = sort if sort in SORTS else "relevance"
+    filters = {k: request.args[k] for k in FILTERS if request.args.get(k)}
+    page = max(1, request.args.get("seite", 1, type=int))
+    result, error, links = None, None, {}
+    if text:
+        try:
+            result = search(
+                db(),
+                actor(),
+                runtime().settings,
+                text,
+                advanced=advanced,
+                page=page,
+                sort=sort,
+                filters=filters,
+            )
+        except SearchQueryInvalid as exc:
+            error = exc.user_message
+        else:
+            links = listing.uuids_for_hits(db(), actor(), result.hits)
+    query = {k: v for k, v in request.args.items() if k != "seite" and v}
+    return render_template(
+        "search/results.html",
+        text=text,
+        advanced=advanced,
+        sort=sort,
+        filters=filters,
+        result=result,
+        error=error,
+        links=links,
+        query=query,
+        sorts=SORTS,
+    )
