@@ -65,7 +65,9 @@ _PORT_NAMES = (
 )
 _COMPONENTS = ("master", "volume", "filer", "s3", "admin")
 _GRPC_OFFSET = 10000
-_PORT_LOW, _PORT_HIGH = 20000, 65535 - _GRPC_OFFSET
+# Ports 20000-32767 (gRPC = http + 10000): below Linux's ephemeral range (32768-60999), so
+# outgoing connections do not take them between two runs and a restart can reuse them.
+_PORT_LOW, _PORT_HIGH = 20000, 32768 - _GRPC_OFFSET
 _LOG_ROTATE_BYTES = 10 * 1024 * 1024
 _MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes
 _ENV_PREFIXES = ("AWS_", "S3_", "WEED_")

@@ -33,8 +33,9 @@ def _start_ticks(pid: int) -> str:
     return fields[19].decode() if len(fields) > 19 else ""
 
 
-def identity(job_id: str = "") -> str:
-    pid = os.getpid()
+def identity(job_id: str = "", pid: int | None = None) -> str:
+    """This process's claim for ``job_id`` (or that of process ``pid`` on this host)."""
+    pid = os.getpid() if pid is None else pid
     return f"{_host()}:{pid}:{_start_ticks(pid)}:{job_id[:64]}"
 
 

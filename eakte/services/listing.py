@@ -170,3 +170,62 @@ def uuids_for_hits(session: Session, actor: User, hits) -> dict[tuple[str, int],
             )
             found.update({(kind, row_id): str(uuid) for row_id, uuid in rows})
     return found
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    batch: object
+    counts: dict[str, int]
+    quarantined: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values()) + self.quarantined
+
+    @property
+    def done(self) -> int:
+        return self.counts.get("ready", 0) + self.counts.get("failed", 0) + self.quarantined
+
+
+def scan_batches(session: Session, actor: User, limit: int = 50) -> list[BatchRow]:
+    """The tenant's newest scan batches with their documents counted by status."""
+    from eakte.models import ScanBatch
+    from eakte.models.ingest import QuarantinedFile
+    from eakte.permissions import Action, require
+
+    require(session, actor, Action.ingest)
+    batches = session.scalars(
+        select(ScanBatch)
+        .where(ScanBatch.tenant_id == actor.tenant_id)
+        .order_by(ScanBatch.id.desc())
+        .limit(limit)
+    ).all()
+    ids = [b.id for b in batches]
+    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    for batch_id, status, n in session.execute(
+        select(Document.scan_batch_id, Document.status, func.count(Document.id))
+        .where(Document.scan_batch_id.in_(ids))
+        .group_by(Document.scan_batch_id, Document.status)
+    ):
+        counts[batch_id][status] = n
+    quarantined = dict(
+        session.execute(
+            select(QuarantinedFile.scan_batch_id, func.count(QuarantinedFile.id))
+            .where(QuarantinedFile.scan_batch_id.in_(ids))
+            .group_by(QuarantinedFile.scan_batch_id)
+        ).all()
+    )
+    return [BatchRow(b, counts[b.id], quarantined.get(b.id, 0)) for b in batches]
+
+
+def batch_documents(session: Session, actor: User, batch_id: int) -> list[Document]:
+    from eakte.permissions import Action, require
+
+    require(session, actor, Action.ingest)
+    return list(
+        session.scalars(
+            select(Document)
+            .where(Document.tenant_id == actor.tenant_id, Document.scan_batch_id == batch_id)
+            .order_by(Document.id)
+        )
+    )

@@ -127,7 +127,9 @@ def test_target_process_files_straight_into_an_open_case(desk, world):
     with world.session() as s:
         cases.close_case(s, world.clerk, case.id)
     with pytest.raises(CaseClosed):
-        desk.take(born_digital_pdf(2), "spät.pdf", actor=world.clerk, target=Target(process=process.id))
+        desk.take(
+            born_digital_pdf(2), "spät.pdf", actor=world.clerk, target=Target(process=process.id)
+        )
 
 
 def test_permissions_and_targets_are_checked(desk, world):
@@ -161,4 +163,6 @@ def test_api_client_delivers_into_its_inbox(desk, world):
     assert note.received_by == "api:bauportal" and note.method == "api"
     assert actions == ["create", "api_intake"]
     with pytest.raises(BadInput):  # no inbox known
-        desk.take(born_digital_pdf(2), "x.pdf", actor=ApiClient(world.tenant.id, "x"), target=Target())
+        desk.take(
+            born_digital_pdf(2), "x.pdf", actor=ApiClient(world.tenant.id, "x"), target=Target()
+        )

@@ -1,7 +1,7 @@
 """Processing: text layer or OCR, the PDF/A rendition beside the untouched original (R19),
 claims that make a job safe to run twice, retries, failures and recovery."""
 
-import os
+import io
 import subprocess
 from datetime import timedelta
 
@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from eakte import audit
 from eakte.errors import IngestRetryLater, NotRetryable
+from eakte.ingest import claims
 from eakte.ingest import process as pipeline
 from eakte.models import Document, FileVersion, StoredObject
 from eakte.models.base import utcnow
@@ -32,7 +33,9 @@ from tests.ingest.conftest import (
 def _versions(desk, document_id):
     with desk.rt.session() as s:
         return s.scalars(
-            select(FileVersion).where(FileVersion.document_id == document_id).order_by(FileVersion.id)
+            select(FileVersion)
+            .where(FileVersion.document_id == document_id)
+            .order_by(FileVersion.id)
         ).all()
 
 
@@ -91,9 +94,10 @@ def test_r19_turned_pages_of_a_multipage_tiff_are_set_upright(desk):
 def test_scanned_pdf_with_a_text_page_keeps_that_text_and_ocrs_the_rest(desk):
     text_page = born_digital_pdf(1, "Eingangsstempel Bauamt")
     scan = scanned_pdf([scan_image()])
-    with pikepdf.open(__import__("io").BytesIO(text_page)) as first, pikepdf.open(
-        __import__("io").BytesIO(scan)
-    ) as second:
+    with (
+        pikepdf.open(io.BytesIO(text_page)) as first,
+        pikepdf.open(io.BytesIO(scan)) as second,
+    ):
         first.pages.extend(second.pages)
         path = desk.tmp / "mixed.pdf"
         first.save(path)
@@ -123,12 +127,7 @@ def test_a_live_claim_is_respected_and_a_dead_one_taken_over(desk):
             s.execute(
                 update(IngestTask)
                 .where(IngestTask.document_id == doc_id)
-                .values(
-                    claimed_by=pipeline.claims.identity("other").replace(
-                        f":{os.getpid()}:", f":{sleeper.pid}:"
-                    ).replace(pipeline.claims._start_ticks(os.getpid()), pipeline.claims._start_ticks(sleeper.pid)),
-                    claimed_at=utcnow(),
-                )
+                .values(claimed_by=claims.identity("other", sleeper.pid), claimed_at=utcnow())
             )
         assert desk.process(doc_id) == "nothing to do"  # its process lives: hands off
         with desk.rt.session() as s:
@@ -240,9 +239,7 @@ def test_r16_changed_stored_bytes_raise_an_alarm(desk, caplog):
     doc_id = desk.take(born_digital_pdf(1), "a.pdf").document.id
     (original,) = _versions(desk, doc_id)
     with desk.rt.session() as s, s.begin():  # the record and the bytes no longer agree
-        s.execute(
-            update(FileVersion).where(FileVersion.id == original.id).values(sha256="0" * 64)
-        )
+        s.execute(update(FileVersion).where(FileVersion.id == original.id).values(sha256="0" * 64))
     assert desk.process(doc_id) == "failed"
     assert "integrity alarm" in desk.document(doc_id).failure_reason
     assert "ALARM" in caplog.text
@@ -255,7 +252,7 @@ def test_leftover_rendition_of_a_crashed_attempt_is_replaced(desk, world):
     doc_id = desk.take(image_bytes(scan_image()), "a.png").document.id
     doc = desk.document(doc_id)
     key = pipeline.keys.rendition_key("default", doc.uuid)
-    desk.rt.store.put(key, __import__("io").BytesIO(b"half a rendition"), content_type="application/pdf")
+    desk.rt.store.put(key, io.BytesIO(b"half a rendition"), content_type="application/pdf")
     assert desk.process(doc_id) == "ready"
     with desk.rt.session() as s:
         assert s.scalar(select(StoredObject).where(StoredObject.key == key)) is not None
