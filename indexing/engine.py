@@ -1,142 +1,169 @@
-"""Document sets as bitmaps: exact counts, facets and filters at interactive speed.
+"""Document sets as bitmaps, ranking over whole posting lists: exact counts, facets, filters
+and BM25 at interactive speed.
 
-A query's matching documents are a Python ``int`` used as a bit set (bit n = document n of the
-searcher); AND, OR, NOT and counting are single C operations over a few kilobytes. Bit sets of
-terms are read straight from the posting blocks and cached per segment (segments never change
-apart from deletions, which a per-segment "live" mask takes care of), so a new commit only costs
-the new segment. Ranking stays with Whoosh (BM25F); this module answers "which documents" and
-"how many", which Whoosh would otherwise count one posting at a time.
+Whoosh answers queries one posting at a time in Python; at 100,000 documents a common word has
+tens of thousands of postings. Here:
+
+- a query's matching documents are a Python ``int`` used as a bit set (bit n = document n of
+  the searcher); AND, OR, NOT and counting are single C operations over a few kilobytes;
+- a term's postings are read block by block straight from the segment files into arrays, and
+  cached per segment (segments never change apart from deletions, which a per-segment "live"
+  mask takes care of), so a new commit only costs the new segment;
+- ranking is BM25F as Whoosh computes it (same idf, average lengths and stored field lengths),
+  term at a time over the arrays, then the best of the matching documents are picked.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
+from bisect import bisect_left
 from collections import OrderedDict
 from functools import reduce
 from operator import and_, or_
 
+import numpy as np
 from whoosh import query as Q
+from whoosh.automata.fsa import find_all_matches
+from whoosh.automata.lev import levenshtein_automaton
 from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.idsets import DocIdSet
 from whoosh.matching import ListMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 
-TERM_CACHE = 4000  # per segment; a bit set of 100,000 documents is 12.5 kB
+TERM_CACHE = 4000  # terms per segment
 # Expanding a wildcard to more terms than this is refused (it would read most of the index).
 MAX_EXPANSION = 20_000
 FACET_COLUMNS = {"node": "node", "doctype": "doctype", "year": "year", "status": "status"}
-
-_BIT_POSITIONS = [tuple(i for i in range(8) if byte >> i & 1) for byte in range(256)]
-
-
-# Up to this many matches are scored one by one (skipping to each); beyond, Whoosh walks the
-# postings with its block-maximum optimisation.
-SCORE_CANDIDATES = 2000
 SCORED_FIELDS = ("text", "title", "correspondent")
+# Whoosh's BM25F defaults.
+BM25_B = 0.75
+BM25_K1 = 1.2
+
+_EMPTY_IDS = np.zeros(0, dtype=np.int64)
+_EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 
 
 class TooManyTerms(Exception):
     pass
 
 
-def scoring_query(q: Q.Query) -> Q.Query | None:
-    """The part of ``q`` that ranks: its positive words (see ``View.ranked``)."""
-    if isinstance(q, Q.Term):
-        return q if q.fieldname in SCORED_FIELDS else None
-    if isinstance(q, Q.Phrase):
-        return scoring_query(Q.And([Q.Term(q.fieldname, word) for word in q.words]))
-    if isinstance(q, Q.AndMaybe):
-        a, b = scoring_query(q.a), scoring_query(q.b)
-        return Q.AndMaybe(a, b) if a is not None and b is not None else a or b
-    if isinstance(q, Q.AndNot):
-        return scoring_query(q.a)
-    if isinstance(q, Q.And | Q.Or):
-        parts = [p for p in map(scoring_query, q.subqueries) if p is not None]
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else q.__class__(parts)
-    return None
+def bits_from_ids(ids: np.ndarray, size: int) -> int:
+    if not len(ids):
+        return 0
+    mask = np.zeros(size, dtype=bool)
+    mask[ids] = True
+    return int.from_bytes(np.packbits(mask, bitorder="little").tobytes(), "little")
 
 
-def bitmap_from_ids(ids, size: int) -> int:
-    buf = bytearray((size + 7) >> 3)
-    for docnum in ids:
-        buf[docnum >> 3] |= 1 << (docnum & 7)
-    return int.from_bytes(buf, "little")
+def mask_from_bits(bits: int, size: int) -> np.ndarray:
+    """A boolean array of ``size`` with the bits of ``bits``."""
+    data = bits.to_bytes((size + 7) >> 3, "little")
+    return np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")[:size].astype(bool)
 
 
-def ids_from_bitmap(bits: int) -> list[int]:
-    """The set bits in ascending order."""
-    if not bits:
-        return []
-    data = bits.to_bytes((bits.bit_length() + 7) >> 3, "little")
-    positions = _BIT_POSITIONS
-    return [
-        (index << 3) + bit for index, byte in enumerate(data) if byte for bit in positions[byte]
-    ]
+def ids_from_bits(bits: int, size: int) -> np.ndarray:
+    return np.flatnonzero(mask_from_bits(bits, size))
 
 
-class BitSet(DocIdSet):
-    """A bit set Whoosh can use as a search filter (only membership is asked)."""
-
-    def __init__(self, bits: int):
-        self.data = bits.to_bytes((bits.bit_length() + 7) >> 3, "little") if bits else b""
-        self.size = len(self.data) << 3
-
-    def __contains__(self, docnum: int) -> bool:
-        return docnum < self.size and bool(self.data[docnum >> 3] >> (docnum & 7) & 1)
-
-    def __iter__(self):
-        return iter(ids_from_bitmap(int.from_bytes(self.data, "little")))
-
-    def __len__(self) -> int:
-        return int.from_bytes(self.data, "little").bit_count()
-
-
-def _postings_ids(reader, fieldname: str, btext: bytes) -> list[int]:
-    """All document numbers of one term in one segment, deleted ones included."""
+def _read_postings(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Document numbers and weights (term frequencies) of one term in one segment, deleted
+    documents included (the caller masks them)."""
     try:
         matcher = reader.postings(fieldname, btext)
     except TermNotFound:
-        return []
+        return _EMPTY_IDS, _EMPTY_WEIGHTS
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child  # deletions are masked by the caller
     if isinstance(matcher, ListMatcher):
-        return list(matcher._ids)
+        ids = np.asarray(matcher._ids, dtype=np.int64)
+        weights = matcher._weights
+        if weights is None:
+            return ids, np.ones(len(ids), dtype=np.float32)
+        return ids, np.asarray(weights, dtype=np.float32)
     if not isinstance(matcher, W3LeafMatcher):
-        return list(matcher.all_ids())
-    ids: list[int] = []
-    # Read whole blocks: their ids are delta-encoded from 0, so a running sum decodes them.
+        items = _walk(matcher)
+        ids = np.asarray([i for i, _ in items], dtype=np.int64)
+        return ids, np.asarray([w for _, w in items], dtype=np.float32)
+    id_blocks, weight_blocks = [], []
+    # Whole blocks at a time: ids are delta-encoded from 0 within a block; weights are None
+    # (all 1), one number (all equal) or one per posting.
     while not matcher._atend:
         if matcher._data is None:
             matcher._read_data()
-        ids.extend(itertools.accumulate(matcher._data[0]))
+        deltas, weights = matcher._data[0], matcher._data[1]
+        ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
+        id_blocks.append(ids)
+        if weights is None:
+            weight_blocks.append(np.ones(len(ids), dtype=np.float32))
+        elif isinstance(weights, float | int):
+            weight_blocks.append(np.full(len(ids), weights, dtype=np.float32))
+        else:
+            weight_blocks.append(np.asarray(weights, dtype=np.float32))
         matcher._next_block()
-    return ids
+    if not id_blocks:
+        return _EMPTY_IDS, _EMPTY_WEIGHTS
+    return np.concatenate(id_blocks), np.concatenate(weight_blocks)
+
+
+def _walk(matcher) -> list[tuple[int, float]]:
+    items = []
+    while matcher.is_active():
+        items.append((matcher.id(), matcher.weight()))
+        matcher.next()
+    return items
 
 
 class SegmentData:
-    """What is cached of one segment: term bit sets (LRU) and facet columns."""
+    """What is cached of one segment: postings and bit sets of terms (LRU), field lengths,
+    facet columns, dates."""
 
     def __init__(self, reader):
         self.size = reader.doc_count_all()
-        self.terms: OrderedDict[tuple[str, bytes], int] = OrderedDict()
+        self.terms: OrderedDict[tuple[str, bytes], list] = OrderedDict()
+        self.lengths: dict[str, np.ndarray] = {}
+        self.lexicons: dict[str, list[str]] = {}
         self.facets: dict[str, dict[str, int]] = {}
-        self.dates: list[int] | None = None
+        self.dates: np.ndarray | None = None
 
-    def term(self, reader, fieldname: str, btext: bytes) -> int:
+    def _entry(self, reader, fieldname: str, btext: bytes) -> list:
         key = (fieldname, btext)
-        bits = self.terms.get(key)
-        if bits is None:
-            bits = bitmap_from_ids(_postings_ids(reader, fieldname, btext), self.size)
-            self.terms[key] = bits
+        entry = self.terms.get(key)
+        if entry is None:
+            ids, weights = _read_postings(reader, fieldname, btext)
+            entry = self.terms[key] = [ids, weights, None]
             if len(self.terms) > TERM_CACHE:
                 self.terms.popitem(last=False)
         else:
             self.terms.move_to_end(key)
-        return bits
+        return entry
+
+    def postings(self, reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+        entry = self._entry(reader, fieldname, btext)
+        return entry[0], entry[1]
+
+    def term(self, reader, fieldname: str, btext: bytes) -> int:
+        entry = self._entry(reader, fieldname, btext)
+        if entry[2] is None:
+            entry[2] = bits_from_ids(entry[0], self.size)
+        return entry[2]
+
+    def lexicon(self, reader, fieldname: str) -> list[str]:
+        words = self.lexicons.get(fieldname)
+        if words is None:
+            words = [btext.decode("utf-8") for btext in reader.lexicon(fieldname)]
+            self.lexicons[fieldname] = words
+        return words
+
+    def field_lengths(self, reader, fieldname: str) -> np.ndarray:
+        lengths = self.lengths.get(fieldname)
+        if lengths is None:
+            length = reader.doc_field_length
+            lengths = np.fromiter(
+                (length(d, fieldname) or 0 for d in range(self.size)),
+                dtype=np.float32,
+                count=self.size,
+            )
+            self.lengths[fieldname] = lengths
+        return lengths
 
     def facet(self, reader, name: str) -> dict[str, int]:
         values = self.facets.get(name)
@@ -149,16 +176,17 @@ class SegmentData:
                 groups.setdefault(str(value), []).append(docnum)
             # Empty values (and year 0: no date) are not a facet value.
             values = {
-                value: bitmap_from_ids(ids, self.size)
+                value: bits_from_ids(np.asarray(ids, dtype=np.int64), self.size)
                 for value, ids in groups.items()
                 if value and value != "0"
             }
             self.facets[name] = values
         return values
 
-    def date_list(self, reader) -> list[int]:
+    def date_array(self, reader) -> np.ndarray:
         if self.dates is None:
-            self.dates = list(reader.column_reader("date"))
+            column = reader.column_reader("date")
+            self.dates = np.fromiter(column, dtype=np.int64, count=self.size)
         return self.dates
 
 
@@ -178,21 +206,25 @@ class View:
                 data = segment_cache[segid] = SegmentData(reader)
             live = (1 << data.size) - 1
             if segment.has_deletions():
-                live &= ~bitmap_from_ids(segment.deleted_docs(), data.size)
+                deleted = np.fromiter(segment.deleted_docs(), dtype=np.int64)
+                live &= ~bits_from_ids(deleted, data.size)
             self.leaves.append((sub, reader, offset, data, live))
             total |= live << offset
         self.all = total
         self.size = searcher.doc_count_all()
         self._cache: OrderedDict[object, int] = OrderedDict()
         self._facets: dict[str, dict[str, int]] = {}
-        self._dates: list[int] | None = None
+        self._dates: np.ndarray | None = None
 
     # --- bit sets ------------------------------------------------------------------------------
+
+    def _btext(self, fieldname: str, text) -> bytes:
+        return text if isinstance(text, bytes) else self.searcher.schema[fieldname].to_bytes(text)
 
     def term(self, fieldname: str, text) -> int:
         if fieldname not in self.searcher.schema:
             return 0
-        btext = text if isinstance(text, bytes) else self.searcher.schema[fieldname].to_bytes(text)
+        btext = self._btext(fieldname, text)
         bits = 0
         for _sub, reader, offset, data, live in self.leaves:
             local = data.term(reader, fieldname, btext) & live
@@ -232,7 +264,7 @@ class View:
             return self.cached(q, lambda: self.bitmap(q._compile_query(self.searcher.reader())))
         if isinstance(q, Q.MultiTerm):
             return self.cached(q, lambda: self._expand(q))
-        # Phrases and the rest: ask Whoosh (positions are checked only where all words occur).
+        # Phrases and the rest: ask Whoosh, among the documents that have all the words.
         return self.cached(q, lambda: self._whoosh_docs(q))
 
     def _expand(self, q: Q.MultiTerm) -> int:
@@ -247,7 +279,25 @@ class View:
         return bits
 
     def _whoosh_docs(self, q: Q.Query) -> int:
-        return bitmap_from_ids(self.searcher.docs_for_query(q), self.size)
+        ids = np.fromiter(self.searcher.docs_for_query(q), dtype=np.int64)
+        return bits_from_ids(ids, self.size)
+
+    def similar_terms(self, fieldname: str, word: str, maxdist: int, prefix: int) -> list[str]:
+        """Terms of the field within ``maxdist`` edits of ``word`` that share its first
+        ``prefix`` characters: a Levenshtein automaton walked over each segment's sorted term
+        list (kept in memory once a segment was asked)."""
+        dfa = levenshtein_automaton(word, maxdist, prefix=prefix).to_dfa()
+        found: set[str] = set()
+        for _sub, reader, _offset, data, _live in self.leaves:
+            words = data.lexicon(reader, fieldname)
+
+            def lookup(text: str, words=words) -> str | None:
+                i = bisect_left(words, text)
+                return words[i] if i < len(words) else None
+
+            found.update(find_all_matches(dfa, lookup))
+        found.discard(word)
+        return sorted(found)
 
     # --- facets and dates --------------------------------------------------------------------
 
@@ -263,69 +313,79 @@ class View:
             self._facets[name] = values
         return values
 
-    def dates(self) -> list[int]:
+    def dates(self) -> np.ndarray:
         """The sort date (a day number) of every document, by document number."""
         if self._dates is None:
-            dates: list[int] = []
-            for _sub, reader, _offset, data, _live in self.leaves:
-                dates.extend(data.date_list(reader))
-            self._dates = dates
+            parts = [data.date_array(reader) for _s, reader, _o, data, _l in self.leaves]
+            self._dates = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         return self._dates
 
     def newest(self, bits: int, count: int, *, oldest: bool = False) -> list[int]:
         """The ``count`` newest (or oldest) documents of ``bits``; ties by document number."""
-        dates = self.dates()
-        ids = ids_from_bitmap(bits)
-        if oldest:
-            return heapq.nsmallest(count, ids, key=lambda d: (dates[d], d))
-        return heapq.nlargest(count, ids, key=lambda d: (dates[d], d))
+        ids = ids_from_bits(bits, self.size)
+        if not len(ids) or count <= 0:
+            return []
+        dates = self.dates()[ids]
+        keys = dates if oldest else -dates
+        order = np.lexsort((ids, keys))[:count]  # by date, then document number
+        return [int(d) for d in ids[order]]
 
     # --- ranking -------------------------------------------------------------------------------
 
     def ranked(self, q: Q.Query, bits: int, count: int) -> list[tuple[int, float]]:
-        """The ``count`` best of ``bits`` (the documents ``q`` matches, already filtered) by
-        BM25F: (docnum, score), best first.
+        """The ``count`` best of ``bits`` (the documents ``q`` matches, already filtered):
+        (docnum, score), best first.
 
-        Only the words of ``q`` are scored: which documents match is already decided by
-        ``bits``, so wildcards, ranges and phrases need not be matched again (a phrase scores
-        as its words). Without words to score, the newest come first.
+        Which documents match is decided by ``bits``; only the words of ``q`` are scored (a
+        phrase scores as its words), so wildcards and ranges cost nothing here. Without words
+        to score, the newest come first.
         """
         if not bits or count <= 0:
             return []
-        scoring = scoring_query(q)
-        if scoring is None:
+        terms = scoring_terms(q)
+        if not terms:
             return [(docnum, 0.0) for docnum in self.newest(bits, count)]
-        if bits.bit_count() <= SCORE_CANDIDATES:
-            return self._score(scoring, ids_from_bitmap(bits), count)
-        results = self.searcher.search(scoring, filter=BitSet(bits), limit=count)
-        return [(hit.docnum, hit.score) for hit in results]
-
-    def _score(self, q: Q.Query, ids: list[int], count: int) -> list[tuple[int, float]]:
-        """Score known candidates by skipping to each (cheaper than walking all postings)."""
+        scores = np.zeros(self.size, dtype=np.float32)
         top = self.searcher
-        context = top.context(needs_current=True, weighting=top.weighting)
-        scored: list[tuple[float, int]] = []
-        position = 0
-        for sub, _reader, offset, data, _live in self.leaves:
-            end = offset + data.size
-            local = []
-            while position < len(ids) and ids[position] < end:
-                local.append(ids[position] - offset)
-                position += 1
-            if not local:
-                continue
-            matcher = q.matcher(sub, context)
-            for docnum in local:
-                if not matcher.is_active():
-                    break
-                if matcher.id() < docnum:
-                    matcher.skip_to(docnum)
-                    if not matcher.is_active():
-                        break
-                score = matcher.score() if matcher.id() == docnum else 0.0
-                scored.append((score, docnum + offset))
-        # Candidates the scoring matcher does not reach (e.g. matched by a filter) score 0.
-        seen = {docnum for _, docnum in scored}
-        scored.extend((0.0, docnum) for docnum in ids if docnum not in seen)
-        best = heapq.nlargest(count, scored, key=lambda item: (item[0], -item[1]))
-        return [(docnum, score) for score, docnum in best]
+        for fieldname, text, boost in terms:
+            btext = self._btext(fieldname, text)
+            idf = top.idf(fieldname, btext)
+            avg = top.avg_field_length(fieldname) or 1.0
+            for _sub, reader, offset, data, _live in self.leaves:
+                ids, tf = data.postings(reader, fieldname, btext)
+                if not len(ids):
+                    continue
+                lengths = data.field_lengths(reader, fieldname)[ids]
+                norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / avg)
+                scores[ids + offset] += boost * idf * (tf * (BM25_K1 + 1)) / (tf + norm)
+        matching = ids_from_bits(bits, self.size)
+        chosen = scores[matching]
+        if len(matching) > count:
+            part = np.argpartition(-chosen, count - 1)[:count]
+            matching, chosen = matching[part], chosen[part]
+        order = np.lexsort((matching, -chosen))  # best first, ties by document number
+        return [(int(matching[i]), float(chosen[i])) for i in order]
+
+
+def scoring_terms(q: Q.Query) -> list[tuple[str, str, float]]:
+    """The positive words of ``q`` in worded fields: (field, text, boost)."""
+    found: list[tuple[str, str, float]] = []
+
+    def visit(node: Q.Query, boost: float) -> None:
+        if isinstance(node, Q.Term):
+            if node.fieldname in SCORED_FIELDS:
+                found.append((node.fieldname, node.text, boost * node.boost))
+        elif isinstance(node, Q.Phrase):
+            if node.fieldname in SCORED_FIELDS:
+                found.extend((node.fieldname, w, boost * node.boost) for w in node.words)
+        elif isinstance(node, Q.AndNot | Q.Require):
+            visit(node.a, boost * node.boost)
+        elif isinstance(node, Q.AndMaybe):
+            visit(node.a, boost * node.boost)
+            visit(node.b, boost * node.boost)
+        elif isinstance(node, Q.And | Q.Or | Q.DisjunctionMax):
+            for sub in node.subqueries:
+                visit(sub, boost * node.boost)
+
+    visit(q, 1.0)
+    return found

@@ -225,17 +225,16 @@ class Searcher:
     ) -> int | None:
         """Replace words that (almost) do not occur by close spellings that do, in what the
         user may see; note the suggestion as spelt in a visible document."""
-        reader = view.searcher.reader()
         replacements: dict[str, str] = {}
         for word in dict.fromkeys(parsed.words):
             own = (view.term("text", word) & scope).bit_count()
-            if own >= FEW_HITS:
+            if own >= FEW_HITS or len(word) < 3:
                 continue
+            # Typos rarely hit the first letter; requiring it keeps this fast.
             maxdist = 1 if len(word) <= 5 else 2
-            best, best_count = None, own
-            for candidate in reader.terms_within("text", word, maxdist, prefix=1):
-                if candidate == word:
-                    continue
+            # Only a spelling found clearly more often than the typed one replaces it.
+            best, best_count = None, max(FEW_HITS - 1, 2 * own)
+            for candidate in view.similar_terms("text", word, maxdist, prefix=1):
                 count = (view.term("text", candidate) & scope).bit_count()
                 if count > best_count:
                     best, best_count = candidate, count

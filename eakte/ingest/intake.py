@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,7 @@ from eakte.models import Document, DocumentStatus, FileVersion, StoredObject, Te
 from eakte.models.ingest import IngestTask, QuarantinedFile, TransferNote
 from eakte.services.documents import register_original
 from storage.blobstore import BlobStore
-from storage.errors import ObjectNotFound
+from storage.errors import ObjectNotFound, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +243,14 @@ def quarantine(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
 
 def find_duplicate(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
     """The same bytes already in this tenant: link to that document, store nothing again."""
+    found = _first_with_same_bytes(session, ctx)
+    if found is not None:
+        ctx.duplicate_of, ctx.stored = found
+
+
+def _first_with_same_bytes(
+    session: Session, ctx: IntakeContext
+) -> tuple[Document, StoredObject] | None:
     original = session.scalar(
         select(Document)
         .where(
@@ -255,15 +263,23 @@ def find_duplicate(session: Session, store: BlobStore, ctx: IntakeContext) -> No
         .limit(1)
     )
     if original is None:
-        return
+        return None
     version = session.scalar(
         select(FileVersion)
         .where(FileVersion.document_id == original.id, FileVersion.sha256 == ctx.sha256)
         .limit(1)
     )
-    if version is not None:
-        ctx.duplicate_of = original
-        ctx.stored = session.get(StoredObject, version.stored_object_id)
+    if version is None:
+        return None
+    return original, session.get(StoredObject, version.stored_object_id)
+
+
+def _serialise_same_bytes(session: Session, sha256: str) -> None:
+    """Two intakes of the same bytes at once (parallel import threads) must not both miss
+    each other: PostgreSQL serialises them on a lock per hash for this transaction; SQLite
+    already runs one write transaction at a time."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(sha256[:15], 16)})
 
 
 def store_original(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
@@ -278,12 +294,19 @@ def register(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
     (R16), the claim row for processing, audit entries. Then the caller hears "accepted"."""
     inspection = ctx.inspection
     metadata = ctx.metadata
-    anomalies = [*inspection.anomalies, *ctx.notes]
-    duplicate = ctx.duplicate_of
-    if duplicate is not None:
-        anomalies.append(f"same bytes as document {duplicate.uuid}: linked, not stored again")
+    unused_upload = None
     try:
         with transaction(session):
+            _serialise_same_bytes(session, ctx.sha256)
+            if ctx.duplicate_of is None:
+                found = _first_with_same_bytes(session, ctx)  # arrived while we uploaded
+                if found is not None:
+                    unused_upload = ctx.stored
+                    ctx.duplicate_of, ctx.stored = found
+            duplicate = ctx.duplicate_of
+            anomalies = [*inspection.anomalies, *ctx.notes]
+            if duplicate is not None:
+                anomalies.append(f"same bytes as document {duplicate.uuid}: linked")
             if ctx.stored.id is None:
                 session.add(ctx.stored)
                 session.flush()
@@ -333,6 +356,8 @@ def register(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
         if ctx.result is None:
             raise
         return
+    if unused_upload is not None and unused_upload.id is None:
+        _discard(store, unused_upload.key)
     outcome = Outcome.duplicate if duplicate is not None else Outcome.accepted
     ctx.result = IntakeResult(outcome, document=document)
 
@@ -361,6 +386,15 @@ def run_intake(session: Session, store: BlobStore, ctx: IntakeContext) -> Intake
 
 
 # --------------------------------------------------------------------------------- helpers
+
+
+def _discard(store: BlobStore, key: str) -> None:
+    """Remove our own upload that turned out to be a duplicate (the key is this intake's
+    alone); if that fails, ``eakte verify`` reports it as an orphan."""
+    try:
+        store.delete_all_versions(key)
+    except StorageError as exc:
+        log.warning("could not remove the unneeded upload %s: %s", key, exc)
 
 
 def _put_or_adopt(

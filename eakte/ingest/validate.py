@@ -113,9 +113,10 @@ def inspect_pdf(path: Path, limits: Limits) -> Inspection:
         except (pikepdf.PdfError, RuntimeError, ValueError) as exc:
             raise Rejected(Reason.pdf_damaged, f"its structure is broken: {exc}") from None
         result = Inspection(mime="application/pdf", kind="pdf", pages=pages, flags=flags)
-        if pdf.get_warnings():
+        warnings = pdf.get_warnings()  # what qpdf had to repair while opening
+        if warnings:
             result.flags.append("repaired")
-            result.anomalies.append(f"damaged PDF repaired by qpdf: {pdf.get_warnings()[0]}")
+            result.anomalies.append(f"damaged PDF repaired by qpdf: {warnings[0]}")
     if pages == 0:
         raise Rejected(Reason.pdf_damaged, "the PDF has no pages")
     if pages > limits.max_pages:
@@ -138,9 +139,7 @@ def active_content(pdf: pikepdf.Pdf) -> list[str]:
             found.add("javascript")
         if "/EmbeddedFiles" in names:
             found.add("embedded_files")
-    for obj in pdf.objects:
-        if not isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
-            continue
+    for obj in (part for top in pdf.objects for part in _dictionaries(top)):
         if "/JS" in obj or obj.get("/S") == pikepdf.Name.JavaScript:
             found.add("javascript")
         if obj.get("/S") == pikepdf.Name.Launch:
@@ -152,6 +151,26 @@ def active_content(pdf: pikepdf.Pdf) -> list[str]:
         ):
             found.add("embedded_files")
     return sorted(found)
+
+
+def _dictionaries(top: pikepdf.Object):
+    """An indirect object's dictionaries, including those written directly inside it (an
+    /OpenAction action, say); indirect references are visited as objects of their own."""
+    stack = [top]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+            yield obj
+            children = obj.values()
+        elif isinstance(obj, pikepdf.Array):
+            children = obj
+        else:
+            continue
+        stack.extend(
+            c
+            for c in children
+            if isinstance(c, pikepdf.Dictionary | pikepdf.Array) and not c.is_indirect
+        )
 
 
 # --------------------------------------------------------------------------------- images

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from eakte.config import Settings
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 BATCH = 500
 CLAIMED = -1  # taken by an indexer run, not yet committed to the index
 STREAM = 1000  # rows per fetch when streaming the whole database
+PARALLEL_FROM = 5000  # rows; a smaller archive is rebuilt in the calling process
 
 
 def index_dir(settings: Settings) -> Path:
@@ -298,6 +299,12 @@ def reindex(rt: Runtime, missing_only: bool = False, *, workers: int = 0) -> int
 
 
 def _rebuild(session: Session, store: IndexStore, workers: int) -> int:
+    if not workers:
+        rows = (session.scalar(select(func.count(Document.id))) or 0) + (
+            session.scalar(select(func.count(Case.id))) or 0
+        )
+        # Starting build processes costs more than it saves on a small archive.
+        workers = 1 if rows < PARALLEL_FROM else 0
     with transaction(session):
         # Claim everything: rows changed during the rebuild get their dirty flag back and are
         # written again afterwards.
