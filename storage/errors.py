@@ -4,7 +4,8 @@ One class per failure. Each class carries what the adapters need at the edge:
 
 - ``exit_code``: the CLI exit code (the numbers match ``eakte.errors.ExitCode``),
 - ``http_status``: the status a web view or the JSON API answers with,
-- ``user_message``: a German sentence for the user interface.
+- ``user_message``: an English message id for the user interface, marked with ``N_`` and
+  shown in German through the web's catalog.
 
 ``str(exc)`` is an English message for logs. It never contains credentials.
 Callers match on the class, never on the text.
@@ -13,12 +14,17 @@ Callers match on the class, never on the text.
 from __future__ import annotations
 
 
+def N_(message: str) -> str:
+    """Mark a message id for translation; the web translates it when shown."""
+    return message
+
+
 class StorageError(Exception):
     """Base of every error raised by ``storage``."""
 
     exit_code: int = 1
     http_status: int = 500
-    user_message: str = "Beim Zugriff auf den Dokumentenspeicher ist ein Fehler aufgetreten."
+    user_message: str = N_("The document storage reported an error.")
 
 
 class StorageRequestFailed(StorageError):
@@ -30,9 +36,7 @@ class StorageUnavailable(StorageError):
 
     exit_code = 4
     http_status = 503
-    user_message = (
-        "Der Dokumentenspeicher ist nicht erreichbar. Bitte versuchen Sie es später erneut."
-    )
+    user_message = N_("The document storage cannot be reached. Please try again later.")
 
 
 class StorageAuthError(StorageError):
@@ -41,9 +45,8 @@ class StorageAuthError(StorageError):
     exit_code = 4
     http_status = 503
 
-    user_message = (
-        "Der Dokumentenspeicher hat die Anmeldung abgelehnt. Bitte wenden Sie sich an die "
-        "Administration."
+    user_message = N_(
+        "The document storage refused the credentials. Please contact the administration."
     )
 
 
@@ -53,9 +56,8 @@ class EmbeddedServerError(StorageError):
     exit_code = 4
     http_status = 503
 
-    user_message = (
-        "Der eingebaute Dokumentenspeicher konnte nicht gestartet werden. Bitte wenden Sie "
-        "sich an die Administration."
+    user_message = N_(
+        "The built-in document storage could not be started. Please contact the administration."
     )
 
 
@@ -64,7 +66,7 @@ class EmbeddedServerAlreadyRunning(EmbeddedServerError):
 
     exit_code = 7
     http_status = 503
-    user_message = "Der eingebaute Dokumentenspeicher läuft bereits."
+    user_message = N_("The built-in document storage is already running.")
 
 
 class BucketMisconfigured(StorageError):
@@ -72,9 +74,9 @@ class BucketMisconfigured(StorageError):
 
     exit_code = 3
     http_status = 500
-    user_message = (
-        "Der Dokumentenspeicher ist falsch eingerichtet (Versionierung oder Aufbewahrungssperre "
-        "fehlt). Bitte wenden Sie sich an die Administration."
+    user_message = N_(
+        "The document storage is set up wrongly (versioning or object lock is missing). "
+        "Please contact the administration."
     )
 
     def __init__(self, bucket: str, missing: list[str] | tuple[str, ...], detail: str = ""):
@@ -91,9 +93,9 @@ class IntegrityError(StorageError):
 
     exit_code = 5
     http_status = 500
-    user_message = (
-        "Die gespeicherte Datei ist beschädigt (Prüfsumme stimmt nicht). Der Vorfall wurde "
-        "protokolliert; bitte wenden Sie sich an die Registratur."
+    user_message = N_(
+        "The stored file is damaged (its checksum does not match). This has been logged; "
+        "please contact records management."
     )
 
     def __init__(
@@ -121,7 +123,7 @@ class ObjectNotFound(StorageError):
 
     exit_code = 9
     http_status = 404
-    user_message = "Die Datei wurde im Dokumentenspeicher nicht gefunden."
+    user_message = N_("The file was not found in the document storage.")
 
     def __init__(self, key: str, version_id: str | None = None, detail: str = ""):
         self.key = key
@@ -137,9 +139,9 @@ class ObjectLocked(StorageError):
 
     exit_code = 10
     http_status = 409
-    user_message = (
-        "Die Datei ist durch eine Aufbewahrungsfrist oder eine Sperre (Legal Hold) geschützt "
-        "und kann nicht geändert oder gelöscht werden."
+    user_message = N_(
+        "The file is protected by a retention period or a legal hold and cannot be changed "
+        "or deleted."
     )
 
     def __init__(self, key: str, version_id: str | None = None, detail: str = ""):
