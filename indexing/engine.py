@@ -34,6 +34,7 @@ TERM_CACHE = 4000  # terms per segment
 MAX_EXPANSION = 20_000
 FACET_COLUMNS = {"node": "node", "doctype": "doctype", "year": "year", "status": "status"}
 SCORED_FIELDS = ("text", "title", "correspondent")
+RANKING_CODES = ("reference", "kind")
 # Whoosh's BM25F defaults.
 BM25_B = 0.75
 BM25_K1 = 1.2
@@ -349,11 +350,16 @@ class View:
         top = self.searcher
         for fieldname, text, boost in terms:
             btext = self._btext(fieldname, text)
-            idf = top.idf(fieldname, btext)
-            avg = top.avg_field_length(fieldname) or 1.0
+            scorable = top.schema[fieldname].scorable
+            if scorable:
+                idf = top.idf(fieldname, btext)
+                avg = top.avg_field_length(fieldname) or 1.0
             for _sub, reader, offset, data, _live in self.leaves:
                 ids, tf = data.postings(reader, fieldname, btext)
                 if not len(ids):
+                    continue
+                if not scorable:  # a name or code: present or not
+                    scores[ids + offset] += boost
                     continue
                 lengths = data.field_lengths(reader, fieldname)[ids]
                 norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / avg)
@@ -368,12 +374,13 @@ class View:
 
 
 def scoring_terms(q: Q.Query) -> list[tuple[str, str, float]]:
-    """The positive words of ``q`` in worded fields: (field, text, boost)."""
+    """The positive terms of ``q``: (field, text, boost). Words are scored by BM25F; names and
+    codes (file reference, kind) add their boost where they occur."""
     found: list[tuple[str, str, float]] = []
 
     def visit(node: Q.Query, boost: float) -> None:
         if isinstance(node, Q.Term):
-            if node.fieldname in SCORED_FIELDS:
+            if node.fieldname in SCORED_FIELDS or node.fieldname in RANKING_CODES:
                 found.append((node.fieldname, node.text, boost * node.boost))
         elif isinstance(node, Q.Phrase):
             if node.fieldname in SCORED_FIELDS:

@@ -172,7 +172,8 @@ def _reference_query(text: str, parsed: ParsedQuery) -> Q.Query:
     ]
     if _DATE_LIKE.match(text):
         alternatives.append(Q.Phrase(TEXT, words))
-    return Q.Or(alternatives)
+    # Among what is filed under a reference, the case itself comes first.
+    return Q.AndMaybe(Q.Or(alternatives), Q.Term("kind", CASE, boost=2.0))
 
 
 # --- the query language -----------------------------------------------------------------------

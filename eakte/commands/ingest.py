@@ -381,8 +381,9 @@ class _Watcher:
             self.session.rollback()
             click.echo(f"{entry.relative}: left for the next round ({exc})", err=True)
             return
-        moved = self.folder.settle(entry, result.document is not None, result.reason)
-        detail = f" ({result.reason})" if result.reason else ""
+        reason = f"{result.reason_code}: {result.reason}" if result.reason else ""
+        moved = self.folder.settle(entry, result.document is not None, reason)
+        detail = f" ({reason})" if reason else ""
         click.echo(f"{entry.relative}: {result.outcome}{detail} -> {moved}")
 
 

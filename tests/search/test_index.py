@@ -1,0 +1,290 @@
+"""The search index on its own (``indexing/``): German analysis, query features, snippets, bad
+input, and the writer's guarantees (one commit per batch, no lock errors, purge)."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import date
+
+import pytest
+
+from indexing import query as parsing
+from indexing.analysis import GermanAnalyzer
+from indexing.errors import QueryError
+from indexing.query import Access, Reach
+from indexing.schema import CASE, DOCUMENT, SCHEMA_VERSION, IndexEntry
+from indexing.search import SearchRequest, Searcher
+from indexing.store import MERGE_FACTOR, STATE_FILE, IndexStore
+
+EVERYONE = Access(1, (Reach(None),), restricted=True)
+
+
+def doc(n: int, content: str = "", **values) -> IndexEntry:
+    fields = {
+        "key": f"d{n}",
+        "kind": DOCUMENT,
+        "tenant_id": 1,
+        "title": f"Schreiben {n}",
+        "org_unit_id": 1,
+        "content": content,
+        "status": "open",
+        "received": date(2020 + n % 5, 1 + n % 12, 1 + n % 28),
+    }
+    fields.update(values)
+    return IndexEntry(**fields)
+
+
+def search(store: IndexStore, text: str, **kw):
+    return Searcher(store).search(SearchRequest(text, kw.pop("access", EVERYONE), **kw))
+
+
+def keys(result) -> set[str]:
+    return {hit.key for hit in result.hits}
+
+
+@pytest.fixture
+def store(tmp_path) -> IndexStore:
+    return IndexStore(tmp_path / "index")
+
+
+def test_german_spellings_meet_at_index_and_query_time(store):
+    analyzer = GermanAnalyzer()
+    assert len(set(analyzer.terms("Gebühr Gebuehr Gebühren GEBÜHREN gebuehren"))) == 1
+    assert len(set(analyzer.terms("Straße Strasse STRASSE"))) == 1
+    assert len(set(analyzer.terms("Anträge Antrag"))) == 1
+    assert analyzer.terms("die und der für über dass daß") == []  # German stop words
+    store.write([doc(1, "Die Gebühr ist fällig."), doc(2, "Die Gebuehren sind bezahlt."),
+                 doc(3, "Eine Straßensperrung.")])  # fmt: skip
+    for typed in ("Gebühr", "Gebuehr", "Gebühren", "GEBÜHREN", "gebuehren"):
+        assert keys(search(store, typed)) == {"d1", "d2"}, typed
+        assert keys(search(store, f"inhalt:{typed}", advanced=True)) == {"d1", "d2"}, typed
+    assert keys(search(store, "Gebühr*")) == {"d1", "d2"}
+    assert keys(search(store, "strassensperrung")) == {"d3"}
+
+
+def test_cases_by_file_reference_and_file_plan_prefix(store):
+    store.write(
+        [
+            IndexEntry("c1", CASE, 1, "Gewerbeuntersagung Müller", org_unit_id=1,
+                       file_reference="32.10.05-0001/2024", plan_code="32.10.05", case_id=1),
+            IndexEntry("c2", CASE, 1, "Hundesteuer Bello", org_unit_id=1,
+                       file_reference="32.20-0001/2024", plan_code="32.20", case_id=2),
+            IndexEntry("c3", CASE, 1, "Gewerbe Schmidt", org_unit_id=1,
+                       file_reference="32.10.01-0007/2023", plan_code="32.10.01", case_id=3),
+            doc(4, "Anhörung", file_reference="32.10.05-0001/2024", plan_code="32.10.05",
+                case_id=1),
+        ]
+    )  # fmt: skip
+    # Exact reference: the case first, then what is filed in it.
+    exact = search(store, "32.10.05-0001/2024")
+    assert [hit.key for hit in exact.hits] == ["c1", "d4"]
+    assert keys(search(store, "32.10.05-00")) == {"c1", "d4"}  # a reference prefix
+    assert keys(search(store, "32.10")) == {"c1", "c3", "d4"}  # everything beneath 32.10
+    assert keys(search(store, "32.1")) == set()  # codes are whole parts, not characters
+    assert keys(search(store, "aktenplan:32.20", advanced=True)) == {"c2"}
+    assert keys(search(store, "az:32.10*", advanced=True)) == {"c1", "c3", "d4"}
+    assert keys(search(store, "Bello")) == {"c2"}  # cases by their title
+    assert keys(search(store, "32.10", filters=(("kind", "case"),))) == {"c1", "c3"}
+
+
+def test_query_language_phrases_wildcards_fields_and_date_ranges(store):
+    store.write(
+        [
+            doc(1, "Antrag auf Baugenehmigung für ein Haus", received=date(2022, 3, 1),
+                doc_type="Antrag", correspondent="Anna Schmidt"),
+            doc(2, "Baugenehmigung erteilt, kein Antrag nötig", received=date(2021, 7, 9),
+                doc_type="Bescheid"),
+            doc(3, "Hundesteuer für Bello", received=date(2022, 11, 30), doc_type="Bescheid"),
+        ]
+    )  # fmt: skip
+    adv = {"advanced": True}
+    assert keys(search(store, '"Antrag auf Baugenehmigung"')) == {"d1"}
+    assert keys(search(store, '"Baugenehmigung Antrag"')) == set()
+    assert keys(search(store, "eingang:2022", **adv)) == {"d1", "d3"}
+    assert keys(search(store, "eingang:[2021-07 to 2022-03]", **adv)) == {"d1", "d2"}
+    assert keys(search(store, "eingang:30.11.2022", **adv)) == {"d3"}
+    assert keys(search(store, "Baugenehmigung AND NOT typ:Antrag", **adv)) == {"d2"}
+    assert keys(search(store, "Hundesteuer OR absender:Schmidt", **adv)) == {"d1", "d3"}
+    assert keys(search(store, "Baugenehm*", **adv)) == {"d1", "d2"}
+    assert keys(search(store, "H?ndesteuer", **adv)) == {"d3"}
+    assert keys(search(store, "Hundestuer~", **adv)) == {"d3"}
+    assert keys(search(store, "(Haus OR Bello) typ:Bescheid", **adv)) == {"d3"}
+
+
+def test_ranking_pagination_sorting_and_facets(store):
+    entries = [
+        doc(n, "Mahnung " * (1 + n % 4), doc_type="Mahnung" if n % 2 else "Bescheid",
+            plan_code="20.20" if n < 10 else "20.30", status="closed" if n % 3 else "open",
+            received=date(2015 + n % 8, 5, 1 + n))
+        for n in range(1, 24)
+    ]  # fmt: skip
+    store.write(entries)
+    first = search(store, "Mahnung", per_page=10)
+    assert first.total == 23 and first.pages == 3 and len(first.hits) == 10
+    scores = [hit.score for hit in first.hits]
+    assert scores == sorted(scores, reverse=True)
+    everything = [hit.key for p in (1, 2, 3) for hit in search(store, "Mahnung", page=p,
+                                                                per_page=10).hits]  # fmt: skip
+    assert sorted(everything) == sorted(e.key for e in entries)  # no hit twice, none lost
+    newest = search(store, "Mahnung", sort="newest", per_page=23).hits
+    assert [h.date for h in newest] == sorted((e.received for e in entries), reverse=True)
+    oldest = search(store, "Mahnung", sort="oldest", per_page=5).hits
+    assert [h.date for h in oldest] == sorted(e.received for e in entries)[:5]
+    facets = first.facets
+    assert {f.value: f.count for f in facets["doctype"]} == {"Mahnung": 12, "Bescheid": 11}
+    assert {f.value: f.count for f in facets["node"]} == {"20.20": 9, "20.30": 14}
+    assert sum(f.count for f in facets["year"]) == 23
+    assert {f.value: f.count for f in facets["status"]} == {"closed": 16, "open": 7}
+    # A selected facet value narrows the hits and the other facets.
+    narrowed = search(store, "Mahnung", filters=(("doctype", "Bescheid"), ("node", "20.30")))
+    assert narrowed.total == sum(
+        1 for e in entries if e.doc_type == "Bescheid" and e.plan_code == "20.30"
+    )
+    assert {f.value for f in narrowed.facets["doctype"]} == {"Bescheid"}
+
+
+def test_typo_tolerance_with_a_suggestion_spelt_as_in_the_documents(store):
+    store.write([doc(n, "Die Gebühr für die Sondernutzung.") for n in range(1, 6)])
+    result = search(store, "Sondernutzng Gebür")
+    assert result.fuzzy and result.total == 5
+    assert result.suggestion == "Sondernutzung Gebühr"
+    assert "<mark>Gebühr</mark>" in result.hits[0].snippet_html
+    exact = search(store, "Sondernutzung")
+    assert not exact.fuzzy and exact.suggestion is None
+
+
+def test_snippets_escape_everything_but_the_marks(store):
+    hostile = 'Antrag <script>alert("x")</script> und "><img src=x onerror=alert(1)> Ende'
+    store.write([doc(1, hostile, title="<b>Antrag</b> <script>evil()</script>")])
+    hit = search(store, "Antrag onerror").hits[0]
+    for html in (hit.snippet_html, hit.title_html):
+        assert "<script" not in html and "<img" not in html and "<b>" not in html
+        assert html.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+    assert "&lt;script&gt;" in hit.snippet_html and "&lt;img src=x" in hit.snippet_html
+    assert "<mark>Antrag</mark>" in hit.snippet_html and "<mark>onerror</mark>" in hit.snippet_html
+    assert hit.title_html == "&lt;b&gt;<mark>Antrag</mark>&lt;/b&gt; &lt;script&gt;evil()&lt;/script&gt;"
+
+
+BAD_INPUT = [
+    '"Antrag auf',  # unbalanced quote
+    "(Antrag OR Bescheid",  # unbalanced parenthesis
+    "Antrag)) OR ((",
+    "*",
+    "x" * 5000,
+    "foo:bar",  # unknown field
+    "tenant:2",  # a field that exists but is not for users
+    "Antrag\x00\x07\x1b[31m\u200b",  # control characters
+    "eingang:[2023 to 2021]",  # the wrong way round
+    "eingang:2022-13",
+    "eingang:[2022-13 to 2023]",
+    "a*",
+    "?",
+    "AND",
+    "NOT NOT NOT",
+    "titel:",
+    ":::",
+    "\\",
+    "^2",
+    "Antrag~9/99",
+    "[a TO",
+    "",
+    "   ",
+]
+
+
+@pytest.mark.parametrize("advanced", [False, True])
+def test_bad_input_gives_results_or_a_clear_message(store, advanced):
+    store.write([doc(1, "Antrag Bescheid"), doc(2, "anderes")])
+    outcomes = {}
+    for text in BAD_INPUT:
+        try:
+            result = search(store, text, advanced=advanced)
+            outcomes[text] = result.total
+        except QueryError as exc:  # the only exception a caller ever sees
+            assert exc.message_id and exc.message_id[0].isupper(), text
+            outcomes[text] = type(exc).__name__
+    assert outcomes["*"] == 2  # everything the user may see
+    assert outcomes["x" * 5000] == "QueryTooLong"
+    assert outcomes["Antrag\x00\x07\x1b[31m\u200b"] in (1, 0) or advanced
+    assert outcomes['"Antrag auf'] == 1
+    assert outcomes[""] == "EmptyQuery"
+    if advanced:
+        assert outcomes["foo:bar"] == "UnknownField"
+        assert outcomes["tenant:2"] == "UnknownField"
+        assert outcomes["eingang:[2023 to 2021]"] == "ReversedRange"
+        assert outcomes["eingang:2022-13"] == "InvalidDate"
+        assert outcomes["eingang:[2022-13 to 2023]"] == "InvalidDate"
+    else:
+        assert outcomes["(Antrag OR Bescheid"] == 1  # the simple box needs all words
+
+
+def test_a_failed_batch_changes_nothing(store, monkeypatch):
+    store.write([doc(1, "vorher")])
+    from indexing import bulk
+
+    original = bulk.SegmentBuilder.add
+    calls = []
+
+    def failing(self, fields):
+        calls.append(fields["key"])
+        if len(calls) == 3:
+            raise OSError("disk full")
+        original(self, fields)
+
+    monkeypatch.setattr(bulk.SegmentBuilder, "add", failing)
+    with pytest.raises(OSError):
+        store.write([doc(2, "neu"), doc(3, "neu"), doc(4, "neu")], ["d1"])
+    monkeypatch.undo()
+    assert store.keys() == {"d1"}
+    assert search(store, "neu").total == 0 and search(store, "vorher").total == 1
+    store.write([doc(5, "danach")])  # the next commit clears what the failed one left
+    files = {p.name for p in store.path.iterdir()}
+    ix = store.open()
+    segments = {s.segment_id() for s in ix._segments()}
+    leftovers = [f for f in files if f.startswith("MAIN_") and f[5:].split(".")[0] not in segments]
+    assert leftovers == []
+
+
+def test_schema_version_change_discards_the_index(store):
+    store.write([doc(1, "alt")])
+    assert store.exists() and store.keys() == {"d1"}
+    (store.path / STATE_FILE).write_text(f'{{"schema": {SCHEMA_VERSION - 1}, "complete": true}}')
+    assert not store.exists() and not store.complete()
+    assert search(store, "alt").total == 0  # an index of another version is not read
+    store.write([doc(2, "neu")])  # opening it for writing starts it afresh
+    assert store.keys() == {"d2"} and not store.complete()
+    assert store.rebuild([doc(3, "voll")], workers=1) == 1
+    assert store.complete() and store.keys() == {"d3"}
+
+
+def _write_batches(path: str, worker: int) -> None:
+    store = IndexStore(path, lock_timeout=120)
+    for batch in range(4):
+        store.write([doc(worker * 100 + batch * 10 + i, "parallel") for i in range(5)])
+
+
+def test_writers_in_several_processes_queue_instead_of_failing(store):
+    store.write([doc(1, "start")])
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_write_batches, args=(str(store.path), w)) for w in (1, 2, 3)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=120)
+    assert [proc.exitcode for proc in procs] == [0, 0, 0]  # no LockError, no other failure
+    assert search(store, "parallel").total == 3 * 4 * 5
+
+
+def test_segments_stay_few_and_purged_documents_leave_no_trace(store):
+    for n in range(1, 41):
+        store.write([doc(n, f"Eintrag {n} Xylophonkonzertsaal" if n == 7 else f"Eintrag {n}")])
+    ix = store.open()
+    assert len(ix._segments()) < 2 * MERGE_FACTOR
+    assert search(store, "Eintrag").total == 40
+    store.write([], ["d7"], purge=True)
+    assert search(store, "Xylophonkonzertsaal").total == 0
+    stem = GermanAnalyzer().terms("Xylophonkonzertsaal")[0].encode()
+    for path in store.path.iterdir():
+        if path.is_file():
+            assert stem not in path.read_bytes(), path.name
+    assert search(store, "Eintrag").total == 39
