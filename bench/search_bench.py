@@ -14,16 +14,16 @@ distribution over municipal vocabulary: the same seed gives the same documents a
 from __future__ import annotations
 
 import argparse
-import bisect
 import itertools
 import json
 import os
 import random
-import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -31,16 +31,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from indexing.schema import CASE, CLOSED, DOCUMENT, INBOX, OPEN, IndexEntry  # noqa: E402
+from indexing.errors import QueryError
+from indexing.query import Access, Reach
+from indexing.schema import CASE, CLOSED, DOCUMENT, INBOX, OPEN, IndexEntry
+from indexing.search import Searcher, SearchRequest
+from indexing.store import IndexStore
 
 # --- corpus -----------------------------------------------------------------------------------
 
-FUNCTION_WORDS = """der die und in den von zu das mit sich des auf für ist im dem nicht ein die
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+FUNCTION_WORDS = _words(
+    """der die und in den von zu das mit sich des auf für ist im dem nicht ein die
 eine als auch es an werden aus er hat dass sie nach wird bei einer um am sind noch wie einem über
 einen so zum war haben nur oder aber vor zur bis mehr durch man sowie gemäß hiermit bitte wir
-Ihnen Sie Ihr Ihre unter wegen innerhalb nach ohne gegen seit vom beim dieser diese dieses""".split()
+Ihnen Sie Ihr Ihre unter wegen innerhalb nach ohne gegen seit vom beim dieser diese dieses"""
+)
 
-NOUNS = """Antrag Bescheid Gebühr Genehmigung Baugenehmigung Bauantrag Bebauungsplan Grundstück
+NOUNS = _words(
+    """Antrag Bescheid Gebühr Genehmigung Baugenehmigung Bauantrag Bebauungsplan Grundstück
 Flurstück Gemarkung Eigentümer Eigentümerin Hundesteuer Hundehaltung Gewerbeanmeldung
 Gewerbeabmeldung Gewerbeuntersagung Gaststättenerlaubnis Sondernutzung Straßenreinigung
 Abfallgebühr Abwassergebühr Grundsteuer Gewerbesteuer Widerspruch Anhörung Ordnungswidrigkeit
@@ -59,43 +71,56 @@ Erschließung Vermessung Kataster Gebäude Wohnung Miete Nachweis Unterlagen Anl
 Unterschrift Datum Aktenzeichen Schreiben Mitteilung Entscheidung Begründung Zahlung Betrag Euro
 Konto Überweisung Rechnung Quittung Termin Rückfrage Ergänzung Änderung Verlängerung Befreiung
 Ermäßigung Zuschuss Förderung Vertrag Kündigung Verfahren Behörde Landratsamt Regierungspräsidium
-Gemeinde Stadt Stadtrat Bürgermeister Bürgermeisterin Verwaltung Abteilung Sachgebiet Amt""".split()
+Gemeinde Stadt Stadtrat Bürgermeister Bürgermeisterin Verwaltung Abteilung Sachgebiet Amt"""
+)
 
-ADJECTIVES = """beantragt genehmigt abgelehnt eingegangen geprüft festgesetzt erhoben fällig
+ADJECTIVES = _words(
+    """beantragt genehmigt abgelehnt eingegangen geprüft festgesetzt erhoben fällig
 zuständig erforderlich vollständig unvollständig beigefügt mitgeteilt übersandt nachzureichen
 befristet unbefristet gebührenpflichtig gebührenfrei rechtskräftig vorläufig endgültig
 zulässig unzulässig begründet unbegründet öffentlich schriftlich mündlich fristgerecht
-verspätet anhängig erledigt offen zurückgestellt""".split()
+verspätet anhängig erledigt offen zurückgestellt"""
+)
 
-PREFIXES = """Bau Gewerbe Hunde Abfall Wasser Grund Straßen Park Markt Schul Kinder Friedhofs
+PREFIXES = _words(
+    """Bau Gewerbe Hunde Abfall Wasser Grund Straßen Park Markt Schul Kinder Friedhofs
 Feuerwehr Verkehrs Umwelt Sozial Wohn Miet Steuer Gebühren Melde Pass Ausweis Fund Lärm Denkmal
 Brand Vermessungs Erschließungs Sondernutzungs Gaststätten Jugend Sport Kultur Grünflächen
 Spielplatz Friedhofs Bestattungs Ordnungs Sicherheits Haushalts Personal Vergabe Beschaffungs
 Liegenschafts Kanal Abwasser Energie Wärme Strom Wald Jagd Fischerei Tier Veterinär Lebensmittel
 Gesundheits Hygiene Schornstein Heizungs Solar Photovoltaik Dach Fassaden Fenster Garagen
-Stellplatz Zufahrt Zaun Werbe Baum Hecken Winterdienst Streu Reinigungs""".split()
+Stellplatz Zufahrt Zaun Werbe Baum Hecken Winterdienst Streu Reinigungs"""
+)
 
-HEADS = """antrag anträge bescheid bescheide gebühr gebühren satzung amt stelle verfahren akte
+HEADS = _words(
+    """antrag anträge bescheid bescheide gebühr gebühren satzung amt stelle verfahren akte
 vorgang nachweis bescheinigung erlaubnis genehmigung genehmigungen prüfung frist pflicht recht
 ordnung verordnung plan pläne fläche flächen anlage anlagen kosten beitrag beiträge zuschuss
 vertrag verträge konzept bericht berichte liste register kasse behörde aufsicht schutz
 versicherung vorschrift vorschriften richtlinie anordnung auflage auflagen verzeichnis
-angelegenheit angelegenheiten maßnahme maßnahmen""".split()
+angelegenheit angelegenheiten maßnahme maßnahmen"""
+)
 
-FIRST_NAMES = """Anna Peter Maria Thomas Sabine Michael Ursula Andreas Monika Stefan Petra Klaus
+FIRST_NAMES = _words(
+    """Anna Peter Maria Thomas Sabine Michael Ursula Andreas Monika Stefan Petra Klaus
 Jürgen Helga Wolfgang Brigitte Frank Karin Markus Claudia Jörg Birgit Uwe Gabriele Sven Renate
-Özlem Mehmet Katarzyna Jan Lena Lukas Sophie Jonas Marie Felix""".split()
-SURNAMES = """Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Schäfer
+Özlem Mehmet Katarzyna Jan Lena Lukas Sophie Jonas Marie Felix"""
+)
+SURNAMES = _words(
+    """Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Schäfer
 Koch Bauer Richter Klein Wolf Schröder Neumann Schwarz Zimmermann Braun Krüger Hofmann Hartmann
 Lange Schmitt Werner Schmitz Krause Meier Lehmann Schmid Schulze Maier Köhler Herrmann König
 Walter Mayer Huber Kaiser Fuchs Peters Lang Scholz Möller Weiß Jung Hahn Schubert Vogel Friedrich
 Keller Günther Frank Berger Winkler Roth Beck Lorenz Baumann Franke Albrecht Schuster Simon
 Ludwig Böhm Winter Kraus Martin Schumacher Krämer Vogt Stein Jäger Otto Sommer Groß Seidel
 Heinrich Brandt Haas Schreiber Graf Schulte Dietrich Ziegler Kuhn Kühn Pohl Engel Horn Busch
-Bergmann Thomas Voigt Sauer Arnold Wolff Pfeiffer Yılmaz Kowalski Nowak""".split()
-STREETS = """Hauptstraße Schulstraße Gartenstraße Bahnhofstraße Dorfstraße Bergstraße Birkenweg
+Bergmann Thomas Voigt Sauer Arnold Wolff Pfeiffer Yılmaz Kowalski Nowak"""
+)
+STREETS = _words(
+    """Hauptstraße Schulstraße Gartenstraße Bahnhofstraße Dorfstraße Bergstraße Birkenweg
 Lindenstraße Kirchstraße Waldstraße Ringstraße Schillerstraße Goethestraße Mühlenweg Am Markt
-Rathausplatz Friedhofsweg Industriestraße Gewerbepark Lessingstraße""".split()
+Rathausplatz Friedhofsweg Industriestraße Gewerbepark Lessingstraße"""
+)
 
 DOC_TYPES = ["Antrag", "Bescheid", "Schreiben", "Rechnung", "Widerspruch", "Protokoll",
              "Vermerk", "Gutachten", "Mahnung", "Vertrag"]  # fmt: skip
@@ -138,7 +163,7 @@ def vocabulary(rng: random.Random, size: int = 60_000) -> list[str]:
     rng.shuffle(compounds)
     words += [w for w in dict.fromkeys(core) if w not in words]
     words += [w.capitalize() for w in compounds if w.capitalize() not in words]
-    syllables = "ber bach dorf feld hau sen kro mel lin wald stein horn rod tal hof mar gen".split()
+    syllables = _words("ber bach dorf feld hau sen kro mel lin wald stein horn rod tal hof mar gen")
     seen = set(words)
     while len(words) < size:
         word = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))).capitalize()
@@ -262,3 +287,470 @@ class Corpus:
             created=opened,
             closed=date(opened.year + 1, 6, 30) if opened.year < 2020 else None,
         )
+
+
+# --- the query mix ------------------------------------------------------------------------------
+
+
+def _typo(rng: random.Random, word: str) -> str:
+    """One plausible typing error inside the word (never in its first letter)."""
+    i = rng.randrange(1, len(word) - 1)
+    if rng.random() < 0.5:
+        return word[:i] + word[i + 1 :]  # a letter left out
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]  # two letters swapped
+
+
+def query_mix(corpus: Corpus, seed: int, officer: Access, clerk: Access) -> list[tuple]:
+    """200 searches as people make them: (category, SearchRequest), in a fixed order."""
+    rng = random.Random(seed)
+    stop = set(FUNCTION_WORDS)
+    common = [w for w in corpus.words[60:500] if w not in stop and len(w) > 4]
+    middle = [w for w in corpus.words[500:5000] if len(w) > 4]
+    rare = corpus.words[20_000:]
+    compounds = [w for w in corpus.words[100:3000] if len(w) > 9]
+    plan_codes = sorted({code.rsplit(".", 1)[0] for code, _, _ in PLAN} | {c for c, _, _ in PLAN})
+    mix: list[tuple] = []
+
+    def add(category: str, text: str, access: Access = officer, **kw) -> None:
+        mix.append((category, SearchRequest(text, access, **kw)))
+
+    for _ in range(40):
+        add("common word", rng.choice(common))
+    for _ in range(25):
+        add("rare word", rng.choice(rare))
+    for _ in range(10):
+        add("typo", _typo(rng, rng.choice(common + middle)))
+    for _ in range(20):
+        add("all words", " ".join(rng.sample(common + middle, rng.randint(2, 3))))
+    for _ in range(20):
+        words = [w for w in corpus.document(rng.randrange(corpus.docs)).content.split()[:80]]
+        words = [w.strip(".,") for w in words if w.strip(".,") not in stop]
+        i = rng.randrange(len(words) - 2)
+        add("phrase", f'"{words[i]} {words[i + 1]}"')
+    for _ in range(15):
+        word = rng.choice(compounds)
+        add("prefix", word[: rng.randint(4, 7)] + "*")
+    for _ in range(20):
+        code = rng.choice(plan_codes)
+        if rng.random() < 0.5:
+            add("file plan", code)
+        else:
+            add("file plan", f"aktenplan:{code} AND {rng.choice(common)}", advanced=True)
+    for _ in range(20):
+        year = rng.randint(2012, 2025)
+        if rng.random() < 0.5:
+            add("date range", f"eingang:{year} {rng.choice(common)}", advanced=True)
+        else:
+            end = min(2025, year + rng.randint(0, 3))
+            text = f"eingang:[{year}-{rng.randint(1, 12):02d} to {end}] {rng.choice(common)}"
+            add("date range", text, advanced=True)
+    for _ in range(15):
+        filters = [("doctype", rng.choice(DOC_TYPES)), ("year", str(rng.randint(2012, 2025)))]
+        if rng.random() < 0.5:
+            filters.append(("node", rng.choice(plan_codes)))
+        add("facet selection", rng.choice(common), filters=tuple(filters))
+    for _ in range(15):
+        text = " ".join(rng.sample(common + middle, rng.randint(1, 2)))
+        add("restricted user", text, access=clerk)
+    return mix
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.2f} (1 min) / {five:.2f} (5 min) on {os.cpu_count()} CPUs"
+
+
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, ()))
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def _rebuild_child(path: str, docs: int, seed: int, workers: int) -> None:
+    """Run in a process of its own: the full rebuild, so that its memory is its own."""
+    store = IndexStore(path)
+    started = time.perf_counter()
+    count = store.rebuild(Corpus(docs, seed).entries(), workers=workers)
+    print(json.dumps({"entries": count, "seconds": time.perf_counter() - started}))
+
+
+def measure_rebuild(path: Path, docs: int, seed: int, workers: int) -> dict:
+    args = [sys.executable, __file__, "--rebuild-child", str(path), "--docs", str(docs)]
+    args += ["--seed", str(seed), "--workers", str(workers)]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    peak = 0.0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss_mb(child.pid))
+            stop.wait(0.25)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = child.communicate()
+    stop.set()
+    sampler.join()
+    if child.returncode:
+        raise SystemExit(f"the rebuild failed (exit code {child.returncode})")
+    result = json.loads(out.strip().splitlines()[-1])
+    size = sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+    result.update(peak_mb=peak, size=size)
+    return result
+
+
+def measure_queries(path: Path, corpus: Corpus, seed: int) -> dict[str, list[float]]:
+    officer = Access(1, (Reach(None),), restricted=True)
+    clerk = Access(1, (Reach(frozenset({UNITS.index("32") + 1, UNITS.index("32.2") + 1})),))
+    searcher = Searcher(IndexStore(path))
+    # A web process is warm: open the index and read its columns once before measuring.
+    for _category, request in query_mix(corpus, seed + 1, officer, clerk)[::10]:
+        searcher.search(request)
+    timings: dict[str, list[float]] = {}
+    for category, request in query_mix(corpus, seed, officer, clerk):
+        started = time.perf_counter()
+        try:
+            searcher.search(request)
+        except QueryError as exc:
+            print(f"  query {request.text!r} refused: {exc.message_id}")
+        timings.setdefault(category, []).append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+# --- the database-backed indexer ------------------------------------------------------------------
+
+
+def seed_database(engine, corpus: Corpus) -> None:
+    """The corpus as rows: tenant, org units, file plan, cases, processes, documents."""
+    from hashlib import sha256
+
+    from sqlalchemy import insert
+    from sqlalchemy.orm import Session
+
+    from eakte.models import Case, Document, FilePlanNode, OrgUnit, Process, RetentionSchedule
+    from eakte.services.accounts import ensure_default_tenant
+
+    with Session(engine) as s:
+        tenant = ensure_default_tenant(s)
+        with s.begin():
+            units = {}
+            for code in UNITS:
+                units[code] = OrgUnit(tenant_id=tenant.id, code=code, name=f"Amt {code}")
+                s.add(units[code])
+            schedule = RetentionSchedule(
+                tenant_id=tenant.id, name="10 Jahre", period_years=10, action="V"
+            )
+            s.add(schedule)
+            s.flush()
+            nodes = {}
+            for code, title, unit in PLAN:
+                nodes[code] = FilePlanNode(
+                    tenant_id=tenant.id,
+                    code=code,
+                    title=title,
+                    org_unit_id=units[unit].id,
+                    schedule_id=schedule.id,
+                )
+                s.add(nodes[code])
+            s.flush()
+            case_ids, process_ids = {}, {}
+            for case_no in range(corpus.cases):
+                entry = corpus.case_entry(case_no)
+                case = Case(
+                    tenant_id=tenant.id,
+                    node_id=nodes[entry.plan_code].id,
+                    org_unit_id=units[UNITS[entry.org_unit_id - 1]].id,
+                    file_reference=entry.file_reference,
+                    title=entry.title,
+                    status=entry.status,
+                    closed_at=entry.closed,
+                    schedule_id=schedule.id,
+                    restricted=entry.restricted,
+                )
+                s.add(case)
+                s.flush()
+                case_ids[case_no] = case.id
+                for number in range(3):
+                    process = Process(
+                        tenant_id=tenant.id, case_id=case.id, number=number + 1, title="Vorgang"
+                    )
+                    s.add(process)
+                    s.flush()
+                    process_ids[case_no * 3 + number] = process.id
+            rows = []
+            for n in range(corpus.docs):
+                entry = corpus.document(n)
+                rows.append(
+                    {
+                        "tenant_id": tenant.id,
+                        "process_id": None if entry.inbox else process_ids[entry.process_id],
+                        "inbox_org_unit_id": (
+                            units[UNITS[entry.org_unit_id - 1]].id if entry.inbox else None
+                        ),
+                        "title": entry.title,
+                        "doc_type": entry.doc_type,
+                        "correspondent": entry.correspondent,
+                        "received_date": entry.received,
+                        "status": "ready",
+                        "extracted_text": entry.content,
+                        "sha256": sha256(entry.key.encode()).hexdigest(),
+                        "restricted": entry.restricted,
+                    }
+                )
+                if len(rows) == 1000:
+                    s.execute(insert(Document), rows)
+                    rows = []
+            if rows:
+                s.execute(insert(Document), rows)
+
+
+def measure_database_reindex(work: Path, docs: int, seed: int) -> dict:
+    from sqlalchemy import update
+
+    from eakte import schema
+    from eakte.config import S3Settings, Settings
+    from eakte.db import make_engine, make_session_factory
+    from eakte.models import Document
+    from eakte.runtime import Runtime
+    from eakte.services.indexer import index_pending, reindex
+
+    settings = Settings(
+        data_dir=work, database_url=f"sqlite:///{work / 'eakte.db'}", s3=S3Settings()
+    )
+    work.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    schema.upgrade(engine)
+    corpus = Corpus(docs, seed)
+    seed_database(engine, corpus)
+    rt = Runtime(settings, engine, make_session_factory(engine))
+    started = time.perf_counter()
+    count = reindex(rt)
+    full = time.perf_counter() - started
+    with rt.session() as s, s.begin():  # a bulk import's worth of changed documents
+        s.execute(update(Document).where(Document.id <= 1000).values(index_dirty=True))
+    started = time.perf_counter()
+    changed = index_pending(rt)
+    incremental = time.perf_counter() - started
+    engine.dispose()
+    return {"entries": count, "full": full, "changed": changed, "incremental": incremental}
+
+
+# --- upload to searchable, with a real worker --------------------------------------------------
+
+
+def measure_upload_latency(work: Path, steady: int, idle: int, idle_gap: float) -> dict:
+    """Upload born-digital PDFs through the intake service (as the web upload does) while an
+    ``eakte worker`` runs; time from "accepted" until the search finds the document."""
+    from fpdf import FPDF
+
+    from storage.embedded import EmbeddedSeaweedFS
+
+    work.mkdir(parents=True, exist_ok=True)
+    env = {
+        "EAKTE_DATA_DIR": str(work),
+        "EAKTE_DATABASE_URL": f"sqlite:///{work / 'eakte.db'}",
+        "EAKTE_LOG_LEVEL": "WARNING",
+        "EAKTE_SECRET_KEY": "bench",
+    }
+    os.environ.update(env)  # before eakte.jobs is imported: the queue lives in this data dir
+    server = EmbeddedSeaweedFS(work).start()
+    worker = None
+    try:
+        from eakte import schema
+        from eakte.config import Settings
+        from eakte.db import make_engine, make_session_factory
+        from eakte.jobs.ingest_tasks import enqueue
+        from eakte.models import Role
+        from eakte.runtime import Runtime
+        from eakte.services import accounts
+        from eakte.services import search as search_service
+        from eakte.services.indexer import index_pending
+        from eakte.services.intake import DocumentMetadata, Target, intake
+
+        settings = Settings.from_env()
+        engine = make_engine(settings.database_url)
+        schema.upgrade(engine)
+        store = server.blobstore(settings.s3.bucket)
+        store.ensure_bucket(create=True)
+        rt = Runtime(settings, engine, make_session_factory(engine), store)
+        with rt.session() as s:
+            tenant = accounts.ensure_default_tenant(s)
+            admin = accounts.create_user(s, tenant, "admin", "bench password 1", {Role.admin})
+            accounts.add_org_unit(s, admin, "32", "Ordnungsamt")
+            accounts.add_user(
+                s, admin, "sachb", "bench password 1", {Role.clerk}, org_unit_code="32"
+            )
+        index_pending(rt)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "eakte", "worker"],
+            env={**os.environ},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+        def upload(n: int) -> float:
+            word = f"Zeppelinhalle{n:04d}x"
+            pdf = FPDF()
+            pdf.add_page()
+            pdf.set_font("helvetica", size=12)
+            pdf.multi_cell(0, 8, f"Antrag auf Sondernutzung {word}. " * 20)
+            with rt.session() as s:
+                clerk = accounts.find_user(s, accounts.get_tenant(s, "default"), "sachb")
+                accepted = intake(
+                    s,
+                    clerk,
+                    store,
+                    bytes(pdf.output()),
+                    filename=f"antrag-{n}.pdf",
+                    settings=settings,
+                    metadata=DocumentMetadata(title=f"Antrag {n}"),
+                    target=Target(org_unit="32"),
+                    enqueue=enqueue,
+                )
+                started = time.perf_counter()
+                assert accepted.accepted, accepted.reason
+                while True:
+                    found = search_service.search(s, clerk, settings, word, facets=False)
+                    if found.total:
+                        return time.perf_counter() - started
+                    if time.perf_counter() - started > 120:
+                        raise SystemExit("a document did not become searchable in 120 s")
+                    time.sleep(0.02)
+
+        upload(0)  # the worker has started and attached to the object store
+        rng = random.Random(7)
+        steady_times = []
+        for n in range(1, steady + 1):
+            time.sleep(rng.uniform(0.5, 3.0))
+            steady_times.append(upload(n))
+        idle_times = []
+        for n in range(steady + 1, steady + idle + 1):
+            time.sleep(idle_gap)
+            idle_times.append(upload(n))
+        return {"steady": steady_times, "idle": idle_times}
+    finally:
+        if worker is not None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=60)
+        server.stop()
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, default=100_000, help="documents in the corpus")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=0, help="build processes (0: per CPU)")
+    parser.add_argument("--db-docs", type=int, default=6000, help="documents for the DB reindex")
+    parser.add_argument("--uploads", type=int, default=20, help="uploads 0.5-3 s apart")
+    parser.add_argument("--idle-uploads", type=int, default=4, help="uploads after idling")
+    parser.add_argument("--idle-gap", type=float, default=20.0, help="seconds idle before each")
+    parser.add_argument("--skip-db", action="store_true", help="skip the DB-backed figures")
+    parser.add_argument("--skip-worker", action="store_true", help="skip the upload latency")
+    parser.add_argument("--dir", type=Path, help="work directory (default: a temporary one)")
+    parser.add_argument("--rebuild-child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.rebuild_child:
+        _rebuild_child(args.rebuild_child, args.docs, args.seed, args.workers)
+        return
+    work = args.dir or Path(tempfile.mkdtemp(prefix="search-bench-"))
+    print(f"search benchmark: {args.docs} documents, seed {args.seed}; {load()}")
+    try:
+        corpus = Corpus(args.docs, args.seed)
+        started = time.perf_counter()
+        sample = [corpus.document(n) for n in range(min(2000, args.docs))]
+        rate = len(sample) / (time.perf_counter() - started)
+        words = sum(len(e.content.split()) for e in sample) / len(sample)
+        print(
+            f"corpus: {len(corpus.words)} word types (Zipf s={ZIPF_EXPONENT}), "
+            f"{words:.0f} words per document on average; generated at {rate:.0f} docs/s"
+        )
+
+        index = work / "index"
+        built = measure_rebuild(index, args.docs, args.seed, args.workers)
+        print(
+            f"full rebuild: {built['entries']} entries ({args.docs} documents + "
+            f"{corpus.cases} cases) in {built['seconds']:.1f} s = "
+            f"{built['entries'] / built['seconds']:.0f} entries/s "
+            f"({args.docs / built['seconds']:.0f} documents/s; target >= 250), "
+            f"corpus generation included; peak memory {built['peak_mb']:.0f} MB "
+            f"(all processes; target < 1024)"
+        )
+        print(
+            f"index size: {built['size'] / 2**20:.0f} MB = "
+            f"{built['size'] / built['entries'] / 1024:.1f} kB per entry "
+            f"(with the compressed text for snippets); {load()}"
+        )
+
+        timings = measure_queries(index, corpus, args.seed)
+        every = [t for values in timings.values() for t in values]
+        print(
+            f"queries: {len(every)}; p50 {percentile(every, 0.5):.1f} ms (target <= 50), "
+            f"p95 {percentile(every, 0.95):.1f} ms (target <= 200), "
+            f"max {max(every):.1f} ms; {load()}"
+        )
+        for category, values in timings.items():
+            print(
+                f"  {category:16} n={len(values):3}  p50 {percentile(values, 0.5):7.1f} ms  "
+                f"p95 {percentile(values, 0.95):7.1f} ms"
+            )
+
+        if not args.skip_db:
+            db = measure_database_reindex(work / "db", args.db_docs, args.seed)
+            print(
+                f"database reindex (SQLite, {args.db_docs} documents): {db['entries']} entries "
+                f"in {db['full']:.1f} s = {db['entries'] / db['full']:.0f} entries/s; "
+                f"{db['changed']} changed rows caught up in {db['incremental']:.1f} s = "
+                f"{db['changed'] / db['incremental']:.0f} rows/s; {load()}"
+            )
+        if not args.skip_worker:
+            latency = measure_upload_latency(
+                work / "worker", args.uploads, args.idle_uploads, args.idle_gap
+            )
+            steady, idle = latency["steady"], latency["idle"]
+            print(
+                f"upload to searchable with a running worker ({len(steady)} uploads 0.5-3 s "
+                f"apart): p50 {percentile(steady, 0.5):.2f} s, p95 "
+                f"{percentile(steady, 0.95):.2f} s (target <= 2), max {max(steady):.2f} s"
+            )
+            if idle:
+                print(
+                    f"  after {args.idle_gap:.0f} s idle ({len(idle)} uploads): p50 "
+                    f"{percentile(idle, 0.5):.2f} s, max {max(idle):.2f} s; {load()}"
+                )
+    finally:
+        if not args.dir:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -12,8 +12,14 @@ from __future__ import annotations
 
 from array import array
 
-from whoosh.codec import default_codec
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import Schema
+from whoosh.system import pack_ushort
+
+# Terms with fewer postings than this (most of a Zipf vocabulary in a segment) are stored in the
+# term table itself instead of a compressed block of their own: much faster to write and read.
+# Whoosh's readers handle such terms; its writer cannot make them (see ``_finish_inline``).
+INLINE_POSTINGS = 16
 
 
 class SegmentBuilder:
@@ -27,7 +33,7 @@ class SegmentBuilder:
         self.storage = storage
         self.indexname = indexname
         self.schema = schema
-        self.codec = default_codec()
+        self.codec = W3Codec()
         self.max_postings = max_postings
         self.done: list = []
         self._start()
@@ -100,7 +106,10 @@ class SegmentBuilder:
                 docnums, weights, values = terms[tbytes]
                 writer.start_term(tbytes)
                 _fill_blocks(writer._postwriter, docnums, weights, values, lengths)
-                writer.finish_term()
+                if len(docnums) < INLINE_POSTINGS:
+                    _finish_inline(writer)
+                else:
+                    writer.finish_term()
             writer.finish_field()
         writer.close()
         self.segment.set_doc_count(self.docnum)
@@ -131,3 +140,16 @@ def _fill_blocks(postwriter, docnums: array, weights: array, values: list, lengt
             block_lengths = [lengths[d] for d in ids]
             postwriter._minlength = min(block_lengths)
             postwriter._maxlength = max(block_lengths)
+
+
+def _finish_inline(fieldwriter) -> None:
+    """``finish_term`` for a term whose postings go into the term table: what Whoosh 2.7's
+    ``W3PostingsWriter.finish_postings`` means to do for an inline limit, were it not calling a
+    method its term info lacks (``set_inline`` for ``set_inlined``)."""
+    postwriter = fieldwriter._postwriter
+    terminfo = postwriter._terminfo
+    terminfo.add_block(postwriter)
+    terminfo.set_inlined(postwriter._ids, postwriter._weights, postwriter._values)
+    postwriter._terminfo = None
+    key = pack_ushort(fieldwriter._fieldid) + fieldwriter._btext
+    fieldwriter._tindex.add(key, terminfo.to_bytes())

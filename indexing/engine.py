@@ -200,7 +200,9 @@ class View:
         total = 0
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
-            segment = reader.segment()
+            segment = reader.segment() if hasattr(reader, "segment") else None
+            if segment is None:
+                continue  # an empty index has a reader without segments
             segid = segment.segment_id()
             data = segment_cache.get(segid)
             if data is None:
@@ -367,9 +369,12 @@ class View:
         matching = ids_from_bits(bits, self.size)
         chosen = scores[matching]
         if len(matching) > count:
-            part = np.argpartition(-chosen, count - 1)[:count]
-            matching, chosen = matching[part], chosen[part]
-        order = np.lexsort((matching, -chosen))  # best first, ties by document number
+            # Keep the best ``count`` and everything tied with the last of them, so that the
+            # order (ties by document number) does not depend on the page asked for.
+            threshold = np.partition(chosen, len(chosen) - count)[len(chosen) - count]
+            keep = chosen >= threshold
+            matching, chosen = matching[keep], chosen[keep]
+        order = np.lexsort((matching, -chosen))[:count]  # best first, ties by document number
         return [(int(matching[i]), float(chosen[i])) for i in order]
 
 

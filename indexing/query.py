@@ -77,6 +77,7 @@ DATE_FIELDS = ("received", "created", "closed")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _REFERENCE_LIKE = re.compile(r"^\d[\w./-]*[./-][\w./-]*$")
+_CODE_LIKE = re.compile(r"^\d+(\.\d+)*\.?$")
 _DATE_LIKE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}$")
 _CHUNKS = re.compile(r'"([^"]*)"|(\S+)')
 _analyzer = GermanAnalyzer()
@@ -165,11 +166,17 @@ def _reference_query(text: str, parsed: ParsedQuery) -> Q.Query:
     low = text.lower()
     words = _analyzer.terms(text)
     parsed.highlight.update(words)
-    alternatives: list[Q.Query] = [
-        Q.Term("reference", low, boost=3.0),
-        Q.Prefix("reference", low),
-        Q.Term("plan", text.rstrip(".")),
-    ]
+    alternatives: list[Q.Query] = [Q.Term("reference", low, boost=3.0)]
+    if _CODE_LIKE.match(text):
+        # A file-plan code: whole parts only ("32.1" is not "32.10").
+        code = text.rstrip(".")
+        alternatives += [
+            Q.Term("plan", code),
+            Q.Prefix("reference", f"{code}-"),
+            Q.Prefix("reference", f"{code}."),
+        ]
+    else:
+        alternatives.append(Q.Prefix("reference", low))
     if _DATE_LIKE.match(text):
         alternatives.append(Q.Phrase(TEXT, words))
     # Among what is filed under a reference, the case itself comes first.
@@ -272,6 +279,10 @@ def _check(q: Q.Query, result: ParsedQuery) -> None:
         raise UnknownField(fieldname[1:], USER_FIELDS)
     if isinstance(q, Q.NumericRange) and None not in (q.start, q.end) and q.start > q.end:
         raise ReversedRange(f"{q.fieldname}: {q.start} > {q.end}")
+    if isinstance(q, Q.FuzzyTerm):
+        # More than two edits match nearly everything (and Whoosh's automaton cannot build it).
+        q.maxdist = max(1, min(q.maxdist, 2))
+        q.prefixlength = min(q.prefixlength, max(0, len(q.text) - 1))
     if fieldname in (TEXT, "title") and isinstance(q, Q.Term | Q.FuzzyTerm):
         result.highlight.add(q.text)
         if isinstance(q, Q.Term) and fieldname == TEXT:

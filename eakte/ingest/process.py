@@ -65,13 +65,14 @@ class ProcessContext:
     lease: timedelta = claims.DEFAULT_LEASE
     worker: str = ""
     # learned from the database
+    tenant_id: int | None = None
     tenant_slug: str = ""
     document_uuid: object = None
     duplicate_of_id: int | None = None
     scan_batch_id: int | None = None
     scan_dpi: int | None = None
     previous_pages: int = 0
-    original: FileVersion | None = None
+    original: object = None  # the latest original version: key, version, sha256, mime, name
     flags: set[str] = field(default_factory=set)
     # learned by the steps
     local: Path | None = None
@@ -90,47 +91,77 @@ Step = Callable[[Session, BlobStore, ProcessContext], None]
 
 
 def claim(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+    """Take the document (one read, two writes: this runs for every document of a bulk
+    import, so it stays lean)."""
     ctx.worker = claims.identity(ctx.job_id)
+    now = utcnow()
     with transaction(session):
-        document = session.get(Document, ctx.document_id, with_for_update=True)
-        if document is None or document.status not in (
-            DocumentStatus.received,
-            DocumentStatus.processing,
-        ):
+        row = session.execute(
+            select(
+                Document.status,
+                Document.uuid,
+                Document.tenant_id,
+                Document.duplicate_of_id,
+                Document.scan_batch_id,
+                Document.page_count,
+                Document.flags,
+                Tenant.slug,
+                ScanBatch.dpi,
+                IngestTask.document_id.label("task"),
+                IngestTask.claimed_by,
+                IngestTask.claimed_at,
+                IngestTask.attempts,
+            )
+            .join(Tenant, Tenant.id == Document.tenant_id)
+            .outerjoin(ScanBatch, ScanBatch.id == Document.scan_batch_id)
+            .outerjoin(IngestTask, IngestTask.document_id == Document.id)
+            .where(Document.id == ctx.document_id)
+            .with_for_update(of=Document)
+        ).one_or_none()
+        if row is None or row.status not in (DocumentStatus.received, DocumentStatus.processing):
             ctx.result = Result.nothing_to_do
             return
-        task = session.get(IngestTask, document.id, with_for_update=True)
-        if task is None:
-            task = IngestTask(document_id=document.id, attempts=0)
-            session.add(task)
-        held = document.status == DocumentStatus.processing and task.claimed_by
         if (
-            held
-            and not claims.same_job(task.claimed_by, ctx.job_id)
-            and not claims.is_stale(task.claimed_by, task.claimed_at, utcnow(), ctx.lease)
+            row.status == DocumentStatus.processing
+            and row.claimed_by
+            and not claims.same_job(row.claimed_by, ctx.job_id)
+            and not claims.is_stale(row.claimed_by, row.claimed_at, now, ctx.lease)
         ):
             ctx.result = Result.nothing_to_do  # another live job works on it
             return
-        task.attempts += 1
-        task.claimed_by, task.claimed_at = ctx.worker, utcnow()
-        document.status = DocumentStatus.processing.value
-        crashed = task.attempts - 1
-        tenant = session.get(Tenant, document.tenant_id)
-        ctx.tenant_slug, ctx.document_uuid = tenant.slug, document.uuid
-        ctx.duplicate_of_id, ctx.scan_batch_id = document.duplicate_of_id, document.scan_batch_id
-        ctx.previous_pages = document.page_count or 0
-        ctx.flags = {f for f in document.flags.split(",") if f}
-        ctx.original = session.scalar(
-            select(FileVersion)
+        crashed = row.attempts or 0
+        if row.task is None:
+            session.add(IngestTask(document_id=ctx.document_id, attempts=1))
+            session.flush()
+        session.execute(
+            update(IngestTask)
+            .where(IngestTask.document_id == ctx.document_id)
+            .values(attempts=crashed + 1, claimed_by=ctx.worker, claimed_at=now)
+        )
+        session.execute(
+            update(Document)
+            .where(Document.id == ctx.document_id)
+            .values(status=DocumentStatus.processing.value)
+        )
+        ctx.tenant_id, ctx.tenant_slug, ctx.document_uuid = row.tenant_id, row.slug, row.uuid
+        ctx.duplicate_of_id, ctx.scan_batch_id = row.duplicate_of_id, row.scan_batch_id
+        ctx.scan_dpi, ctx.previous_pages = row.dpi, row.page_count or 0
+        ctx.flags = {f for f in row.flags.split(",") if f}
+        ctx.original = session.execute(
+            select(
+                FileVersion.s3_key,
+                FileVersion.s3_version_id,
+                FileVersion.sha256,
+                FileVersion.mime,
+                FileVersion.filename,
+            )
             .where(
-                FileVersion.document_id == document.id,
+                FileVersion.document_id == ctx.document_id,
                 FileVersion.kind == VersionKind.original.value,
             )
             .order_by(FileVersion.id.desc())
             .limit(1)
-        )
-        if ctx.scan_batch_id:
-            ctx.scan_dpi = session.get(ScanBatch, ctx.scan_batch_id).dpi
+        ).one_or_none()
     # Raised after the commit: the claim holds, so the failure is recorded (not retried).
     if crashed >= MAX_ATTEMPTS:
         raise Failure(
@@ -248,26 +279,31 @@ def store_rendition(session: Session, store: BlobStore, ctx: ProcessContext) -> 
 def finish(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     """Commit the result, if this job still holds the claim."""
     with transaction(session):
-        document, _task = _claimed(session, ctx)
-        if document is None:
+        if not _still_claimed(session, ctx):
             log.warning("document %s: claim lost, result dropped", ctx.document_id)
             ctx.result = Result.nothing_to_do
             return
         stored = ctx.rendition_object
         if stored is not None:
             if stored.id is None:
-                stored.tenant_id = document.tenant_id
+                stored.tenant_id = ctx.tenant_id
                 session.add(stored)
                 session.flush()
             name = (ctx.original.filename.rsplit(".", 1)[0] or "document") + ".pdf"
             version = version_for(stored, VersionKind.rendition, f"{name[:280]} (PDF-A)")
-            version.document_id = document.id
+            version.document_id = ctx.document_id
             session.add(version)
-        document.extracted_text = join_pages(ctx.texts)
-        document.page_count = ctx.pages
-        document.status = DocumentStatus.ready.value
-        document.failure_reason = ""
-        document.index_dirty = True
+        session.execute(
+            update(Document)
+            .where(Document.id == ctx.document_id)
+            .values(
+                extracted_text=join_pages(ctx.texts),
+                page_count=ctx.pages,
+                status=DocumentStatus.ready.value,
+                failure_reason="",
+                index_dirty=True,
+            )
+        )
         if ctx.scan_batch_id and ctx.pages != ctx.previous_pages:
             session.execute(
                 update(ScanBatch)
@@ -276,14 +312,14 @@ def finish(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
             )
         session.execute(
             update(IngestTask)
-            .where(IngestTask.document_id == document.id)
+            .where(IngestTask.document_id == ctx.document_id)
             .values(claimed_by="", claimed_at=None, last_error="")
         )
         audit.record(
             session,
             None,
             "processed",
-            document,
+            _described(ctx),
             pages=ctx.pages,
             rendition=stored.sha256 if stored is not None else None,
         )
@@ -363,6 +399,28 @@ def fail_for_good(
         audit.record(session, None, "ingest_failed", document, reason=reason[:500])
     log.warning("document %s failed: %s", document_id, reason)
     return Result.failed
+
+
+def _still_claimed(session: Session, ctx: ProcessContext) -> bool:
+    """Inside the committing transaction: the document is processing under our claim."""
+    return (
+        session.execute(
+            select(Document.id)
+            .join(IngestTask, IngestTask.document_id == Document.id)
+            .where(
+                Document.id == ctx.document_id,
+                Document.status == DocumentStatus.processing.value,
+                IngestTask.claimed_by == ctx.worker,
+            )
+            .with_for_update(of=Document)
+        ).first()
+        is not None
+    )
+
+
+def _described(ctx: ProcessContext) -> Document:
+    """The document as the audit trail names it (type, UUID, tenant), without loading it."""
+    return Document(id=ctx.document_id, uuid=ctx.document_uuid, tenant_id=ctx.tenant_id)
 
 
 def _claimed(session: Session, ctx: ProcessContext):

@@ -29,7 +29,13 @@ RETRY_DELAY_S = 5  # then 10, 20, 40, 80, 160: about five minutes in all
 INDEX_WINDOW_S = 1.0
 
 
-@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY_S, retry_backoff=2, context=True)
+@huey.task(
+    name="ingest.process_document",
+    retries=RETRIES,
+    retry_delay=RETRY_DELAY_S,
+    retry_backoff=2,
+    context=True,
+)
 def process_document_task(document_id: int, task=None) -> None:
     rt = runtime()
     spool = rt.settings.data_dir / "spool"

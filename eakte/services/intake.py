@@ -104,8 +104,8 @@ def intake(
     anything. ``enqueue(document_id)`` is called once the document is committed.
     ``problem``: the source already found the item unusable (a link loop, an unreadable
     entry); it is recorded in quarantine like any rejected file."""
-    ingest = _ingest_by_person if isinstance(actor, User) else _ingest
-    result = ingest(
+    take_in = ingest if isinstance(actor, User) else _take_in
+    result = take_in(
         session,
         actor,
         store,
@@ -126,12 +126,12 @@ def intake(
 
 
 @audited_refusals
-def _ingest_by_person(session: Session, actor: User, store: BlobStore, data, **kw):
+def ingest(session: Session, actor: User, store: BlobStore, data, **kw):
     """A person's intake: a refused one is recorded in the audit trail (R20)."""
-    return _ingest(session, actor, store, data, **kw)
+    return _take_in(session, actor, store, data, **kw)
 
 
-def _ingest(
+def _take_in(
     session: Session,
     actor: User | ApiClient,
     store: BlobStore,

@@ -72,19 +72,20 @@ def open_batch(
         raise BadInput(f"dpi must be between 50 and 2400, not {dpi}")
     if colour_mode not in COLOUR_MODES:
         raise BadInput(f"colour mode must be one of bw, gray, color, not {colour_mode!r}")
-    wanted = {
-        "operator": (operator or actor.display_name or actor.username)[:200],
+    given = {
+        "operator": operator[:200],
         "device": device[:200],
         "dpi": dpi,
         "colour_mode": colour_mode,
     }
+    wanted = {**given, "operator": given["operator"] or actor.display_name or actor.username}
     with transaction(session):
         require(session, actor, Action.ingest)
         batch = session.scalar(
             select(ScanBatch).where(ScanBatch.tenant_id == actor.tenant_id, ScanBatch.name == name)
         )
         if batch is not None:
-            differ = [f for f in BATCH_FIELDS if getattr(batch, f) != wanted[f] and wanted[f]]
+            differ = [f for f in BATCH_FIELDS if given[f] and getattr(batch, f) != given[f]]
             if differ:
                 raise Conflict(f"scan batch {name!r} exists with another {', '.join(differ)}")
             return batch
@@ -125,12 +126,27 @@ def batch_summary(session: Session, actor: User, ident: int | str) -> BatchSumma
     return BatchSummary(batch, counts, quarantined or 0)
 
 
-@audited_refusals
 def pass_qc(session: Session, actor: User, batch_ident: int | str, note: str = "") -> ScanBatch:
     """R17: a person (never the system or an API client) confirms the batch's quality, once
     every document of it has been processed."""
     if not isinstance(actor, User):
+        with transaction(session):  # the refused attempt is on record too (R20)
+            audit.record(
+                session,
+                None,
+                "qc_pass",
+                outcome="refused",
+                tenant_id=getattr(actor, "tenant_id", None),
+                reason="QcNeedsPerson",
+                by=getattr(actor, "name", "system"),
+            )
         raise QcNeedsPerson("the quality check of a scan batch is passed by a person only")
+    return qc_pass(session, actor, batch_ident, note)
+
+
+@audited_refusals
+def qc_pass(session: Session, actor: User, batch_ident: int | str, note: str) -> ScanBatch:
+    """``pass_qc`` for a person (refusals audited under this name)."""
     with transaction(session):
         require(session, actor, Action.qc_scan)
         batch = _batch(session, actor, batch_ident)

@@ -37,9 +37,7 @@ def access_for(vis: Visibility) -> Access:
     """The index's form of what a user may open."""
     if vis.nothing:
         return Access(vis.tenant_id, (), restricted=False)
-    return Access(
-        vis.tenant_id, (Reach(vis.unit_ids, vis.inbox_only),), restricted=vis.restricted
-    )
+    return Access(vis.tenant_id, (Reach(vis.unit_ids, vis.inbox_only),), restricted=vis.restricted)
 
 
 @audited_refusals

@@ -8,8 +8,10 @@ import sys
 import time
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from eakte.cli import main
 from eakte.errors import ManifestInvalid
 from eakte.ingest.hotfolder import HotFolder
 from eakte.ingest.manifest import read_manifest
@@ -232,6 +234,7 @@ def test_recover_command_queues_what_was_left(world, env, desk):
 
 
 def test_commands_have_help():
+    runner = CliRunner()
     for command in (["import"], ["watch"], ["recover"], ["batch", "replace-page"], ["retry"]):
-        result = eakte(*command, "--help")
-        assert result.returncode == 0 and "Usage" in result.stdout, result.stderr
+        result = runner.invoke(main, [*command, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output, result.output
