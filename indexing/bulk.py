@@ -22,6 +22,11 @@ from whoosh.system import pack_ushort
 INLINE_POSTINGS = 16
 
 
+# Postings per block: ranking and counting read whole posting lists, so few large blocks are
+# read faster than Whoosh's default of 128 (each block is one decompress and one unpickle).
+BLOCK_POSTINGS = 1024
+
+
 class SegmentBuilder:
     """Collects documents for new segments of one index; ``segments()`` writes what is left.
 
@@ -33,7 +38,7 @@ class SegmentBuilder:
         self.storage = storage
         self.indexname = indexname
         self.schema = schema
-        self.codec = W3Codec()
+        self.codec = W3Codec(blocklimit=BLOCK_POSTINGS)
         self.max_postings = max_postings
         self.done: list = []
         self._start()

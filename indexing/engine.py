@@ -122,6 +122,7 @@ class SegmentData:
         self.terms: OrderedDict[tuple[str, bytes], list] = OrderedDict()
         self.lengths: dict[str, np.ndarray] = {}
         self.lexicons: dict[str, list[str]] = {}
+        self.columns: dict[str, np.ndarray] = {}
         self.facets: dict[str, dict[str, int]] = {}
         self.dates: np.ndarray | None = None
 
@@ -146,6 +147,39 @@ class SegmentData:
         if entry[2] is None:
             entry[2] = bits_from_ids(entry[0], self.size)
         return entry[2]
+
+    def prefix(self, reader, fieldname: str, prefix: bytes) -> int:
+        """Documents with a term starting with ``prefix``: the term table is read in order from
+        there (terms with few postings carry them inline), not looked up term by term."""
+        terms = getattr(reader, "_terms", None)
+        if terms is None or not hasattr(terms, "items_from"):
+            found = [
+                self.postings(reader, fieldname, t)[0]
+                for t in reader.expand_prefix(fieldname, prefix)
+            ]
+        else:
+            found = []
+            for n, ((name, tbytes), info) in enumerate(terms.items_from(fieldname, prefix)):
+                if name != fieldname or not tbytes.startswith(prefix):
+                    break
+                if n >= MAX_EXPANSION:
+                    raise TooManyTerms(f"{fieldname}:{prefix!r}* matches too many terms")
+                if info.is_inlined():
+                    found.append(np.asarray(info.inlined_postings()[0], dtype=np.int64))
+                else:
+                    found.append(self.postings(reader, fieldname, tbytes)[0])
+        if not found:
+            return 0
+        return bits_from_ids(np.concatenate(found), self.size)
+
+    def column(self, reader, fieldname: str) -> np.ndarray:
+        values = self.columns.get(fieldname)
+        if values is None:
+            column = reader.column_reader(fieldname, translate=False)  # numbers as stored
+            unsigned = getattr(column, "_typecode", "q") in "BHILQ"
+            values = np.fromiter(column, dtype=np.uint64 if unsigned else np.int64, count=self.size)
+            self.columns[fieldname] = values
+        return values
 
     def lexicon(self, reader, fieldname: str) -> list[str]:
         words = self.lexicons.get(fieldname)
@@ -264,11 +298,41 @@ class View:
         if q is Q.NullQuery or isinstance(q, type(Q.NullQuery)):
             return 0
         if isinstance(q, Q.NumericRange):
-            return self.cached(q, lambda: self.bitmap(q._compile_query(self.searcher.reader())))
+            return self.cached(q, lambda: self._numeric_range(q))
+        if isinstance(q, Q.Prefix):
+            return self.cached(q, lambda: self._prefix(q))
         if isinstance(q, Q.MultiTerm):
             return self.cached(q, lambda: self._expand(q))
         # Phrases and the rest: ask Whoosh, among the documents that have all the words.
         return self.cached(q, lambda: self._whoosh_docs(q))
+
+    def _numeric_range(self, q: Q.NumericRange) -> int:
+        """A range of numbers or dates over the field's column (where it has one)."""
+        fieldobj = self.searcher.schema[q.fieldname]
+        if fieldobj.column_type is None:
+            return self.bitmap(q._compile_query(self.searcher.reader()))
+        missing = fieldobj.column_type._default
+        bits = 0
+        for _sub, reader, offset, data, live in self.leaves:
+            values = data.column(reader, q.fieldname)
+            mask = values != missing
+            if q.start is not None:
+                mask &= (values > q.start) if q.startexcl else (values >= q.start)
+            if q.end is not None:
+                mask &= (values < q.end) if q.endexcl else (values <= q.end)
+            local = bits_from_ids(np.flatnonzero(mask), data.size) & live
+            if local:
+                bits |= local << offset
+        return bits
+
+    def _prefix(self, q: Q.Prefix) -> int:
+        bits = 0
+        prefix = self._btext(q.fieldname, q.text)
+        for _sub, reader, offset, data, live in self.leaves:
+            local = data.prefix(reader, q.fieldname, prefix) & live
+            if local:
+                bits |= local << offset
+        return bits
 
     def _expand(self, q: Q.MultiTerm) -> int:
         bits = 0

@@ -89,9 +89,11 @@ def build_schema() -> Schema:
         case_id=ID(),
         process_id=ID(),
         status=ID(sortable=True),
-        received=GermanDate(),
-        created=GermanDate(),
-        closed=GermanDate(),
+        # Dates also as columns: a date range is a comparison over a column, not a union of
+        # the many terms Whoosh indexes a number as.
+        received=GermanDate(sortable=True),
+        created=GermanDate(sortable=True),
+        closed=GermanDate(sortable=True),
         # Facets and sorting read these columns.
         node=ID(sortable=True),
         year=NUMERIC(int, bits=32, sortable=True),

@@ -17,6 +17,7 @@ from web import (
     health,
     home,
     records,
+    reindex,
     requestid,
     scanning,
     search,
@@ -52,6 +53,7 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    reindex.init_app(app)
 
     app.jinja_env.filters.update(
         audit_details=audit_details, dict_with=dict_with, dict_without=dict_without

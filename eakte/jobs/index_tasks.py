@@ -12,6 +12,7 @@ recognised (nobody holds the index's own write lock) and taken over.
 
 from __future__ import annotations
 
+from huey import crontab
 from huey.exceptions import RetryTask, TaskLockedException
 
 from eakte.jobs.context import runtime
@@ -41,6 +42,13 @@ def index_pending_task() -> int:
         return index_pending(rt)
     finally:
         lock.release()
+
+
+@huey.periodic_task(crontab(minute="*"))
+def index_catch_up() -> None:
+    """A safety net for changes no one asked the indexer about (e.g. made by a CLI command):
+    at most a minute late."""
+    index_pending_task()
 
 
 def request_index() -> None:

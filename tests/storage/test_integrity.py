@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import struct
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -98,13 +96,8 @@ def test_silent_corruption_is_caught_on_read_and_by_verify(seaweed, blobstore, t
 
 def _chunks(seaweed, bucket: str, key: str, version_id: str) -> list[tuple[int, int]]:
     """(offset, size) of each stored chunk of a version, from the filer's entry."""
-    url = (
-        f"http://127.0.0.1:{seaweed.ports['filer']}/buckets/{bucket}/{key}.versions/"
-        f"v_{version_id}?metadata=true"
-    )
-    with urllib.request.urlopen(url, timeout=5) as answer:
-        entry = json.load(answer)
-    return [(chunk.get("offset", 0), chunk["size"]) for chunk in entry["chunks"]]
+    entry = seaweed.filer_entry(f"/buckets/{bucket}/{key}.versions/v_{version_id}")
+    return [(int(chunk.get("offset", 0)), int(chunk["size"])) for chunk in entry["chunks"]]
 
 
 @pytest.mark.slow
