@@ -22,7 +22,7 @@ from sqlalchemy import text
 from eakte.db import make_engine
 from storage.embedded import EmbeddedSeaweedFS
 
-PASSWORD = "benchmark password 1"
+PASSWORD = "benchmark password 1"  # noqa: S105 (a throwaway installation)
 
 
 @dataclass
@@ -48,8 +48,8 @@ class Installation:
         return subprocess.Popen(
             [sys.executable, "-m", "eakte", *args],
             env=self.env,
-            stdout=open(self.data_dir / f"{log}.out", "ab"),  # noqa: SIM115
-            stderr=open(self.data_dir / f"{log}.err", "ab"),  # noqa: SIM115
+            stdout=open(self.data_dir / f"{log}.out", "ab"),
+            stderr=open(self.data_dir / f"{log}.err", "ab"),
             start_new_session=True,
         )
 

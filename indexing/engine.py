@@ -25,6 +25,7 @@ from whoosh import query as Q
 from whoosh.automata.fsa import find_all_matches
 from whoosh.automata.lev import levenshtein_automaton
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.fields import DATETIME, NUMERIC
 from whoosh.matching import ListMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
@@ -74,6 +75,10 @@ def _read_postings(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np
         return _EMPTY_IDS, _EMPTY_WEIGHTS
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child  # deletions are masked by the caller
+    return _matcher_postings(matcher)
+
+
+def _matcher_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(matcher, ListMatcher):
         ids = np.asarray(matcher._ids, dtype=np.int64)
         weights = matcher._weights
@@ -103,6 +108,52 @@ def _read_postings(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np
     if not id_blocks:
         return _EMPTY_IDS, _EMPTY_WEIGHTS
     return np.concatenate(id_blocks), np.concatenate(weight_blocks)
+
+
+def _positions(reader, fieldname: str, btext: bytes, ids: np.ndarray, fmt) -> list[list[int]]:
+    """The positions of a term in each of the documents ``ids`` (which all contain it); blocks
+    without any of them are skipped unread."""
+    found: list[list[int]] = []
+    matcher = reader.postings(fieldname, btext)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    if isinstance(matcher, ListMatcher):
+        block_ids = np.asarray(matcher._ids, dtype=np.int64)
+        where = np.searchsorted(block_ids, ids)
+        return [fmt.decode_positions(matcher._values[i]) for i in where]
+    if not isinstance(matcher, W3LeafMatcher):
+        wanted = set(ids.tolist())
+        positions = {}
+        while matcher.is_active():
+            if matcher.id() in wanted:
+                positions[matcher.id()] = matcher.value_as("positions")
+            matcher.next()
+        return [positions[d] for d in ids.tolist()]
+    start = 0
+    while start < len(ids) and not matcher._atend:
+        last = matcher._maxid
+        end = int(np.searchsorted(ids, last, side="right"))
+        if end > start:  # this block holds some of the documents
+            if matcher._data is None:
+                matcher._read_data()
+            block_ids = np.cumsum(np.asarray(matcher._data[0], dtype=np.int64))
+            values = matcher._data[2]
+            where = np.searchsorted(block_ids, ids[start:end])
+            found.extend(fmt.decode_positions(values[i]) for i in where)
+            start = end
+        matcher._next_block()
+    return found
+
+
+def _in_a_row(positions: list[list[int]]) -> bool:
+    """Whether the words occur one after another (word k at some position p + k)."""
+    starts = set(positions[0])
+    for k, later in enumerate(positions[1:], 1):
+        present = set(later)
+        starts = {p for p in starts if p + k in present}
+        if not starts:
+            return False
+    return True
 
 
 def _walk(matcher) -> list[tuple[int, float]]:
@@ -166,8 +217,13 @@ class SegmentData:
                     raise TooManyTerms(f"{fieldname}:{prefix!r}* matches too many terms")
                 if info.is_inlined():
                     found.append(np.asarray(info.inlined_postings()[0], dtype=np.int64))
-                else:
+                elif (fieldname, tbytes) in self.terms:
                     found.append(self.postings(reader, fieldname, tbytes)[0])
+                else:  # read from the term info at hand (no second lookup), not cached
+                    matcher = terms._codec.postings_reader(
+                        terms._postfile, info, reader.schema[fieldname].format
+                    )
+                    found.append(_matcher_postings(matcher)[0])
         if not found:
             return 0
         return bits_from_ids(np.concatenate(found), self.size)
@@ -176,8 +232,11 @@ class SegmentData:
         values = self.columns.get(fieldname)
         if values is None:
             column = reader.column_reader(fieldname, translate=False)  # numbers as stored
-            unsigned = getattr(column, "_typecode", "q") in "BHILQ"
-            values = np.fromiter(column, dtype=np.uint64 if unsigned else np.int64, count=self.size)
+            # The schema's column type, not the reader's (a segment without any value of the
+            # field has a reader of defaults that does not say).
+            typecode = getattr(reader.schema[fieldname].column_type, "_typecode", "q")
+            dtype = np.uint64 if typecode in "BHILQ" else np.int64
+            values = np.fromiter(column, dtype=dtype, count=self.size)
             self.columns[fieldname] = values
         return values
 
@@ -301,6 +360,8 @@ class View:
             return self.cached(q, lambda: self._numeric_range(q))
         if isinstance(q, Q.Prefix):
             return self.cached(q, lambda: self._prefix(q))
+        if isinstance(q, Q.Phrase) and q.slop == 1 and q.fieldname in self.searcher.schema:
+            return self.cached(q, lambda: self._phrase(q))
         if isinstance(q, Q.MultiTerm):
             return self.cached(q, lambda: self._expand(q))
         # Phrases and the rest: ask Whoosh, among the documents that have all the words.
@@ -309,20 +370,54 @@ class View:
     def _numeric_range(self, q: Q.NumericRange) -> int:
         """A range of numbers or dates over the field's column (where it has one)."""
         fieldobj = self.searcher.schema[q.fieldname]
-        if fieldobj.column_type is None:
+        if fieldobj.column_type is None or not isinstance(fieldobj, NUMERIC):
             return self.bitmap(q._compile_query(self.searcher.reader()))
         missing = fieldobj.column_type._default
+
+        # Number columns hold the sortable form (dates: the same long as the range's bounds).
+        def stored(bound):
+            if bound is None or isinstance(fieldobj, DATETIME):
+                return bound
+            return NUMERIC.to_column_value(fieldobj, bound)
+
+        start, end = stored(q.start), stored(q.end)
         bits = 0
         for _sub, reader, offset, data, live in self.leaves:
             values = data.column(reader, q.fieldname)
             mask = values != missing
-            if q.start is not None:
-                mask &= (values > q.start) if q.startexcl else (values >= q.start)
-            if q.end is not None:
-                mask &= (values < q.end) if q.endexcl else (values <= q.end)
+            if start is not None:
+                mask &= (values > start) if q.startexcl else (values >= start)
+            if end is not None:
+                mask &= (values < end) if q.endexcl else (values <= end)
             local = bits_from_ids(np.flatnonzero(mask), data.size) & live
             if local:
                 bits |= local << offset
+        return bits
+
+    def _phrase(self, q: Q.Phrase) -> int:
+        """Words in a row: positions are read only for documents that have all the words."""
+        words = list(q.words)
+        if len(words) <= 1:
+            return self.term(q.fieldname, words[0]) if words else 0
+        candidates = reduce(and_, (self.term(q.fieldname, w) for w in words))
+        if not candidates:
+            return 0
+        fieldobj = self.searcher.schema[q.fieldname]
+        btexts = [self._btext(q.fieldname, w) for w in words]
+        bits = 0
+        for _sub, reader, offset, data, live in self.leaves:
+            local = (candidates >> offset) & live
+            if not local:
+                continue
+            ids = ids_from_bits(local, data.size)
+            lists = [_positions(reader, q.fieldname, b, ids, fieldobj.format) for b in btexts]
+            found = [
+                docnum
+                for i, docnum in enumerate(ids)
+                if _in_a_row([positions[i] for positions in lists])
+            ]
+            if found:
+                bits |= bits_from_ids(np.asarray(found, dtype=np.int64), data.size) << offset
         return bits
 
     def _prefix(self, q: Q.Prefix) -> int:

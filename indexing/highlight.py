@@ -3,23 +3,35 @@ character HTML-escaped (a document containing ``<script>`` shows it as text)."""
 
 from __future__ import annotations
 
+import re
 from html import escape
 
-from indexing.analysis import WORD, GermanAnalyzer
+from indexing.analysis import GermanAnalyzer
 
 SNIPPET_CHARS = 240
-# Words looked at per document: enough for the hits of long documents, bounded for speed.
-MAX_WORDS = 20_000
+# Hits looked at per document: enough to find a good window, bounded for long documents.
+MAX_HITS = 50
 
 
 class Marker:
     """Decides which words of a text are hits: their analysed term is a query term or starts
-    with a query prefix."""
+    with a query prefix.
+
+    Analysing every word of a long document is slow (stemming); a regular expression first
+    finds the few words that could be hits — those beginning like a query term, in any of the
+    spellings the analysis folds together — and only those are analysed.
+    """
 
     def __init__(self, analyzer: GermanAnalyzer, terms: set[str], prefixes: list[str]):
         self.analyzer = analyzer
-        self.terms = terms
+        self.terms = set(terms)
         self.prefixes = tuple(prefixes)
+        starts = {_spellings(t[:3]) for t in self.terms | set(self.prefixes) if t}
+        self.candidates = (
+            re.compile(r"\b(?:" + "|".join(sorted(starts)) + r")\w*", re.IGNORECASE)
+            if starts
+            else None
+        )
 
     def is_hit(self, word: str) -> bool:
         term = self.analyzer.term(word)
@@ -27,14 +39,25 @@ class Marker:
             return False
         return term in self.terms or bool(self.prefixes and term.startswith(self.prefixes))
 
-    def spans(self, text: str, limit: int = MAX_WORDS) -> list[tuple[int, int]]:
+    def spans(self, text: str, limit: int = MAX_HITS) -> list[tuple[int, int]]:
+        """Where the hits are, up to ``limit`` of them."""
+        if self.candidates is None:
+            return []
         found = []
-        for n, match in enumerate(WORD.finditer(text)):
-            if n >= limit:
-                break
+        for match in self.candidates.finditer(text):
             if self.is_hit(match.group()):
                 found.append(match.span())
+                if len(found) >= limit:
+                    break
         return found
+
+
+_FOLDED = {"a": "(?:a|ä|ae)", "o": "(?:o|ö|oe)", "u": "(?:u|ü|ue)", "s": "(?:s|ß)"}
+
+
+def _spellings(start: str) -> str:
+    """A pattern for the beginnings of words whose analysed term starts with ``start``."""
+    return "".join(_FOLDED.get(c, re.escape(c)) for c in start)
 
 
 def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date
 
 from whoosh import query as Q
+from whoosh.index import EmptyIndexError
 
 from indexing import query as parsing
 from indexing.analysis import WORD, GermanAnalyzer
@@ -114,10 +116,17 @@ class Searcher:
         view = self._view
         if view is not None and view.searcher.up_to_date():
             return view
-        ix = self.store.open()
-        if ix is None:
-            return None
-        view = View(ix.searcher(), self._segments)
+        for attempt in range(3):
+            try:
+                ix = self.store.open()
+                if ix is None:
+                    return None
+                view = View(ix.searcher(), self._segments)
+                break
+            except (OSError, EmptyIndexError):  # a commit removed what was just read: again
+                if attempt == 2:
+                    raise
+                time.sleep(0.05)
         # Forget the caches of segments that are gone (merged away).
         current = {reader.segment().segment_id() for _sub, reader, *_ in view.leaves}
         self._segments = {k: v for k, v in self._segments.items() if k in current}

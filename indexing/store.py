@@ -33,8 +33,13 @@ STATE_FILE = "eakte-index.json"
 LOCK_FILE = "eakte-write.lock"
 # Segments of the same size class (1-9, 10-99, ... documents) are merged when there are this many.
 MERGE_FACTOR = 10
+# Only segments smaller than this are merged (a rebuild's large segments are left alone).
+MERGE_BELOW = 2000
 # A segment with more deleted (replaced) documents than this share is rewritten.
 MOSTLY_DELETED = 0.3
+# Postings a rebuild process holds before it writes a segment (about 300 MB of memory each):
+# fewer, larger segments make searches cheaper; two processes stay well under 1 GB.
+REBUILD_SEGMENT_POSTINGS = 6_000_000
 # Documents per message to a rebuild worker process.
 _CHUNK = 100
 
@@ -169,7 +174,7 @@ class IndexStore:
 
         Searches see the old index until the commit. ``workers`` > 1 builds segments in that
         many processes (0: one per CPU); memory stays bounded because every process writes a
-        segment to disk whenever it holds ``SegmentBuilder.max_postings`` postings.
+        segment to disk whenever it holds ``REBUILD_SEGMENT_POSTINGS`` postings.
         """
         workers = workers or min(os.cpu_count() or 1, 4)
         with self.locked():
@@ -212,7 +217,8 @@ class _Merge:
     """A Whoosh merge policy (called inside the commit): keep the segments, add the new ones,
     drop segments without live documents, and rewrite some by re-analysing their stored
     entries: segments that held purged documents, segments that are mostly deleted, and any
-    ``MERGE_FACTOR`` segments of the same size class (so their number stays logarithmic)."""
+    ``MERGE_FACTOR`` small segments of the same size class (so their number stays
+    logarithmic)."""
 
     def __init__(self, added: list, *, purge: bool):
         self.added = added
@@ -228,7 +234,7 @@ class _Merge:
         ]
         tiers: dict[int, list] = {}
         for segment in candidates:
-            if segment not in rewrite:
+            if segment not in rewrite and segment.doc_count() < MERGE_BELOW:
                 tiers.setdefault(len(str(segment.doc_count())), []).append(segment)
         for members in tiers.values():
             if len(members) >= MERGE_FACTOR:
@@ -317,7 +323,9 @@ def _worker(path: str, inbox, results) -> None:
     """A rebuild process: entries in, segment files out (not yet committed)."""
     try:
         storage = FileStorage(path)
-        builder = SegmentBuilder(storage, INDEX_NAME, build_schema())
+        builder = SegmentBuilder(
+            storage, INDEX_NAME, build_schema(), max_postings=REBUILD_SEGMENT_POSTINGS
+        )
         while True:
             chunk = inbox.get()
             if chunk is None:

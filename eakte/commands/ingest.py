@@ -32,6 +32,7 @@ from eakte.errors import DatabaseUnavailable, ExitCode
 from eakte.ingest import keys
 from eakte.ingest.hotfolder import HotFolder
 from eakte.ingest.manifest import ManifestRow, read_manifest
+from eakte.ingest.names import readable
 from eakte.ingest.walk import Entry, walk
 from eakte.runtime import Runtime, open_runtime
 from eakte.services import intake as intake_service
@@ -81,12 +82,14 @@ class Summary:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, relative: str, result) -> None:
+        relative = readable(os.fsencode(relative))  # names on disk need not be UTF-8
         with self.lock:
             self.counts[result.outcome] += 1
             if result.outcome == Outcome.quarantined:
                 self.quarantined[str(result.reason_code)].append((relative, result.reason))
 
     def fail(self, relative: str, message: str) -> None:
+        relative = readable(os.fsencode(relative))
         with self.lock:
             self.failed.append((relative, message))
 
@@ -379,12 +382,14 @@ class _Watcher:
             )
         except STOPPING as exc:
             self.session.rollback()
-            click.echo(f"{entry.relative}: left for the next round ({exc})", err=True)
+            name = readable(os.fsencode(entry.relative))
+            click.echo(f"{name}: left for the next round ({exc})", err=True)
             return
         reason = f"{result.reason_code}: {result.reason}" if result.reason else ""
         moved = self.folder.settle(entry, result.document is not None, reason)
         detail = f" ({reason})" if reason else ""
-        click.echo(f"{entry.relative}: {result.outcome}{detail} -> {moved}")
+        name, moved = readable(os.fsencode(entry.relative)), readable(os.fsencode(str(moved)))
+        click.echo(f"{name}: {result.outcome}{detail} -> {moved}")
 
 
 # --------------------------------------------------------------------------------- recover

@@ -17,7 +17,7 @@ import os
 import tempfile
 import uuid as uuidlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -101,7 +101,6 @@ class IntakeContext:
     duplicate_of: Document | None = None
     stored: StoredObject | None = None
     result: IntakeResult | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 Step = Callable[[Session, BlobStore, IntakeContext], None]
@@ -251,27 +250,21 @@ def find_duplicate(session: Session, store: BlobStore, ctx: IntakeContext) -> No
 def _first_with_same_bytes(
     session: Session, ctx: IntakeContext
 ) -> tuple[Document, StoredObject] | None:
-    original = session.scalar(
-        select(Document)
+    found = session.execute(
+        select(Document, StoredObject)
+        .join(FileVersion, FileVersion.document_id == Document.id)
+        .join(StoredObject, StoredObject.id == FileVersion.stored_object_id)
         .where(
             Document.tenant_id == ctx.tenant.id,
             Document.sha256 == ctx.sha256,
             Document.duplicate_of_id.is_(None),
             Document.status != DocumentStatus.destroyed.value,
+            FileVersion.sha256 == ctx.sha256,
         )
         .order_by(Document.id)
         .limit(1)
-    )
-    if original is None:
-        return None
-    version = session.scalar(
-        select(FileVersion)
-        .where(FileVersion.document_id == original.id, FileVersion.sha256 == ctx.sha256)
-        .limit(1)
-    )
-    if version is None:
-        return None
-    return original, session.get(StoredObject, version.stored_object_id)
+    ).first()
+    return None if found is None else (found[0], found[1])
 
 
 def _serialise_same_bytes(session: Session, sha256: str) -> None:
@@ -304,7 +297,7 @@ def register(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
                     unused_upload = ctx.stored
                     ctx.duplicate_of, ctx.stored = found
             duplicate = ctx.duplicate_of
-            anomalies = [*inspection.anomalies, *ctx.notes]
+            anomalies = list(inspection.anomalies)
             if duplicate is not None:
                 anomalies.append(f"same bytes as document {duplicate.uuid}: linked")
             if ctx.stored.id is None:

@@ -23,6 +23,7 @@ LANGUAGES = ["deu", "eng"]
 PLUGIN = "eakte.ingest.ocr_engine"
 DEFAULT_DPI = 300  # for images that do not say their resolution
 PAGE_BREAK = "\f"  # OCRmyPDF's sidecar separates pages with a form feed
+FAX_CODES = ("group3", "group4")  # TIFF compressions img2pdf embeds without decoding
 
 
 class OcrFailed(Exception):
@@ -30,35 +31,49 @@ class OcrFailed(Exception):
 
 
 def image_to_pdf(source: Path, target: Path, dpi: int | None = None) -> None:
-    """A PDF with one page per image frame, the image data kept as it is where possible."""
+    """A PDF with one page per image frame.
+
+    JPEG, PNG and fax-coded (bilevel) TIFF go in as they are. Other TIFFs (LZW, deflate) and
+    what img2pdf cannot take (alpha channels, 16 bits, odd colour spaces) go in as quickly
+    compressed PNG frames: this PDF is only the input to OCR, which writes the archival page
+    images itself.
+    """
     layout = img2pdf.default_layout_fun
     with Image.open(source) as im:
         declared = im.info.get("dpi")
         if not declared or min(declared) < 50:
             fixed = dpi or DEFAULT_DPI
             layout = img2pdf.get_fixed_dpi_layout_fun((fixed, fixed))
-    try:
-        target.write_bytes(img2pdf.convert(str(source), layout_fun=layout))
-    except (img2pdf.AlphaChannelError, img2pdf.ImageOpenError, ValueError, OSError):
-        # Alpha channels, 16 bits, odd colour spaces: flatten to RGB or grey first.
-        frames = _flattened_frames(source, target.parent)
+        as_is = im.format in ("JPEG", "PNG") or im.info.get("compression") in FAX_CODES
+    if as_is:
         try:
-            target.write_bytes(img2pdf.convert([str(f) for f in frames], layout_fun=layout))
-        finally:
-            for frame in frames:
-                frame.unlink(missing_ok=True)
+            target.write_bytes(img2pdf.convert(str(source), layout_fun=layout))
+            return
+        except (img2pdf.AlphaChannelError, img2pdf.ImageOpenError, ValueError, OSError):
+            pass
+    frames = _png_frames(source, target.parent)
+    try:
+        target.write_bytes(img2pdf.convert([str(f) for f in frames], layout_fun=layout))
+    finally:
+        for frame in frames:
+            frame.unlink(missing_ok=True)
 
 
-def _flattened_frames(source: Path, work: Path) -> list[Path]:
+def _png_frames(source: Path, work: Path) -> list[Path]:
     frames = []
     with Image.open(source) as im:
         dpi = im.info.get("dpi")
         for index in range(getattr(im, "n_frames", 1)):
             im.seek(index)
-            mode = "L" if im.mode in ("1", "L", "LA", "I", "I;16", "F") else "RGB"
-            frame = im.convert("RGBA").convert(mode) if "A" in im.mode else im.convert(mode)
+            if im.mode in ("1", "L", "RGB"):
+                frame = im
+            elif im.mode in ("LA", "I", "I;16", "F"):
+                frame = im.convert("L")
+            else:
+                frame = im.convert("RGBA").convert("RGB") if "A" in im.mode else im.convert("RGB")
             path = work / f"frame-{index:05d}.png"
-            frame.save(path, dpi=dpi) if dpi else frame.save(path)
+            options = {"dpi": dpi} if dpi else {}
+            frame.save(path, compress_level=1, **options)
             frames.append(path)
     return frames
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import ocrmypdf.builtin_plugins.pypdfium as builtin_pdfium
 import ocrmypdf.exceptions
+import pikepdf
 import pypdfium2 as pdfium
 from ocrmypdf import hookimpl
 from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOcrEngine
@@ -123,6 +124,49 @@ def _kept(path: Path) -> Image.Image | None:
     return kept.get(Path(path))
 
 
+def _page_image(input_file: Path, pageno: int, dpi) -> Image.Image:
+    """The page in grayscale at ``dpi``: the page's own scan where the page is exactly one
+    image filling it at that resolution (what img2pdf makes of a scan), else rendered."""
+    scan = _scan_of_page(input_file, pageno, dpi)
+    return scan if scan is not None else _render_gray(input_file, pageno, dpi)
+
+
+def _scan_of_page(input_file: Path, pageno: int, dpi) -> Image.Image | None:
+    with pikepdf.open(input_file) as pdf:
+        page = pdf.pages[pageno - 1]
+        images = page.get_images(recursive=False)
+        resources = page.obj.get("/Resources", pikepdf.Dictionary())
+        if len(images) != 1 or "/Font" in resources or int(page.obj.get("/Rotate", 0)) % 360:
+            return None
+        left, bottom, right, top = (float(v) for v in page.mediabox)
+        width_pt, height_pt = right - left, top - bottom
+        if not _drawn_over_whole_page(page, width_pt, height_pt):
+            return None
+        image = pikepdf.PdfImage(next(iter(images.values())))
+        expected = (round(width_pt * dpi.x / 72.0), round(height_pt * dpi.y / 72.0))
+        if abs(image.width - expected[0]) > 2 or abs(image.height - expected[1]) > 2:
+            return None
+        plain = "/Decode" not in image.obj and not image.image_mask
+        if not plain or image.colorspace != "/DeviceGray" or image.bits_per_component not in (1, 8):
+            return None
+        scan = image.as_pil_image().convert("L")
+    if scan.size != expected:
+        canvas = Image.new("L", expected, 255)
+        canvas.paste(scan, (0, 0))
+        scan = canvas
+    return scan
+
+
+def _drawn_over_whole_page(page: pikepdf.Page, width_pt: float, height_pt: float) -> bool:
+    """The content is ``q W 0 0 H 0 0 cm /Im Do Q``: the image stretched over the page."""
+    operators = [(str(op), operands) for operands, op in pikepdf.parse_content_stream(page)]
+    names = [op for op, _ in operators]
+    if names != ["q", "cm", "Do", "Q"]:
+        return False
+    a, b, c, d, e, f = (float(v) for v in operators[1][1])
+    return abs(a - width_pt) < 1 and abs(d - height_pt) < 1 and not (b or c or e or f)
+
+
 def _render_gray(input_file: Path, pageno: int, dpi) -> Image.Image:
     """The page in grayscale at ``dpi``, sized as OCRmyPDF expects (as the built-in
     rasteriser does: the whole MediaBox, a pixel or two of rounding trimmed or padded)."""
@@ -170,8 +214,11 @@ def rasterize_pdf_page(
     key = (str(input_file), pageno, raster_dpi.round(6))
     dpi = page_dpi or raster_dpi
     if device == "jpeggray":
-        image = _render_gray(Path(input_file), pageno, raster_dpi)
-        image.save(output_file, format="JPEG", dpi=(float(dpi.x), float(dpi.y)))
+        image = _page_image(Path(input_file), pageno, raster_dpi)
+        # Only this plugin's engine reads the preview, and it takes the image kept in memory;
+        # the file is a small likeness for OCRmyPDF's work folder.
+        preview = image.reduce(4)
+        preview.save(output_file, format="JPEG", dpi=(float(dpi.x) / 4, float(dpi.y) / 4))
         _pages.rendered = (key, image)
         _pages.files = {Path(output_file): image}
         return output_file
@@ -179,8 +226,9 @@ def rasterize_pdf_page(
     if device not in GRAY_DEVICES or rendered is None or rendered[0] != key:
         return None
     image = rendered[1].convert(GRAY_DEVICES[device]) if device != "pnggray" else rendered[1]
-    # Level 1: a temporary file, read once by the next step; speed matters more than size.
-    image.save(output_file, format="PNG", dpi=(float(dpi.x), float(dpi.y)), compress_level=1)
+    # Uncompressed: a temporary file, read once by the next step (OCRmyPDF's deskew, which
+    # writes the page image the PDF keeps, compressed).
+    image.save(output_file, format="PNG", dpi=(float(dpi.x), float(dpi.y)), compress_level=0)
     _pages.rendered = None
     _pages.files = {Path(output_file): rendered[1]}
     return output_file

@@ -94,8 +94,15 @@ def inspect_pdf(path: Path, limits: Limits) -> Inspection:
             raise Rejected(
                 Reason.pdf_truncated, "the file ends before the PDF end marker (%%EOF): cut off"
             )
+    # An open file rather than the path: qpdf wants a name it can encode, and names from
+    # old shares are not always UTF-8.
+    with path.open("rb") as stream:
+        return _inspect_open_pdf(stream, limits)
+
+
+def _inspect_open_pdf(stream, limits: Limits) -> Inspection:
     try:
-        pdf = pikepdf.open(path)
+        pdf = pikepdf.open(stream)
     except pikepdf.PasswordError:
         raise Rejected(Reason.pdf_encrypted, "the PDF needs a password to open") from None
     except (pikepdf.PdfError, OSError, ValueError, RuntimeError) as exc:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from eakte.ingest.names import readable
 from eakte.ingest.reasons import Reason, Rejected
 
 
@@ -69,10 +70,11 @@ def _walk(directory: Path, prefix: str, ancestors: tuple, seen: set, skipped: se
 
 def _loop(path: Path) -> Rejected:
     try:
-        target = os.readlink(path)
+        target = readable(os.fsencode(os.readlink(path)))
     except OSError:
         target = "?"
-    return Rejected(Reason.symlink_loop, f"the link {path.name} -> {target} leads in a circle")
+    name = readable(os.fsencode(path.name))
+    return Rejected(Reason.symlink_loop, f"the link {name} -> {target} leads in a circle")
 
 
 def _unreadable(exc: OSError) -> Rejected:

@@ -7,7 +7,9 @@ database, so repeated requests coalesce into one batch.
 Only one worker indexes at a time (a Huey lock). A run that finds the lock taken while another
 process really is writing the index comes back a moment later: the other run may have read the
 dirty rows before this request's were committed. A lock left behind by a worker that died is
-recognised (nobody holds the index's own write lock) and taken over.
+recognised (nobody holds the index's own write lock) and taken over. While something else holds
+the index's write lock (a rebuild), runs come back every few seconds instead of blocking a
+worker.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from eakte.jobs.queue import huey
 
 INDEX_LOCK = "eakte-index"
 RETRY_DELAY_S = 0.5
+BUSY_RETRY_DELAY_S = 5.0
 
 
 @huey.task()
@@ -39,6 +42,8 @@ def index_pending_task() -> int:
         except TaskLockedException:
             raise RetryTask(delay=RETRY_DELAY_S) from None
     try:
+        if index_store(rt.settings).busy():  # e.g. "eakte reindex" is rebuilding the index
+            raise RetryTask(delay=BUSY_RETRY_DELAY_S)
         return index_pending(rt)
     finally:
         lock.release()

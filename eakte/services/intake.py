@@ -165,7 +165,7 @@ def _take_in(
         inbox_org_unit_id=inbox_id,
         process_id=process_id,
         method=method,
-        source=source or method,
+        source=names.readable(names.name_bytes(source or method)),  # paths may not be UTF-8
         source_key=source_key,
         scan_batch_id=scan_batch_id,
         limits=Limits.from_settings(settings),

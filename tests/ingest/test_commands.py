@@ -44,6 +44,8 @@ def archive(tmp_path):
     (root / "1998" / "abmeldung.pdf").write_bytes(twice)
     (root / "1999" / "kopie-abmeldung.pdf").write_bytes(twice)
     (root / "1999" / "Bescheid.PDF").write_bytes(born_digital_pdf(1, "Bescheid"))
+    # a name from an old Windows share: Latin-1 bytes, not UTF-8
+    (root / "1999" / os.fsdecode(b"Antr\xe4g.pdf")).write_bytes(born_digital_pdf(1, "Antrag"))
     (root / "1999" / "anlagen.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
     (root / "1999" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
     os.symlink("..", root / "1999" / "zurueck")  # a link back up: a loop
@@ -66,15 +68,17 @@ def test_r15_import_summary_resume_batch_and_worker(archive, world, env):
     first = eakte(*args)
     assert first.returncode == 0, first.stderr
     out = first.stdout
-    assert "files:        6" in out and "imported:     3" in out and "duplicates:   1" in out
+    assert "files:        7" in out and "imported:     4" in out and "duplicates:   1" in out
     assert "quarantined:  2" in out and "type_not_allowed: 1" in out
     assert "symlink_loop: 1" in out and "1999/zurueck: the link zurueck -> .." in out
-    assert "docs/s" in first.stderr and "6/6" in first.stderr  # the progress bar
+    assert "docs/s" in first.stderr and "7/7" in first.stderr  # the progress bar
     again = eakte(*args)  # resumable: everything is already in
     assert again.returncode == 0, again.stderr
-    assert "already in:   6" in again.stdout and "imported:     0" in again.stdout
+    assert "already in:   7" in again.stdout and "imported:     0" in again.stdout
     with world.session() as s:
-        assert s.scalar(select(func.count(Document.id))) == 4
+        assert s.scalar(select(func.count(Document.id))) == 5
+        latin = s.scalar(select(Document).where(Document.title == "Anträg"))
+        assert latin.source.endswith("1999/Anträg.pdf")
         assert s.scalar(select(func.count(QuarantinedFile.id))) == 2
         batch = s.scalar(select(ScanBatch))
         assert (batch.name, batch.operator, batch.device, batch.dpi, batch.colour_mode) == (
@@ -106,7 +110,7 @@ def test_r15_import_summary_resume_batch_and_worker(archive, world, env):
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)
     with world.session() as s:
-        assert s.scalar(select(ScanBatch.page_count)) == 3 + 2 + 2 + 1
+        assert s.scalar(select(ScanBatch.page_count)) == 3 + 2 + 2 + 1 + 1
     verify = eakte("verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
 

@@ -257,3 +257,25 @@ def test_leftover_rendition_of_a_crashed_attempt_is_replaced(desk, world):
     with desk.rt.session() as s:
         assert s.scalar(select(StoredObject).where(StoredObject.key == key)) is not None
         assert run_verify(VerifyContext(s, desk.rt.store)).clean
+
+
+@pytest.mark.parametrize("mode", ["bilevel_group4", "gray_png"])
+def test_ocr_rasteriser_takes_the_page_scan_itself_pixel_for_pixel(tmp_path, mode):
+    """The OCR plugin hands OCRmyPDF the scan's own pixels instead of rendering the page."""
+    from ocrmypdf.helpers import Resolution
+    from PIL import ImageChops
+
+    from eakte.ingest.ocr import image_to_pdf
+    from eakte.ingest.ocr_engine import _scan_of_page
+
+    page = scan_image(dpi=300)
+    source = tmp_path / "scan"
+    if mode == "bilevel_group4":
+        page = page.convert("1")
+        page.save(source, "TIFF", compression="group4", dpi=(300, 300))
+    else:
+        page.save(source, "PNG", dpi=(300, 300))
+    image_to_pdf(source, tmp_path / "scan.pdf")
+    taken = _scan_of_page(tmp_path / "scan.pdf", 1, Resolution(300, 300))
+    assert ImageChops.difference(taken, page.convert("L")).getbbox() is None
+    assert _scan_of_page(tmp_path / "scan.pdf", 1, Resolution(200, 200)) is None  # rendered

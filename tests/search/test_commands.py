@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from eakte.cli import main
 from eakte.errors import ExitCode, SearchQueryInvalid
+from eakte.models import User
 from eakte.services import search as search_service
 
 
@@ -33,7 +34,7 @@ def test_bad_input_never_escapes_as_an_exception(world, archive):
         ("", False): "Please enter a search term.",
     }
     with world.session() as s:
-        clerk = s.merge(world.clerk)
+        clerk = s.get(User, world.clerk.id)
         for (text, advanced), expected in cases.items():
             try:
                 found = search_service.search(

@@ -293,3 +293,53 @@ def test_segments_stay_few_and_purged_documents_leave_no_trace(store):
         if path.is_file():
             assert stem not in path.read_bytes(), path.name
     assert search(store, "Eintrag").total == 39
+
+
+def test_bitmap_engine_matches_what_whoosh_matches(store, monkeypatch):
+    """Counting and filtering read posting blocks directly; they must agree with Whoosh's own
+    matching, also across several blocks and segments and with deleted documents."""
+    from whoosh import query as Q
+
+    from indexing import bulk
+    from indexing.engine import View, ids_from_bits
+
+    monkeypatch.setattr(bulk, "BLOCK_POSTINGS", 4)  # many blocks even for a small archive
+    monkeypatch.setattr(bulk, "INLINE_POSTINGS", 3)
+    words = ["Antrag", "Bescheid", "Gebühr", "Frist", "Mahnung", "Bauantrag", "Baulast"]
+    for batch in range(3):  # three segments
+        store.write(
+            doc(n, " ".join(words[(n + k) % len(words)] for k in range(n % 5 + 2)),
+                received=date(2015 + n % 9, 1 + n % 12, 1))
+            for n in range(batch * 30, batch * 30 + 30)
+        )  # fmt: skip
+    store.write([], ["d3", "d40", "d77"])  # deletions
+    ix = store.open()
+    with ix.searcher() as searcher:
+        view = View(searcher, {})
+        text = "text"
+        queries = [
+            Q.Term(text, "antrag"),
+            Q.And([Q.Term(text, "antrag"), Q.Term(text, "frist")]),
+            Q.Or([Q.Term(text, "mahnung"), Q.Term(text, "baulast")]),
+            Q.And([Q.Term(text, "gebuhr"), Q.Not(Q.Term(text, "frist"))]),
+            Q.Phrase(text, ["antrag", "bescheid"]),
+            Q.Phrase(text, ["bescheid", "gebuhr", "frist"]),
+            Q.Phrase(text, ["frist", "mahnung"]),
+            Q.Prefix(text, "bau"),
+            Q.Wildcard(text, "b*t"),
+            Q.FuzzyTerm(text, "frost", maxdist=1),
+            parsing_query("eingang:[2017 to 2019-06]"),
+            parsing_query("eingang:>2020"),
+            parsing_query("jahr:[2016 to 2018]"),
+        ]
+        for q in queries:
+            mine = set(ids_from_bits(view.bitmap(q), view.size).tolist())
+            assert mine == set(searcher.docs_for_query(q)), q
+            assert mine, q  # each query matches something here
+        assert view.bitmap(Q.Phrase(text, ["frist", "antrag"])) == 0  # never in this order
+
+
+def parsing_query(text: str):
+    from indexing import query as parsing
+
+    return parsing.advanced(text).query

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from eakte.models import Case, Document, DocumentStatus
+from eakte.models import Case, Document, DocumentStatus, User
 from eakte.services import documents
 from eakte.services import search as search_service
 from eakte.services.indexer import (
@@ -25,7 +25,7 @@ from indexing.store import IndexStore
 
 def _keys(world, text="*", user=None):
     with world.session() as s:
-        user = s.merge(user or world.officer)
+        user = s.get(User, (user or world.officer).id)
         result = search_service.search(s, user, world.rt.settings, text, per_page=100)
     return {hit.key for hit in result.hits}
 

@@ -12,12 +12,12 @@ from eakte.services import search as search_service
 
 def _search(world, user, text, **kw):
     with world.session() as s:
-        return search_service.search(s, s.merge(user), world.rt.settings, text, **kw)
+        return search_service.search(s, s.get(User, user.id), world.rt.settings, text, **kw)
 
 
 def _may_open(world, user) -> set[str]:
     with world.session() as s:
-        user = s.merge(user)
+        user = s.get(User, user.id)
         visible = {f"d{d.id}" for d in s.scalars(select(Document)) if can(s, user, Action.view, d)}
         visible |= {f"c{c.id}" for c in s.scalars(select(Case)) if can(s, user, Action.view, c)}
     return visible

@@ -13,6 +13,7 @@ import pytest
 
 from eakte.jobs.index_tasks import index_pending_task
 from eakte.jobs.queue import huey, make_huey
+from eakte.models import User
 from eakte.services import search as search_service
 from tests.search.conftest import add_document
 
@@ -56,7 +57,7 @@ def test_requested_index_runs_make_documents_searchable_without_lock_errors(
         def all_found():
             with world.session() as s:
                 result = search_service.search(
-                    s, s.merge(world.clerk), world.rt.settings, "Zeppelinhalle", per_page=50
+                    s, s.get(User, world.clerk.id), world.rt.settings, "Zeppelinhalle", per_page=50
                 )
             return {hit.key for hit in result.hits} == {f"d{i}" for i in ids}
 

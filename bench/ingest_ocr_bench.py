@@ -1,0 +1,209 @@
+"""Benchmark: OCR throughput of the ingest pipeline against plain Tesseract (issue 4).
+
+Target: importing scanned A4 pages (300 dpi, German text) through the whole pipeline (intake,
+S3, OCRmyPDF with deu+eng, page rotation, deskew, PDF/A-2b rendition, text in the database)
+reaches at least 0.9 × the page throughput of plain ``tesseract`` on the same page images with
+the same parallelism (two processes, ``OMP_THREAD_LIMIT=1``), measured in the same run.
+
+The pages are generated: German letters (seeded text, serif and sans-serif faces, 11-12 pt),
+slightly skewed as from a sheet feeder, on a faintly grey background with speckles; two pages
+make a document (a two-page TIFF, as scanners deliver). Plain Tesseract produces the same two
+outputs as the pipeline: a searchable PDF and the text (``tesseract PAGE OUT -l deu+eng pdf
+txt``). Rounds alternate between the two so that the machine's load hits both alike; the
+medians are compared. Word accuracy against the generated text is reported for both.
+
+    .venv/bin/python -m bench.ingest_ocr_bench [--pages 24] [--parallel 2] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import statistics
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import text
+
+from bench._ingest_setup import installation, load, stop, wait_for
+from eakte.db import make_engine
+
+FONTS = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+]
+WORDS = """
+Antrag Bescheid Gebühren Genehmigung Baugenehmigung Grundstück Flurstück Gemarkung Eigentümer
+Nachbarschaft Ordnungsamt Bauamt Standesamt Bürgermeister Stadtverwaltung Widerspruch Frist
+Anlage Unterlagen Nachweis Erlaubnis Gaststätte Veranstaltung Straße Hauptstraße Schulstraße
+Verkehrsbehörde Sondernutzung Gehweg Parkplatz Müllabfuhr Abwasser Hundesteuer Gewerbeanmeldung
+Betriebsstätte Führungszeugnis Melderegister Personalausweis Zuständigkeit Prüfung Entscheidung
+Zustimmung Auflage Bedingung Rechtsbehelfsbelehrung innerhalb eines Monats nach Bekanntgabe
+dieses Bescheides schriftlich oder zur Niederschrift bei der Stadtverwaltung erhoben werden
+Sehr geehrte Damen und Herren hiermit beantragen wir die Erteilung für das Vorhaben auf dem
+oben genannten Grundstück wir bitten um Prüfung und Mitteilung ob weitere Unterlagen
+erforderlich sind mit freundlichen Grüßen im Auftrag
+""".split()  # noqa: SIM905 (easier to read as prose)
+
+
+def page(rng: random.Random, number: int) -> tuple[Image.Image, str]:
+    """One A4 page at 300 dpi and the text on it."""
+    width, height = 2480, 3508
+    image = Image.new("L", (width, height), 246)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONTS[number % 2], rng.choice([46, 48, 50]))
+    lines = [
+        "Stadtverwaltung Usingen · Wilhelmjstraße 1 · 61250 Usingen",
+        "",
+        f"Aktenzeichen 32.10.05-{1000 + number}/2026",
+        f"Usingen, den {rng.randint(1, 28)}.{rng.randint(1, 12)}.2026",
+        "",
+    ]
+    while len(lines) < 44:
+        sentence = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 11)))
+        lines.append(sentence[0].upper() + sentence[1:] + ".")
+    y = 260
+    for line in lines:
+        draw.text((230, y), line, font=font, fill=24)
+        y += 72
+    for _ in range(3000):  # speckles of the scanner glass and the paper
+        x, y = rng.randrange(width), rng.randrange(height)
+        draw.point((x, y), fill=rng.choice((90, 160, 200)))
+    skew = rng.choice([0.0, 0.0, rng.uniform(-1.2, 1.2)])
+    if skew:
+        image = image.rotate(skew, resample=Image.Resampling.BICUBIC, fillcolor=246)
+    return image, "\n".join(lines)
+
+
+def generate(target: Path, pages: int, seed: int = 4) -> tuple[list[Path], list[Path], str]:
+    """Page images (PNG) for Tesseract, two-page TIFF documents for the import, and all text."""
+    rng = random.Random(seed)
+    pngs, tiffs, texts = [], [], []
+    (target / "pages").mkdir(parents=True)
+    (target / "import").mkdir()
+    made = []
+    for number in range(pages):
+        image, words = page(rng, number)
+        path = target / "pages" / f"page-{number:03d}.png"
+        image.save(path, dpi=(300, 300))
+        pngs.append(path)
+        texts.append(words)
+        made.append(image)
+    for first in range(0, pages, 2):
+        path = target / "import" / f"scan-{first // 2:03d}.tif"
+        pair = [im.copy() for im in made[first : first + 2]]  # fresh: no PNG save settings
+        pair[0].save(
+            path, save_all=True, append_images=pair[1:], dpi=(300, 300), compression="tiff_lzw"
+        )
+        tiffs.append(path)
+    return pngs, tiffs, "\n".join(texts)
+
+
+def plain_tesseract(pngs: list[Path], parallel: int, out: Path) -> float:
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+    def one(path: Path) -> None:
+        base = out / path.stem
+        subprocess.run(
+            ["tesseract", str(path), str(base), "-l", "deu+eng", "pdf", "txt"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(one, pngs))
+    return time.monotonic() - start
+
+
+def pipeline(inst, tiffs: list[Path], parallel: int, round_no: int) -> float:
+    source = inst.data_dir / f"round-{round_no}"
+    source.mkdir()
+    for tiff in tiffs:
+        # a byte appended after the TIFF data makes each round's files new (not duplicates)
+        (source / tiff.name).write_bytes(tiff.read_bytes() + bytes([round_no]))
+    before = inst.counts().get("ready", 0)
+    worker = inst.start("worker", "-w", str(parallel), log=f"worker-{round_no}")
+    time.sleep(2)  # the worker is up; the clock starts with the import
+    try:
+        start = time.monotonic()
+        inst.eakte(
+            "import", str(source), "--user", "scan", "--dpi", "300", "--batch", f"ocr {round_no}"
+        )
+        done = wait_for(lambda: inst.counts().get("ready", 0) >= before + len(tiffs), 3600, 0.1)
+    finally:
+        stop(worker)
+    failed = inst.counts().get("failed", 0)
+    if failed:
+        raise SystemExit(f"{failed} document(s) failed; see {inst.data_dir}/worker-*.err")
+    return done - start
+
+
+def words(text_: str) -> list[str]:
+    return re.findall(r"[\wäöüÄÖÜß]+", text_)
+
+
+def accuracy(truth: str, found: str) -> float:
+    """Share of the true words (as a multiset) that were recognised."""
+    want: dict[str, int] = {}
+    for word in words(truth):
+        want[word] = want.get(word, 0) + 1
+    hit = 0
+    for word in words(found):
+        if want.get(word, 0) > 0:
+            want[word] -= 1
+            hit += 1
+    return hit / max(1, len(words(truth)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=24)
+    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    if args.pages < 20 or args.pages % 2:
+        raise SystemExit("--pages: an even number, at least 20")
+
+    with installation("eakte-bench-ocr-") as inst, tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        work = Path(tmp)
+        pngs, tiffs, truth = generate(work, args.pages)
+        print(f"OCR: {args.pages} A4 pages at 300 dpi ({len(tiffs)} two-page TIFF documents), "
+              f"{args.parallel} processes, {args.rounds} rounds each")  # fmt: skip
+        print(f"  before: {load()}")
+        plain_times, pipe_times = [], []
+        for round_no in range(args.rounds):
+            out = work / f"tesseract-{round_no}"
+            out.mkdir()
+            plain_times.append(plain_tesseract(pngs, args.parallel, out))
+            pipe_times.append(pipeline(inst, tiffs, args.parallel, round_no))
+            print(f"  round {round_no + 1}: tesseract {plain_times[-1]:6.1f} s, "
+                  f"pipeline {pipe_times[-1]:6.1f} s   ({load()})")  # fmt: skip
+        plain, pipe = statistics.median(plain_times), statistics.median(pipe_times)
+        plain_rate, pipe_rate = args.pages / plain, args.pages / pipe
+        print(f"  plain tesseract: median {plain:6.1f} s = {plain_rate:5.2f} pages/s")
+        print(f"  eAkte pipeline:  median {pipe:6.1f} s = {pipe_rate:5.2f} pages/s "
+              "(import start until every document is ready)")  # fmt: skip
+        print(f"  ratio pipeline/tesseract: {pipe_rate / plain_rate:4.2f}   target: >= 0.90")
+        plain_text = "\n".join(p.read_text() for p in sorted((work / "tesseract-0").glob("*.txt")))
+        engine = make_engine(f"sqlite:///{inst.data_dir / 'eakte.db'}")
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT extracted_text FROM document WHERE title LIKE 'scan-%' ORDER BY id")
+            ).all()
+        engine.dispose()
+        pipe_text = "\n".join(r[0] for r in rows[: len(tiffs)])
+        print(f"  words recognised: tesseract {accuracy(truth, plain_text):.1%}, "
+              f"pipeline {accuracy(truth, pipe_text):.1%}")  # fmt: skip
+        print(f"  after: {load()}")
+
+
+if __name__ == "__main__":
+    main()
