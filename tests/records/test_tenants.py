@@ -75,3 +75,43 @@ def test_same_username_in_two_tenants_signs_in_separately(world, neighbour):
         assert ours.tenant_id != theirs.tenant_id
         with pytest.raises(PermissionDenied):
             accounts.list_users(s, theirs)
+
+
+def test_other_tenant_cannot_open_find_or_count_through_the_web(world, neighbour, app):
+    """Ids in URLs, search results and counts: nothing of Usingen reaches the neighbour."""
+    from sqlalchemy import update
+
+    from eakte.models import Document
+    from eakte.services.indexer import index_pending
+    from tests.fixtures.app import csrf_token
+
+    doc = world.inbox_document("Geheimer Bauantrag")
+    with world.session() as s, s.begin():
+        s.execute(
+            update(Document)
+            .where(Document.id == doc.id)
+            .values(status="ready", extracted_text="Zauberwort Quittenmus", index_dirty=True)
+        )
+    with world.session() as s:
+        ours = cases.create_case(s, world.clerk, "32.10.05", "Quittenmus Akte")
+    index_pending(world.rt)
+    client = app.test_client()
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    client.post(
+        "/login",
+        data={
+            "csrf_token": token,
+            "tenant": "neu-anspach",
+            "username": "sachb",
+            "password": PASSWORD,
+        },
+    )
+    assert client.get("/").status_code == 200
+    assert client.get(f"/akten/{ours.uuid}").status_code == 404
+    assert client.get(f"/dokumente/{doc.uuid}").status_code == 404
+    version = doc.versions[0]
+    assert client.get(f"/dokumente/version/{version.uuid}").status_code == 404
+    results = client.get("/suche/?q=Quittenmus").get_data(as_text=True)
+    assert "0 Treffer" in results and "Quittenmus Akte" not in results
+    home = client.get("/").get_data(as_text=True)
+    assert "Geheimer Bauantrag" not in home and "(0)" in home
