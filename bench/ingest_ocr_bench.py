@@ -7,12 +7,14 @@ the same parallelism (two processes, ``OMP_THREAD_LIMIT=1``), measured in the sa
 
 The pages are generated: German letters (seeded text, serif and sans-serif faces, 11-12 pt),
 slightly skewed as from a sheet feeder, on a faintly grey background with speckles; two pages
-make a document (a two-page TIFF, as scanners deliver). Plain Tesseract produces the same two
+make a document, delivered as a network scanner does (``--input pdf``: an image PDF with a
+JPEG per page; Tesseract gets those JPEGs) or as archive scanning does (``--input tiff``: a
+two-page LZW TIFF; Tesseract gets the pages as PNG). Plain Tesseract produces the same two
 outputs as the pipeline: a searchable PDF and the text (``tesseract PAGE OUT -l deu+eng pdf
 txt``). Rounds alternate between the two so that the machine's load hits both alike; the
 medians are compared. Word accuracy against the generated text is reported for both.
 
-    .venv/bin/python -m bench.ingest_ocr_bench [--pages 24] [--parallel 2] [--rounds 2]
+    .venv/bin/python -m bench.ingest_ocr_bench [--pages 60] [--input pdf|tiff] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import img2pdf
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import text
 
@@ -81,31 +84,43 @@ def page(rng: random.Random, number: int) -> tuple[Image.Image, str]:
     return image, "\n".join(lines)
 
 
-def generate(target: Path, pages: int, seed: int = 4) -> tuple[list[Path], list[Path], str]:
-    """Page images (PNG) for Tesseract, two-page TIFF documents for the import, and all text."""
+def generate(
+    target: Path, pages: int, kind: str, seed: int = 4
+) -> tuple[list[Path], list[Path], str]:
+    """Page images for Tesseract, two-page documents for the import, and all the text."""
     rng = random.Random(seed)
-    pngs, tiffs, texts = [], [], []
+    images, documents, texts = [], [], []
     (target / "pages").mkdir(parents=True)
     (target / "import").mkdir()
-    made = []
     for number in range(pages):
-        image, words = page(rng, number)
-        path = target / "pages" / f"page-{number:03d}.png"
-        image.save(path, dpi=(300, 300))
-        pngs.append(path)
-        texts.append(words)
-        made.append(image)
+        image, words_on_page = page(rng, number)
+        path = target / "pages" / f"page-{number:03d}.{'jpg' if kind == 'pdf' else 'png'}"
+        if kind == "pdf":
+            image.save(path, quality=85, dpi=(300, 300))  # what a scanner puts into its PDF
+        else:
+            image.save(path, dpi=(300, 300))
+        images.append(path)
+        texts.append(words_on_page)
     for first in range(0, pages, 2):
-        path = target / "import" / f"scan-{first // 2:03d}.tif"
-        pair = [im.copy() for im in made[first : first + 2]]  # fresh: no PNG save settings
-        pair[0].save(
-            path, save_all=True, append_images=pair[1:], dpi=(300, 300), compression="tiff_lzw"
-        )
-        tiffs.append(path)
-    return pngs, tiffs, "\n".join(texts)
+        pair = images[first : first + 2]
+        if kind == "pdf":
+            path = target / "import" / f"scan-{first // 2:03d}.pdf"
+            path.write_bytes(img2pdf.convert([str(p) for p in pair]))
+        else:
+            path = target / "import" / f"scan-{first // 2:03d}.tif"
+            frames = [Image.open(p) for p in pair]
+            frames[0].save(
+                path,
+                save_all=True,
+                append_images=frames[1:],
+                dpi=(300, 300),
+                compression="tiff_lzw",
+            )
+        documents.append(path)
+    return images, documents, "\n".join(texts)
 
 
-def plain_tesseract(pngs: list[Path], parallel: int, out: Path) -> float:
+def plain_tesseract(images: list[Path], parallel: int, out: Path) -> float:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
     def one(path: Path) -> None:
@@ -119,16 +134,21 @@ def plain_tesseract(pngs: list[Path], parallel: int, out: Path) -> float:
 
     start = time.monotonic()
     with ThreadPoolExecutor(parallel) as pool:
-        list(pool.map(one, pngs))
+        list(pool.map(one, images))
     return time.monotonic() - start
 
 
-def pipeline(inst, tiffs: list[Path], parallel: int, round_no: int) -> float:
+def pipeline(inst, documents: list[Path], parallel: int, round_no: int) -> float:
     source = inst.data_dir / f"round-{round_no}"
     source.mkdir()
-    for tiff in tiffs:
-        # a byte appended after the TIFF data makes each round's files new (not duplicates)
-        (source / tiff.name).write_bytes(tiff.read_bytes() + bytes([round_no]))
+    for document in documents:
+        # new bytes each round (else the second round would be duplicates of the first)
+        data = document.read_bytes()
+        if document.suffix == ".pdf":
+            data = data.replace(b"%%EOF", f"% round {round_no}\n%%EOF".encode())
+        else:
+            data += bytes([round_no])
+        (source / document.name).write_bytes(data)
     before = inst.counts().get("ready", 0)
     worker = inst.start("worker", "-w", str(parallel), log=f"worker-{round_no}")
     time.sleep(2)  # the worker is up; the clock starts with the import
@@ -137,7 +157,7 @@ def pipeline(inst, tiffs: list[Path], parallel: int, round_no: int) -> float:
         inst.eakte(
             "import", str(source), "--user", "scan", "--dpi", "300", "--batch", f"ocr {round_no}"
         )
-        done = wait_for(lambda: inst.counts().get("ready", 0) >= before + len(tiffs), 3600, 0.1)
+        done = wait_for(lambda: inst.counts().get("ready", 0) >= before + len(documents), 3600, 0.1)
     finally:
         stop(worker)
     failed = inst.counts().get("failed", 0)
@@ -165,7 +185,8 @@ def accuracy(truth: str, found: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=24)
+    parser.add_argument("--pages", type=int, default=60)
+    parser.add_argument("--input", choices=["pdf", "tiff"], default="pdf")
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
@@ -174,16 +195,17 @@ def main() -> None:
 
     with installation("eakte-bench-ocr-") as inst, tempfile.TemporaryDirectory(dir="/tmp") as tmp:
         work = Path(tmp)
-        pngs, tiffs, truth = generate(work, args.pages)
-        print(f"OCR: {args.pages} A4 pages at 300 dpi ({len(tiffs)} two-page TIFF documents), "
+        images, documents, truth = generate(work, args.pages, args.input)
+        what = "scanner PDFs with JPEG pages" if args.input == "pdf" else "LZW TIFFs"
+        print(f"OCR: {args.pages} A4 pages at 300 dpi ({len(documents)} two-page {what}), "
               f"{args.parallel} processes, {args.rounds} rounds each")  # fmt: skip
         print(f"  before: {load()}")
         plain_times, pipe_times = [], []
         for round_no in range(args.rounds):
             out = work / f"tesseract-{round_no}"
             out.mkdir()
-            plain_times.append(plain_tesseract(pngs, args.parallel, out))
-            pipe_times.append(pipeline(inst, tiffs, args.parallel, round_no))
+            plain_times.append(plain_tesseract(images, args.parallel, out))
+            pipe_times.append(pipeline(inst, documents, args.parallel, round_no))
             print(f"  round {round_no + 1}: tesseract {plain_times[-1]:6.1f} s, "
                   f"pipeline {pipe_times[-1]:6.1f} s   ({load()})")  # fmt: skip
         plain, pipe = statistics.median(plain_times), statistics.median(pipe_times)
@@ -199,7 +221,7 @@ def main() -> None:
                 text("SELECT extracted_text FROM document WHERE title LIKE 'scan-%' ORDER BY id")
             ).all()
         engine.dispose()
-        pipe_text = "\n".join(r[0] for r in rows[: len(tiffs)])
+        pipe_text = "\n".join(r[0] for r in rows[: len(documents)])  # the first round
         print(f"  words recognised: tesseract {accuracy(truth, plain_text):.1%}, "
               f"pipeline {accuracy(truth, pipe_text):.1%}")  # fmt: skip
         print(f"  after: {load()}")

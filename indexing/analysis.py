@@ -116,14 +116,23 @@ class GermanAnalyzer(Analyzer):
 
     def positions(self, text: str) -> dict[str, list[int]]:
         """term → positions; what the index stores for a text field (see ``PositionsFormat``)."""
+        words = WORD.findall(text)
+        cache = self._cache
+        unknown = [word for word in set(words) if word not in cache]
+        if unknown:
+            cache = self._learn(unknown)
         found: dict[str, list[int]] = {}
         get = found.get
-        for pos, t in enumerate(self.terms(text)):
-            known = get(t)
+        pos = 0
+        for term in map(cache.__getitem__, words):
+            if term is None:
+                continue
+            known = get(term)
             if known is None:
-                found[t] = [pos]
+                found[term] = [pos]
             else:
                 known.append(pos)
+            pos += 1
         return found
 
     def __call__(
@@ -176,17 +185,18 @@ class PositionsFormat(Positions):
             yield from super().word_values(value, analyzer, **kwargs)
             return
         fb = self.field_boost
-        encode = self.encode
-        single = _SINGLE_POSITION
+        encode = self.encoded
         for term, poslist in analyzer.positions(value).items():
-            if len(poslist) == 1:
-                pos = poslist[0]
-                vbytes = single.get(pos)
-                if vbytes is None:
-                    vbytes = single[pos] = encode(poslist)
-                yield term, 1, fb, vbytes
-            else:
-                yield term, len(poslist), len(poslist) * fb, encode(poslist)
+            yield term, len(poslist), len(poslist) * fb, encode(poslist)
+
+    def encoded(self, poslist: list[int]) -> bytes:
+        """``encode``, with the few values of single positions made once."""
+        if len(poslist) == 1:
+            vbytes = _SINGLE_POSITION.get(poslist[0])
+            if vbytes is None:
+                vbytes = _SINGLE_POSITION[poslist[0]] = self.encode(poslist)
+            return vbytes
+        return self.encode(poslist)
 
 
 # Most terms occur once in a document: their encoded position list is one of few values.

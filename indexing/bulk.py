@@ -16,6 +16,8 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import Schema
 from whoosh.system import pack_ushort
 
+from indexing.analysis import GermanAnalyzer, PositionsFormat
+
 # Terms with fewer postings than this (most of a Zipf vocabulary in a segment) are stored in the
 # term table itself instead of a compressed block of their own: much faster to write and read.
 # Whoosh's readers handle such terms; its writer cannot make them (see ``_finish_inline``).
@@ -49,6 +51,7 @@ class SegmentBuilder:
         # fieldname -> term bytes -> (docnums, weights, encoded values)
         self.postings: dict[str, dict[bytes, tuple[array, array, list]]] = {}
         self.lengths: dict[str, array] = {}
+        self._bytes: dict[str, bytes] = {}
         self.docnum = 0
         self.count = 0
 
@@ -68,7 +71,29 @@ class SegmentBuilder:
                 if terms is None:
                     terms = self.postings[fieldname] = {}
                 scorable = field.scorable
-                for tbytes, freq, weight, vbytes in field.index(value):
+                if _german_text(field, value):
+                    # The common case, without Whoosh's generator layers: one dictionary of
+                    # positions per field, encoded here.
+                    fb = field.format.field_boost
+                    encoded = field.format.encoded
+                    as_bytes = self._bytes
+                    for term, poslist in field.analyzer.positions(value).items():
+                        tbytes = as_bytes.get(term)
+                        if tbytes is None:
+                            tbytes = as_bytes[term] = term.encode("utf-8")
+                        entry = terms.get(tbytes)
+                        if entry is None:
+                            entry = terms[tbytes] = (array("I"), array("f"), [])
+                        freq = len(poslist)
+                        entry[0].append(docnum)
+                        entry[1].append(freq * fb)
+                        entry[2].append(encoded(poslist))
+                        length += freq
+                        count += 1
+                    value_items = ()
+                else:
+                    value_items = field.index(value)
+                for tbytes, freq, weight, vbytes in value_items:
                     entry = terms.get(tbytes)
                     if entry is None:
                         entry = terms[tbytes] = (array("I"), array("f"), [])
@@ -158,3 +183,11 @@ def _finish_inline(fieldwriter) -> None:
     postwriter._terminfo = None
     key = pack_ushort(fieldwriter._fieldid) + fieldwriter._btext
     fieldwriter._tindex.add(key, terminfo.to_bytes())
+
+
+def _german_text(field, value) -> bool:
+    return (
+        isinstance(value, str)
+        and isinstance(field.format, PositionsFormat)
+        and isinstance(field.analyzer, GermanAnalyzer)
+    )

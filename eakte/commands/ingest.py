@@ -163,7 +163,7 @@ def import_command(
             batch = scanning.open_batch(
                 session,
                 actor,
-                batch_name or f"import {directory.name} {datetime.now():%Y-%m-%d %H:%M}",
+                batch_name or f"import {directory.name} {datetime.now():%Y-%m-%d}",
                 operator=operator,
                 device=device,
                 dpi=dpi,

@@ -250,6 +250,9 @@ def find_duplicate(session: Session, store: BlobStore, ctx: IntakeContext) -> No
 def _first_with_same_bytes(
     session: Session, ctx: IntakeContext
 ) -> tuple[Document, StoredObject] | None:
+    # Duplicates are rare in bulk imports: a lean look at the hash index first.
+    if session.scalar(select(Document.id).where(Document.sha256 == ctx.sha256).limit(1)) is None:
+        return None
     found = session.execute(
         select(Document, StoredObject)
         .join(FileVersion, FileVersion.document_id == Document.id)

@@ -16,7 +16,6 @@ import time
 from huey import crontab
 
 from eakte.errors import IngestRetryLater
-from eakte.ingest.process import Result, fail_for_good, process_document
 from eakte.jobs.context import runtime
 from eakte.jobs.index_tasks import index_pending_task, request_index
 from eakte.jobs.queue import huey
@@ -26,7 +25,7 @@ log = logging.getLogger(__name__)
 
 RETRIES = 6
 RETRY_DELAY_S = 5  # then 10, 20, 40, 80, 160: about five minutes in all
-INDEX_WINDOW_S = 1.0
+INDEX_WINDOW_S = 2.0  # long enough for bulk imports, short for uploads
 
 
 @huey.task(
@@ -37,6 +36,9 @@ INDEX_WINDOW_S = 1.0
     context=True,
 )
 def process_document_task(document_id: int, task=None) -> None:
+    # Imported here: commands that only enqueue (import, watch, web) need not load PDF tools.
+    from eakte.ingest.process import Result, fail_for_good, process_document
+
     rt = runtime()
     spool = rt.settings.data_dir / "spool"
     spool.mkdir(parents=True, exist_ok=True)
@@ -85,9 +87,11 @@ _index_trailing = False
 
 
 def request_index_soon() -> None:
-    """Ask for an indexer run, at most one per second from this process: the indexer reads
-    every dirty document anyway, so a burst of ready documents needs one run, not one each.
-    A run is scheduled for the end of the second, so the last documents are never left out."""
+    """Ask for an indexer run, at most one per ``INDEX_WINDOW_S`` from this process: the
+    indexer reads every dirty document anyway, so a burst of ready documents needs one run,
+    not one each. The first request after a quiet spell runs at once (a web upload is
+    searchable right away); within a burst a run is scheduled for the end of the window, so
+    the last documents are never left out."""
     global _index_last, _index_trailing
     now = time.monotonic()
     with _index_lock:
