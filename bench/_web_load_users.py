@@ -91,11 +91,11 @@ class Recorder:
     def __init__(self) -> None:
         self.samples: list[tuple[str, float, bool]] | None = None
         self.errors: dict[str, int] = {}
-        self.signins: list[float] = []  # every sign-in POST, measured or not
+        self.signins: list[tuple[float, bool]] = []  # every sign-in POST: (ms, succeeded)
 
     def on_request(self, name, response_time, exception=None, **_kw) -> None:
         if name == "sign-in":
-            self.signins.append(response_time)
+            self.signins.append((response_time, exception is None))
         if exception is not None:
             key = f"{name}: {str(exception)[:120]}"
             self.errors[key] = self.errors.get(key, 0) + 1
@@ -166,7 +166,8 @@ def main(plan_path: str, result_path: str) -> None:
             step = _window(runner, recorder, users, b["spawn_rate"], b["settle"], b["seconds"],
                            PLAN["server_pid"])  # fmt: skip
             result["steps"].append(step)
-            if _p95(step["samples"]) > b["threshold_ms"]:
+            refused = any(not ok for _t, ok in step["signins"])
+            if refused or _p95(step["samples"]) > b["threshold_ms"]:
                 break
     finally:
         runner.quit()

@@ -205,7 +205,18 @@ class IndexStore:
         if ix is None:
             return set()
         with ix.reader() as reader:
-            column = reader.column_reader("key")
+            try:
+                column = reader.column_reader("key")
+            except NotImplementedError:
+                # A reader over segments of which some carry no column: read the terms.
+                return {
+                    term.decode() if isinstance(term, bytes) else term
+                    for term in reader.lexicon("key")
+                    if any(
+                        not reader.is_deleted(docnum)
+                        for docnum in reader.postings("key", term).all_ids()
+                    )
+                }
             return {column[docnum] for docnum in reader.all_doc_ids()}
 
     def doc_count(self) -> int:

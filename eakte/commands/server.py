@@ -108,7 +108,14 @@ def _bind(create_server, host: str, port: int, settings: Settings):
     try:
         # Binding first: a taken port fails before anything else is started.
         return create_server(
-            _starting, host=host, port=port, threads=settings.web_threads, ident="eAkte"
+            _starting,
+            host=host,
+            port=port,
+            threads=settings.web_threads,
+            ident="eAkte",
+            # waitress's default of 100 open connections turns away the 101st browser that
+            # keeps its connection alive; records offices have more people than that.
+            connection_limit=1000,
         )
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:

@@ -125,14 +125,18 @@ def authenticate(session: Session, tenant_slug: str, username: str, password: st
             )
     if locked:
         raise TooManyAttempts(f"sign-in for {key!r} is locked after repeated failures")
+    # The deliberately slow hash check runs outside the write transaction: on SQLite that
+    # holds the database's write lock, which every page view needs for its audit entry.
+    candidate = session.scalar(
+        select(User)
+        .join(Tenant)
+        .where(Tenant.slug == tenant_slug, User.username == username.strip())
+    )
+    ok = verify_password(candidate.password_hash if candidate else None, password)
+    session.commit()  # end the read transaction before the write one
     with transaction(session):
         throttle = session.get(LoginThrottle, key, populate_existing=True)
-        user = session.scalar(
-            select(User)
-            .join(Tenant)
-            .where(Tenant.slug == tenant_slug, User.username == username.strip())
-        )
-        ok = verify_password(user.password_hash if user else None, password)
+        user = session.get(User, candidate.id) if candidate else None
         if ok and user and user.active:
             user.last_login_at = now
             if throttle:
