@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -196,6 +197,17 @@ def _rss(pid: int) -> tuple[int, str]:
         return 0, ""
     rss = fields.get("VmRSS", "0 kB").split()[0]
     return int(rss) * 1024, fields.get("Name", "?").strip()
+
+
+def tree_cpu(roots: list[int]) -> float:
+    """CPU seconds used so far by these processes and everything they started (alive)."""
+    return sum(_cpu_seconds(pid) for pid in _descendants(roots))
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's finished (waited for) child processes."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def load() -> str:
