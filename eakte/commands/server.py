@@ -101,7 +101,8 @@ def worker(workers: int) -> None:
     from eakte.jobs import tasks as _tasks  # noqa: F401  (registers the tasks)
 
     recover_pending(Settings.from_env())  # queue again what a crash left half done (issue 4)
-    Consumer(huey, workers=workers, worker_type="process", periodic=True).run()
+    # max_delay: an idle worker polls at least every second, so an upload is searchable soon.
+    Consumer(huey, workers=workers, worker_type="process", periodic=True, max_delay=1.0).run()
 
 
 def _bind(create_server, host: str, port: int, settings: Settings):

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 RETRIES = 6
 RETRY_DELAY_S = 5  # then 10, 20, 40, 80, 160: about five minutes in all
-INDEX_WINDOW_S = 2.0  # long enough for bulk imports, short for uploads
+INDEX_WINDOW_S = 1.0  # coalesces bulk imports, keeps an upload searchable within 2 s
 
 
 @huey.task(
