@@ -35,16 +35,15 @@ from eakte.services.guard import audited_refusals, load
 def find_request(session: Session, actor: User, ident: str | int) -> DisposalRequest:
     """A request by id or UUID (a unique UUID prefix of 8+ characters also works)."""
     text = str(ident)
-    if not text.isdigit() and 8 <= len(text) < 36:
+    found = []
+    if 8 <= len(text) < 36:  # a prefix may be all digits ("20251234…"): try it as a prefix first
         requests = session.scalars(
             select(DisposalRequest).where(DisposalRequest.tenant_id == actor.tenant_id)
         )
         found = [r for r in requests if str(r.uuid).startswith(text.lower())]
-        if len(found) != 1:
+        if len(found) > 1 or (not found and not text.isdigit()):
             raise NotFound(f"disposal request {text!r} not found")
-        request = found[0]
-    else:
-        request = load(session, actor, DisposalRequest, ident)
+    request = found[0] if found else load(session, actor, DisposalRequest, ident)
     # Decisions are made in other sessions (the second records officer's): read the row anew.
     session.refresh(request)
     return request
