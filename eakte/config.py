@@ -57,6 +57,8 @@ class Settings:
     ingest_max_pages: int = 2000
     ingest_max_pixels: int = 150_000_000
     hot_folder_interval: int = 5
+    # Full-text search: the embedded Whoosh index, or PostgreSQL's own (several web hosts).
+    search_backend: str = "whoosh"
 
     @property
     def max_upload_bytes(self) -> int:
@@ -83,11 +85,15 @@ class Settings:
                 "EAKTE_S3_ACCESS_KEY and EAKTE_S3_SECRET_KEY: "
                 "required when EAKTE_S3_ENDPOINT is set"
             )
+        database_url = env.database_url("EAKTE_DATABASE_URL", f"sqlite:///{data_dir / 'eakte.db'}")
+        search_backend = env.choice("EAKTE_SEARCH_BACKEND", "whoosh", ("whoosh", "postgresql"))
+        if search_backend == "postgresql" and not database_url.startswith("postgresql"):
+            raise ConfigError(
+                "EAKTE_SEARCH_BACKEND: postgresql needs a PostgreSQL EAKTE_DATABASE_URL"
+            )
         return cls(
             data_dir=data_dir,
-            database_url=env.database_url(
-                "EAKTE_DATABASE_URL", f"sqlite:///{data_dir / 'eakte.db'}"
-            ),
+            database_url=database_url,
             s3=s3,
             redis_url=env.redis_url("EAKTE_REDIS_URL", ""),
             secret_key=env.text("EAKTE_SECRET_KEY", ""),
@@ -110,6 +116,7 @@ class Settings:
                 "EAKTE_INGEST_MAX_PIXELS", 150_000_000, 1_000_000, 2_000_000_000
             ),
             hot_folder_interval=env.integer("EAKTE_HOT_FOLDER_INTERVAL", 5, 1, 3600),
+            search_backend=search_backend,
         )
 
     def ensure_data_dir(self) -> Path:

@@ -31,6 +31,8 @@ def test_postgres_url_uses_psycopg3():
         ("EAKTE_REDIS_URL", "http://x", "EAKTE_REDIS_URL: expected a redis:// URL"),
         ("EAKTE_LOG_LEVEL", "loud", "EAKTE_LOG_LEVEL: expected one of"),
         ("EAKTE_MAX_UPLOAD_MB", "0", "EAKTE_MAX_UPLOAD_MB: must be between"),
+        ("EAKTE_SEARCH_BACKEND", "solr", "EAKTE_SEARCH_BACKEND: expected one of"),
+        ("EAKTE_SEARCH_BACKEND", "postgresql", "EAKTE_SEARCH_BACKEND: postgresql needs"),
     ],
 )
 def test_bad_value_names_the_variable(name, value, expected):
@@ -38,6 +40,14 @@ def test_bad_value_names_the_variable(name, value, expected):
         Settings.from_env({name: value})
     assert str(info.value).startswith(expected)
     assert info.value.exit_code == ExitCode.config
+
+
+def test_postgresql_search_backend_with_postgresql():
+    settings = Settings.from_env(
+        {"EAKTE_DATABASE_URL": "postgresql://db/eakte", "EAKTE_SEARCH_BACKEND": "PostgreSQL"}
+    )
+    assert settings.search_backend == "postgresql"
+    assert Settings.from_env({}).search_backend == "whoosh"
 
 
 def test_external_endpoint_needs_keys():
