@@ -9,12 +9,19 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from eakte.errors import DatabaseNotInitialised
+from indexing.pg.schema import TABLES as SEARCH_TABLES
 
 
 def _config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", "eakte:migrations")
     return cfg
+
+
+def include_name(name: str | None, type_: str, _parents: dict) -> bool:
+    """What model comparisons look at: not the PostgreSQL search tables, which ``indexing.pg``
+    owns (created by migration 0007, rebuilt by the index itself)."""
+    return not (type_ == "table" and name in SEARCH_TABLES)
 
 
 def head_revision() -> str:

@@ -86,6 +86,18 @@ class GermanAnalyzer(Analyzer):
     def __hash__(self) -> int:
         return hash((self.stemming, self.stop_words))
 
+    def exact(self, word: str) -> str:
+        """One word as a query term (fuzzy terms): stemmed like indexed words, stop word or not."""
+        return stem(normalise(word))
+
+    def prefix(self, base: str) -> str:
+        """What a prefix query (``Gebühren*``) looks for: short prefixes only folded."""
+        return stem(normalise(base)) if len(base) > 3 else fold(base)
+
+    def pattern(self, text: str) -> str:
+        """A wildcard pattern: folded, not stemmed."""
+        return fold(text)
+
     def term(self, word: str) -> str | None:
         """The index term of one word, or None for a stop word or noise."""
         try:
@@ -151,7 +163,7 @@ class GermanAnalyzer(Analyzer):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
             # One word as it is (fuzzy terms): stemmed like indexed words; patterns only folded.
-            text = fold(value) if any(c in value for c in "*?") else stem(normalise(value))
+            text = self.pattern(value) if any(c in value for c in "*?") else self.exact(value)
             token.original = token.text = text
             token.pos, token.startchar = start_pos, start_char
             token.endchar = start_char + len(value)

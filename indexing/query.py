@@ -26,7 +26,7 @@ from whoosh.qparser import (
 )
 from whoosh.qparser import plugins as qplugins
 
-from indexing.analysis import GermanAnalyzer, fold, normalise, stem
+from indexing.analysis import GermanAnalyzer
 from indexing.errors import (
     EmptyQuery,
     InvalidDate,
@@ -105,8 +105,9 @@ def clean(text: str) -> str:
 # --- the simple box ---------------------------------------------------------------------------
 
 
-def simple(text: str) -> ParsedQuery:
-    """All words must occur; see the module docstring."""
+def simple(text: str, analyzer: GermanAnalyzer = _analyzer) -> ParsedQuery:
+    """All words must occur; see the module docstring. ``analyzer`` makes the terms (the
+    PostgreSQL backend passes one that folds words but leaves stemming to the database)."""
     text = clean(text)
     if text.count('"') % 2:
         text = text.replace('"', " ")  # an unbalanced quote is a typo, not a phrase
@@ -116,14 +117,14 @@ def simple(text: str) -> ParsedQuery:
     parsed = ParsedQuery(Q.NullQuery)
     for phrase, chunk in _CHUNKS.findall(text):
         if phrase:
-            terms = _analyzer.terms(phrase)
+            terms = analyzer.terms(phrase)
             parsed.highlight.update(terms)
             if len(terms) == 1:
                 parts.append(Q.Term(TEXT, terms[0]))
             elif terms:
                 parts.append(Q.Phrase(TEXT, terms))
             continue
-        part = _simple_chunk(chunk, parsed)
+        part = _simple_chunk(chunk, parsed, analyzer)
         if part is not None:
             parts.append(part)
     if not parts:
@@ -138,21 +139,21 @@ def simple(text: str) -> ParsedQuery:
     return parsed
 
 
-def _simple_chunk(chunk: str, parsed: ParsedQuery) -> Q.Query | None:
+def _simple_chunk(chunk: str, parsed: ParsedQuery, analyzer: GermanAnalyzer) -> Q.Query | None:
     bare = chunk.strip("()[]{}<>,;:!?'\"")
     if not bare or bare.strip("*") == "":
         return None
     if _REFERENCE_LIKE.match(bare.rstrip("*")):
-        return _reference_query(bare.rstrip("*"), parsed)
+        return _reference_query(bare.rstrip("*"), parsed, analyzer)
     if bare.endswith("*") and "*" not in bare[:-1]:
         base = bare[:-1]
-        terms = _analyzer.terms(base)
+        terms = analyzer.terms(base)
         if len(terms) == 1 and len(base) >= MIN_PREFIX:
-            prefix = stem(normalise(base)) if len(base) > 3 else fold(base)
+            prefix = analyzer.prefix(base)
             parsed.prefixes.append(prefix)
             return Q.Prefix(TEXT, prefix)
         bare = base
-    terms = _analyzer.terms(bare.replace("*", " "))
+    terms = analyzer.terms(bare.replace("*", " "))
     parsed.words.extend(terms)
     parsed.highlight.update(terms)
     if not terms:
@@ -160,11 +161,11 @@ def _simple_chunk(chunk: str, parsed: ParsedQuery) -> Q.Query | None:
     return Q.Term(TEXT, terms[0]) if len(terms) == 1 else Q.And([Q.Term(TEXT, t) for t in terms])
 
 
-def _reference_query(text: str, parsed: ParsedQuery) -> Q.Query:
+def _reference_query(text: str, parsed: ParsedQuery, analyzer: GermanAnalyzer) -> Q.Query:
     """A file reference or file-plan code: exact, or as a prefix (everything filed beneath);
     a date such as 12.03.2022 looks alike, so that is also looked for in the text."""
     low = text.lower()
-    words = _analyzer.terms(text)
+    words = analyzer.terms(text)
     parsed.highlight.update(words)
     alternatives: list[Q.Query] = [Q.Term("reference", low, boost=3.0)]
     if _CODE_LIKE.match(text):
@@ -214,24 +215,24 @@ class _Parser(QueryParser):
         ):
             if issubclass(termclass, Q.Prefix):
                 text += "*"
-            return _pattern_query(fieldname, text, boost)
+            return _pattern_query(fieldname, text, boost, fieldobj.analyzer)
         return super().term_query(fieldname, text, termclass, boost, tokenize, removestops)
 
 
-def _pattern_query(fieldname: str, text: str, boost: float) -> Q.Query:
+def _pattern_query(fieldname: str, text: str, boost: float, analyzer: GermanAnalyzer) -> Q.Query:
     """Wildcards against stemmed terms: ``Gebühren*`` must find the stem ``gebuhr``."""
     if text.endswith("*") and not any(c in text[:-1] for c in "*?"):
         base = text[:-1]
         if len(base) < MIN_PREFIX:
             raise QuerySyntaxError(f"prefix {text!r} is too short")
-        return Q.Prefix(fieldname, stem(normalise(base)) if len(base) > 3 else fold(base), boost)
+        return Q.Prefix(fieldname, analyzer.prefix(base), boost)
     if text.strip("*?") == "":
         return Q.Every(fieldname)
-    return Q.Wildcard(fieldname, fold(text), boost=boost)
+    return Q.Wildcard(fieldname, analyzer.pattern(text), boost=boost)
 
 
-def _make_parser() -> _Parser:
-    parser = _Parser(TEXT, build_schema())
+def _make_parser(analyzer: GermanAnalyzer | None = None) -> _Parser:
+    parser = _Parser(TEXT, build_schema(analyzer))
     parser.remove_plugin_class(qplugins.FieldsPlugin)
     # A field name starts with a letter (so "10:30" stays text) and unknown names stay fields,
     # so that they can be reported instead of silently searched as words.
@@ -242,10 +243,17 @@ def _make_parser() -> _Parser:
     return parser
 
 
-_parser = _make_parser()
+_parsers: dict[type, _Parser] = {GermanAnalyzer: _make_parser()}
 
 
-def advanced(text: str) -> ParsedQuery:
+def _parser_for(analyzer: GermanAnalyzer) -> _Parser:
+    kind = type(analyzer)
+    if kind not in _parsers:
+        _parsers[kind] = _make_parser(analyzer)  # a race only builds one twice
+    return _parsers[kind]
+
+
+def advanced(text: str, analyzer: GermanAnalyzer = _analyzer) -> ParsedQuery:
     """The Whoosh query language with German field names; see the module docstring."""
     text = clean(text)
     if not text:
@@ -253,7 +261,7 @@ def advanced(text: str) -> ParsedQuery:
     if text.strip() == "*":
         return ParsedQuery(Q.Every(), match_all=True)
     try:
-        parsed = _parser.parse(text)
+        parsed = _parser_for(analyzer).parse(text)
     except QueryError:
         raise
     except BadDate as exc:  # raised by a date range, not turned into an error query

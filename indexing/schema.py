@@ -61,8 +61,10 @@ class GermanDate(DATETIME):
         return at
 
 
-def build_schema() -> Schema:
-    german = GermanAnalyzer()
+def build_schema(german: GermanAnalyzer | None = None) -> Schema:
+    """The Whoosh schema; ``german``: the analyzer of worded fields (the PostgreSQL backend
+    parses queries with one that folds but leaves stemming to PostgreSQL)."""
+    german = german or GermanAnalyzer()
 
     def words(boost: float = 1.0, stored: bool = False) -> TEXT:
         fieldtype = TEXT(analyzer=german, phrase=True, stored=stored, field_boost=boost)

@@ -66,7 +66,11 @@ def readyz():
         "database": functools.partial(check_database, rt),
         "storage": functools.partial(check_storage, rt),
         "queue": functools.partial(check_queue, queue),
-        "index": functools.partial(check_index, rt.settings.data_dir / "index"),
+        "index": (
+            functools.partial(check_pg_index, rt)
+            if rt.settings.search_backend == "postgresql"
+            else functools.partial(check_index, rt.settings.data_dir / "index")
+        ),
     }
     # Each probe runs in the request's context, so its log lines carry the request id.
     futures = {
@@ -139,6 +143,16 @@ def check_index(path: Path) -> dict:
         finally:
             index.close()
     return {"status": "ok", "documents": documents}
+
+
+def check_pg_index(rt) -> dict:
+    """The PostgreSQL search tables answer (EAKTE_SEARCH_BACKEND=postgresql)."""
+    from eakte.services.indexer import index_store
+
+    index = index_store(rt.settings, rt.engine)
+    if not index.exists():
+        return {"status": "empty", "documents": 0}
+    return {"status": "ok", "documents": index.doc_count()}
 
 
 @bp.get("/metrics", endpoint="metrics")  # the name web/security.py makes public

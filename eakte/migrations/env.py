@@ -3,6 +3,7 @@
 from alembic import context
 
 from eakte.models import Base
+from eakte.schema import include_name
 
 connection = context.config.attributes["connection"]
 context.configure(
@@ -10,6 +11,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite needs batch ALTERs
     compare_type=True,
+    include_name=include_name,  # the search tables are not models
 )
 with context.begin_transaction():
     context.run_migrations()

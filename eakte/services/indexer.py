@@ -9,6 +9,9 @@ leaves the batch claimed, which is pending as well, so nothing is lost and the n
 it. The index's own write lock is held around the whole batch, so two indexers never
 interleave.
 
+The index is the Whoosh directory in the data dir or, with ``EAKTE_SEARCH_BACKEND=postgresql``,
+the search tables in the database (``indexing.pg``); both take the same calls.
+
 Destroyed documents and disposed cases (and the documents of disposed cases) are removed from
 the index, and the segments that held them are rewritten, so nothing of them stays on disk
 (R10).
@@ -17,19 +20,25 @@ the index, and the segments that held them are rewritten, so nothing of them sta
 from __future__ import annotations
 
 import logging
+import os
+import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from eakte.config import Settings
-from eakte.db import transaction
+from eakte.db import make_engine, transaction
 from eakte.errors import SearchIndexBusy
 from eakte.models import Case, Document, DocumentStatus, FilePlanNode, Process
 from eakte.runtime import Runtime
+from indexing.backend import SearchBackend, WhooshIndex
 from indexing.errors import IndexBusy
+from indexing.pg import PgIndex
 from indexing.schema import (
     CASE,
     DOCUMENT,
@@ -39,7 +48,6 @@ from indexing.schema import (
     case_key,
     document_key,
 )
-from indexing.store import IndexStore
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +61,26 @@ def index_dir(settings: Settings) -> Path:
     return settings.data_dir / "index"
 
 
-def index_store(settings: Settings) -> IndexStore:
-    return IndexStore(index_dir(settings))
+_pg_indexes: weakref.WeakKeyDictionary[Engine, PgIndex] = weakref.WeakKeyDictionary()
+_engines: dict[tuple[str, int], Engine] = {}
+_lock = threading.Lock()
+
+
+def index_store(settings: Settings, engine: Engine | None = None) -> SearchBackend:
+    """The search index of this installation: Whoosh in the data dir, or the PostgreSQL
+    tables reached through ``engine`` (default: an engine of this process for the database)."""
+    if settings.search_backend != "postgresql":
+        return WhooshIndex(index_dir(settings))
+    with _lock:
+        if engine is None:
+            key = (settings.database_url, os.getpid())  # engines are not shared across forks
+            engine = _engines.get(key)
+            if engine is None:
+                engine = _engines[key] = make_engine(settings.database_url)
+        found = _pg_indexes.get(engine)
+        if found is None:
+            found = _pg_indexes[engine] = PgIndex(engine)
+        return found
 
 
 # --- from rows to index entries ---------------------------------------------------------------
@@ -197,7 +223,7 @@ def index_pending(rt: Runtime, batch: int = BATCH) -> int:
     An index that is missing, of another schema version or not completely built is rebuilt
     from the database first (``reindex``).
     """
-    store = index_store(rt.settings)
+    store = index_store(rt.settings, rt.engine)
     if not store.complete():
         return reindex(rt)
     done = 0
@@ -216,7 +242,7 @@ def index_pending(rt: Runtime, batch: int = BATCH) -> int:
     return done
 
 
-def _index_batch(session: Session, store: IndexStore, model, batch: int) -> int:
+def _index_batch(session: Session, store: SearchBackend, model, batch: int) -> int:
     """One batch: claim, write in one index commit, then mark what nobody changed meanwhile."""
     with transaction(session):
         ids = list(
@@ -285,7 +311,7 @@ def reindex(rt: Runtime, missing_only: bool = False, *, workers: int = 0) -> int
     what it should not hold (as ``index_drift`` finds it) — the quick repair after, say, a lost
     index directory was restored from an older backup.
     """
-    store = index_store(rt.settings)
+    store = index_store(rt.settings, rt.engine)
     try:
         if missing_only and store.complete():
             return _repair(rt, store)
@@ -298,7 +324,7 @@ def reindex(rt: Runtime, missing_only: bool = False, *, workers: int = 0) -> int
     return count
 
 
-def _rebuild(session: Session, store: IndexStore, workers: int) -> int:
+def _rebuild(session: Session, store: SearchBackend, workers: int) -> int:
     if not workers:
         rows = (session.scalar(select(func.count(Document.id))) or 0) + (
             session.scalar(select(func.count(Case.id))) or 0
@@ -353,7 +379,7 @@ def _case_chunk(session: Session, rows: list) -> Iterator[IndexEntry]:
             yield entry
 
 
-def _repair(rt: Runtime, store: IndexStore) -> int:
+def _repair(rt: Runtime, store: SearchBackend) -> int:
     """Remove what the index should not hold; mark what it lacks as changed and catch up."""
     with rt.session() as session:
         drift = index_drift_in(session, store)
@@ -392,10 +418,10 @@ class Drift:
 
 def index_drift(rt: Runtime) -> Drift:
     with rt.session() as session:
-        return index_drift_in(session, index_store(rt.settings))
+        return index_drift_in(session, index_store(rt.settings, rt.engine))
 
 
-def index_drift_in(session: Session, store: IndexStore) -> Drift:
+def index_drift_in(session: Session, store: SearchBackend) -> Drift:
     expected: set[str] = set()
     pending: set[str] = set()
     doc_rows = session.execute(
@@ -452,12 +478,12 @@ def check_search_index(ctx, counts: dict[str, int]):
     settings = _settings_of(ctx.session)
     if settings is None:
         return
-    store = index_store(settings)
+    store = index_store(settings, ctx.session.get_bind())
     drift = index_drift_in(ctx.session, store)
     counts["index entries"] = drift.indexed
     if not drift.complete and _any_indexed(ctx.session):
         yield Finding(
-            "index", str(store.path), "missing or not completely built: run 'eakte reindex'"
+            "index", store.describe(), "missing or not completely built: run 'eakte reindex'"
         )
     for key in drift.missing[:MAX_FINDINGS]:
         yield Finding("index", key, "in the database, missing in the search index")

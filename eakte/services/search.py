@@ -1,9 +1,9 @@
 """Search (issue 5): what the user typed, run inside what the user may open (R22).
 
 The filter comes from ``permissions.visibility`` — the same rules as ``permissions.can`` — and
-is applied by the index itself, before anything is counted, grouped into facets, cut into
-snippets or suggested. Bad input never escapes as an exception: it becomes a typed error whose
-message says what to change.
+is applied by the index itself (Whoosh or PostgreSQL, as configured), before anything is
+counted, grouped into facets, cut into snippets or suggested. Bad input never escapes as an
+exception: it becomes a typed error whose message says what to change.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from eakte.services.guard import audited_refusals
 from eakte.services.indexer import index_store
 from indexing import errors as index_errors
 from indexing.query import Access, Reach
-from indexing.search import SORTS, SearchRequest, SearchResult, searcher_for
+from indexing.search import SORTS, SearchRequest, SearchResult
 
 __all__ = ["SORTS", "SearchResult", "access_for", "search"]
 
@@ -70,6 +70,6 @@ def search(
         facets=facets,
     )
     try:
-        return searcher_for(index_store(settings)).search(request)
+        return index_store(settings, session.get_bind()).search(request)
     except index_errors.QueryError as exc:
         raise _ERRORS.get(type(exc), errors.SearchQueryInvalid)(str(exc)) from None

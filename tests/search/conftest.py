@@ -1,12 +1,20 @@
 """A small mixed archive for search tests: cases and documents in several org units, inbox
-documents, restricted ones, and a neighbouring tenant — all indexed."""
+documents, restricted ones, and a neighbouring tenant — all indexed.
+
+Every search test runs against each search backend: Whoosh on SQLite and on PostgreSQL, and
+the PostgreSQL full-text backend (``EAKTE_SEARCH_BACKEND=postgresql``) on PostgreSQL — one
+suite, the same assertions (``search_case`` below).
+"""
 
 from __future__ import annotations
 
 import io
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import quote
 
+import psycopg
 import pytest
 from sqlalchemy import select, update
 
@@ -15,7 +23,59 @@ from eakte.services import accounts, cases, documents
 from eakte.services.documents import register_original
 from eakte.services.indexer import index_pending
 from eakte.services.objects import store_object
-from tests.fixtures.app import PASSWORD
+from tests.fixtures.app import PASSWORD, replace_settings
+
+SEARCH_CASES = [
+    pytest.param(("sqlite", "whoosh"), id="sqlite"),
+    pytest.param(("postgresql", "whoosh"), id="postgresql", marks=pytest.mark.postgres),
+    pytest.param(("postgresql", "postgresql"), id="pgsearch", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=SEARCH_CASES)
+def search_case(request) -> tuple[str, str]:
+    """(database, search backend) of one run."""
+    return request.param
+
+
+@pytest.fixture
+def search_backend(search_case) -> str:
+    return search_case[1]
+
+
+@pytest.fixture
+def database_url(request, search_case, tmp_path):
+    """As ``tests.fixtures.db.database_url``, for the database of ``search_case``."""
+    if search_case[0] == "sqlite":
+        yield f"sqlite:///{tmp_path / 'eakte.db'}"
+        return
+    server = request.getfixturevalue("pg_server_url")
+    yield from pg_schema_url(server)
+
+
+def pg_schema_url(server: str):
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    sep = "&" if "?" in server else "?"
+    base = server.replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield f"{base}{sep}options={quote(f'-csearch_path={name}')}"
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+@pytest.fixture
+def settings(settings, search_backend):
+    return replace_settings(settings, search_backend=search_backend)
+
+
+@pytest.fixture
+def env(env, search_backend, monkeypatch):
+    monkeypatch.setenv("EAKTE_SEARCH_BACKEND", search_backend)
+    return {**env, "EAKTE_SEARCH_BACKEND": search_backend}
 
 
 @dataclass

@@ -1,5 +1,10 @@
 """The search index on its own (``indexing/``): German analysis, query features, snippets, bad
-input, and the writer's guarantees (one commit per batch, no lock errors, purge)."""
+input, and the writer's guarantees (one commit per batch, no lock errors, purge).
+
+The ``store`` tests run against both backends — the Whoosh directory and the PostgreSQL
+tables — with the same assertions; ``whoosh_store`` tests are about Whoosh's own files
+(segments, the bitmap engine) and have no PostgreSQL counterpart.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,18 @@ import multiprocessing
 from datetime import date
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy import text as sql
 
 from indexing.analysis import GermanAnalyzer
+from indexing.backend import WhooshIndex
 from indexing.errors import QueryError
+from indexing.pg import PgIndex
 from indexing.query import Access, Reach
 from indexing.schema import CASE, DOCUMENT, SCHEMA_VERSION, IndexEntry
 from indexing.search import Searcher, SearchRequest
 from indexing.store import MERGE_FACTOR, STATE_FILE, IndexStore
+from tests.search.conftest import pg_schema_url
 
 EVERYONE = Access(1, (Reach(None),), restricted=True)
 
@@ -33,16 +43,37 @@ def doc(n: int, content: str = "", **values) -> IndexEntry:
     return IndexEntry(**fields)
 
 
-def search(store: IndexStore, text: str, **kw):
-    return Searcher(store).search(SearchRequest(text, kw.pop("access", EVERYONE), **kw))
+def search(store, text: str, **kw):
+    request = SearchRequest(text, kw.pop("access", EVERYONE), **kw)
+    if isinstance(store, IndexStore):
+        return Searcher(store).search(request)
+    return store.search(request)
 
 
 def keys(result) -> set[str]:
     return {hit.key for hit in result.hits}
 
 
+@pytest.fixture(
+    params=["whoosh", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    ids=["whoosh", "pgsearch"],
+)
+def store(request, tmp_path):
+    """An empty index of either backend (PostgreSQL: in a schema of its own)."""
+    if request.param == "whoosh":
+        yield WhooshIndex(tmp_path / "index")
+        return
+    urls = pg_schema_url(request.getfixturevalue("pg_server_url"))
+    engine = create_engine(next(urls))
+    try:
+        yield PgIndex(engine)
+    finally:
+        engine.dispose()
+        urls.close()
+
+
 @pytest.fixture
-def store(tmp_path) -> IndexStore:
+def whoosh_store(tmp_path) -> IndexStore:
     return IndexStore(tmp_path / "index")
 
 
@@ -225,35 +256,53 @@ def test_a_failed_batch_changes_nothing(store, monkeypatch):
     store.write([doc(1, "vorher")])
     from indexing import bulk
 
-    original = bulk.SegmentBuilder.add
     calls = []
+    if store.name == "whoosh":
+        target, name, key = bulk.SegmentBuilder, "add", lambda fields: fields["key"]
+    else:
+        target, name, key = PgIndex, "_row", lambda entry: entry.key
+    original = getattr(target, name)
 
-    def failing(self, fields):
-        calls.append(fields["key"])
+    def failing(self, item):
+        calls.append(key(item))
         if len(calls) == 3:
             raise OSError("disk full")
-        original(self, fields)
+        return original(self, item)
 
-    monkeypatch.setattr(bulk.SegmentBuilder, "add", failing)
+    monkeypatch.setattr(target, name, failing)
     with pytest.raises(OSError):
         store.write([doc(2, "neu"), doc(3, "neu"), doc(4, "neu")], ["d1"])
     monkeypatch.undo()
     assert store.keys() == {"d1"}
     assert search(store, "neu").total == 0 and search(store, "vorher").total == 1
     store.write([doc(5, "danach")])  # the next commit clears what the failed one left
-    files = {p.name for p in store.path.iterdir()}
-    ix = store.open()
-    segments = {s.segment_id() for s in ix._segments()}
-    leftovers = [
-        f for f in files if f.startswith("MAIN_") and "." in f and f.split(".")[0] not in segments
-    ]
-    assert leftovers == []
+    assert store.keys() == {"d1", "d5"}
+    if store.name == "whoosh":
+        files = {p.name for p in store.path.iterdir()}
+        ix = store.store.open()
+        segments = {s.segment_id() for s in ix._segments()}
+        leftovers = [
+            f
+            for f in files
+            if f.startswith("MAIN_") and "." in f and f.split(".")[0] not in segments
+        ]
+        assert leftovers == []
+
+
+def _outdate(store) -> None:
+    """Make the index look written by another schema version."""
+    if store.name == "whoosh":
+        state = f'{{"schema": {SCHEMA_VERSION - 1}, "complete": true}}'
+        (store.path / STATE_FILE).write_text(state)
+    else:
+        with store.engine.begin() as conn:
+            conn.execute(sql("UPDATE search_state SET version = '0.0', complete = true"))
 
 
 def test_schema_version_change_discards_the_index(store):
     store.write([doc(1, "alt")])
     assert store.exists() and store.keys() == {"d1"}
-    (store.path / STATE_FILE).write_text(f'{{"schema": {SCHEMA_VERSION - 1}, "complete": true}}')
+    _outdate(store)
     assert not store.exists() and not store.complete()
     assert search(store, "alt").total == 0  # an index of another version is not read
     store.write([doc(2, "neu")])  # opening it for writing starts it afresh
@@ -262,16 +311,20 @@ def test_schema_version_change_discards_the_index(store):
     assert store.complete() and store.keys() == {"d3"}
 
 
-def _write_batches(path: str, worker: int) -> None:
-    store = IndexStore(path, lock_timeout=120)
+def _write_batches(spec: str, worker: int) -> None:
+    if spec.startswith("postgresql"):
+        store = PgIndex(create_engine(spec), lock_timeout=120)
+    else:
+        store = WhooshIndex(spec, lock_timeout=120)
     for batch in range(4):
         store.write([doc(worker * 100 + batch * 10 + i, "parallel") for i in range(5)])
 
 
 def test_writers_in_several_processes_queue_instead_of_failing(store):
     store.write([doc(1, "start")])
+    spec = str(store.path) if store.name == "whoosh" else store.engine.url.render_as_string(False)
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_write_batches, args=(str(store.path), w)) for w in (1, 2, 3)]
+    procs = [ctx.Process(target=_write_batches, args=(spec, w)) for w in (1, 2, 3)]
     for proc in procs:
         proc.start()
     for proc in procs:
@@ -280,7 +333,8 @@ def test_writers_in_several_processes_queue_instead_of_failing(store):
     assert search(store, "parallel").total == 3 * 4 * 5
 
 
-def test_segments_stay_few_and_purged_documents_leave_no_trace(store):
+def test_segments_stay_few_and_purged_documents_leave_no_trace(whoosh_store):
+    store = whoosh_store  # Whoosh's segment files (the PostgreSQL purge: test_indexer.py)
     for n in range(1, 41):
         store.write([doc(n, f"Eintrag {n} Xylophonkonzertsaal" if n == 7 else f"Eintrag {n}")])
     ix = store.open()
@@ -295,9 +349,10 @@ def test_segments_stay_few_and_purged_documents_leave_no_trace(store):
     assert search(store, "Eintrag").total == 39
 
 
-def test_bitmap_engine_matches_what_whoosh_matches(store, monkeypatch):
+def test_bitmap_engine_matches_what_whoosh_matches(whoosh_store, monkeypatch):
     """Counting and filtering read posting blocks directly; they must agree with Whoosh's own
     matching, also across several blocks and segments and with deleted documents."""
+    store = whoosh_store
     from whoosh import query as Q
 
     from indexing import bulk

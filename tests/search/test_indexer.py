@@ -4,7 +4,7 @@ what was committed, destroyed content removed (R10), drift reported and repaired
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from eakte.models import Case, Document, DocumentStatus, User
 from eakte.services import documents
@@ -19,8 +19,8 @@ from eakte.services.indexer import (
 )
 from eakte.verify import VerifyContext
 from indexing.analysis import GermanAnalyzer
+from indexing.pg import schema as pg_schema
 from indexing.schema import SCHEMA_VERSION
-from indexing.store import IndexStore
 
 
 def _keys(world, text="*", user=None):
@@ -28,6 +28,11 @@ def _keys(world, text="*", user=None):
         user = s.get(User, (user or world.officer).id)
         result = search_service.search(s, user, world.rt.settings, text, per_page=100)
     return {hit.key for hit in result.hits}
+
+
+def _backend_class(world):
+    """The class of the configured index (Whoosh or PostgreSQL), to inject failures into."""
+    return type(index_store(world.rt.settings, world.rt.engine))
 
 
 def _flags(world, model=Document):
@@ -52,7 +57,8 @@ def test_pending_rows_are_indexed_and_marked_only_after_the_commit(world, archiv
 
 def test_a_change_during_the_batch_stays_pending(world, archive, monkeypatch):
     doc_id = archive.ids["inbox_32"]
-    original = IndexStore.write
+    backend = _backend_class(world)
+    original = backend.write
 
     def write_while_someone_edits(self, entries, delete=(), *, purge=False):
         original(self, entries, delete, purge=purge)
@@ -61,7 +67,7 @@ def test_a_change_during_the_batch_stays_pending(world, archive, monkeypatch):
 
     with world.session() as s:
         documents.update_document(s, world.officer, doc_id, title="Erste Fassung")
-    monkeypatch.setattr(IndexStore, "write", write_while_someone_edits)
+    monkeypatch.setattr(backend, "write", write_while_someone_edits)
     index_pending(world.rt)
     monkeypatch.undo()
     with world.session() as s:
@@ -78,7 +84,7 @@ def test_a_failed_index_commit_leaves_the_batch_pending(world, archive, monkeypa
     def fail(self, *args, **kwargs):
         raise OSError("no space left on device")
 
-    monkeypatch.setattr(IndexStore, "write", fail)
+    monkeypatch.setattr(_backend_class(world), "write", fail)
     with pytest.raises(OSError):
         index_pending(world.rt)
     monkeypatch.undo()
@@ -110,16 +116,27 @@ def test_r10_destroyed_documents_and_disposed_cases_leave_the_index(world, archi
     assert archive.key("restricted_doc") not in keys
     assert archive.key("bau") not in keys and archive.key("bau_antrag") not in keys
     assert _keys(world, "Geheimwort") == set()
-    # Nothing of the destroyed text stays in the index files (their segments were rewritten).
-    stem = GermanAnalyzer().terms("Krankheitsgeschichte")[0].encode()
-    for path in index_store(world.rt.settings).path.iterdir():
-        if path.is_file():
-            assert stem not in path.read_bytes(), path.name
+    store = index_store(world.rt.settings, world.rt.engine)
+    if store.name == "whoosh":
+        # Nothing of the destroyed text stays in the index files (their segments were rewritten).
+        stem = GermanAnalyzer().terms("Krankheitsgeschichte")[0].encode()
+        for path in store.path.iterdir():
+            if path.is_file():
+                assert stem not in path.read_bytes(), path.name
+    else:
+        # Nor in the search tables: no entry, no word only it had (and the tables were vacuumed).
+        with world.rt.engine.connect() as conn:
+            assert not conn.scalar(
+                text("SELECT count(*) FROM search_entry WHERE content LIKE '%Geheimwort%'")
+            )
+            words = set(conn.scalars(text("SELECT word FROM search_word")))
+        assert "krankheitsgeschichte" not in words and "geheimwort" not in words
+        assert "gebühr" in words  # words other entries have stay
     assert index_drift(world.rt).clean
 
 
 def test_drift_is_reported_by_verify_and_repaired(world, archive, env):
-    store = index_store(world.rt.settings)
+    store = index_store(world.rt.settings, world.rt.engine)
     gone, ghost = archive.key("hund_bescheid"), "d99999"
     from indexing.schema import DOCUMENT, IndexEntry
 
@@ -140,11 +157,15 @@ def test_drift_is_reported_by_verify_and_repaired(world, archive, env):
 
 
 def test_a_lost_or_outdated_index_is_rebuilt_by_the_indexer(world, archive):
-    store = index_store(world.rt.settings)
+    store = index_store(world.rt.settings, world.rt.engine)
     before = _keys(world)
     import shutil
 
-    shutil.rmtree(store.path)  # e.g. a restore without the index directory
+    if store.name == "whoosh":
+        shutil.rmtree(store.path)  # e.g. a restore without the index directory
+    else:
+        with world.rt.engine.begin() as conn:
+            pg_schema.drop(conn)  # e.g. a restore that left the search tables out
     with world.session() as s:
         findings = list(check_search_index(VerifyContext(s, world.rt.store), {}))
     assert findings == []  # the env of this test names another installation: not checked

@@ -17,7 +17,13 @@ from eakte.models import User
 from eakte.services import search as search_service
 from tests.search.conftest import add_document
 
-sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+# Whoosh on SQLite (file locks) and the PostgreSQL backend (advisory locks).
+per_backend = pytest.mark.parametrize(
+    "search_case",
+    [("sqlite", "whoosh"), pytest.param(("postgresql", "postgresql"), marks=pytest.mark.postgres)],
+    ids=["sqlite", "pgsearch"],
+    indirect=True,
+)
 
 
 def _wait_until(predicate, timeout=90.0):
@@ -28,7 +34,7 @@ def _wait_until(predicate, timeout=90.0):
         time.sleep(0.1)
 
 
-@sqlite_only
+@per_backend
 def test_requested_index_runs_make_documents_searchable_without_lock_errors(
     world, archive, env, tmp_path
 ):

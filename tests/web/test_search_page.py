@@ -8,6 +8,14 @@ from eakte.models.api import Scope
 from eakte.services import api_tokens, cases, documents
 from eakte.services.indexer import index_pending
 
+# The page and the API against each search backend, as the search suite (tests/search/conftest.py)
+from tests.search.conftest import (  # noqa: F401 (fixtures)
+    database_url,
+    search_backend,
+    search_case,
+    settings,
+)
+
 
 @pytest.fixture
 def corpus(world):

@@ -1,0 +1,288 @@
+"""Searching the PostgreSQL tables: the same ``SearchRequest`` in, the same ``SearchResult``
+out as the Whoosh backend (``indexing.search``).
+
+Everything runs inside the user's ``Access`` filter, as SQL in the same statement: the hits,
+their number and the facet counts (one grouped query: ``GROUPING SETS``), the words tried for
+typo tolerance and the suggestion (R22). Ranking is ``ts_rank`` over the weighted vector
+(title A, correspondent B, document type C, content D), normalised by document length; boosted
+file-reference and case terms add to it. Snippets are cut from the page's hits only, by the
+same code as for Whoosh (``indexing.highlight``: the hits marked, everything else escaped).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from indexing import query as parsing
+from indexing.analysis import WORD, GermanAnalyzer
+from indexing.errors import QuerySyntaxError
+from indexing.highlight import Marker, highlight_all, snippet
+from indexing.pg.analysis import surface
+from indexing.pg.query import Compiler, access_sql, like_escape, quote, similar_words
+from indexing.pg.schema import CONFIG, VERSION, trgm_schema
+from indexing.query import ParsedQuery
+from indexing.schema import IndexEntry
+from indexing.search import (
+    FACETS,
+    FEW_HITS,
+    FILTER_FIELDS,
+    MAX_FACET_VALUES,
+    MAX_PER_PAGE,
+    SORTS,
+    FacetCount,
+    Hit,
+    SearchRequest,
+    SearchResult,
+    _distance,
+    _replace_terms,
+)
+
+log = logging.getLogger(__name__)
+
+# GROUPING(plan, doctype, year, status) of each grouping set: a bit for each column left out.
+_GROUPS = {15: None, 7: "node", 11: "doctype", 13: "year", 14: "status"}
+_FACET_COLUMNS = {"node": "plan", "doctype": "doctype", "year": "year", "status": "status"}
+# ts_rank's normalisation 1: divided by 1 + log(length), so long documents do not win by bulk.
+_RANK = f"ts_rank(vector, to_tsquery('{CONFIG}', :rank), 1)"
+
+
+class PgSearcher:
+    """Searches the tables of one ``PgIndex``; thread-safe (a connection per search)."""
+
+    def __init__(self, index):
+        self.index = index
+        self.engine = index.engine
+        self.analyzer = index.analyzer
+        self.marking = GermanAnalyzer()
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        parse = parsing.advanced if request.advanced else parsing.simple
+        parsed = parse(request.text, self.analyzer)
+        if request.sort not in SORTS:
+            raise QuerySyntaxError(f"unknown sort order {request.sort!r}")
+        per_page = max(1, min(request.per_page, MAX_PER_PAGE))
+        page = max(1, request.page)
+        with self.engine.connect() as conn:
+            if not self._current(conn):
+                return SearchResult(total=0, page=page, per_page=per_page)
+            try:
+                result = self._search(conn, request, parsed, page, per_page)
+            except DBAPIError as exc:
+                # A tsquery the database cannot run (e.g. a phrase of stop words only) is the
+                # user's to change; anything else (connection lost) is not.
+                if getattr(exc.orig, "sqlstate", "") in ("42601", "22023", "54000"):
+                    raise QuerySyntaxError(str(exc.orig)) from None
+                raise
+            finally:
+                conn.rollback()
+        return result
+
+    def _current(self, conn: Connection) -> bool:
+        found = conn.scalar(text("SELECT to_regclass('search_state') IS NOT NULL"))
+        return bool(found) and conn.scalar(text("SELECT version FROM search_state")) == VERSION
+
+    def _search(self, conn, request, parsed: ParsedQuery, page: int, per_page: int):
+        compiler = Compiler(conn)
+        scope = self._scope(request, compiler)
+        compiled = compiler.compile(parsed.query)
+        where = f"({scope}) AND ({compiled.where})"
+        params = dict(compiled.params)
+        result = SearchResult(total=0, page=page, per_page=per_page)
+        result.total = self._count(conn, where, params)
+        if result.total < FEW_HITS and parsed.words and not request.advanced:
+            corrected = self._tolerate_typos(conn, parsed, scope, compiler, result, request.text)
+            if corrected is not None:
+                compiled = corrected
+                where = f"({scope}) AND ({compiled.where})"
+                params = dict(compiled.params)
+                result.total = self._count(conn, where, params)
+        if request.facets and result.total:
+            result.facets = self._facets(conn, where, params)
+        elif request.facets:
+            result.facets = {name: [] for name in FACETS}
+        rows = self._page(conn, where, params, compiled, parsed, request.sort, page, per_page)
+        marker = Marker(
+            self.marking,
+            {t for t in map(self.marking.term, parsed.highlight) if t},
+            [self.marking.prefix(p) for p in parsed.prefixes],
+        )
+        result.hits = [self._hit(row, marker, request.snippets) for row in rows]
+        return result
+
+    # --- the parts of a search ---------------------------------------------------------------
+
+    def _scope(self, request: SearchRequest, compiler: Compiler) -> str:
+        """What the user may see, narrowed by the selected facet values."""
+        parts = [access_sql(request.access, compiler)]
+        for name, value in request.filters:
+            fieldname = FILTER_FIELDS.get(name)
+            if fieldname is None:
+                raise QuerySyntaxError(f"unknown filter {name!r}")
+            value = str(value).strip()
+            if fieldname == "plan":
+                parts.append(
+                    f"(plan = {compiler.param(value)} OR plan LIKE "
+                    f"{compiler.param(like_escape(value) + '.%')})"
+                )
+            elif fieldname == "year":
+                parts.append(f"year = {compiler.param(int(value))}" if value.isdigit() else "FALSE")
+            elif fieldname == "doctype":
+                parts.append(f"lower(doctype) = {compiler.param(value.lower())}")
+            else:
+                parts.append(f"{fieldname} = {compiler.param(value)}")
+        return " AND ".join(f"({p})" for p in parts)
+
+    def _count(self, conn, where: str, params: dict) -> int:
+        sql = f"SELECT count(*) FROM search_entry WHERE {where}"  # noqa: S608 (bound values)
+        return conn.scalar(text(sql), params) or 0
+
+    def _facets(self, conn, where: str, params: dict) -> dict[str, list[FacetCount]]:
+        sql = (
+            "SELECT GROUPING(plan, doctype, year, status) AS g, plan, doctype, year, "  # noqa: S608
+            f"status, count(*) AS n FROM search_entry WHERE {where} "
+            "GROUP BY GROUPING SETS ((), (plan), (doctype), (year), (status))"
+        )
+        facets: dict[str, list[FacetCount]] = {name: [] for name in FACETS}
+        for row in conn.execute(text(sql), params):
+            name = _GROUPS.get(row.g)
+            if name is None:
+                continue
+            value = getattr(row, _FACET_COLUMNS[name])
+            if value in ("", 0, None):  # no node, type or date: not a facet value
+                continue
+            facets[name].append(FacetCount(str(value), row.n))
+        for name, counts in facets.items():
+            if name == "year":
+                counts.sort(key=lambda c: c.value, reverse=True)
+            else:
+                counts.sort(key=lambda c: (-c.count, c.value))
+            facets[name] = counts[:MAX_FACET_VALUES]
+        return facets
+
+    def _page(self, conn, where, params, compiled, parsed, sort, page, per_page):
+        params = dict(params, limit=per_page, offset=(page - 1) * per_page)
+        score = "NULL::float8"
+        if sort == "relevance" and not parsed.match_all and (compiled.rank or compiled.extras):
+            terms = []
+            if compiled.rank:
+                terms.append(_RANK)
+                params["rank"] = compiled.rank
+            terms += compiled.extras
+            score = " + ".join(terms)
+            order = "score DESC, sort_date DESC NULLS LAST, key"
+        elif sort == "oldest":
+            order = "sort_date ASC NULLS FIRST, key"
+        else:
+            order = "sort_date DESC NULLS LAST, key"
+        sql = (
+            f"SELECT key, entry, content, {score} AS score FROM search_entry "  # noqa: S608
+            f"WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+        )
+        rows = list(conn.execute(text(sql), params))
+        relevance = sort == "relevance" and not parsed.match_all
+        return [(row, float(row.score or 0.0) if relevance else None) for row in rows]
+
+    def _hit(self, found, marker: Marker, snippets: bool) -> Hit:
+        row, score = found
+        entry = _entry(row.entry, row.content)
+        return Hit(
+            key=entry.key,
+            kind=entry.kind,
+            id=int(entry.key[1:]),
+            title=entry.title,
+            title_html=highlight_all(entry.title, marker),
+            snippet_html=snippet(entry.content, marker) if snippets else "",
+            file_reference=entry.file_reference,
+            doc_type=entry.doc_type,
+            status=entry.status,
+            date=entry.sort_date,
+            case_id=entry.case_id,
+            process_id=entry.process_id,
+            score=score,
+        )
+
+    # --- typo tolerance ------------------------------------------------------------------------
+
+    def _counts(self, conn, scope: str, params: dict, words: list[str]) -> dict[str, int]:
+        """How many visible entries contain each word (one statement for all)."""
+        if not words:
+            return {}
+        sql = (
+            "SELECT w, (SELECT count(*) FROM search_entry WHERE "  # noqa: S608 (bound values)
+            f"({scope}) AND vector @@ to_tsquery('{CONFIG}', quote_literal(w))) AS n "
+            "FROM unnest(CAST(:typo_words AS text[])) AS w"
+        )
+        rows = conn.execute(text(sql), dict(params, typo_words=words))
+        return {row.w: row.n for row in rows}
+
+    def _tolerate_typos(self, conn, parsed, scope, compiler, result, typed_text):
+        """Words that (almost) do not occur in what the user may see are allowed in a close
+        spelling that does; the suggestion shows it as a visible document spells it."""
+        trgm = trgm_schema(conn)
+        words = [w for w in dict.fromkeys(parsed.words) if len(w) >= 3]
+        own = self._counts(conn, scope, compiler.params, words)
+        replacements: dict[str, str] = {}
+        for word in words:
+            if own.get(word, 0) >= FEW_HITS:
+                continue
+            maxdist = 1 if len(word) <= 5 else 2
+            candidates = similar_words(conn, word, maxdist, 1, trgm)
+            counts = self._counts(conn, scope, compiler.params, candidates)
+            found = own.get(word, 0)
+            best, best_count = None, max(FEW_HITS - 1, 2 * found) if found else 0
+            for candidate in candidates:
+                if counts.get(candidate, 0) > best_count:
+                    best, best_count = candidate, counts[candidate]
+            if best is not None:
+                replacements[word] = best
+        if not replacements:
+            return None
+        parsed.query = _replace_terms(parsed.query, replacements)
+        parsed.highlight.update(replacements.values())
+        result.fuzzy = True
+        corrected = Compiler(conn)
+        corrected.params.update(compiler.params)  # the scope's parameters keep their names
+        compiled = corrected.compile(parsed.query)
+        where = f"({scope}) AND ({compiled.where})"
+        result.suggestion = self._suggestion(conn, where, compiled.params, replacements, typed_text)
+        return compiled
+
+    def _suggestion(self, conn, where, params, replacements: dict[str, str], typed_text: str):
+        typed = {}  # corrected word -> the word as typed
+        for word in WORD.findall(typed_text):
+            if surface(word) in replacements:
+                typed[replacements[surface(word)]] = word
+        sql = (
+            f"SELECT entry, content FROM search_entry WHERE {where} "  # noqa: S608
+            "ORDER BY sort_date DESC NULLS LAST, key LIMIT 5"
+        )
+        spellings: dict[str, set[str]] = {}
+        for row in conn.execute(text(sql), params):
+            title = row.entry.get("title", "")
+            for word in WORD.findall(f"{title} {row.content}"):
+                found = surface(word)
+                if found in typed:
+                    spellings.setdefault(found, set()).add(word)
+        best = {
+            found: min(words, key=lambda w: (_distance(w.lower(), typed[found].lower()), w))
+            for found, words in spellings.items()
+        }
+        words = WORD.findall(typed_text)
+        suggestion = " ".join(best.get(replacements.get(surface(w), ""), w) for w in words)
+        return suggestion if suggestion != " ".join(words) else None
+
+
+def _entry(stored: dict, content: str) -> IndexEntry:
+    values = dict(stored, content=content)
+    for name in ("received", "created", "closed"):
+        if values.get(name):
+            values[name] = date.fromisoformat(values[name])
+    return IndexEntry(**values)
+
+
+__all__ = ["PgSearcher", "quote"]
