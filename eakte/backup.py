@@ -220,6 +220,8 @@ def _pg_dump_with_manifest(rt: Runtime, dump: Path, manifest: Path) -> dict:
                     "--format=custom",
                     f"--snapshot={snapshot_id}",
                     f"--schema={pg_schema}",
+                    # The PostgreSQL search tables are a projection, rebuilt on restore.
+                    *(f"--exclude-table={pg_schema}.{table}" for table in schema.SEARCH_TABLES),
                     f"--file={dump}",
                     f"--dbname={uri}",
                 ],
