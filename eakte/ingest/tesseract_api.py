@@ -151,8 +151,10 @@ class Engine:
                 self._lib.TessBaseAPIDelete(self._api)
                 self._api = None
 
-    def _set_image(self, pix: _Pix) -> None:
-        if self._lib.pixGetXRes(pix.ptr) <= 0:
+    def _set_image(self, pix: _Pix, dpi: int | None = None) -> None:
+        if dpi:
+            self._lib.pixSetResolution(pix.ptr, dpi, dpi)
+        elif self._lib.pixGetXRes(pix.ptr) <= 0:
             # No resolution in the file (e.g. PGM): scans are 300 dpi more often than not.
             self._lib.pixSetResolution(pix.ptr, 300, 300)
         self._lib.TessBaseAPISetImage2(self._api, pix.ptr)
@@ -165,11 +167,11 @@ class Engine:
         finally:
             self._lib.TessDeleteText(ptr)
 
-    def _recognise(self, pix: _Pix, timeout_s: float) -> bool:
+    def _recognise(self, pix: _Pix, timeout_s: float, dpi: int | None = None) -> bool:
         """Recognise the page; False when it took longer than ``timeout_s``."""
         monitor = self._lib.TessMonitorCreate()
         try:
-            self._set_image(pix)
+            self._set_image(pix, dpi)
             self._lib.TessMonitorSetDeadlineMSecs(monitor, int(timeout_s * 1000))
             return self._lib.TessBaseAPIRecognize(self._api, monitor) == 0
         finally:
@@ -187,15 +189,18 @@ class Engine:
             finally:
                 self._lib.TessBaseAPIClear(self._api)
 
-    def recognise_to_pdf(self, image: Path, output_pdf: Path, timeout_s: float) -> PageText:
+    def recognise_to_pdf(
+        self, image: Path | bytes, output_pdf: Path, timeout_s: float, dpi: int | None = None
+    ) -> PageText:
         """Write the page's text-only PDF (Tesseract's own renderer, as ``tesseract IMAGE
-        BASE pdf`` with ``textonly_pdf=1``) and return its plain text."""
+        BASE pdf`` with ``textonly_pdf=1``) and return its plain text. ``image``: a file, or
+        the bytes of one (e.g. PGM, which carries no resolution: then give ``dpi``)."""
         if output_pdf.suffix != ".pdf":
             raise ValueError("the output must end in .pdf")
         with self.lock, _Pix(image) as pix:
             renderer = None
             try:
-                if not self._recognise(pix, timeout_s):
+                if not self._recognise(pix, timeout_s, dpi):
                     return PageText("", "", timed_out=True)
                 renderer = self._lib.TessPDFRendererCreate(
                     os.fsencode(output_pdf.with_suffix("")),

@@ -2,6 +2,7 @@
 claims that make a job safe to run twice, retries, failures and recovery."""
 
 import io
+import re
 import subprocess
 from datetime import timedelta
 
@@ -28,6 +29,12 @@ from tests.ingest.conftest import (
     scan_image,
     scanned_pdf,
 )
+
+
+def img2pdf_convert(data: bytes) -> bytes:
+    import img2pdf
+
+    return img2pdf.convert(data)
 
 
 def _versions(desk, document_id):
@@ -78,6 +85,48 @@ def test_r19_scan_gets_pdfa_rendition_with_german_text(desk):
     assert "Gaststättenerlaubnis" in _rendition_text(desk, rendition)
     with desk.rt.session() as s:  # both objects hash right (R18)
         assert run_verify(VerifyContext(s, desk.rt.store)).clean
+
+
+@pytest.mark.parametrize("page_format", ["JPEG", "PNG"])
+def test_r19_crooked_scanner_pdf_gets_a_straight_page_at_its_size_with_its_text(desk, page_format):
+    """A network scanner's PDF (a JPEG per page) and a lossless one: the rendition's page
+    image is the page turned straight, at the page's size, with the recognised text on it."""
+    from eakte.ingest.deskew import skew_angle
+    from tests.ingest.conftest import image_bytes as encoded
+
+    page = scan_image(dpi=200, skew=1.5)
+    data = img2pdf_convert(
+        encoded(page, page_format, **({"quality": 90} if page_format == "JPEG" else {}))
+    )
+    result = desk.take(data, "scan.pdf")
+    assert desk.process(result.document.id) == "ready"
+    doc = desk.document(result.document.id)
+    assert "Gaststättenerlaubnis" in doc.extracted_text
+    _original, rendition = _versions(desk, doc.id)
+    path = desk.tmp / "straight.pdf"
+    with desk.rt.store.open(rendition.s3_key, rendition.s3_version_id, rendition.sha256) as r:
+        path.write_bytes(r.read())
+    with pikepdf.open(path) as pdf:
+        (pdf_page,) = pdf.pages
+        (image,) = pdf_page.get_images().values()
+        width_pt = float(pdf_page.mediabox[2] - pdf_page.mediabox[0])
+        expected_filter = "/DCTDecode" if page_format == "JPEG" else "/FlateDecode"
+        assert image.Filter == expected_filter
+        shown = pikepdf.PdfImage(image).as_pil_image()
+    assert abs(width_pt - page.width * 72 / 200) < 1  # same size as the scan
+    assert skew_angle(shown) == 0.0  # turned straight
+    assert "Gaststättenerlaubnis" in _rendition_text(desk, rendition)
+    # The text layer lies over the ink of its words (a wrong resolution would misplace it).
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    word = re.search(
+        r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">Gebühren', boxes
+    )
+    assert word, boxes[:2000]
+    box = tuple(round(float(v) * shown.width / width_pt) for v in word.groups())
+    ink = shown.convert("L").crop(box).point(lambda v: 255 if v < 128 else 0).histogram()[255]
+    assert ink > 0.05 * (box[2] - box[0]) * (box[3] - box[1])
 
 
 def test_r19_turned_pages_of_a_multipage_tiff_are_set_upright(desk):
