@@ -49,7 +49,7 @@ from storage.seaweed_security import ensure_security
 HOST = "127.0.0.1"
 # Hosts cannot share a Whoosh directory; with the PostgreSQL backend every web process searches
 # the same index.
-SEARCH_BACKEND = "whoosh"
+SEARCH_BACKEND = "postgresql"
 PASSWORD = "cluster password 1"  # a throwaway installation
 # weed reads WEED_*, AWS_* and S3_* overrides from the environment: none may leak in.
 _WEED_ENV_PREFIXES = ("AWS_", "S3_", "WEED_")
@@ -499,6 +499,25 @@ class ClusterInstall:
                 yield conn
         finally:
             engine.dispose()
+
+    def api_token(self, username: str, *scopes: str) -> str:
+        """A new API token acting as ``username``, made by the admin through the service."""
+        from sqlalchemy import select
+
+        from eakte.db import make_session_factory
+        from eakte.models import User
+        from eakte.models.api import Scope
+        from eakte.services import api_tokens
+
+        engine = make_engine(self.database_url)
+        try:
+            with make_session_factory(engine)() as session:
+                admin = session.scalars(select(User).where(User.username == "admin")).one()
+                wanted = {Scope(s) for s in scopes}
+                _, plain = api_tokens.create_token(session, admin, "cluster", username, wanted)
+        finally:
+            engine.dispose()
+        return plain
 
     def counts(self) -> dict[str, int]:
         """Documents by status; ``indexed``: ready and written to the search index."""

@@ -165,4 +165,13 @@ def test_import_survives_loss_of_a_worker_and_a_volume_server(cluster, tmp_path)
         status, body = cluster.get(name, "/readyz")
         assert status == 200, (name, body)
     if cluster.search_backend == "postgresql":
-        pass  # TODO search on both web processes
+        # Both web processes search the one index: a number only two documents carry (the
+        # one-page and the three-page letter with that number) finds exactly those two.
+        token = cluster.api_token("scan", "search")
+        found = {}
+        for name in WEBS:
+            status, body = cluster.get(name, "/api/v1/search?q=DOC0000123", token)
+            assert status == 200, (name, body)
+            found[name] = sorted(hit["uuid"] for hit in body["hits"])
+            assert body["total"] == 2 and len(found[name]) == 2, (name, body)
+        assert found["web1"] == found["web2"]
