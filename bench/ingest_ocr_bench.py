@@ -139,8 +139,11 @@ def plain_tesseract(images: list[Path], parallel: int, out: Path) -> tuple[float
     return time.monotonic() - start, children_cpu() - cpu
 
 
-def pipeline(inst, documents: list[Path], parallel: int, round_no: int) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the import, the worker and its processes, and S3)"""
+def pipeline(
+    inst, documents: list[Path], parallel: int, round_no: int
+) -> tuple[float, float, dict[str, float]]:
+    """(wall seconds, CPU seconds of the import, the worker and its processes, and S3, and
+    those CPU seconds by part)"""
     source = inst.data_dir / f"round-{round_no}"
     source.mkdir()
     for document in documents:
@@ -169,7 +172,8 @@ def pipeline(inst, documents: list[Path], parallel: int, round_no: int) -> tuple
     failed = inst.counts().get("failed", 0)
     if failed:
         raise SystemExit(f"{failed} document(s) failed; see {inst.data_dir}/worker-*.err")
-    return done - start, import_cpu + worker_cpu + s3_cpu
+    parts = {"import": import_cpu, "worker": worker_cpu, "S3": s3_cpu}
+    return done - start, import_cpu + worker_cpu + s3_cpu, parts
 
 
 def words(text_: str) -> list[str]:
@@ -215,6 +219,8 @@ def main() -> None:
             print(f"  round {round_no + 1}: tesseract {plain_runs[-1][0]:6.1f} s "
                   f"(CPU {plain_runs[-1][1]:6.1f} s), pipeline {pipe_runs[-1][0]:6.1f} s "
                   f"(CPU {pipe_runs[-1][1]:6.1f} s)   {load()}")  # fmt: skip
+            parts = ", ".join(f"{k} {v:5.1f} s" for k, v in pipe_runs[-1][2].items())
+            print(f"           pipeline CPU by part: {parts}")
         plain = statistics.median(r[0] for r in plain_runs)
         pipe = statistics.median(r[0] for r in pipe_runs)
         plain_rate, pipe_rate = args.pages / plain, args.pages / pipe

@@ -99,8 +99,12 @@ def worker(workers: int) -> None:
     from eakte.commands.ingest import recover_pending
     from eakte.jobs import huey
     from eakte.jobs import tasks as _tasks  # noqa: F401  (registers the tasks)
+    from eakte.jobs.ingest_tasks import warm_up
 
     recover_pending(Settings.from_env())  # queue again what a crash left half done (issue 4)
+    # Load the PDF and OCR libraries once, before the worker processes are forked: each would
+    # otherwise spend 1.5 s of CPU on its first document, and they share the pages.
+    warm_up()
     # max_delay: an idle worker polls at least every second, so an upload is searchable soon.
     Consumer(huey, workers=workers, worker_type="process", periodic=True, max_delay=1.0).run()
 

@@ -9,6 +9,7 @@ what a crash left in ``received`` or ``processing``.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
@@ -55,6 +56,16 @@ def process_document_task(document_id: int, task=None) -> None:
             return
     if result == Result.ready:
         request_index_soon()
+
+
+def warm_up() -> None:
+    """Import what processing a document needs (the OCR stack included); a missing tool is
+    reported by the first document that needs it, not here."""
+    for module in ("eakte.ingest.process", "eakte.ingest.ocr", "eakte.ingest.ocr_engine"):
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # only a head start: the job reports properly
+            log.warning("could not load %s ahead: %s", module, exc)
 
 
 def enqueue(document_id: int) -> None:
