@@ -24,14 +24,18 @@ log = logging.getLogger(__name__)
 LAYOUT = 1
 VERSION = f"{SCHEMA_VERSION}.{LAYOUT}"
 ENTRIES = "search_entry"
+DOCS = "search_doc"
 WORDS = "search_word"
 STATE = "search_state"
-TABLES = (ENTRIES, WORDS, STATE)
+TABLES = (ENTRIES, DOCS, WORDS, STATE)
 CONFIG = "german"
 # A tsvector holds at most 1 MB of lexemes and positions up to 16,383: longer texts are cut.
 MAX_TEXT_CHARS = 2_000_000
 LOCK_KEY = 0x45414B5445  # "EAKTE": the advisory lock of index writers
 
+# What searches filter, count, group and rank: kept narrow (the vector out of line, uncompressed:
+# ranking reads it without decompressing), so that scanning many hits reads few pages. What a
+# hit shows (the entry, the text for snippets) is in ``search_doc``, read for a page's hits only.
 ENTRY_COLUMNS = """
     key text PRIMARY KEY,
     kind text NOT NULL,
@@ -50,10 +54,16 @@ ENTRY_COLUMNS = """
     closed date,
     sort_date date,
     year integer NOT NULL,
-    entry jsonb NOT NULL,
-    content text NOT NULL,
+    title_vector tsvector NOT NULL,
     vector tsvector NOT NULL
 """
+ENTRY_STORAGE = "WITH (toast_tuple_target = 256)"
+DOC_COLUMNS = "key text PRIMARY KEY, entry jsonb NOT NULL, content text NOT NULL"
+
+
+def create_entries(conn: Connection, table: str) -> None:
+    conn.execute(text(f"CREATE TABLE {table} ({ENTRY_COLUMNS}) {ENTRY_STORAGE}"))
+    conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN vector SET STORAGE EXTERNAL"))
 
 
 def entry_indexes(table: str, suffix: str = "") -> list[str]:
@@ -62,13 +72,15 @@ def entry_indexes(table: str, suffix: str = "") -> list[str]:
         # fastupdate off: a search never has to scan a pending list (writes pay instead).
         f"CREATE INDEX {ENTRIES}_vector{suffix} ON {table} USING gin (vector) "
         "WITH (fastupdate = off)",
+        f"CREATE INDEX {ENTRIES}_title{suffix} ON {table} USING gin (title_vector) "
+        "WITH (fastupdate = off)",
         f"CREATE INDEX {ENTRIES}_tenant_date{suffix} ON {table} (tenant, sort_date, key)",
         f"CREATE INDEX {ENTRIES}_plan{suffix} ON {table} (plan text_pattern_ops)",
         f"CREATE INDEX {ENTRIES}_reference{suffix} ON {table} (reference text_pattern_ops)",
     ]
 
 
-INDEX_NAMES = ("vector", "tenant_date", "plan", "reference")
+INDEX_NAMES = ("vector", "title", "tenant_date", "plan", "reference")
 
 
 def word_indexes(table: str, trgm: str | None, suffix: str = "") -> list[str]:
@@ -121,9 +133,10 @@ def create(conn: Connection) -> None:
             return
         drop(conn)
     trgm = _create_trgm(conn)
-    conn.execute(text(f"CREATE TABLE {ENTRIES} ({ENTRY_COLUMNS})"))
+    create_entries(conn, ENTRIES)
     for statement in entry_indexes(ENTRIES):
         conn.execute(text(statement))
+    conn.execute(text(f"CREATE TABLE {DOCS} ({DOC_COLUMNS})"))
     conn.execute(text(f"CREATE TABLE {WORDS} (word text PRIMARY KEY)"))
     for statement in word_indexes(WORDS, trgm):
         conn.execute(text(statement))

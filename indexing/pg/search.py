@@ -7,11 +7,18 @@ typo tolerance and the suggestion (R22). Ranking is ``ts_rank`` over the weighte
 (title A, correspondent B, document type C, content D), normalised by document length; boosted
 file-reference and case terms add to it. Snippets are cut from the page's hits only, by the
 same code as for Whoosh (``indexing.highlight``: the hits marked, everything else escaped).
+
+Ranking reads each ranked entry's whole vector. Up to ``RANK_ALL`` hits all are ranked; above
+that, the ``RANK_WINDOW`` newest hits and the ``RANK_WINDOW`` newest with a word in the title
+are — a word common enough to have more hits is no longer a good sign of relevance, and
+reading tens of thousands of vectors would take seconds. Counts, facets and
+date sorting always take every hit.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date
 
 from sqlalchemy import text
@@ -49,6 +56,11 @@ _GROUPS = {15: None, 7: "node", 11: "doctype", 13: "year", 14: "status"}
 _FACET_COLUMNS = {"node": "plan", "doctype": "doctype", "year": "year", "status": "status"}
 # ts_rank's normalisation 1: divided by 1 + log(length), so long documents do not win by bulk.
 _RANK = f"ts_rank(vector, to_tsquery('{CONFIG}', :rank), 1)"
+RANK_ALL = 2000
+_PLAIN = {"ä": "a", "ö": "o", "ü": "u"}  # "Aerger" is spelt "ärger" once folded
+RANK_WINDOW = 1000
+# How long a check that the tables are there and current holds (a rebuild swaps them).
+STATE_TTL_S = 5.0
 
 
 class PgSearcher:
@@ -59,6 +71,7 @@ class PgSearcher:
         self.engine = index.engine
         self.analyzer = index.analyzer
         self.marking = GermanAnalyzer()
+        self._checked = 0.0
 
     def search(self, request: SearchRequest) -> SearchResult:
         parse = parsing.advanced if request.advanced else parsing.simple
@@ -75,16 +88,24 @@ class PgSearcher:
             except DBAPIError as exc:
                 # A tsquery the database cannot run (e.g. a phrase of stop words only) is the
                 # user's to change; anything else (connection lost) is not.
-                if getattr(exc.orig, "sqlstate", "") in ("42601", "22023", "54000"):
+                state = getattr(exc.orig, "sqlstate", "")
+                if state in ("42601", "22023", "54000"):
                     raise QuerySyntaxError(str(exc.orig)) from None
+                if state == "42P01":  # the tables were dropped since they were last checked
+                    self._checked = 0.0
+                    return SearchResult(total=0, page=page, per_page=per_page)
                 raise
             finally:
                 conn.rollback()
         return result
 
     def _current(self, conn: Connection) -> bool:
+        if time.monotonic() - self._checked < STATE_TTL_S:
+            return True
         found = conn.scalar(text("SELECT to_regclass('search_state') IS NOT NULL"))
-        return bool(found) and conn.scalar(text("SELECT version FROM search_state")) == VERSION
+        current = bool(found) and (conn.scalar(text("SELECT version FROM search_state")) == VERSION)
+        self._checked = time.monotonic() if current else 0.0
+        return current
 
     def _search(self, conn, request, parsed: ParsedQuery, page: int, per_page: int):
         compiler = Compiler(conn)
@@ -93,19 +114,17 @@ class PgSearcher:
         where = f"({scope}) AND ({compiled.where})"
         params = dict(compiled.params)
         result = SearchResult(total=0, page=page, per_page=per_page)
-        result.total = self._count(conn, where, params)
+        result.total, result.facets = self._counted(conn, where, params, request.facets)
         if result.total < FEW_HITS and parsed.words and not request.advanced:
             corrected = self._tolerate_typos(conn, parsed, scope, compiler, result, request.text)
             if corrected is not None:
                 compiled = corrected
                 where = f"({scope}) AND ({compiled.where})"
                 params = dict(compiled.params)
-                result.total = self._count(conn, where, params)
-        if request.facets and result.total:
-            result.facets = self._facets(conn, where, params)
-        elif request.facets:
-            result.facets = {name: [] for name in FACETS}
-        rows = self._page(conn, where, params, compiled, parsed, request.sort, page, per_page)
+                result.total, result.facets = self._counted(conn, where, params, request.facets)
+        if not request.facets:
+            result.facets = {}
+        rows = self._page(conn, where, params, compiled, parsed, request, result.total)
         marker = Marker(
             self.marking,
             {t for t in map(self.marking.term, parsed.highlight) if t},
@@ -137,20 +156,22 @@ class PgSearcher:
                 parts.append(f"{fieldname} = {compiler.param(value)}")
         return " AND ".join(f"({p})" for p in parts)
 
-    def _count(self, conn, where: str, params: dict) -> int:
-        sql = f"SELECT count(*) FROM search_entry WHERE {where}"  # noqa: S608 (bound values)
-        return conn.scalar(text(sql), params) or 0
-
-    def _facets(self, conn, where: str, params: dict) -> dict[str, list[FacetCount]]:
+    def _counted(self, conn, where: str, params: dict, facets: bool):
+        """The number of hits and, if asked for, the facet counts: one scan of the hits."""
+        if not facets:
+            sql = f"SELECT count(*) FROM search_entry WHERE {where}"  # noqa: S608 (bound values)
+            return conn.scalar(text(sql), params) or 0, {}
         sql = (
             "SELECT GROUPING(plan, doctype, year, status) AS g, plan, doctype, year, "  # noqa: S608
             f"status, count(*) AS n FROM search_entry WHERE {where} "
             "GROUP BY GROUPING SETS ((), (plan), (doctype), (year), (status))"
         )
         facets: dict[str, list[FacetCount]] = {name: [] for name in FACETS}
+        total = 0
         for row in conn.execute(text(sql), params):
             name = _GROUPS.get(row.g)
             if name is None:
+                total = row.n
                 continue
             value = getattr(row, _FACET_COLUMNS[name])
             if value in ("", 0, None):  # no node, type or date: not a facet value
@@ -162,12 +183,17 @@ class PgSearcher:
             else:
                 counts.sort(key=lambda c: (-c.count, c.value))
             facets[name] = counts[:MAX_FACET_VALUES]
-        return facets
+        return total, facets
 
-    def _page(self, conn, where, params, compiled, parsed, sort, page, per_page):
+    def _page(self, conn, where, params, compiled, parsed, request, total: int):
+        page, per_page = max(1, request.page), max(1, min(request.per_page, MAX_PER_PAGE))
+        if not total or (page - 1) * per_page >= total:
+            return []
         params = dict(params, limit=per_page, offset=(page - 1) * per_page)
+        relevance = request.sort == "relevance" and not parsed.match_all
         score = "NULL::float8"
-        if sort == "relevance" and not parsed.match_all and (compiled.rank or compiled.extras):
+        window = False
+        if relevance and (compiled.rank or compiled.extras):
             terms = []
             if compiled.rank:
                 terms.append(_RANK)
@@ -175,17 +201,48 @@ class PgSearcher:
             terms += compiled.extras
             score = " + ".join(terms)
             order = "score DESC, sort_date DESC NULLS LAST, key"
-        elif sort == "oldest":
+            window = bool(compiled.rank) and total > RANK_ALL
+        elif request.sort == "oldest":
             order = "sort_date ASC NULLS FIRST, key"
         else:
             order = "sort_date DESC NULLS LAST, key"
-        sql = (
-            f"SELECT key, entry, content, {score} AS score FROM search_entry "  # noqa: S608
-            f"WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+        if window:
+            params["window"] = RANK_WINDOW
+            sql = self._rank_window(where, score, order)
+        else:
+            sql = (
+                f"SELECT key, {score} AS score FROM search_entry "  # noqa: S608 (bound values)
+                f"WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+            )
+        ranked = [(row.key, row.score) for row in conn.execute(text(sql), params)]
+        docs = {
+            row.key: row
+            for row in conn.execute(
+                text("SELECT key, entry, content FROM search_doc WHERE key = ANY(:k)"),
+                {"k": [key for key, _ in ranked]},
+            )
+        }
+        return [
+            (docs[key], float(score or 0.0) if relevance else None)
+            for key, score in ranked
+            if key in docs
+        ]
+
+    def _rank_window(self, where: str, score: str, order: str) -> str:
+        """Ranking when there are many hits (see the module docstring): the hits are read
+        once (without their vectors), the newest of them and the newest with a word in the
+        title are chosen, and only those are ranked."""
+        return (
+            "WITH hits AS MATERIALIZED (SELECT key, sort_date, title_vector "  # noqa: S608
+            f"FROM search_entry WHERE {where}), "
+            "chosen AS ((SELECT key FROM hits ORDER BY sort_date DESC NULLS LAST, key "
+            "LIMIT :window) UNION (SELECT key FROM hits WHERE title_vector @@ "
+            f"to_tsquery('{CONFIG}', :rank) ORDER BY sort_date DESC NULLS LAST, key "
+            "LIMIT :window)) "
+            f"SELECT key, {score} AS score FROM search_entry "
+            "WHERE key = ANY(ARRAY(SELECT key FROM chosen)) "  # by the primary key
+            f"ORDER BY {order} LIMIT :limit OFFSET :offset"
         )
-        rows = list(conn.execute(text(sql), params))
-        relevance = sort == "relevance" and not parsed.match_all
-        return [(row, float(row.score or 0.0) if relevance else None) for row in rows]
 
     def _hit(self, found, marker: Marker, snippets: bool) -> Hit:
         row, score = found
@@ -258,13 +315,18 @@ class PgSearcher:
             if surface(word) in replacements:
                 typed[replacements[surface(word)]] = word
         sql = (
-            f"SELECT entry, content FROM search_entry WHERE {where} "  # noqa: S608
-            "ORDER BY sort_date DESC NULLS LAST, key LIMIT 5"
+            "SELECT d.entry, d.content FROM search_doc d WHERE d.key IN "  # noqa: S608
+            f"(SELECT key FROM search_entry WHERE {where} "
+            "ORDER BY sort_date DESC NULLS LAST, key LIMIT 5)"
         )
         spellings: dict[str, set[str]] = {}
+        firsts = {w[0] for w in typed} | {_PLAIN.get(w[0], w[0]) for w in typed}
+        starts = tuple(firsts | {c.upper() for c in firsts})
         for row in conn.execute(text(sql), params):
             title = row.entry.get("title", "")
             for word in WORD.findall(f"{title} {row.content}"):
+                if not word.startswith(starts):  # folding keeps the first letter's case
+                    continue
                 found = surface(word)
                 if found in typed:
                     spellings.setdefault(found, set()).add(word)

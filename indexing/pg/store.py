@@ -39,7 +39,8 @@ _LOAD_COLUMNS = [
     *("status", "case_id", "process_id", "received", "created", "closed", "sort_date", "year"),
     *("entry", "content", "t_title", "t_corr", "t_type", "t_content"),
 ]
-_ROW_COLUMNS = _LOAD_COLUMNS[:19]
+_ROW_COLUMNS = _LOAD_COLUMNS[:17]
+_TITLE_VECTOR = f"setweight(to_tsvector('{CONFIG}', t_title), 'A')"
 _VECTOR = (
     f"setweight(to_tsvector('{CONFIG}', t_title), 'A') || "
     f"setweight(to_tsvector('{CONFIG}', t_corr), 'B') || "
@@ -164,13 +165,14 @@ class PgIndex:
             gone_words: set[str] = set()
             if purge and removed:
                 for row in conn.execute(
-                    text("SELECT entry, content FROM search_entry WHERE key = ANY(:k)"),
+                    text("SELECT entry, content FROM search_doc WHERE key = ANY(:k)"),
                     {"k": sorted(removed)},
                 ):
                     gone_words |= self._words(row.entry, row.content)
             if keys:
                 conn.execute(text("DELETE FROM search_entry WHERE key = ANY(:k)"), {"k": keys})
-            words = self._load(conn, "search_entry", latest.values())
+                conn.execute(text("DELETE FROM search_doc WHERE key = ANY(:k)"), {"k": keys})
+            words = self._load(conn, "", latest.values())
             self._add_words(conn, "search_word", words)
             if gone_words:
                 conn.execute(
@@ -193,14 +195,15 @@ class PgIndex:
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-                conn.execute(text("VACUUM search_entry"))
-                conn.execute(text("VACUUM search_word"))
+                for table in ("search_entry", "search_doc", "search_word"):
+                    conn.execute(text(f"VACUUM {table}"))
         except DBAPIError:
             log.warning("search: vacuum after a purge failed", exc_info=True)
 
-    def _load(self, conn: Connection, table: str, entries: Iterable[IndexEntry]) -> set[str]:
-        """Insert ``entries`` into ``table`` (COPY into a temporary table, vectors made by the
-        database); returns the folded words of all of them."""
+    def _load(self, conn: Connection, suffix: str, entries: Iterable[IndexEntry]) -> set[str]:
+        """Insert ``entries`` into the entries and documents tables (with ``suffix``: those of
+        a rebuild) — COPY into a temporary table, vectors made by the database; returns the
+        folded words of all of them."""
         conn.execute(
             text(
                 "CREATE TEMP TABLE IF NOT EXISTS search_load (key text, kind text, "
@@ -215,8 +218,13 @@ class PgIndex:
         raw = conn.connection.driver_connection
         columns = ", ".join(_LOAD_COLUMNS)
         insert = text(
-            f"INSERT INTO {table} ({', '.join(_ROW_COLUMNS)}, vector) "  # noqa: S608 (constants)
-            f"SELECT {', '.join(_ROW_COLUMNS)}, {_VECTOR} FROM search_load"
+            f"INSERT INTO search_entry{suffix} ({', '.join(_ROW_COLUMNS)}, "  # noqa: S608
+            f"title_vector, vector) SELECT {', '.join(_ROW_COLUMNS)}, {_TITLE_VECTOR}, {_VECTOR} "
+            "FROM search_load"
+        )
+        insert_docs = text(
+            f"INSERT INTO search_doc{suffix} (key, entry, content) "  # noqa: S608 (constants)
+            "SELECT key, entry, content FROM search_load"
         )
         batch: list[tuple] = []
 
@@ -228,6 +236,7 @@ class PgIndex:
                 for row in batch:
                     copy.write_row(row)
             conn.execute(insert)
+            conn.execute(insert_docs)
             conn.execute(text("TRUNCATE search_load"))
             batch.clear()
 
@@ -305,9 +314,12 @@ class PgIndex:
             schema.create(conn)
             trgm = schema.trgm_schema(conn)
             conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-            conn.execute(text("DROP TABLE IF EXISTS search_entry_new, search_word_new"))
-            conn.execute(text(f"CREATE TABLE search_entry_new ({schema.ENTRY_COLUMNS})"))
-            words = self._load(conn, "search_entry_new", counted())
+            conn.execute(
+                text("DROP TABLE IF EXISTS search_entry_new, search_doc_new, search_word_new")
+            )
+            schema.create_entries(conn, "search_entry_new")
+            conn.execute(text(f"CREATE TABLE search_doc_new ({schema.DOC_COLUMNS})"))
+            words = self._load(conn, "_new", counted())
             for statement in schema.entry_indexes("search_entry_new", "_new"):
                 conn.execute(text(statement))
             conn.execute(text("CREATE TABLE search_word_new (word text PRIMARY KEY)"))
@@ -315,10 +327,11 @@ class PgIndex:
             for statement in schema.word_indexes("search_word_new", trgm, "_new"):
                 conn.execute(text(statement))
             # The swap: searches wait for these few statements only.
-            conn.execute(text("DROP TABLE search_entry, search_word"))
-            conn.execute(text("ALTER TABLE search_entry_new RENAME TO search_entry"))
-            conn.execute(text("ALTER TABLE search_word_new RENAME TO search_word"))
+            conn.execute(text("DROP TABLE search_entry, search_doc, search_word"))
+            for table in ("search_entry", "search_doc", "search_word"):
+                conn.execute(text(f"ALTER TABLE {table}_new RENAME TO {table}"))
             renames = [("search_entry_new_pkey", "search_entry_pkey")]
+            renames += [("search_doc_new_pkey", "search_doc_pkey")]
             renames += [(f"search_entry_{n}_new", f"search_entry_{n}") for n in schema.INDEX_NAMES]
             renames += [("search_word_new_pkey", "search_word_pkey")]
             renames += [("search_word_pattern_new", "search_word_pattern")]
@@ -329,8 +342,8 @@ class PgIndex:
             conn.execute(
                 text("UPDATE search_state SET version = :v, complete = true"), {"v": VERSION}
             )
-            conn.execute(text("ANALYZE search_entry"))
-            conn.execute(text("ANALYZE search_word"))
+            for table in ("search_entry", "search_doc", "search_word"):
+                conn.execute(text(f"ANALYZE {table}"))
         return count
 
     # --- reading ---------------------------------------------------------------------------

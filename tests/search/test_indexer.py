@@ -127,7 +127,7 @@ def test_r10_destroyed_documents_and_disposed_cases_leave_the_index(world, archi
         # Nor in the search tables: no entry, no word only it had (and the tables were vacuumed).
         with world.rt.engine.connect() as conn:
             assert not conn.scalar(
-                text("SELECT count(*) FROM search_entry WHERE content LIKE '%Geheimwort%'")
+                text("SELECT count(*) FROM search_doc WHERE content LIKE '%Geheimwort%'")
             )
             words = set(conn.scalars(text("SELECT word FROM search_word")))
         assert "krankheitsgeschichte" not in words and "geheimwort" not in words
