@@ -469,22 +469,27 @@ class ClusterInstall:
     def web_url(self, name: str) -> str:
         return f"http://{HOST}:{self.web_ports[name]}"
 
-    def get(self, name: str, path: str, token: str | None = None) -> tuple[int, dict]:
+    def fetch(self, name: str, path: str, token: str | None = None) -> tuple[int, bytes]:
+        """GET ``path`` from web process ``name``: status (0: no answer) and body."""
         # An http:// URL of our own making (the web process on loopback).
         request = urllib.request.Request(self.web_url(name) + path)  # noqa: S310
         if token:
             request.add_header("Authorization", f"Bearer {token}")
         try:
             with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
-                return response.status, json.loads(response.read() or b"{}")
+                return response.status, response.read()
         except urllib.error.HTTPError as exc:
-            body = exc.read()
-            try:
-                return exc.code, json.loads(body or b"{}")
-            except ValueError:
-                return exc.code, {"body": body.decode(errors="replace")}
+            return exc.code, exc.read()
         except OSError:
-            return 0, {}
+            return 0, b""
+
+    def get(self, name: str, path: str, token: str | None = None) -> tuple[int, dict]:
+        """GET a JSON answer: status and the decoded body (``{"body": text}`` if not JSON)."""
+        status, body = self.fetch(name, path, token)
+        try:
+            return status, json.loads(body or b"{}")
+        except ValueError:
+            return status, {"body": body.decode(errors="replace")}
 
     def ready(self, name: str) -> bool:
         return self.get(name, "/readyz")[0] == 200

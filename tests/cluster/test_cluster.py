@@ -161,13 +161,24 @@ def test_import_survives_loss_of_a_worker_and_a_volume_server(cluster, tmp_path)
     result = cluster.eakte("worker1", "verify", check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
+    # Both web processes answer, and deliver an original from the cluster intact.
+    token = cluster.api_token("scan", "search", "download")
+    with cluster.connection() as conn:
+        version, sha256 = conn.execute(
+            text(
+                "SELECT v.uuid, v.sha256 FROM file_version v JOIN document d "
+                "ON d.id = v.document_id WHERE v.kind = 'original' ORDER BY d.id LIMIT 1"
+            )
+        ).one()
     for name in WEBS:
         status, body = cluster.get(name, "/readyz")
         assert status == 200, (name, body)
+        status, content = cluster.fetch(name, f"/api/v1/versions/{version}/content", token)
+        assert status == 200, (name, content[:200])
+        assert hashlib.sha256(content).hexdigest() == sha256 and sha256 in expected
     if cluster.search_backend == "postgresql":
         # Both web processes search the one index: a number only two documents carry (the
         # one-page and the three-page letter with that number) finds exactly those two.
-        token = cluster.api_token("scan", "search")
         found = {}
         for name in WEBS:
             status, body = cluster.get(name, "/api/v1/search?q=DOC0000123", token)
