@@ -43,6 +43,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from eakte.db import make_engine
+from storage.blobstore import BlobStore
 from storage.embedded import find_weed_binary
 from storage.seaweed_security import ensure_security
 
@@ -415,6 +416,11 @@ class ClusterInstall:
             }
         )
         return env
+
+    def store(self) -> BlobStore:
+        """eAkte's bucket on the cluster's S3 gateway."""
+        sw = self.seaweed
+        return BlobStore(sw.endpoint, sw.access_key, sw.secret_key, self.bucket)
 
     # --- lifecycle
 
