@@ -57,6 +57,11 @@ _FACET_COLUMNS = {"node": "plan", "doctype": "doctype", "year": "year", "status"
 # ts_rank's normalisation 1: divided by 1 + log(length), so long documents do not win by bulk.
 _RANK = f"ts_rank(vector, to_tsquery('{CONFIG}', :rank), 1)"
 RANK_ALL = 2000
+# What the scan of the hits keeps of each: what facets, sorting and boosted terms read, and
+# where the row is (the ranking reads the vectors of the chosen rows by their ctid).
+_HIT_COLUMNS = (
+    "ctid AS row, key, kind, plan, reference, doctype, status, case_id, process_id, sort_date, year"
+)
 _PLAIN = {"ä": "a", "ö": "o", "ü": "u"}  # "Aerger" is spelt "ärger" once folded
 RANK_WINDOW = 1000
 # How long a check that the tables are there and current holds (a rebuild swaps them).
@@ -108,23 +113,34 @@ class PgSearcher:
         return current
 
     def _search(self, conn, request, parsed: ParsedQuery, page: int, per_page: int):
+        # The planner does not count what reading a vector costs: to it, checking every row's
+        # vector (a sequential scan) looks cheaper than the GIN index once a word is common,
+        # when it is ten times slower. Just-in-time compilation only pays for long reports;
+        # the hits of a common word (tens of thousands) are grouped in memory, not on disk.
+        conn.execute(
+            text(
+                "SELECT set_config('enable_seqscan', 'off', true), "
+                "set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
+            )
+        )
         compiler = Compiler(conn)
         scope = self._scope(request, compiler)
         compiled = compiler.compile(parsed.query)
         where = f"({scope}) AND ({compiled.where})"
         params = dict(compiled.params)
         result = SearchResult(total=0, page=page, per_page=per_page)
-        result.total, result.facets = self._counted(conn, where, params, request.facets)
+        run = self._run
+        result.total, result.facets, ranked = run(conn, where, params, compiled, parsed, request)
         if result.total < FEW_HITS and parsed.words and not request.advanced:
             corrected = self._tolerate_typos(conn, parsed, scope, compiler, result, request.text)
             if corrected is not None:
                 compiled = corrected
                 where = f"({scope}) AND ({compiled.where})"
                 params = dict(compiled.params)
-                result.total, result.facets = self._counted(conn, where, params, request.facets)
-        if not request.facets:
-            result.facets = {}
-        rows = self._page(conn, where, params, compiled, parsed, request, result.total)
+                result.total, result.facets, ranked = self._run(
+                    conn, where, params, compiled, parsed, request
+                )
+        rows = self._documents(conn, ranked, request.sort == "relevance" and not parsed.match_all)
         marker = Marker(
             self.marking,
             {t for t in map(self.marking.term, parsed.highlight) if t},
@@ -156,19 +172,63 @@ class PgSearcher:
                 parts.append(f"{fieldname} = {compiler.param(value)}")
         return " AND ".join(f"({p})" for p in parts)
 
-    def _counted(self, conn, where: str, params: dict, facets: bool):
-        """The number of hits and, if asked for, the facet counts: one scan of the hits."""
-        if not facets:
-            sql = f"SELECT count(*) FROM search_entry WHERE {where}"  # noqa: S608 (bound values)
-            return conn.scalar(text(sql), params) or 0, {}
+    def _run(self, conn, where: str, params: dict, compiled, parsed, request):
+        """The number of hits, the facet counts and the page's (key, score) — in one statement
+        that reads the hits once (see the module docstring for what is ranked)."""
+        page, per_page = max(1, request.page), max(1, min(request.per_page, MAX_PER_PAGE))
+        params = dict(params, limit=per_page, offset=(page - 1) * per_page)
+        params.update(window=RANK_WINDOW, rank_all=RANK_ALL)
+        relevance = request.sort == "relevance" and not parsed.match_all
+        if relevance and compiled.rank:
+            params["rank"] = compiled.rank
+            score = " + ".join([_RANK, *compiled.extras])
+            # Every hit while there are few, else the newest and the newest titled ones.
+            chosen = (
+                "(SELECT row FROM hits WHERE (SELECT n FROM counted WHERE g = 15) "  # noqa: S608
+                "<= :rank_all) "
+                "UNION (SELECT row FROM hits ORDER BY sort_date DESC NULLS LAST, key "
+                "LIMIT :window) UNION (SELECT row FROM hits WHERE key IN (SELECT key FROM "
+                f"search_entry WHERE title_vector @@ to_tsquery('{CONFIG}', :rank)) "
+                "ORDER BY sort_date DESC NULLS LAST, key LIMIT :window)"
+            )
+            paged = (
+                f"SELECT key, {score} AS score FROM search_entry "  # noqa: S608 (bound values)
+                "WHERE ctid = ANY(ARRAY("
+                f"{chosen})) ORDER BY score DESC, sort_date DESC NULLS LAST, key"
+            )
+        elif relevance and compiled.extras:
+            score = " + ".join(compiled.extras)
+            paged = (
+                f"SELECT key, {score} AS score FROM hits "  # noqa: S608 (bound values)
+                "ORDER BY score DESC, sort_date DESC NULLS LAST, key"
+            )
+        elif request.sort == "oldest":
+            paged = (
+                "SELECT key, NULL::float8 AS score FROM hits ORDER BY sort_date NULLS FIRST, key"
+            )
+        else:
+            paged = (
+                "SELECT key, NULL::float8 AS score FROM hits "
+                "ORDER BY sort_date DESC NULLS LAST, key"
+            )
+        groups = "(), (plan), (doctype), (year), (status)" if request.facets else "()"
         sql = (
-            "SELECT GROUPING(plan, doctype, year, status) AS g, plan, doctype, year, "  # noqa: S608
-            f"status, count(*) AS n FROM search_entry WHERE {where} "
-            "GROUP BY GROUPING SETS ((), (plan), (doctype), (year), (status))"
+            f"WITH hits AS MATERIALIZED (SELECT {_HIT_COLUMNS} FROM search_entry "  # noqa: S608
+            f"WHERE {where}), "
+            "counted AS (SELECT GROUPING(plan, doctype, year, status) AS g, plan, doctype, "
+            f"year, status, count(*) AS n FROM hits GROUP BY GROUPING SETS ({groups})), "
+            f"paged AS ({paged} LIMIT :limit OFFSET :offset) "
+            "SELECT g, plan, doctype, year, status, n, NULL AS key, NULL::float8 AS score, "
+            "0 AS place FROM counted UNION ALL "
+            "SELECT NULL, NULL, NULL, NULL, NULL, NULL, key, score, row_number() OVER () "
+            "FROM paged"
         )
         facets: dict[str, list[FacetCount]] = {name: [] for name in FACETS}
-        total = 0
+        total, ranked = 0, []
         for row in conn.execute(text(sql), params):
+            if row.key is not None:
+                ranked.append((row.place, row.key, row.score))
+                continue
             name = _GROUPS.get(row.g)
             if name is None:
                 total = row.n
@@ -183,38 +243,11 @@ class PgSearcher:
             else:
                 counts.sort(key=lambda c: (-c.count, c.value))
             facets[name] = counts[:MAX_FACET_VALUES]
-        return total, facets
+        ranked.sort()
+        return total, facets if request.facets else {}, [(k, sc) for _p, k, sc in ranked]
 
-    def _page(self, conn, where, params, compiled, parsed, request, total: int):
-        page, per_page = max(1, request.page), max(1, min(request.per_page, MAX_PER_PAGE))
-        if not total or (page - 1) * per_page >= total:
-            return []
-        params = dict(params, limit=per_page, offset=(page - 1) * per_page)
-        relevance = request.sort == "relevance" and not parsed.match_all
-        score = "NULL::float8"
-        window = False
-        if relevance and (compiled.rank or compiled.extras):
-            terms = []
-            if compiled.rank:
-                terms.append(_RANK)
-                params["rank"] = compiled.rank
-            terms += compiled.extras
-            score = " + ".join(terms)
-            order = "score DESC, sort_date DESC NULLS LAST, key"
-            window = bool(compiled.rank) and total > RANK_ALL
-        elif request.sort == "oldest":
-            order = "sort_date ASC NULLS FIRST, key"
-        else:
-            order = "sort_date DESC NULLS LAST, key"
-        if window:
-            params["window"] = RANK_WINDOW
-            sql = self._rank_window(where, score, order)
-        else:
-            sql = (
-                f"SELECT key, {score} AS score FROM search_entry "  # noqa: S608 (bound values)
-                f"WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
-            )
-        ranked = [(row.key, row.score) for row in conn.execute(text(sql), params)]
+    def _documents(self, conn, ranked: list, relevance: bool) -> list:
+        """What the page's hits show, in their order."""
         docs = {
             row.key: row
             for row in conn.execute(
@@ -227,22 +260,6 @@ class PgSearcher:
             for key, score in ranked
             if key in docs
         ]
-
-    def _rank_window(self, where: str, score: str, order: str) -> str:
-        """Ranking when there are many hits (see the module docstring): the hits are read
-        once (without their vectors), the newest of them and the newest with a word in the
-        title are chosen, and only those are ranked."""
-        return (
-            "WITH hits AS MATERIALIZED (SELECT key, sort_date, title_vector "  # noqa: S608
-            f"FROM search_entry WHERE {where}), "
-            "chosen AS ((SELECT key FROM hits ORDER BY sort_date DESC NULLS LAST, key "
-            "LIMIT :window) UNION (SELECT key FROM hits WHERE title_vector @@ "
-            f"to_tsquery('{CONFIG}', :rank) ORDER BY sort_date DESC NULLS LAST, key "
-            "LIMIT :window)) "
-            f"SELECT key, {score} AS score FROM search_entry "
-            "WHERE key = ANY(ARRAY(SELECT key FROM chosen)) "  # by the primary key
-            f"ORDER BY {order} LIMIT :limit OFFSET :offset"
-        )
 
     def _hit(self, found, marker: Marker, snippets: bool) -> Hit:
         row, score = found

@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -49,6 +50,43 @@ _VECTOR = (
 )
 
 _held = threading.local()
+
+
+def _ahead(items: Iterator, depth: int = 2) -> Iterator:
+    """``items``, produced by a thread up to ``depth`` ahead of the consumer; an error in the
+    producer is raised in the consumer."""
+    found: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        found.put(item, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            found.put(done)
+        except BaseException as exc:  # handed to the consumer
+            found.put(exc)
+
+    thread = threading.Thread(target=produce, name="search-rebuild-rows", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = found.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 class PgIndex:
@@ -200,10 +238,13 @@ class PgIndex:
         except DBAPIError:
             log.warning("search: vacuum after a purge failed", exc_info=True)
 
-    def _load(self, conn: Connection, suffix: str, entries: Iterable[IndexEntry]) -> set[str]:
+    def _load(
+        self, conn: Connection, suffix: str, entries: Iterable[IndexEntry], ahead: bool = False
+    ) -> set[str]:
         """Insert ``entries`` into the entries and documents tables (with ``suffix``: those of
         a rebuild) — COPY into a temporary table, vectors made by the database; returns the
-        folded words of all of them."""
+        folded words of all of them. ``ahead``: prepare the next rows in a thread while the
+        database analyses the last ones (a rebuild)."""
         conn.execute(
             text(
                 "CREATE TEMP TABLE IF NOT EXISTS search_load (key text, kind text, "
@@ -226,11 +267,8 @@ class PgIndex:
             f"INSERT INTO search_doc{suffix} (key, entry, content) "  # noqa: S608 (constants)
             "SELECT key, entry, content FROM search_load"
         )
-        batch: list[tuple] = []
-
-        def flush() -> None:
-            if not batch:
-                return
+        for batch, found in _ahead(self._batches(entries)) if ahead else self._batches(entries):
+            words |= found
             copying = f"COPY search_load ({columns}) FROM STDIN"
             with raw.cursor() as cur, cur.copy(copying) as copy:
                 for row in batch:
@@ -238,17 +276,22 @@ class PgIndex:
             conn.execute(insert)
             conn.execute(insert_docs)
             conn.execute(text("TRUNCATE search_load"))
-            batch.clear()
+        return words
 
+    def _batches(self, entries: Iterable[IndexEntry]) -> Iterator[tuple[list, set[str]]]:
+        """Rows for COPY, ``CHUNK`` at a time, with their folded words."""
+        batch: list[tuple] = []
+        words: set[str] = set()
         for entry in entries:
             row, folded = self._row(entry)
             for part in folded:
                 words.update(part.split())
             batch.append(row)
             if len(batch) >= CHUNK:
-                flush()
-        flush()
-        return words
+                yield batch, words
+                batch, words = [], set()
+        if batch:
+            yield batch, words
 
     def _row(self, entry: IndexEntry) -> tuple[tuple, tuple[str, ...]]:
         fold = self.analyzer.fold_text
@@ -319,7 +362,7 @@ class PgIndex:
             )
             schema.create_entries(conn, "search_entry_new")
             conn.execute(text(f"CREATE TABLE search_doc_new ({schema.DOC_COLUMNS})"))
-            words = self._load(conn, "_new", counted())
+            words = self._load(conn, "_new", counted(), ahead=True)
             for statement in schema.entry_indexes("search_entry_new", "_new"):
                 conn.execute(text(statement))
             conn.execute(text("CREATE TABLE search_word_new (word text PRIMARY KEY)"))
