@@ -179,6 +179,7 @@ class PgSearcher:
         params = dict(params, limit=per_page, offset=(page - 1) * per_page)
         params.update(window=RANK_WINDOW, rank_all=RANK_ALL)
         relevance = request.sort == "relevance" and not parsed.match_all
+        chosen = ""
         if relevance and compiled.rank:
             params["rank"] = compiled.rank
             score = " + ".join([_RANK, *compiled.extras])
@@ -191,10 +192,16 @@ class PgSearcher:
                 f"search_entry WHERE title_vector @@ to_tsquery('{CONFIG}', :rank)) "
                 "ORDER BY sort_date DESC NULLS LAST, key LIMIT :window)"
             )
+            # The ranked first, then (many hits only) the others, newest first. The others
+            # are only read by a page beyond the ranked ones: the limit stops the append
+            # before its second part (which keeps the order of its parts: no parallel plan).
             paged = (
-                f"SELECT key, {score} AS score FROM search_entry "  # noqa: S608 (bound values)
-                "WHERE ctid = ANY(ARRAY("
-                f"{chosen})) ORDER BY score DESC, sort_date DESC NULLS LAST, key"
+                f"(SELECT key, {score} AS score FROM search_entry "  # noqa: S608 (bound values)
+                "WHERE ctid = ANY(ARRAY(SELECT row FROM chosen)) "
+                "ORDER BY score DESC, sort_date DESC NULLS LAST, key) UNION ALL "
+                "(SELECT key, NULL FROM hits WHERE NOT EXISTS "
+                "(SELECT 1 FROM chosen WHERE chosen.row = hits.row) "
+                "ORDER BY sort_date DESC NULLS LAST, key)"
             )
         elif relevance and compiled.extras:
             score = " + ".join(compiled.extras)
@@ -217,7 +224,8 @@ class PgSearcher:
             f"WHERE {where}), "
             "counted AS (SELECT GROUPING(plan, doctype, year, status) AS g, plan, doctype, "
             f"year, status, count(*) AS n FROM hits GROUP BY GROUPING SETS ({groups})), "
-            f"paged AS ({paged} LIMIT :limit OFFSET :offset) "
+            + (f"chosen AS MATERIALIZED ({chosen}), " if chosen else "")
+            + f"paged AS ({paged} LIMIT :limit OFFSET :offset) "  # noqa: S608 (bound values)
             "SELECT g, plan, doctype, year, status, n, NULL AS key, NULL::float8 AS score, "
             "0 AS place FROM counted UNION ALL "
             "SELECT NULL, NULL, NULL, NULL, NULL, NULL, key, score, row_number() OVER () "

@@ -398,3 +398,21 @@ def parsing_query(text: str):
     from indexing import query as parsing
 
     return parsing.advanced(text).query
+
+
+def test_many_hits_rank_the_newest_and_the_titled(store, monkeypatch):
+    """PostgreSQL ranks a window of the hits once there are many (indexing/pg/search.py);
+    Whoosh ranks them all. Either way: exact counts, every hit on some page, and a title hit
+    first even when it is old."""
+    from indexing.pg import search as pg_search
+
+    monkeypatch.setattr(pg_search, "RANK_ALL", 5)
+    monkeypatch.setattr(pg_search, "RANK_WINDOW", 4)
+    entries = [doc(n, "Mahnung wegen Frist", received=date(2020, 1, n)) for n in range(1, 25)]
+    entries.append(doc(99, "Frist", title="Mahnung Hundesteuer", received=date(2001, 1, 1)))
+    store.write(entries)
+    first = search(store, "Mahnung", per_page=10)
+    assert first.total == 25 and first.hits[0].key == "d99"
+    seen = [h.key for p in (1, 2, 3) for h in search(store, "Mahnung", page=p, per_page=10).hits]
+    assert sorted(seen) == sorted(e.key for e in entries)  # all of them, none twice
+    assert sum(f.count for f in first.facets["year"]) == 25
