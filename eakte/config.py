@@ -55,6 +55,7 @@ class Settings:
     file_reference_pattern: str = DEFAULT_PATTERN
     ingest_allowed_types: tuple[str, ...] = INGEST_TYPES
     ingest_max_pages: int = 2000
+    ingest_text_at_intake_pages: int = 50
     ingest_max_pixels: int = 150_000_000
     hot_folder_interval: int = 5
     # Full-text search: the embedded Whoosh index, or PostgreSQL's own (several web hosts).
@@ -112,6 +113,9 @@ class Settings:
             ),
             ingest_allowed_types=env.subset("EAKTE_INGEST_ALLOWED_TYPES", INGEST_TYPES),
             ingest_max_pages=env.integer("EAKTE_INGEST_MAX_PAGES", 2000, 1, 100_000),
+            ingest_text_at_intake_pages=env.integer(
+                "EAKTE_INGEST_TEXT_AT_INTAKE_PAGES", 50, 0, 100_000
+            ),
             ingest_max_pixels=env.integer(
                 "EAKTE_INGEST_MAX_PIXELS", 150_000_000, 1_000_000, 2_000_000_000
             ),

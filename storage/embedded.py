@@ -96,6 +96,10 @@ _PORT_LOW, _PORT_HIGH = 20000, 32768 - _GRPC_OFFSET
 _LOG_ROTATE_BYTES = 10 * 1024 * 1024
 _MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes
 _ENV_PREFIXES = ("AWS_", "S3_", "WEED_")
+# Go's collector lets the heap grow to twice what is live; during a bulk import that took the
+# embedded server past 500 MB. A soft limit makes it collect sooner (GOMEMLIMIT set by the
+# operator wins).
+_GO_MEMORY_LIMIT = "256MiB"
 
 # Run in a tiny Python before exec'ing weed, instead of a preexec_fn (which is unsafe when
 # the parent has threads): ask the kernel to SIGTERM the child when the parent dies, then
@@ -557,6 +561,7 @@ class EmbeddedSeaweedFS:
         # weed reads WEED_* overrides, S3_BUCKET (creates a bucket without Object Lock) and
         # AWS_* credentials from the environment: none of that may leak in.
         env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIXES)}
+        env.setdefault("GOMEMLIMIT", _GO_MEMORY_LIMIT)
         pdeathsig = sys.platform.startswith("linux") and (
             threading.current_thread() is threading.main_thread()
         )

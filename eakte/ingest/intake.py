@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,9 +31,11 @@ from eakte.db import transaction
 from eakte.ingest import keys, names
 from eakte.ingest.detect import mime_of
 from eakte.ingest.reasons import Reason, Rejected
+from eakte.ingest.text import PdfText, join_pages, page_texts
 from eakte.ingest.validate import Inspection, Limits, inspect
 from eakte.models import Document, DocumentStatus, FileVersion, StoredObject, Tenant, User
 from eakte.models.ingest import IngestTask, QuarantinedFile, TransferNote
+from eakte.models.scanning import ScanBatch
 from eakte.services.documents import register_original
 from storage.blobstore import BlobStore
 from storage.errors import ObjectNotFound, StorageError
@@ -100,6 +102,7 @@ class IntakeContext:
     rejection: Rejected | None = None
     duplicate_of: Document | None = None
     stored: StoredObject | None = None
+    text_pages: list[str] | None = None  # a born-digital PDF's text layer, read at intake
     result: IntakeResult | None = None
 
 
@@ -171,6 +174,24 @@ def check_content(session: Session, store: BlobStore, ctx: IntakeContext) -> Non
         ctx.inspection = inspect(ctx.path, ctx.mime, ctx.size, ctx.filename, ctx.limits)
     except Rejected as rejected:
         ctx.rejection = rejected
+
+
+def read_text_layer(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
+    """A small born-digital PDF is finished here: its text layer is its text and the original
+    its own archival version (R19), so a worker job would only read the bytes back from S3
+    to learn the same. Scans, repaired files and long documents go to the worker."""
+    inspection = ctx.inspection
+    if (
+        inspection is None
+        or inspection.kind != "pdf"
+        or inspection.pages > ctx.limits.text_at_intake_pages
+        or inspection.page_images
+        or "repaired" in inspection.flags
+    ):
+        return
+    found = PdfText(pages=page_texts(ctx.path), scanned=False)
+    if found.born_digital and len(found.pages) == inspection.pages:
+        ctx.text_pages = found.pages
 
 
 def quarantine(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
@@ -339,7 +360,10 @@ def register(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
                     anomalies="; ".join(anomalies),
                 )
             )
-            session.add(IngestTask(document_id=document.id))
+            if ctx.text_pages is None:
+                session.add(IngestTask(document_id=document.id))
+            else:
+                _finish_born_digital(session, ctx, document)
             if duplicate is not None:
                 audit.record(session, ctx.user, "duplicate", document, of=str(duplicate.uuid))
             if ctx.process_id:
@@ -358,11 +382,29 @@ def register(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
     ctx.result = IntakeResult(outcome, document=document)
 
 
+def _finish_born_digital(session: Session, ctx: IntakeContext, document: Document) -> None:
+    """What the worker's ``finish`` records for a born-digital PDF, in the intake's
+    transaction."""
+    document.extracted_text = join_pages(ctx.text_pages)
+    document.page_count = len(ctx.text_pages)
+    document.status = DocumentStatus.ready.value
+    document.index_dirty = True
+    if ctx.scan_batch_id:
+        session.execute(
+            update(ScanBatch)
+            .where(ScanBatch.id == ctx.scan_batch_id)
+            .values(page_count=ScanBatch.page_count + len(ctx.text_pages))
+        )
+    session.flush()
+    audit.record(session, None, "processed", document, pages=document.page_count, rendition=None)
+
+
 INTAKE_STEPS: list[Step] = [
     find_existing,
     read_bytes,
     check_content,
     quarantine,
+    read_text_layer,
     find_duplicate,
     store_original,
     register,

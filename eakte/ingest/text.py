@@ -13,6 +13,7 @@ files spend most of their processing time right here. pypdf reads what PDFium ca
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 MIN_PAGE_TEXT = 20  # characters (not counting spaces) that make a page "have text"
 SCAN_PIXELS = 1_000_000  # an image this large on a page is a scan (A4 at 300 dpi: 8.7 M)
+_pdfium_lock = threading.Lock()
 
 
 @dataclass
@@ -43,16 +45,25 @@ def _has_text(page: str) -> bool:
 
 
 def read_pdf(path: Path) -> PdfText:
-    return PdfText(pages=page_texts(path), scanned=has_page_images(path))
+    with pikepdf.open(path) as pdf:
+        scanned = has_page_images(pdf)
+    return PdfText(pages=page_texts(path), scanned=scanned)
 
 
 def page_texts(path: Path) -> list[str]:
     """The text layer, page by page; pages that cannot be read count as without text."""
-    try:
-        pdf = pdfium.PdfDocument(path)
-    except pdfium.PdfiumError as exc:
-        log.info("PDFium cannot open %s (%s); reading the text with pypdf", path, exc)
-        return _pypdf_texts(path)
+    with _pdfium_lock:  # PDFium is not thread-safe (import threads, web threads)
+        try:
+            pdf = pdfium.PdfDocument(path)
+        except pdfium.PdfiumError as exc:
+            log.info("PDFium cannot open %s (%s); reading the text with pypdf", path, exc)
+            pdf = None
+        if pdf is not None:
+            return _pdfium_texts(pdf, path)
+    return _pypdf_texts(path)
+
+
+def _pdfium_texts(pdf, path: Path) -> list[str]:
     texts = []
     with closing(pdf):
         for index in range(len(pdf)):
@@ -82,13 +93,12 @@ def _pypdf_texts(path: Path) -> list[str]:
     return texts
 
 
-def has_page_images(path: Path) -> bool:
-    with pikepdf.open(path) as pdf:
-        for page in pdf.pages:
-            for image in page.get_images().values():
-                width, height = int(image.get("/Width", 0)), int(image.get("/Height", 0))
-                if width * height >= SCAN_PIXELS:
-                    return True
+def has_page_images(pdf: pikepdf.Pdf) -> bool:
+    for page in pdf.pages:
+        for image in page.get_images().values():
+            width, height = int(image.get("/Width", 0)), int(image.get("/Height", 0))
+            if width * height >= SCAN_PIXELS:
+                return True
     return False
 
 

@@ -19,6 +19,7 @@ from PIL import JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 from eakte.config import Settings
 from eakte.ingest import detect
 from eakte.ingest.reasons import Reason, Rejected
+from eakte.ingest.text import has_page_images
 
 EOF_WINDOW = 2048  # %%EOF must appear this close to the end (trailing junk is common)
 BOMB_RATIO = 1000  # decoded bytes per file byte beyond which a huge image is a "bomb"
@@ -32,6 +33,7 @@ class Limits:
     max_bytes: int
     max_pages: int
     max_pixels: int
+    text_at_intake_pages: int = 0  # born-digital PDFs up to this many pages: text read at intake
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -40,6 +42,7 @@ class Limits:
             max_bytes=settings.max_upload_bytes,
             max_pages=settings.ingest_max_pages,
             max_pixels=settings.ingest_max_pixels,
+            text_at_intake_pages=settings.ingest_text_at_intake_pages,
         )
 
 
@@ -50,6 +53,7 @@ class Inspection:
     pages: int
     flags: list[str] = field(default_factory=list)
     anomalies: list[str] = field(default_factory=list)
+    page_images: bool = False  # a PDF with a page-sized image on some page (a scan)
 
 
 def check_type(mime: str, limits: Limits) -> str:
@@ -120,6 +124,11 @@ def _inspect_open_pdf(stream, limits: Limits) -> Inspection:
         except (pikepdf.PdfError, RuntimeError, ValueError) as exc:
             raise Rejected(Reason.pdf_damaged, f"its structure is broken: {exc}") from None
         result = Inspection(mime="application/pdf", kind="pdf", pages=pages, flags=flags)
+        if pages <= limits.text_at_intake_pages:
+            try:
+                result.page_images = has_page_images(pdf)
+            except (pikepdf.PdfError, RuntimeError, ValueError, TypeError):
+                result.page_images = True  # let the worker look closely
         warnings = pdf.get_warnings()  # what qpdf had to repair while opening
         if warnings:
             result.flags.append("repaired")

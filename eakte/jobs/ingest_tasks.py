@@ -68,8 +68,12 @@ def warm_up() -> None:
             log.warning("could not load %s ahead: %s", module, exc)
 
 
-def enqueue(document_id: int) -> None:
-    process_document_task(document_id)
+def enqueue(document_id: int, *, ready: bool = False) -> None:
+    """A document was taken in: process it, or (``ready``: finished at intake) index it."""
+    if ready:
+        request_index_soon()
+    else:
+        process_document_task(document_id)
 
 
 def queued_document_ids() -> set[int]:

@@ -3,7 +3,7 @@ fill a case. Retrying the same delivery (same ``external_id``) changes nothing."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, BinaryIO
@@ -15,7 +15,7 @@ from eakte.config import Settings
 from eakte.errors import BadInput
 from eakte.models import Case, Document, Process, User
 from eakte.services import cases
-from eakte.services.intake import DocumentMetadata, Outcome, Target, intake
+from eakte.services.intake import DocumentMetadata, Enqueue, Outcome, Target, intake
 from storage.blobstore import BlobStore
 
 
@@ -57,7 +57,7 @@ def deliver_application(
     files: Sequence[tuple[str, BinaryIO]],
     *,
     source: str,
-    enqueue: Callable[[int], None] | None = None,
+    enqueue: Enqueue | None = None,
 ) -> Delivery:
     """Create or fill a case and take in every file, each through the intake service."""
     external_id = _text(meta, "external_id", 200)

@@ -60,7 +60,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Enqueue = Callable[[int], None]
+# ``enqueue(document_id)``: the document needs processing (text, OCR, rendition).
+# ``enqueue(document_id, ready=True)``: intake finished it already (a born-digital PDF's text
+# layer); only the index has to catch up.
+Enqueue = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,10 @@ def intake(
         problem=problem,
     )
     if enqueue is not None and result.outcome in (Outcome.accepted, Outcome.duplicate):
-        enqueue(result.document.id)
+        if result.document.status == DocumentStatus.ready:
+            enqueue(result.document.id, ready=True)
+        else:
+            enqueue(result.document.id)
     return result
 
 

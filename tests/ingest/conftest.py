@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from eakte.ingest.process import process_document
 from eakte.models import Document
 from eakte.services.intake import DocumentMetadata, Target, intake
+from tests.fixtures.app import replace_settings
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 SCAN_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"  # letters are often set serif
@@ -98,10 +99,17 @@ class Desk:
     world: object
     tmp: Path
     queued: list[int] = field(default_factory=list)
+    ready: list[int] = field(default_factory=list)
 
     @property
     def rt(self):
         return self.world.rt
+
+    @property
+    def settings(self):
+        """Everything through the worker, born-digital PDFs too (tests of the intake's own
+        text reading pass ``settings=desk.rt.settings``)."""
+        return replace_settings(self.rt.settings, ingest_text_at_intake_pages=0)
 
     def take(self, data: bytes | Path, filename: str | bytes = "scan.pdf", actor=None, **kw):
         kw.setdefault("target", Target(org_unit="32"))
@@ -113,10 +121,15 @@ class Desk:
                 self.rt.store,
                 data,
                 filename=filename,
-                settings=self.rt.settings,
-                enqueue=self.queued.append,
+                settings=kw.pop("settings", self.settings),
+                enqueue=self.enqueue,
                 **kw,
             )
+
+    def enqueue(self, document_id: int, *, ready: bool = False) -> None:
+        """What the job queue is given: documents to process (not those finished at intake,
+        which only the index must learn about: ``self.ready``)."""
+        (self.ready if ready else self.queued).append(document_id)
 
     def process(self, document_id: int, **kw):
         with self.rt.session() as session:

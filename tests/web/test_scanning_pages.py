@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.fixtures.app import csrf_token
-from tests.web.test_upload import PDF
+from tests.ingest.conftest import scan_image, scanned_pdf
 
 
 @pytest.mark.parametrize("path", ["/scanstelle/", "/scanstelle/quarantaene"])
@@ -30,7 +30,7 @@ def test_import_batch_progress_and_quarantine(world, sign_in):
             "batch-colour_mode": "gray",
             "batch-inbox": "32",
             "batch-files": [
-                (io.BytesIO(PDF), "brief-1.pdf"),
+                (io.BytesIO(scanned_pdf([scan_image()])), "brief-1.pdf"),  # waits for OCR
                 (io.BytesIO(b"MZ" + b"\0" * 64), "virus.pdf"),
             ],
         },
