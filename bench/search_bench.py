@@ -485,7 +485,7 @@ def measure_rebuild(path: Path | str, corpus_file: Path, workers: int) -> dict:
             size = conn.scalar(
                 text(
                     "SELECT pg_total_relation_size('search_entry') + "
-                    "pg_total_relation_size('search_word')"
+                    "pg_total_relation_size('search_doc') + pg_total_relation_size('search_word')"
                 )
             )
     result.update(peak_mb=peak, size=size)
