@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,6 +17,8 @@ from eakte.errors import DatabaseUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "eakte_write"
+# Waiting for the write gate: first checks this far apart, then at most every 2 ms.
+_GATE_FIRST_WAIT_S, _GATE_MAX_WAIT_S = 0.0002, 0.002
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -75,6 +80,51 @@ def transaction(session: Session) -> Iterator[Session]:
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("a service was called with uncommitted changes in the session")
         session.commit()
-    with session.begin():
+    with _write_gate(session.get_bind()), session.begin():
         session.connection(execution_options={WRITE_OPTION: True})
         yield session
+
+
+def _gate_path(engine: Engine) -> str | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database + "-writers"
+
+
+@contextmanager
+def _write_gate(engine: Engine) -> Iterator[None]:
+    """SQLite: writers queue on a file lock before BEGIN IMMEDIATE.
+
+    SQLite's own busy handler sleeps between attempts (up to 100 ms each), so under a bulk
+    import — several import threads, workers and the indexer writing at once — the lock sat
+    free while everyone slept. Here a waiter checks every couple of milliseconds instead, and
+    the lock goes with its holder's process if that dies. After the busy timeout the
+    transaction goes ahead without the gate and SQLite's own waiting and errors apply.
+    """
+    path = _gate_path(engine)
+    if path is None:
+        yield
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:  # a read-only directory: SQLite's own locking still holds
+        yield
+        return
+    try:
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        wait = _GATE_FIRST_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(wait)
+                wait = min(wait * 2, _GATE_MAX_WAIT_S)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
