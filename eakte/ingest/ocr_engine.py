@@ -113,7 +113,7 @@ class ResidentTesseract(TesseractOcrEngine):
         kept = _kept(Path(input_file).resolve())
         image, dpi = input_file, None
         if kept is not None and "dpi" in kept.info:
-            image, dpi = _pgm(kept), round(kept.info["dpi"][0])
+            image, dpi = kept, round(kept.info["dpi"][0])
         page = engine.recognise_to_pdf(
             image, output_pdf, timeout_s=options.tesseract.timeout, dpi=dpi
         )

@@ -10,6 +10,7 @@ comes from worker processes, Tesseract's own threads are slower on a busy machin
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -17,8 +18,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image
+
 PSM_OSD_ONLY = 0
 PSM_AUTO = 3  # what the tesseract command uses unless told otherwise
+DEFAULT_DPI = 300  # for page images that do not say their resolution
 
 
 class TesseractUnavailable(RuntimeError):
@@ -62,6 +66,8 @@ class _Lib:
             (t, "TessBaseAPISetVariable"): ([vp, cp, cp], i),
             (t, "TessBaseAPISetPageSegMode"): ([vp, i], None),
             (t, "TessBaseAPISetImage2"): ([vp, vp], None),
+            (t, "TessBaseAPISetImage"): ([vp, cp, i, i, i, i], None),
+            (t, "TessBaseAPISetSourceResolution"): ([vp, i], None),
             (t, "TessBaseAPIRecognize"): ([vp, vp], i),
             (t, "TessBaseAPIGetUTF8Text"): ([vp], vp),
             (t, "TessBaseAPIGetHOCRText"): ([vp, i], vp),
@@ -131,6 +137,11 @@ class _Pix:
         lib().pixDestroy(ctypes.byref(ptr))
 
 
+def _opened(image: Path | bytes | Image.Image):
+    """An image in memory as it is; a file or its bytes read by Leptonica (freed on exit)."""
+    return contextlib.nullcontext(image) if isinstance(image, Image.Image) else _Pix(image)
+
+
 class Engine:
     """One loaded model set; callers serialise use (one page at a time per engine)."""
 
@@ -167,11 +178,22 @@ class Engine:
         finally:
             self._lib.TessDeleteText(ptr)
 
-    def _recognise(self, pix: _Pix, timeout_s: float, dpi: int | None = None) -> bool:
+    def _set_gray(self, image: Image.Image, dpi: int) -> None:
+        """A page image straight from memory: 8-bit gray rows, no file format to parse
+        (Leptonica reads PGM a byte at a time: a tenth of a second per A4 page)."""
+        gray = image if image.mode == "L" else image.convert("L")
+        data = gray.tobytes()  # Tesseract copies it
+        self._lib.TessBaseAPISetImage(self._api, data, gray.width, gray.height, 1, gray.width)
+        self._lib.TessBaseAPISetSourceResolution(self._api, dpi)
+
+    def _recognise(self, pix: _Pix | Image.Image, timeout_s: float, dpi: int | None = None) -> bool:
         """Recognise the page; False when it took longer than ``timeout_s``."""
         monitor = self._lib.TessMonitorCreate()
         try:
-            self._set_image(pix, dpi)
+            if isinstance(pix, Image.Image):
+                self._set_gray(pix, dpi or DEFAULT_DPI)
+            else:
+                self._set_image(pix, dpi)
             self._lib.TessMonitorSetDeadlineMSecs(monitor, int(timeout_s * 1000))
             return self._lib.TessBaseAPIRecognize(self._api, monitor) == 0
         finally:
@@ -190,14 +212,18 @@ class Engine:
                 self._lib.TessBaseAPIClear(self._api)
 
     def recognise_to_pdf(
-        self, image: Path | bytes, output_pdf: Path, timeout_s: float, dpi: int | None = None
+        self,
+        image: Path | bytes | Image.Image,
+        output_pdf: Path,
+        timeout_s: float,
+        dpi: int | None = None,
     ) -> PageText:
         """Write the page's text-only PDF (Tesseract's own renderer, as ``tesseract IMAGE
-        BASE pdf`` with ``textonly_pdf=1``) and return its plain text. ``image``: a file, or
-        the bytes of one (e.g. PGM, which carries no resolution: then give ``dpi``)."""
+        BASE pdf`` with ``textonly_pdf=1``) and return its plain text. ``image``: a file, the
+        bytes of one, or an image in memory (give ``dpi`` where the image does not say it)."""
         if output_pdf.suffix != ".pdf":
             raise ValueError("the output must end in .pdf")
-        with self.lock, _Pix(image) as pix:
+        with self.lock, _opened(image) as pix:
             renderer = None
             try:
                 if not self._recognise(pix, timeout_s, dpi):
