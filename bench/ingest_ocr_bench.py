@@ -150,7 +150,9 @@ def pipeline(
         # new bytes each round (else the second round would be duplicates of the first)
         data = document.read_bytes()
         if document.suffix == ".pdf":
-            data = data.replace(b"%%EOF", f"% round {round_no}\n%%EOF".encode())
+            # A comment after the end: the PDF stays intact (img2pdf writes %%EOF twice, and
+            # text inserted before either moved the cross-reference table out of place).
+            data += f"% round {round_no}\n".encode()
         else:
             data += bytes([round_no])
         (source / document.name).write_bytes(data)
