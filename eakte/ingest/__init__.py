@@ -1,5 +1,6 @@
 """The ingest pipeline: every source (web upload, JSON API, hot folder, bulk import) goes
-through ``intake`` (type by content, checks, quarantine, store, register) and then, in a job,
+through ``intake`` (type by content, checks, quarantine, store, register; a small born-digital
+PDF's text layer is read there and the document is ready at once) and otherwise, in a job,
 ``process`` (text layer or OCR to a PDF/A rendition). Services call it via
 ``eakte.services.intake``.
 
