@@ -213,21 +213,7 @@ class Searcher:
 
     def _hit(self, view: View, docnum: int, score, marker: Marker, snippets: bool) -> Hit:
         entry: IndexEntry = entry_from_stored(view.searcher.stored_fields(docnum))
-        return Hit(
-            key=entry.key,
-            kind=entry.kind,
-            id=int(entry.key[1:]),
-            title=entry.title,
-            title_html=highlight_all(entry.title, marker),
-            snippet_html=snippet(entry.content, marker) if snippets else "",
-            file_reference=entry.file_reference,
-            doc_type=entry.doc_type,
-            status=entry.status,
-            date=entry.sort_date,
-            case_id=entry.case_id,
-            process_id=entry.process_id,
-            score=score,
-        )
+        return hit_for(entry, score, marker, snippets)
 
     # --- typo tolerance ------------------------------------------------------------------------
 
@@ -283,6 +269,26 @@ class Searcher:
         words = WORD.findall(text)
         suggestion = " ".join(best.get(replacements.get(term(w) or "", ""), w) for w in words)
         return suggestion if suggestion != " ".join(words) else None
+
+
+def hit_for(entry: IndexEntry, score: float | None, marker: Marker, snippets: bool) -> Hit:
+    """What a result list shows of an entry (every backend): title and snippet with the hits
+    marked and everything else escaped."""
+    return Hit(
+        key=entry.key,
+        kind=entry.kind,
+        id=int(entry.key[1:]),
+        title=entry.title,
+        title_html=highlight_all(entry.title, marker),
+        snippet_html=snippet(entry.content, marker) if snippets else "",
+        file_reference=entry.file_reference,
+        doc_type=entry.doc_type,
+        status=entry.status,
+        date=entry.sort_date,
+        case_id=entry.case_id,
+        process_id=entry.process_id,
+        score=score,
+    )
 
 
 def _distance(a: str, b: str) -> int:

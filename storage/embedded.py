@@ -73,7 +73,7 @@ from storage.blobstore import BlobStore
 from storage.errors import EmbeddedServerAlreadyRunning, EmbeddedServerError
 from storage.seaweed_security import SeaweedSecurity, ensure_security, load_security
 
-__all__ = ["EmbeddedSeaweedFS", "find_weed_binary"]
+__all__ = ["EmbeddedSeaweedFS", "dying_with_parent", "find_weed_binary", "weed_environment"]
 
 HOST = "127.0.0.1"
 _PORT_NAMES = (
@@ -116,6 +116,19 @@ if sys.argv[2] == "1":
         sys.exit("parent already gone")
 os.execv(sys.argv[3], sys.argv[3:])
 """
+
+
+def weed_environment() -> dict[str, str]:
+    """This process's environment without what ``weed`` would take from it: WEED_* overrides,
+    S3_BUCKET (creates a bucket without Object Lock) and AWS_* credentials."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIXES)}
+
+
+def dying_with_parent(argv: list[str], *, enabled: bool = True) -> list[str]:
+    """``argv`` started through ``_LAUNCHER``: the kernel ends it (SIGTERM) when this process
+    dies, so nothing outlives a crashed parent (Linux; ``enabled=False``: just run it)."""
+    flag = "1" if enabled else "0"
+    return [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(os.getpid()), flag, *argv]
 
 
 def find_weed_binary() -> Path:
@@ -247,7 +260,7 @@ class EmbeddedSeaweedFS:
             raise EmbeddedServerError("embedded SeaweedFS is not running")
         weed = self._weed_binary or find_weed_binary()
         p = self._ports
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIXES)}
+        env = weed_environment()
         try:
             done = subprocess.run(
                 [
@@ -559,25 +572,14 @@ class EmbeddedSeaweedFS:
         log_fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._log_offset = os.lseek(log_fd, 0, os.SEEK_END)
         os.write(log_fd, f"--- eakte: starting weed mini at {time.ctime()} ---\n".encode())
-        # weed reads WEED_* overrides, S3_BUCKET (creates a bucket without Object Lock) and
-        # AWS_* credentials from the environment: none of that may leak in.
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIXES)}
+        env = weed_environment()
         env.setdefault("GOMEMLIMIT", _GO_MEMORY_LIMIT)
         pdeathsig = sys.platform.startswith("linux") and (
             threading.current_thread() is threading.main_thread()
         )
-        argv = [
-            sys.executable,
-            "-I",
-            "-S",
-            "-c",
-            _LAUNCHER,
-            str(os.getpid()),
-            "1" if pdeathsig else "0",
-        ]
         try:
             self._process = subprocess.Popen(
-                [*argv, *self._command(weed)],
+                dying_with_parent(self._command(weed), enabled=pdeathsig),
                 cwd=self.store_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,

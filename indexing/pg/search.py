@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from indexing import query as parsing
 from indexing.analysis import WORD, GermanAnalyzer
 from indexing.errors import QuerySyntaxError
-from indexing.highlight import Marker, highlight_all, snippet
+from indexing.highlight import Marker
 from indexing.pg.analysis import surface
 from indexing.pg.query import Compiler, access_sql, like_escape, quote, similar_words
 from indexing.pg.schema import CONFIG, VERSION, trgm_schema
@@ -47,6 +47,7 @@ from indexing.search import (
     SearchResult,
     _distance,
     _replace_terms,
+    hit_for,
 )
 
 log = logging.getLogger(__name__)
@@ -271,22 +272,7 @@ class PgSearcher:
 
     def _hit(self, found, marker: Marker, snippets: bool) -> Hit:
         row, score = found
-        entry = _entry(row.entry, row.content)
-        return Hit(
-            key=entry.key,
-            kind=entry.kind,
-            id=int(entry.key[1:]),
-            title=entry.title,
-            title_html=highlight_all(entry.title, marker),
-            snippet_html=snippet(entry.content, marker) if snippets else "",
-            file_reference=entry.file_reference,
-            doc_type=entry.doc_type,
-            status=entry.status,
-            date=entry.sort_date,
-            case_id=entry.case_id,
-            process_id=entry.process_id,
-            score=score,
-        )
+        return hit_for(_entry(row.entry, row.content), score, marker, snippets)
 
     # --- typo tolerance ------------------------------------------------------------------------
 

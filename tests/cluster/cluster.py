@@ -44,7 +44,7 @@ from sqlalchemy.engine import make_url
 
 from eakte.db import make_engine
 from storage.blobstore import BlobStore
-from storage.embedded import find_weed_binary
+from storage.embedded import dying_with_parent, find_weed_binary, weed_environment
 from storage.seaweed_security import ensure_security
 
 HOST = "127.0.0.1"
@@ -52,20 +52,6 @@ HOST = "127.0.0.1"
 # the same index.
 SEARCH_BACKEND = "postgresql"
 PASSWORD = "cluster password 1"  # a throwaway installation
-# weed reads WEED_*, AWS_* and S3_* overrides from the environment: none may leak in.
-_WEED_ENV_PREFIXES = ("AWS_", "S3_", "WEED_")
-# Asks the kernel to SIGTERM the child when the test process dies (as storage.embedded does),
-# so that nothing outlives a crashed or killed test run.
-_LAUNCHER = """
-import ctypes, os, signal, sys
-parent = int(sys.argv[1])
-libc = ctypes.CDLL(None, use_errno=True)
-if libc.prctl(1, int(signal.SIGTERM), 0, 0, 0) != 0:  # PR_SET_PDEATHSIG
-    sys.exit("prctl(PR_SET_PDEATHSIG) failed")
-if os.getppid() != parent:
-    sys.exit("parent already gone")
-os.execv(sys.argv[2], sys.argv[2:])
-"""
 
 
 def free_port() -> int:
@@ -131,7 +117,7 @@ class Supervisor:
         log_path = self.log_dir / f"{name}.log"
         with open(log_path, "ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(os.getpid()), *argv],
+                dying_with_parent(argv),
                 env=env,
                 cwd=cwd,
                 stdin=subprocess.DEVNULL,
@@ -232,7 +218,7 @@ class SeaweedCluster:
         for name in names:
             self.ports[name] = free_port()
             self.ports[f"{name}_grpc"] = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_WEED_ENV_PREFIXES)}
+        env = weed_environment()
         p = self.ports
         master = f"{HOST}:{p['master']}.{p['master_grpc']}"
         common = [f"-ip.bind={HOST}"]
@@ -298,7 +284,7 @@ class SeaweedCluster:
 
     def start_volume(self, number: int) -> None:
         p = self.ports
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_WEED_ENV_PREFIXES)}
+        env = weed_environment()
         path = self.root / f"volume{number}"
         path.mkdir(exist_ok=True)
         self.supervisor.start(
