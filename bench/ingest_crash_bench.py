@@ -7,6 +7,7 @@ Target: every document exactly once, nothing lost, ``eakte verify`` clean (no or
 missing objects, audit chain intact, transfer notes matching).
 
     .venv/bin/python -m bench.ingest_crash_bench [--docs 1000] [--kills 10] [--seed 7]
+        [--through-worker]
 """
 
 from __future__ import annotations
@@ -53,13 +54,23 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=1000)
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--through-worker",
+        action="store_true",
+        help="process every document in the worker (EAKTE_INGEST_TEXT_AT_INTAKE_PAGES=0); "
+        "by default born-digital PDFs are finished at intake",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
     with installation("eakte-bench-crash-") as inst:
+        if args.through_worker:
+            inst.env["EAKTE_INGEST_TEXT_AT_INTAKE_PAGES"] = "0"
         source = inst.data_dir / "archive"
         generate(source, args.docs, 3)
-        print(f"crash safety: {args.docs} documents, {args.kills} rounds of kill -9")
+        where = "the worker" if args.through_worker else "intake"
+        print(f"crash safety: {args.docs} documents (text read at {where}), "
+              f"{args.kills} rounds of kill -9")  # fmt: skip
         print(f"  before: {load()}")
         for round_no in range(1, args.kills + 1):
             before = tally(inst)
