@@ -1,9 +1,10 @@
 """Scans and images to an archival PDF/A-2b with a text layer: img2pdf, then OCRmyPDF.
 
-OCRmyPDF runs with German and English, page rotation and deskew, PDF/A-2b output, one page at
-a time (``jobs=1``): parallelism comes from worker processes across documents, and Tesseract
-runs with ``OMP_THREAD_LIMIT=1``. Pages that already carry text are left as they are
-(``mode="skip"``). The plugin ``eakte.ingest.ocr_engine`` keeps Tesseract loaded in the worker.
+OCRmyPDF runs with German and English, page rotation and deskew, PDF/A-2b output, usually one
+page at a time: parallelism comes from worker processes across documents (the worker lets a
+document nobody waits behind use every core), and Tesseract runs with ``OMP_THREAD_LIMIT=1``.
+Pages that already carry text are left as they are (``mode="skip"``). The plugin
+``eakte.ingest.ocr_engine`` keeps Tesseract loaded in the worker.
 """
 
 from __future__ import annotations
@@ -78,8 +79,9 @@ def _png_frames(source: Path, work: Path) -> list[Path]:
     return frames
 
 
-def ocr_to_pdfa(source: Path, target: Path, sidecar: Path) -> list[str]:
+def ocr_to_pdfa(source: Path, target: Path, sidecar: Path, threads: int = 1) -> list[str]:
     """Run OCRmyPDF; return the recognised text per page ('' for pages that had text).
+    ``threads``: pages recognised at once (each thread has its own Tesseract).
 
     PDF/A is made by OCRmyPDF's own backend (pikepdf), which keeps pages that already carry
     text as they are. Where it cannot confirm PDF/A (unusual constructs in a born-digital
@@ -88,15 +90,17 @@ def ocr_to_pdfa(source: Path, target: Path, sidecar: Path) -> list[str]:
     """
     _keep_tool_versions()
     try:
-        _ocrmypdf(source, target, sidecar, mode="skip", pdfa_backend="internal")
+        _ocrmypdf(source, target, sidecar, "skip", "internal", threads)
     except ocrmypdf.exceptions.PdfaConversionFailedError as exc:
         log.info("PDF/A by pikepdf not possible (%s); converting with Ghostscript", exc)
-        _ocrmypdf(source, target, sidecar, mode="force", pdfa_backend="ghostscript")
+        _ocrmypdf(source, target, sidecar, "force", "ghostscript", threads)
     pages = sidecar.read_text(encoding="utf-8", errors="replace").split(PAGE_BREAK)
     return ["" if page.strip().startswith("[OCR skipped") else page for page in pages]
 
 
-def _ocrmypdf(source: Path, target: Path, sidecar: Path, *, mode: str, pdfa_backend: str):
+def _ocrmypdf(
+    source: Path, target: Path, sidecar: Path, mode: str, pdfa_backend: str, threads: int
+):
     try:
         ocrmypdf.ocr(
             source,
@@ -107,7 +111,7 @@ def _ocrmypdf(source: Path, target: Path, sidecar: Path, *, mode: str, pdfa_back
             output_type="pdfa-2",
             pdfa_backend=pdfa_backend,
             mode=mode,
-            jobs=1,
+            jobs=max(1, threads),
             use_threads=True,
             progress_bar=False,
             sidecar=sidecar,

@@ -87,10 +87,10 @@ class ResidentTesseract(TesseractOcrEngine):
             return OrientationConfidence(angle=0, confidence=UPRIGHT_CONFIDENCE)
         # OSD decides on a few hundred characters: the middle of the page answers as surely
         # and at half the cost; a page with little text there is looked at as a whole.
-        osd = tesseract_api.engine("osd", tesseract_api.PSM_OSD_ONLY)
-        found = osd.orientation(_pgm(_middle(image)))
-        if found.confidence < options.rotate_pages_threshold:
-            found = osd.orientation(_pgm(image))
+        with tesseract_api.borrowed("osd", tesseract_api.PSM_OSD_ONLY) as osd:
+            found = osd.orientation(_pgm(_middle(image)))
+            if found.confidence < options.rotate_pages_threshold:
+                found = osd.orientation(_pgm(image))
         return OrientationConfidence(angle=found.degrees, confidence=found.confidence)
 
     @staticmethod
@@ -106,17 +106,17 @@ class ResidentTesseract(TesseractOcrEngine):
     @staticmethod
     def generate_pdf(input_file: Path, output_pdf: Path, output_text: Path, options) -> None:
         psm = options.tesseract.pagesegmode
-        engine = tesseract_api.engine(
-            "+".join(options.languages), tesseract_api.PSM_AUTO if psm is None else psm
-        )
+        languages = "+".join(options.languages)
         # The OCR image is usually a link to the deskewed page, which is still in memory.
         kept = _kept(Path(input_file).resolve())
         image, dpi = input_file, None
         if kept is not None and "dpi" in kept.info:
             image, dpi = kept, round(kept.info["dpi"][0])
-        page = engine.recognise_to_pdf(
-            image, output_pdf, timeout_s=options.tesseract.timeout, dpi=dpi
-        )
+        mode = tesseract_api.PSM_AUTO if psm is None else psm
+        with tesseract_api.borrowed(languages, mode) as engine:
+            page = engine.recognise_to_pdf(
+                image, output_pdf, timeout_s=options.tesseract.timeout, dpi=dpi
+            )
         if page.timed_out:
             raise ocrmypdf.exceptions.SubprocessOutputError(
                 f"OCR of a page took longer than {options.tesseract.timeout}s"

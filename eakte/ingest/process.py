@@ -63,6 +63,7 @@ class ProcessContext:
     job_id: str
     workdir: Path
     lease: timedelta = claims.DEFAULT_LEASE
+    ocr_threads: int = 1  # pages recognised at once (the worker's choice)
     worker: str = ""
     # learned from the database
     tenant_id: int | None = None
@@ -246,7 +247,9 @@ def ocr(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
 
     ctx.rendition = ctx.workdir / "rendition.pdf"
     try:
-        recognised = ocr_to_pdfa(ctx.pdf, ctx.rendition, ctx.workdir / "text.txt")
+        recognised = ocr_to_pdfa(
+            ctx.pdf, ctx.rendition, ctx.workdir / "text.txt", threads=ctx.ocr_threads
+        )
     except OcrFailed as exc:
         raise Failure(str(exc)) from None
     layer = ctx.texts + [""] * (len(recognised) - len(ctx.texts))
@@ -340,10 +343,18 @@ def process_document(
     job_id: str = "",
     work_root: Path | None = None,
     lease: timedelta = claims.DEFAULT_LEASE,
+    ocr_threads: int = 1,
 ) -> Result:
-    """Run the steps for one document; see the module docstring for what can happen."""
+    """Run the steps for one document; see the module docstring for what can happen.
+    ``ocr_threads``: pages OCRed at once (more than one when nothing else waits)."""
     workdir = Path(tempfile.mkdtemp(prefix=f"doc-{document_id}-", dir=work_root))
-    ctx = ProcessContext(document_id=document_id, job_id=job_id, workdir=workdir, lease=lease)
+    ctx = ProcessContext(
+        document_id=document_id,
+        job_id=job_id,
+        workdir=workdir,
+        lease=lease,
+        ocr_threads=ocr_threads,
+    )
     try:
         for step in STEPS:
             step(session, store, ctx)

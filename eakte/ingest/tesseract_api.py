@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -270,24 +271,37 @@ class Engine:
                 self._lib.TessBaseAPIClear(self._api)
 
 
-_engines: dict[tuple[str, int], Engine] = {}
+_idle: dict[tuple[str, int], list[Engine]] = {}  # loaded engines no thread is using
+_loaded: list[Engine] = []
 _engines_lock = threading.Lock()
 
 
-def engine(languages: str, psm: int = PSM_AUTO) -> Engine:
-    """The process's engine for these languages, loaded on first use and kept."""
+@contextlib.contextmanager
+def borrowed(languages: str, psm: int = PSM_AUTO) -> Iterator[Engine]:
+    """An engine for these languages that no other thread uses meanwhile: one kept from
+    earlier (models load once per process), or a new one when all are busy (pages of one
+    document recognised in parallel)."""
+    key = (languages, psm)
     with _engines_lock:
-        key = (languages, psm)
-        if key not in _engines:
-            if not _engines:
+        idle = _idle.setdefault(key, [])
+        engine = idle.pop() if idle else None
+    if engine is None:
+        engine = Engine(languages, psm)  # loading takes a while: not under the lock
+        with _engines_lock:
+            if not _loaded:
                 atexit.register(close_all)
-            _engines[key] = Engine(languages, psm)
-        return _engines[key]
+            _loaded.append(engine)
+    try:
+        yield engine
+    finally:
+        with _engines_lock:
+            _idle[key].append(engine)
 
 
 def close_all() -> None:
     """Free the models (Tesseract complains about leaks at exit otherwise)."""
     with _engines_lock:
-        for loaded in _engines.values():
+        for loaded in _loaded:
             loaded.close()
-        _engines.clear()
+        _loaded.clear()
+        _idle.clear()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import os
 import threading
 import time
 
@@ -48,7 +49,12 @@ def process_document_task(document_id: int, task=None) -> None:
     with rt.session() as session:
         try:
             result = process_document(
-                session, rt.store, document_id, job_id=task.id, work_root=spool
+                session,
+                rt.store,
+                document_id,
+                job_id=task.id,
+                work_root=spool,
+                ocr_threads=_ocr_threads(),
             )
         except IngestRetryLater as exc:
             if task.retries > 0:
@@ -58,6 +64,16 @@ def process_document_task(document_id: int, task=None) -> None:
             return
     if result == Result.ready:
         request_index_soon()
+
+
+def _ocr_threads() -> int:
+    """One page at a time while documents wait (parallelism across documents is cheaper);
+    all cores for a document nobody waits behind: a lone upload, the last of an import."""
+    try:
+        waiting = huey.pending_count()
+    except Exception:  # the queue is asked only for a hint
+        waiting = 1
+    return 1 if waiting else max(1, os.cpu_count() or 1)
 
 
 def warm_up() -> None:

@@ -328,3 +328,18 @@ def test_ocr_rasteriser_takes_the_page_scan_itself_pixel_for_pixel(tmp_path, mod
     taken = _scan_of_page(tmp_path / "scan.pdf", 1, Resolution(300, 300))
     assert ImageChops.difference(taken, page.convert("L")).getbbox() is None
     assert _scan_of_page(tmp_path / "scan.pdf", 1, Resolution(200, 200)) is None  # rendered
+
+
+def test_pages_of_a_lone_document_are_recognised_in_parallel(desk):
+    """With nothing else waiting the worker gives a document every core: each thread has its
+    own Tesseract, and the result is the same as page by page."""
+    pages = [scan_image(lines=[f"Seite {n}: Gaststättenerlaubnis Müller"] * 6) for n in (1, 2, 3)]
+    together = desk.take(scanned_pdf(pages), "drei.pdf").document.id
+    apart = desk.take(scanned_pdf(pages) + b"\n", "drei-einzeln.pdf").document.id
+    assert desk.process(together, ocr_threads=3) == "ready"
+    assert desk.process(apart, ocr_threads=1) == "ready"
+    first, second = desk.document(together), desk.document(apart)
+    assert first.page_count == second.page_count == 3
+    assert first.extracted_text == second.extracted_text
+    for n in (1, 2, 3):
+        assert f"Seite {n}" in first.extracted_text
