@@ -32,11 +32,11 @@ tenant_option = click.option(
 )
 
 
-def user_option(default: str = "admin"):
-    return click.option(
-        "--user",
-        "username",
-        default=default,
-        show_default=True,
-        help="Act as this user; their permissions apply and the audit trail names them.",
-    )
+def user_option(default: str | None = "admin", who: str | None = None):
+    """`--user`; without a default it must be given (who says which roles may act)."""
+    help_text = "Act as this user; their permissions apply and the audit trail names them."
+    if who:
+        help_text += f" Must be {who}."
+    if default is None:  # no default at all: click 8.3+ takes default=None as a given value
+        return click.option("--user", "username", required=True, help=help_text)
+    return click.option("--user", "username", default=default, show_default=True, help=help_text)

@@ -119,7 +119,7 @@ class RateColumn(ProgressColumn):
     help="Files taken in at the same time.",
 )
 @tenant_option
-@user_option()
+@user_option(default=None, who="a scanner or a clerk (administrators may not ingest)")
 def import_command(
     directory,
     manifest,
@@ -310,7 +310,7 @@ def _print_summary(summary: Summary, batch_name: str, total: int) -> None:
 @click.option("--once", is_flag=True, help="Take what is complete now, then stop (for scripts).")
 @batch_options
 @tenant_option
-@user_option()
+@user_option(default=None, who="a scanner or a clerk (administrators may not ingest)")
 def watch(directory, done, failed, interval, once, tenant, username, **batch):
     """Watch DIRECTORY (a network scanner's hot folder) and take in every file once it is
     complete: unchanged for an interval. Taken files move to done/, quarantined ones to

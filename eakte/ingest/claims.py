@@ -1,6 +1,7 @@
 """Who works on a document: host, process (with its start time, so a reused pid is not taken
 for the old process) and job. A claim is stale when its process is gone (same host) or when it
-is older than the lease (another host, or a process that hangs)."""
+is older than the lease (another host, or a process that hangs): a working job renews its
+claim every ``HEARTBEAT`` (see ``heartbeat``), so only a dead or hung one lets it run out."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import socket
 from datetime import datetime, timedelta
 from functools import cache
 
-DEFAULT_LEASE = timedelta(hours=1)
+HEARTBEAT = timedelta(minutes=1)
+DEFAULT_LEASE = timedelta(minutes=5)  # a few missed heartbeats (database busy or away)
+MAX_JOB = timedelta(hours=2)  # renewals stop then: a hung job lets its document go
 
 
 @cache

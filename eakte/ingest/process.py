@@ -19,6 +19,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +33,7 @@ from eakte import audit
 from eakte.db import transaction
 from eakte.errors import DatabaseUnavailable, IngestRetryLater
 from eakte.ingest import claims, keys
+from eakte.ingest.heartbeat import ClaimHeartbeat
 from eakte.ingest.text import join_pages, read_pdf
 from eakte.models import Document, DocumentStatus, FileVersion, StoredObject, Tenant, VersionKind
 from eakte.models.base import utcnow
@@ -356,10 +358,15 @@ def process_document(
         ocr_threads=ocr_threads,
     )
     try:
-        for step in STEPS:
-            step(session, store, ctx)
-            if ctx.result is not None:
-                return ctx.result
+        with ExitStack() as running:
+            for step in STEPS:
+                step(session, store, ctx)
+                if ctx.result is not None:
+                    return ctx.result
+                if step is claim:  # ours now: keep the claim fresh until the job ends
+                    running.enter_context(
+                        ClaimHeartbeat(session.get_bind(), document_id, ctx.worker)
+                    )
         raise RuntimeError("processing ended without a result")  # every path sets one
     except (StorageUnavailable, DatabaseUnavailable, OperationalError) as exc:
         session.rollback()

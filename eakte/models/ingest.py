@@ -72,7 +72,8 @@ class IngestTask(Base):
     """Who is processing a document: the claim that makes a job safe to run twice.
 
     ``claimed_by`` names host, process (with its start time) and job; a claim whose process is
-    gone, or older than the lease, is stale and ``recover`` hands the document to a new job.
+    gone, or not renewed within the lease, is stale and ``recover`` hands the document to a
+    new job.
     """
 
     __tablename__ = "ingest_task"

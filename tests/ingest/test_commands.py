@@ -243,3 +243,14 @@ def test_commands_have_help():
     for command in (["import"], ["watch"], ["recover"], ["batch", "replace-page"], ["retry"]):
         result = runner.invoke(main, [*command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output, result.output
+
+
+def test_import_and_watch_ask_for_the_user_who_takes_documents_in(tmp_path):
+    # administrators may not ingest (separation of duties), so there is no default user to guess
+    runner = CliRunner()
+    for command in ("import", "watch"):
+        result = runner.invoke(main, [command, str(tmp_path)])
+        assert result.exit_code == 2
+        assert "Missing option '--user'" in result.output
+        help_text = " ".join(runner.invoke(main, [command, "--help"]).output.split())
+        assert "Must be a scanner or a clerk" in help_text

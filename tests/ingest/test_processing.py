@@ -4,6 +4,7 @@ claims that make a job safe to run twice, retries, failures and recovery."""
 import io
 import re
 import subprocess
+import time
 from datetime import timedelta
 
 import pikepdf
@@ -15,6 +16,7 @@ from eakte import audit
 from eakte.errors import IngestRetryLater, NotRetryable
 from eakte.ingest import claims
 from eakte.ingest import process as pipeline
+from eakte.ingest.heartbeat import ClaimHeartbeat
 from eakte.models import Document, FileVersion, StoredObject
 from eakte.models.base import utcnow
 from eakte.models.ingest import IngestTask
@@ -189,6 +191,54 @@ def test_a_live_claim_is_respected_and_a_dead_one_taken_over(desk):
         report = recover(s, enqueue=desk.queued.append)
     assert report.requeued == [doc_id] and desk.queued == [doc_id]
     assert desk.process(doc_id) == "ready"
+
+
+def _claimed_elsewhere(desk, doc_id, claimed_by, claimed_at):
+    with desk.rt.session() as s, s.begin():
+        s.execute(update(Document).where(Document.id == doc_id).values(status="processing"))
+        s.execute(
+            update(IngestTask)
+            .where(IngestTask.document_id == doc_id)
+            .values(claimed_by=claimed_by, claimed_at=claimed_at)
+        )
+
+
+def _wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_claim_from_another_host_lives_while_its_heartbeat_renews_it(desk):
+    doc_id = desk.take(born_digital_pdf(1), "a.pdf").document.id
+    other_host = "elsewhere:1:1:job"  # no process to look at: only the lease can tell
+    _claimed_elsewhere(desk, doc_id, other_host, utcnow() - timedelta(minutes=4))
+    engine = desk.rt.engine
+    with ClaimHeartbeat(engine, doc_id, other_host, every=timedelta(milliseconds=20)) as beating:
+        _wait_for(lambda: beating.beats >= 2)
+    lease = claims.DEFAULT_LEASE
+    with desk.rt.session() as s:
+        in_4_min = utcnow() + timedelta(minutes=4)  # stale by then had nobody renewed it
+        assert recover(s, enqueue=desk.queued.append, now=in_4_min).still_running == 1
+        after_lease = utcnow() + lease + timedelta(seconds=5)  # its worker died: taken over
+        assert recover(s, enqueue=desk.queued.append, now=after_lease).requeued == [doc_id]
+    _claimed_elsewhere(desk, doc_id, "taken:2:2:over", utcnow())
+    lost = ClaimHeartbeat(engine, doc_id, other_host, every=timedelta(milliseconds=20))
+    with lost:  # the claim is no longer ours: nothing to renew, the heartbeat ends
+        _wait_for(lambda: not lost._thread.is_alive())
+    assert lost.beats == 0
+
+
+def test_a_job_renews_its_claim_while_it_works(desk, monkeypatch):
+    doc_id = desk.take(scanned_pdf([scan_image()]), "scan.pdf").document.id
+    monkeypatch.setattr(claims, "HEARTBEAT", timedelta(milliseconds=20))
+    renewed = []
+    beat = ClaimHeartbeat.beat
+    monkeypatch.setattr(ClaimHeartbeat, "beat", lambda self: renewed.append(beat(self)) or True)
+    assert desk.process(doc_id) == "ready"  # OCR of a page takes far longer than 20 ms
+    # renewed while working; a last beat may come after the job let go of its claim
+    assert renewed.count(True) >= 2 and False not in renewed[: renewed.count(True)]
 
 
 def test_recover_queues_received_documents_without_a_job(desk):
