@@ -14,10 +14,13 @@ worker.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from huey import crontab
 from huey.exceptions import RetryTask, TaskLockedException
 
 from eakte.jobs.context import runtime
+from eakte.jobs.periodic import periodic
 from eakte.jobs.queue import huey
 
 INDEX_LOCK = "eakte-index"
@@ -49,7 +52,7 @@ def index_pending_task() -> int:
         lock.release()
 
 
-@huey.periodic_task(crontab(minute="*"))
+@periodic(crontab(minute="*"), every=timedelta(minutes=1))
 def index_catch_up() -> None:
     """A safety net for changes no one asked the indexer about (e.g. made by a CLI command):
     at most a minute late."""

@@ -15,12 +15,14 @@ import logging
 import os
 import threading
 import time
+from datetime import timedelta
 
 from huey import crontab
 
 from eakte.errors import IngestRetryLater
 from eakte.jobs.context import runtime
 from eakte.jobs.index_tasks import index_pending_task, request_index
+from eakte.jobs.periodic import periodic
 from eakte.jobs.queue import huey
 from eakte.services.intake import RecoverReport, recover
 
@@ -115,7 +117,7 @@ def recover_now() -> RecoverReport:
         return recover(session, enqueue=enqueue, queued=queued_document_ids())
 
 
-@huey.periodic_task(crontab(minute="*/10"))
+@periodic(crontab(minute="*/10"), every=timedelta(minutes=10))
 def recover_task() -> None:
     recover_now()
 

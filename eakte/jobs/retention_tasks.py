@@ -4,11 +4,13 @@ of the due list (issue 6). Task bodies call ``retention`` services; they hold no
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from huey import crontab
 from sqlalchemy import select
 
 from eakte.jobs.context import runtime
+from eakte.jobs.periodic import periodic
 from eakte.jobs.queue import huey
 from eakte.models import Tenant, User
 
@@ -42,10 +44,14 @@ def request_disposal(request_id: int, user_id: int) -> None:
     execute_disposal_task(request_id, user_id)
 
 
-@huey.periodic_task(crontab(minute="*/5"))
+@periodic(crontab(minute="*/5"), every=timedelta(minutes=5))
 def sync_retention_locks() -> None:
     """R25/R12: apply the S3 retain-until of cases closed or reopened since the last run, and
     the S3 legal holds of holds placed or released since; retried every five minutes."""
+    sync_retention_locks_now()
+
+
+def sync_retention_locks_now() -> None:
     from retention.holds import sync_holds
     from retention.locks import sync_object_locks
 
@@ -57,7 +63,7 @@ def sync_retention_locks() -> None:
         log.warning("retention sync: %s (retried in the next run)", problem)
 
 
-@huey.periodic_task(crontab(hour="1", minute="15"))
+@periodic(crontab(hour="1", minute="15"), every=timedelta(days=1))
 def nightly_due_refresh() -> None:
     """R8/R14: recompute every retention end, re-check the S3 side of all active holds, and
     log how many cases are due and past due."""
@@ -84,4 +90,4 @@ def nightly_due_refresh() -> None:
                 held,
                 due - held,
             )
-    sync_retention_locks.call_local()
+    sync_retention_locks_now()  # not the periodic task: it may have run in this period

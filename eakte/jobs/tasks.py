@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from huey import crontab
 
 from eakte.jobs import index_tasks, ingest_tasks, retention_tasks  # noqa: F401 (register tasks)
 from eakte.jobs.context import runtime
+from eakte.jobs.periodic import periodic
 from eakte.jobs.queue import huey
 from eakte.verify import VerifyContext, run_verify, save_report
 
 log = logging.getLogger(__name__)
 
 
-@huey.periodic_task(crontab(hour="2", minute="30"))
+@periodic(crontab(hour="2", minute="30"), every=timedelta(days=1))
 def nightly_fixity_check() -> bool:
     """R18: the whole store is hashed against the database every night."""
     return verify_now.call_local()
