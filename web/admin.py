@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -15,7 +16,7 @@ from eakte.models.api import Scope
 from eakte.services import accounts, api_tokens
 from web.context import actor
 from web.db import db
-from web.forms import ActionForm
+from web.forms import NONE, ActionForm
 
 bp = Blueprint("admin", __name__, url_prefix="/verwaltung")
 
@@ -46,7 +47,7 @@ class UserForm(FlaskForm):
     roles = Checkboxes(
         _l("Roles"),
         validators=[DataRequired()],
-        choices=[(r.value, label) for r, label in ROLE_LABELS.items()],
+        choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
     )
 
 
@@ -62,13 +63,13 @@ class TokenForm(FlaskForm):
     scopes = Checkboxes(
         _l("Scopes"),
         validators=[DataRequired()],
-        choices=[(s.value, label) for s, label in SCOPE_LABELS.items()],
+        choices=[SelectChoice(s.value, label) for s, label in SCOPE_LABELS.items()],
     )
 
 
-def _unit_choices() -> list[tuple[str, str]]:
+def _unit_choices() -> list[SelectChoice]:
     units = accounts.list_org_units(db(), actor())
-    return [("", "–")] + [(u.code, f"{u.code} {u.name}") for u in units]
+    return [NONE] + [SelectChoice(u.code, f"{u.code} {u.name}") for u in units]
 
 
 @bp.route("/benutzer", methods=["GET", "POST"])
@@ -120,7 +121,7 @@ def org_units():
 @bp.route("/schluessel", methods=["GET", "POST"])
 def tokens():
     form = TokenForm()
-    form.username.choices = [(u.username, u.username) for u in accounts.list_users(db(), actor())]
+    form.username.choices = [SelectChoice(u.username) for u in accounts.list_users(db(), actor())]
     created = None
     if form.validate_on_submit():
         _token, created = api_tokens.create_token(

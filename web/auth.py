@@ -9,6 +9,7 @@ from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from eakte.errors import TooManyAttempts
@@ -29,7 +30,9 @@ class LoginForm(FlaskForm):
 def login():
     form = LoginForm()
     tenants = db().execute(select(Tenant.slug, Tenant.name).order_by(Tenant.name)).all()
-    form.tenant.choices = [(slug, name) for slug, name in tenants] or [(DEFAULT_TENANT, "")]
+    form.tenant.choices = [SelectChoice(slug, name) for slug, name in tenants] or [
+        SelectChoice(DEFAULT_TENANT, "")
+    ]
     status = 200
     if form.validate_on_submit():
         try:

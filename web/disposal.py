@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from eakte.errors import NotFound
@@ -43,7 +44,10 @@ class ProposeForm(FlaskForm):
 class HoldForm(PageForm):
     target_type = SelectField(
         _l("Applies to"),
-        choices=[("case", _l("Case (file reference)")), ("node", _l("File plan node (code)"))],
+        choices=[
+            SelectChoice("case", _l("Case (file reference)")),
+            SelectChoice("node", _l("File plan node (code)")),
+        ],
     )
     target = StringField(_l("File reference or code"), validators=[DataRequired(), Length(max=120)])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=1000)])

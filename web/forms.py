@@ -6,7 +6,10 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
+
+NONE = SelectChoice("", "–")  # the empty option of a select that may stay unset
 
 
 class ActionForm(FlaskForm):

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from eakte.permissions import Action, require
@@ -17,7 +18,7 @@ from eakte.services.fileplan import FilePlanImportError
 from eakte.verify import load_report
 from web.context import actor
 from web.db import db, runtime
-from web.forms import ActionForm, PageForm
+from web.forms import NONE, ActionForm, PageForm
 
 bp = Blueprint("records", __name__, url_prefix="/registratur")
 
@@ -42,9 +43,9 @@ class ScheduleForm(FlaskForm):
     action = SelectField(
         _l("Then"),
         choices=[
-            ("A", _l("A – offer to the archive")),
-            ("V", _l("V – destroy")),
-            ("B", _l("B – the archive appraises")),
+            SelectChoice("A", _l("A – offer to the archive")),
+            SelectChoice("V", _l("V – destroy")),
+            SelectChoice("B", _l("B – the archive appraises")),
         ],
     )
     trigger_event = StringField(
@@ -58,7 +59,7 @@ class AuditFilterForm(FlaskForm):
 
     username = StringField(_l("User"), validators=[Optional(), Length(max=80)])
     action = SelectField(
-        _l("Action"), choices=[("", "–"), *[(a, a) for a in ACTIONS]], validators=[Optional()]
+        _l("Action"), choices=[NONE, *[SelectChoice(a) for a in ACTIONS]], validators=[Optional()]
     )
     object_uuid = StringField(_l("Object UUID"), validators=[Optional(), Length(max=36)])
     since = DateField(_l("From"), validators=[Optional()])
@@ -69,8 +70,8 @@ class AuditFilterForm(FlaskForm):
 def fileplan_admin():
     require(db(), actor(), Action.manage_fileplan)
     import_form, node_form = ImportForm(prefix="import"), NodeForm(prefix="node")
-    node_form.schedule.choices = [("", "–")] + [
-        (s.name, s.name) for s in fileplan.list_schedules(db(), actor())
+    node_form.schedule.choices = [NONE] + [
+        SelectChoice(s.name) for s in fileplan.list_schedules(db(), actor())
     ]
     problems: list[str] = []
     if import_form.submit_ok():

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from eakte.ingest.reasons import USER_MESSAGES, Reason
@@ -26,7 +27,7 @@ from eakte.services.intake import (
 )
 from web.context import actor
 from web.db import db, runtime
-from web.forms import ActionForm, PageForm, ReasonForm
+from web.forms import NONE, ActionForm, PageForm, ReasonForm
 
 bp = Blueprint("scanning", __name__, url_prefix="/scanstelle")
 
@@ -38,10 +39,10 @@ class BatchForm(PageForm):
     colour_mode = SelectField(
         _l("Colour mode"),
         choices=[
-            ("", "–"),
-            ("bw", _l("black and white")),
-            ("gray", _l("greyscale")),
-            ("color", _l("colour")),
+            NONE,
+            SelectChoice("bw", _l("black and white")),
+            SelectChoice("gray", _l("greyscale")),
+            SelectChoice("color", _l("colour")),
         ],
     )
     inbox = SelectField(_l("Into the inbox of"))
@@ -59,7 +60,7 @@ class ReplaceForm(PageForm):
 def batches():
     form = BatchForm(prefix="batch")
     form.inbox.choices = [
-        (u.code, f"{u.code} {u.name}") for u in listing.inbox_units(db(), actor())
+        SelectChoice(u.code, f"{u.code} {u.name}") for u in listing.inbox_units(db(), actor())
     ]
     if form.submit_ok():
         batch = scanning.open_batch(
@@ -103,7 +104,7 @@ def batch(batch_id):
     documents = listing.batch_documents(db(), actor(), row.batch.id)
     replace_form = ReplaceForm(prefix="replace")
     replace_form.document.choices = [
-        (str(d.uuid), d.title) for d in documents if d.status == "ready"
+        SelectChoice(str(d.uuid), d.title) for d in documents if d.status == "ready"
     ]
     return render_template(
         "scanning/batch.html",
@@ -161,7 +162,7 @@ def qc_fail(batch_id):
 @bp.post("/stapel/<uuid:batch_id>/seite-ersetzen")
 def replace(batch_id):
     form = ReplaceForm(prefix="replace")
-    form.document.choices = [(form.document.data, "")] if form.document.data else []
+    form.document.choices = [SelectChoice(form.document.data, "")] if form.document.data else []
     if form.submit_ok():
         with tempfile.TemporaryDirectory(dir=runtime().settings.data_dir) as tmp:
             path = Path(tmp) / "scan"
