@@ -12,7 +12,7 @@ from functools import cache
 
 HEARTBEAT = timedelta(minutes=1)
 DEFAULT_LEASE = timedelta(minutes=5)  # a few missed heartbeats (database busy or away)
-MAX_JOB = timedelta(hours=2)  # renewals stop then: a hung job lets its document go
+MAX_STALL = timedelta(hours=1)  # no step or page done for that long: hung, let go
 
 
 @cache

@@ -2,9 +2,10 @@
 minutes after its worker died (the lease) instead of after the longest job one could imagine.
 
 Same-host claims are judged by their process (see ``claims``); the heartbeat is what makes
-the lease short enough for several worker hosts. It stops renewing after ``claims.MAX_JOB``,
-so a job hung inside a library cannot hold a document for ever: its claim then goes stale
-and another job takes over (the hung one can no longer commit, its claim being gone).
+the lease short enough for several worker hosts. It renews only while the job moves on: when
+no step and no page has been finished for ``claims.MAX_STALL`` the job counts as hung, the
+claim goes stale and another job takes over (the hung one can no longer commit, its claim
+being gone). A document of thousands of pages keeps its claim however long it takes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,16 @@ from eakte.models.ingest import IngestTask
 
 log = logging.getLogger(__name__)
 
+# When this process last finished a step or a page. Per process: a worker process works on
+# one document at a time (its OCR threads all belong to that document).
+_progress_at = time.monotonic()
+
+
+def progressed() -> None:
+    """The job moved on (a step or a page done): its claim stays renewed."""
+    global _progress_at
+    _progress_at = time.monotonic()
+
 
 class ClaimHeartbeat:
     """Renews ``claimed_at`` of one document's claim every ``every`` while in its block."""
@@ -38,11 +49,11 @@ class ClaimHeartbeat:
         worker: str,
         *,
         every: timedelta | None = None,
-        give_up_after: timedelta | None = None,
+        stalled_after: timedelta | None = None,
     ):
         self.engine, self.document_id, self.worker = engine, document_id, worker
         self.every = (every or claims.HEARTBEAT).total_seconds()
-        self.give_up_after = (give_up_after or claims.MAX_JOB).total_seconds()
+        self.stalled_after = (stalled_after or claims.MAX_STALL).total_seconds()
         self.beats = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -60,12 +71,13 @@ class ClaimHeartbeat:
     def _run(self) -> None:
         started = time.monotonic()
         while not self._stop.wait(self.every):
-            if time.monotonic() - started > self.give_up_after:
+            idle = time.monotonic() - max(started, _progress_at)
+            if idle > self.stalled_after:
                 log.warning(
-                    "document %s: still processing after %.0f s; its claim is no longer "
-                    "renewed and another job may take it over",
+                    "document %s: no progress for %.0f s; its claim is no longer renewed "
+                    "and another job may take it over",
                     self.document_id,
-                    self.give_up_after,
+                    idle,
                 )
                 return
             if not self.beat():

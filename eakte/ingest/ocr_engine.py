@@ -45,7 +45,7 @@ from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOcrEngine
 from ocrmypdf.pluginspec import OrientationConfidence
 from PIL import Image
 
-from eakte.ingest import tesseract_api
+from eakte.ingest import heartbeat, tesseract_api
 from eakte.ingest.deskew import skew_angle
 from eakte.ingest.orientation import looks_upright
 
@@ -122,6 +122,7 @@ class ResidentTesseract(TesseractOcrEngine):
                 f"OCR of a page took longer than {options.tesseract.timeout}s"
             )
         output_text.write_text(page.text, encoding="utf-8")
+        heartbeat.progressed()  # a long document keeps its claim page by page
 
 
 def _deskew_in_memory(input_file: Path, page_context) -> Path:

@@ -33,7 +33,7 @@ from eakte import audit
 from eakte.db import transaction
 from eakte.errors import DatabaseUnavailable, IngestRetryLater
 from eakte.ingest import claims, keys
-from eakte.ingest.heartbeat import ClaimHeartbeat
+from eakte.ingest.heartbeat import ClaimHeartbeat, progressed
 from eakte.ingest.text import join_pages, read_pdf
 from eakte.models import Document, DocumentStatus, FileVersion, StoredObject, Tenant, VersionKind
 from eakte.models.base import utcnow
@@ -263,7 +263,16 @@ def ocr(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
 def store_rendition(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     key = keys.rendition_key(ctx.tenant_slug, ctx.document_uuid)
     registered = session.scalar(select(StoredObject.id).where(StoredObject.key == key).limit(1))
+    ours = session.scalar(
+        select(IngestTask.document_id).where(
+            IngestTask.document_id == ctx.document_id, IngestTask.claimed_by == ctx.worker
+        )
+    )
     session.rollback()
+    if ours is None:  # taken over (this job stalled): the rendition is the new job's to write
+        log.warning("document %s: claim lost, result dropped", ctx.document_id)
+        ctx.result = Result.nothing_to_do
+        return
     if registered is None:
         try:
             store.stat(key)
@@ -361,6 +370,7 @@ def process_document(
         with ExitStack() as running:
             for step in STEPS:
                 step(session, store, ctx)
+                progressed()
                 if ctx.result is not None:
                     return ctx.result
                 if step is claim:  # ours now: keep the claim fresh until the job ends

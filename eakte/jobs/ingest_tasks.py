@@ -48,6 +48,7 @@ def process_document_task(document_id: int, task=None) -> None:
     rt = runtime()
     spool = rt.settings.data_dir / "spool"
     spool.mkdir(parents=True, exist_ok=True)
+    threads = _ocr_threads()
     with rt.session() as session:
         try:
             result = process_document(
@@ -56,7 +57,7 @@ def process_document_task(document_id: int, task=None) -> None:
                 document_id,
                 job_id=task.id,
                 work_root=spool,
-                ocr_threads=_ocr_threads(),
+                ocr_threads=threads,
             )
         except IngestRetryLater as exc:
             if task.retries > 0:
@@ -64,8 +65,17 @@ def process_document_task(document_id: int, task=None) -> None:
                 raise
             fail_for_good(session, document_id, task.id, f"gave up after {RETRIES} retries: {exc}")
             return
+        finally:
+            if threads > 1:  # the engines of the other cores would stay loaded for good
+                _trim_ocr_engines()
     if result == Result.ready:
         request_index_soon()
+
+
+def _trim_ocr_engines() -> None:
+    from eakte.ingest import tesseract_api
+
+    tesseract_api.trim(keep=1)
 
 
 def _ocr_threads() -> int:

@@ -124,10 +124,21 @@ def intake(
         problem=problem,
     )
     if enqueue is not None and result.outcome in (Outcome.accepted, Outcome.duplicate):
-        if result.document.status == DocumentStatus.ready:
-            enqueue(result.document.id, ready=True)
-        else:
-            enqueue(result.document.id)
+        try:
+            if result.document.status == DocumentStatus.ready:
+                enqueue(result.document.id, ready=True)
+            else:
+                enqueue(result.document.id)
+        except Exception:
+            # Stored and committed: reporting a failure would make people send it again.
+            # The recovery (every ten minutes, and when a worker starts) queues it, and the
+            # indexer's catch-up finds what was finished at intake.
+            log.warning(
+                "document %s is stored, but the job queue could not be reached; "
+                "recovery will queue it",
+                result.document.id,
+                exc_info=True,
+            )
     return result
 
 

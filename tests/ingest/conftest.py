@@ -122,7 +122,7 @@ class Desk:
                 data,
                 filename=filename,
                 settings=kw.pop("settings", self.settings),
-                enqueue=self.enqueue,
+                enqueue=kw.pop("enqueue", self.enqueue),
                 **kw,
             )
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from eakte import audit
 from eakte.errors import IngestRetryLater, NotRetryable
-from eakte.ingest import claims
+from eakte.ingest import claims, heartbeat, tesseract_api
 from eakte.ingest import process as pipeline
 from eakte.ingest.heartbeat import ClaimHeartbeat
 from eakte.models import Document, FileVersion, StoredObject
@@ -230,6 +230,20 @@ def test_a_claim_from_another_host_lives_while_its_heartbeat_renews_it(desk):
     assert lost.beats == 0
 
 
+def test_a_job_without_progress_lets_its_claim_go(desk):
+    doc_id = desk.take(born_digital_pdf(1), "a.pdf").document.id
+    mine = "here:1:1:job"
+    _claimed_elsewhere(desk, doc_id, mine, utcnow())
+    fast, stall = timedelta(milliseconds=20), timedelta(milliseconds=300)
+    with ClaimHeartbeat(desk.rt.engine, doc_id, mine, every=fast, stalled_after=stall) as moving:
+        for _ in range(30):  # a page done every 20 ms: renewed all along
+            heartbeat.progressed()
+            time.sleep(0.02)
+        assert moving._thread.is_alive()
+        _wait_for(lambda: not moving._thread.is_alive())  # then nothing for 300 ms: hung
+    assert moving.beats >= 10
+
+
 def test_a_job_renews_its_claim_while_it_works(desk, monkeypatch):
     doc_id = desk.take(scanned_pdf([scan_image()]), "scan.pdf").document.id
     monkeypatch.setattr(claims, "HEARTBEAT", timedelta(milliseconds=20))
@@ -393,3 +407,21 @@ def test_pages_of_a_lone_document_are_recognised_in_parallel(desk):
     assert first.extracted_text == second.extracted_text
     for n in (1, 2, 3):
         assert f"Seite {n}" in first.extracted_text
+    # what the worker does after such a document: one engine of each kind stays loaded
+    tesseract_api.trim(keep=1)
+    assert all(len(idle) <= 1 for idle in tesseract_api._idle.values())
+    with tesseract_api.borrowed("deu") as one, tesseract_api.borrowed("deu") as two:
+        assert one is not two  # two threads at once: two engines
+    assert tesseract_api.trim(keep=1) == 1
+
+
+def test_an_unreachable_job_queue_loses_nothing(desk):
+    def queue_away(_document_id, **_kw):
+        raise ConnectionError("Redis is away")
+
+    scan = desk.take(scanned_pdf([scan_image()]), "scan.pdf", enqueue=queue_away)
+    assert scan.outcome == "accepted"  # stored: the person must not send it again
+    with desk.rt.session() as s:
+        report = recover(s, enqueue=desk.queued.append)
+    assert report.requeued == [scan.document.id]
+    assert desk.process(scan.document.id) == "ready"
