@@ -386,10 +386,15 @@ class _Watcher:
             click.echo(f"{name}: left for the next round ({exc})", err=True)
             return
         reason = f"{result.reason_code}: {result.reason}" if result.reason else ""
-        moved = self.folder.settle(entry, result.document is not None, reason)
         detail = f" ({reason})" if reason else ""
-        name, moved = readable(os.fsencode(entry.relative)), readable(os.fsencode(str(moved)))
-        click.echo(f"{name}: {result.outcome}{detail} -> {moved}")
+        name = readable(os.fsencode(entry.relative))
+        try:
+            moved = self.folder.settle(entry, result.document is not None, reason)
+        except OSError as exc:
+            # Taken in all the same: the next round finds it "already in" and tries again.
+            click.echo(f"{name}: {result.outcome}{detail}, but could not be moved: {exc}", err=True)
+            return
+        click.echo(f"{name}: {result.outcome}{detail} -> {readable(os.fsencode(str(moved)))}")
 
 
 # --------------------------------------------------------------------------------- recover

@@ -7,16 +7,23 @@ Hidden and temporary names (``.x``, ``x.tmp``, ``x.part``, ``~x``) are never tak
 intake it is moved to ``done/`` (accepted, duplicate, already in) or ``failed/`` (quarantined,
 with a ``.reason.txt`` beside it); a file that could not be taken in because storage or the
 database is away stays where it is for the next round.
+
+A network share has bad moments: a file that cannot be read, or a link that leads in a
+circle, goes to ``failed/`` only when found so in two rounds running; a folder that cannot be
+read (or the hot folder itself) is never moved, only reported, and looked at again next round.
 """
 
 from __future__ import annotations
 
-import os
+import logging
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from eakte.ingest.walk import Entry, walk
+
+log = logging.getLogger(__name__)
 
 TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".lock")
 
@@ -27,7 +34,8 @@ class HotFolder:
     interval: float
     done: Path | None = None
     failed: Path | None = None
-    _last: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    _last: dict[Path, tuple] = field(default_factory=dict)
+    _unreadable: set[Path] = field(default_factory=set)  # folders reported, until readable
 
     def __post_init__(self):
         self.done = self.done or self.root / "done"
@@ -38,27 +46,44 @@ class HotFolder:
     def complete_files(self, now: float | None = None) -> list[Entry]:
         """Files unchanged since the previous call and idle for ``interval`` seconds."""
         now = time.time() if now is None else now
-        ready, current = [], {}
-        for entry in walk(self.root, skip={self.done, self.failed}):
-            if entry.problem is None and _temporary(entry.path.name):
-                continue
-            signature = (entry.size, entry.mtime_ns)
-            current[entry.path] = signature
-            idle = now - entry.mtime_ns / 1e9 >= self.interval
-            if entry.problem is not None or (self._last.get(entry.path) == signature and idle):
-                ready.append(entry)
-        self._last = current
+        ready, current, unreadable = [], {}, set()
+        try:
+            for entry in walk(self.root, skip={self.done, self.failed}):
+                if entry.problem is None and _temporary(entry.path.name):
+                    continue
+                if entry.problem is not None and _is_folder(entry.path):
+                    unreadable.add(entry.path)
+                    if entry.path not in self._unreadable:
+                        log.warning("hot folder: cannot read %s: %s", entry.path, entry.problem)
+                    continue
+                problem = entry.problem.code if entry.problem else None
+                signature = (entry.size, entry.mtime_ns, problem)
+                current[entry.path] = signature
+                idle = now - entry.mtime_ns / 1e9 >= self.interval
+                if self._last.get(entry.path) == signature and idle:
+                    ready.append(entry)
+        except OSError as exc:  # the hot folder itself is away (an unmounted share)
+            log.warning("hot folder %s cannot be read: %s", self.root, exc)
+            return []
+        self._last, self._unreadable = current, unreadable
         return ready
 
     def settle(self, entry: Entry, accepted: bool, reason: str = "") -> Path:
         """Move a taken file out of the way; returns where it went."""
         target_dir = self.done if accepted else self.failed
         target = _free_name(target_dir, entry.path.name)
-        os.replace(entry.path, target)
+        shutil.move(entry.path, target)  # done/ may be on another file system
         if not accepted and reason:
             target.with_name(target.name + ".reason.txt").write_text(reason + "\n")
         self._last.pop(entry.path, None)
         return target
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _temporary(name: str) -> bool:

@@ -2,10 +2,12 @@
 manifest, scan batch), ``eakte watch``, ``eakte recover`` and a real ``eakte worker``."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -212,6 +214,33 @@ def test_hot_folder_takes_a_file_only_once_complete(tmp_path):
     moved = folder.settle(entry, accepted=False, reason="type_not_allowed: no")
     assert moved == folder.failed / "scan0001.pdf" and not scan.exists()
     assert (folder.failed / "scan0001.pdf.reason.txt").read_text() == "type_not_allowed: no\n"
+
+
+def test_hot_folder_on_a_flaky_share_moves_nothing_it_could_not_read(tmp_path, monkeypatch):
+    folder = HotFolder(tmp_path / "scanner", interval=5)
+    (folder.root / "eingang").mkdir()
+    scan = folder.root / "eingang" / "scan0001.pdf"
+    scan.write_bytes(b"%PDF-1.4 a scan")
+    os.symlink("kreis", folder.root / "kreis")  # a link to itself: a loop
+    later = scan.stat().st_mtime + 60
+    real_scandir = os.scandir
+
+    def share_hiccup(path):
+        if Path(path).name == "eingang":
+            raise OSError(116, "Stale file handle")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", share_hiccup)
+    assert folder.complete_files(now=later) == []  # first sight of the loop; no folder moves
+    (loop,) = folder.complete_files(now=later)  # the loop found so twice running: it goes
+    assert loop.path.name == "kreis" and loop.problem.code == "symlink_loop"
+    folder.settle(loop, accepted=False, reason="symlink_loop")
+    assert (folder.root / "eingang" / "scan0001.pdf").exists()  # never moved, never lost
+    monkeypatch.setattr(os, "scandir", real_scandir)  # the share is back
+    assert folder.complete_files(now=later) == []  # first sight of the scan
+    assert [e.path for e in folder.complete_files(now=later)] == [scan]
+    shutil.rmtree(folder.root)  # the share is gone altogether: a warning, no crash
+    assert folder.complete_files(now=later) == []
 
 
 def test_watch_command_takes_complete_files(tmp_path, world, env):
