@@ -9,11 +9,14 @@ from huey import crontab
 
 from eakte.jobs import index_tasks, ingest_tasks, retention_tasks  # noqa: F401 (register tasks)
 from eakte.jobs.context import runtime
+from eakte.jobs.owned_lock import owned_lock
 from eakte.jobs.periodic import periodic
 from eakte.jobs.queue import huey
 from eakte.verify import VerifyContext, run_verify, save_report
 
 log = logging.getLogger(__name__)
+
+VERIFY_STALE = timedelta(hours=12)  # a holder on another host longer than that is gone
 
 
 @periodic(crontab(hour="2", minute="30"), every=timedelta(days=1))
@@ -23,11 +26,10 @@ def nightly_fixity_check() -> bool:
 
 
 @huey.task()
-@huey.lock_task("verify")
 def verify_now() -> bool:
     """A full verify run; the report is kept for the records officers' page."""
     rt = runtime()
-    with rt.session() as session:
+    with owned_lock(huey, "verify", VERIFY_STALE), rt.session() as session:
         report = run_verify(VerifyContext(session, rt.store))
     save_report(report, rt.settings.data_dir)
     for finding in report.findings:

@@ -1,13 +1,18 @@
 """Periodic tasks run once per period however many worker hosts share the queue (each Huey
-consumer schedules them itself)."""
+consumer schedules them itself), and a lock whose holder died does not block its task."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+import subprocess
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from huey.exceptions import TaskLockedException
 
+from eakte.ingest import claims
+from eakte.jobs.owned_lock import _key as _lock_key
+from eakte.jobs.owned_lock import owned_lock
 from eakte.jobs.periodic import _key, claim_period
 from eakte.jobs.queue import make_huey
 
@@ -42,3 +47,29 @@ def test_claims_of_earlier_periods_are_removed(queue):
     period = int(t // 60)
     left = [m for m in range(10) if queue.get(_key("index_catch_up", period + m), peek=True)]
     assert left == [9]  # only the current period's claim is kept
+
+
+def test_a_lock_whose_holder_died_is_taken_over(queue):
+    """A verify run killed mid-way must not switch the nightly fixity check off for good."""
+    key, hours = _lock_key("verify"), timedelta(hours=12)
+    alive = subprocess.Popen(["sleep", "30"])
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    since = datetime.now(UTC).isoformat()
+    try:
+        queue.put(key, (claims.identity("job", alive.pid), since))
+        with pytest.raises(TaskLockedException), owned_lock(queue, "verify", hours):
+            pass  # a live holder: nobody else runs
+        queue.put(key, (claims.identity("job", dead.pid), since))
+        with owned_lock(queue, "verify", hours):  # its holder is gone: taken over
+            assert queue.get(key, peek=True)[0] == claims.identity()
+            with pytest.raises(TaskLockedException), owned_lock(queue, "verify", hours):
+                pass
+        assert queue.get(key, peek=True) is None  # released after the run
+        a_day_ago = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+        queue.put(key, ("other-host:1:1:job", a_day_ago))  # another host, far too long
+        with owned_lock(queue, "verify", hours):
+            pass
+    finally:
+        alive.kill()
+        alive.wait()
