@@ -139,6 +139,12 @@ class Settings:
             ) from exc
         return path
 
+    def spool_dir(self) -> Path:
+        """Working files of intake and processing (created if absent)."""
+        path = self.data_dir / "spool"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
     def resolved_secret_key(self) -> str:
         """The configured key, else one generated once and kept in the data dir (mode 0600)."""
         if self.secret_key:

@@ -20,6 +20,7 @@ from datetime import timedelta
 from huey import crontab
 
 from eakte.errors import IngestRetryLater
+from eakte.ingest import spool
 from eakte.jobs.context import runtime
 from eakte.jobs.index_tasks import index_pending_task, request_index
 from eakte.jobs.periodic import periodic
@@ -46,8 +47,7 @@ def process_document_task(document_id: int, task=None) -> None:
     from eakte.ingest.process import Result, fail_for_good, process_document
 
     rt = runtime()
-    spool = rt.settings.data_dir / "spool"
-    spool.mkdir(parents=True, exist_ok=True)
+    work_root = rt.settings.spool_dir()
     threads = _ocr_threads()
     with rt.session() as session:
         try:
@@ -56,7 +56,7 @@ def process_document_task(document_id: int, task=None) -> None:
                 rt.store,
                 document_id,
                 job_id=task.id,
-                work_root=spool,
+                work_root=work_root,
                 ocr_threads=threads,
             )
         except IngestRetryLater as exc:
@@ -123,6 +123,7 @@ def queued_document_ids() -> set[int]:
 
 def recover_now() -> RecoverReport:
     rt = runtime()
+    spool.sweep(rt.settings.spool_dir())
     with rt.session() as session:
         return recover(session, enqueue=enqueue, queued=queued_document_ids())
 

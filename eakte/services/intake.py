@@ -169,8 +169,7 @@ def _take_in(
         require(session, user, Action.ingest)
     tenant = session.get(Tenant, actor.tenant_id)
     inbox_id, process_id = _resolve_target(session, actor, target or Target())
-    spool = settings.data_dir / "spool"
-    spool.mkdir(parents=True, exist_ok=True)
+    spool = settings.spool_dir()
     raw_name = filename if isinstance(filename, bytes) else names.name_bytes(filename)
     ctx = IntakeContext(
         tenant=tenant,

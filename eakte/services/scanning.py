@@ -230,7 +230,7 @@ def replace_page(
             raise BadInput(f"page {page} does not exist (the document has {document.page_count})")
         current = _current_original(session, document)
         tenant = session.get(Tenant, document.tenant_id)
-    work = Path(tempfile.mkdtemp(prefix="rescan-", dir=_spool(settings)))
+    work = Path(tempfile.mkdtemp(prefix="rescan-", dir=settings.spool_dir()))
     try:
         new_pdf, page_sha = _compose(store, current, replacement, page, work, settings)
         sha = _sha256(new_pdf)
@@ -352,12 +352,6 @@ def _batch(session: Session, actor: User, ident: int | str) -> ScanBatch:
         if batch is not None:
             return batch
     return load(session, actor, ScanBatch, ident)
-
-
-def _spool(settings: Settings) -> Path:
-    path = settings.data_dir / "spool"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _sha256(path: Path) -> str:

@@ -2,6 +2,7 @@
 claims that make a job safe to run twice, retries, failures and recovery."""
 
 import io
+import os
 import re
 import subprocess
 import time
@@ -14,7 +15,7 @@ from sqlalchemy import select, update
 
 from eakte import audit
 from eakte.errors import IngestRetryLater, NotRetryable
-from eakte.ingest import claims, heartbeat, tesseract_api
+from eakte.ingest import claims, heartbeat, spool, tesseract_api
 from eakte.ingest import process as pipeline
 from eakte.ingest.heartbeat import ClaimHeartbeat
 from eakte.models import Document, FileVersion, StoredObject
@@ -425,3 +426,21 @@ def test_an_unreachable_job_queue_loses_nothing(desk):
         report = recover(s, enqueue=desk.queued.append)
     assert report.requeued == [scan.document.id]
     assert desk.process(scan.document.id) == "ready"
+
+
+def test_working_files_of_crashed_attempts_are_swept(desk, tmp_path):
+    spool_dir = tmp_path / "spool"
+    spool_dir.mkdir()
+    crashed = spool_dir / "doc-17-abc"  # a worker killed during OCR
+    crashed.mkdir()
+    (crashed / "original").write_bytes(b"%PDF-1.4 a scan")
+    (spool_dir / "intake-xyz").write_bytes(b"half an upload")  # a web process killed
+    running = spool_dir / "doc-18-def"  # a job at work right now
+    running.mkdir()
+    unrelated = spool_dir / "notes.txt"
+    unrelated.write_text("not ours")
+    two_days_ago = time.time() - 2 * 86400
+    for old in (crashed, spool_dir / "intake-xyz", unrelated):
+        os.utime(old, (two_days_ago, two_days_ago))
+    assert spool.sweep(spool_dir) == 2
+    assert sorted(p.name for p in spool_dir.iterdir()) == ["doc-18-def", "notes.txt"]
