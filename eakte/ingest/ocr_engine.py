@@ -48,13 +48,16 @@ from PIL import Image
 from eakte.ingest import heartbeat, tesseract_api
 from eakte.ingest.deskew import skew_angle
 from eakte.ingest.orientation import looks_upright
+from eakte.ingest.text import PDFIUM_LOCK
 
 log = logging.getLogger(__name__)
 
 UPRIGHT_CONFIDENCE = 15.0  # above OCRmyPDF's default threshold for acting on an orientation
 GRAY_DEVICES = {"pnggray": "L", "pngmono": "1", "pngmonod": "1"}
-# pdfium is not thread-safe: share the built-in rasteriser's lock where it has one.
-_pdfium_lock = getattr(builtin_pdfium, "_pdfium_lock", threading.Lock())
+# PDFium is not thread-safe: one lock for every use in the process — text reading, our
+# rasteriser and OCRmyPDF's built-in one (which looks its lock up when it renders).
+_pdfium_lock = PDFIUM_LOCK
+builtin_pdfium._pdfium_lock = PDFIUM_LOCK
 _pages = threading.local()  # the page image of the page this thread is working on
 
 

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 MIN_PAGE_TEXT = 20  # characters (not counting spaces) that make a page "have text"
 SCAN_PIXELS = 1_000_000  # an image this large on a page is a scan (A4 at 300 dpi: 8.7 M)
-_pdfium_lock = threading.Lock()
+PDFIUM_LOCK = threading.Lock()  # every PDFium call of the process (see ocr_engine too)
 
 
 @dataclass
@@ -52,7 +52,7 @@ def read_pdf(path: Path) -> PdfText:
 
 def page_texts(path: Path) -> list[str]:
     """The text layer, page by page; pages that cannot be read count as without text."""
-    with _pdfium_lock:  # PDFium is not thread-safe (import threads, web threads)
+    with PDFIUM_LOCK:  # PDFium is not thread-safe (import threads, web threads)
         try:
             pdf = pdfium.PdfDocument(path)
         except pdfium.PdfiumError as exc:
