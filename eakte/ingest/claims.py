@@ -5,6 +5,7 @@ claim every ``HEARTBEAT`` (see ``heartbeat``), so only a dead or hung one lets i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from datetime import datetime, timedelta
@@ -17,7 +18,15 @@ MAX_STALL = timedelta(hours=1)  # no step or page done for that long: hung, let 
 
 @cache
 def _host() -> str:
-    return socket.gethostname()[:80]
+    """This machine as a claim names it. The host name alone is not enough: containers are
+    often given the same one. The boot id tells machines apart, the PID namespace containers
+    on one machine (a process id is only meaningful within its namespace)."""
+    parts = [socket.gethostname()[:40].replace(":", "_")]
+    with contextlib.suppress(OSError):  # Linux only; elsewhere the host name must do
+        with open("/proc/sys/kernel/random/boot_id") as fh:
+            parts.append(fh.readline().strip()[:8])
+        parts.append(os.readlink("/proc/self/ns/pid").rpartition("[")[2].rstrip("]"))
+    return "/".join(parts)
 
 
 def _stat(pid: int) -> list[bytes]:

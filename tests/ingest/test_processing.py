@@ -256,6 +256,16 @@ def test_a_job_renews_its_claim_while_it_works(desk, monkeypatch):
     assert renewed.count(True) >= 2 and False not in renewed[: renewed.count(True)]
 
 
+def test_a_container_of_the_same_name_on_another_machine_is_another_host():
+    now, gone = utcnow(), 4_000_000  # no process has that id here
+    here = claims.identity("job", gone)
+    name = here.split("/", 1)[0]
+    elsewhere = f"{name}/ffffffff/4026531836:{gone}::job"  # same host name, another boot
+    assert claims.is_stale(here, now, now)  # this machine: its process is gone
+    assert not claims.is_stale(elsewhere, now, now)  # another: only the lease can tell
+    assert claims.is_stale(elsewhere, now - claims.DEFAULT_LEASE * 2, now)
+
+
 def test_recover_queues_received_documents_without_a_job(desk):
     first = desk.take(born_digital_pdf(1), "a.pdf").document.id
     second = desk.take(born_digital_pdf(2), "b.pdf").document.id
