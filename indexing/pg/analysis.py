@@ -30,7 +30,9 @@ class SurfaceAnalyzer(GermanAnalyzer):
     def _learn(self, words) -> dict[str, str | None]:
         cache = self._cache
         if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
+            # The next texts start a new cache: the text being analysed looks up its other
+            # words in this one (clearing it would lose them: a KeyError).
+            self._cache = {}
         for word in words:
             normal = normalise(word)
             if len(normal) > MAX_WORD or normal in STOP_WORDS:

@@ -22,9 +22,14 @@ from indexing.errors import QuerySyntaxError
 from indexing.pg.schema import CONFIG, ENTRIES, trgm_schema
 from indexing.query import Access
 
-# Expanding a wildcard to more words than this is refused (as in the Whoosh backend).
-MAX_EXPANSION = 20_000
+# Expanding a wildcard to more words than this is refused: each word is one more operand that
+# every candidate's vector is checked against (Whoosh reads a word's postings far cheaper).
+MAX_EXPANSION = 1_000
 FUZZY_CANDIDATES = 200
+# Words checked for fuzzy matches one by one where trigrams cannot preselect them.
+FUZZY_SCAN = 20_000
+# A phrase with a distance (``"a b"~5``) is an alternative per possible spacing: at most this many.
+MAX_PHRASE_FORMS = 200
 # Which weights of the vector a worded field is (title A, correspondent B, document type C,
 # content D; the field ``text`` is all of them).
 WEIGHTS = {"text": "", "title": "A", "correspondent": "B"}
@@ -35,6 +40,10 @@ ID_COLUMNS = {
     "doctype": "lower(doctype)",
     "reference": "reference",
     "plan": "plan",
+    # Case and process ids are words to Whoosh (ID fields): prefixes, wildcards and ranges
+    # compare their digits as text there, so here too ("akte:1*" is 1, 12, 130, ...).
+    "case_id": "CAST(case_id AS text)",
+    "process_id": "CAST(process_id AS text)",
 }
 INT_COLUMNS = ("case_id", "process_id", "year")
 
@@ -169,27 +178,64 @@ class Compiler:
     # --- worded fields ---------------------------------------------------------------------
 
     def worded(self, q: Q.Query, weight: str) -> _Node:
+        suffix = f":{weight}" if weight else ""
         if isinstance(q, Q.FuzzyTerm):
             words = self.similar(q.text, q.maxdist, q.prefixlength)
-            return self.any_of(words, weight)
+            return self.any_of([quote(w) + suffix for w in words])
         if isinstance(q, Q.Term):
-            return _Node(ts=quote(q.text) + (f":{weight}" if weight else ""))
+            return _Node(ts=quote(q.text) + suffix)
         if isinstance(q, Q.Phrase):
             if not q.words:
                 return FALSE
-            suffix = f":{weight}" if weight else ""
-            return _Node(ts=" <-> ".join(quote(w) + suffix for w in q.words))
+            return _Node(ts=phrase([quote(w) + suffix for w in q.words], q.slop))
         if isinstance(q, Q.Prefix):
-            return _Node(ts=f"{quote(q.text)}:*{weight}")
+            return self.any_of([f"{quote(p)}:*{weight}" for p in self.prefixes(q.text)])
         if isinstance(q, Q.Wildcard):
-            return self.any_of(self.matching(q.text), weight)
+            return self.any_of([quote(w) + suffix for w in self.matching(q.text)])
         raise QuerySyntaxError(f"{type(q).__name__} cannot be searched in {q.fieldname}")
 
-    def any_of(self, words: list[str], weight: str) -> _Node:
-        if not words:
+    def any_of(self, operands: list[str]) -> _Node:
+        if not operands:
             return FALSE
-        suffix = f":{weight}" if weight else ""
-        return _Node(ts="(" + " | ".join(quote(w) + suffix for w in words) + ")")
+        if len(operands) == 1:
+            return _Node(ts=operands[0])
+        return _Node(ts="(" + " | ".join(operands) + ")")
+
+    def prefixes(self, base: str) -> list[str]:
+        """Prefixes that find the words beginning with ``base``: ``base`` itself, unless the
+        ``german`` configuration drops it as a stop word (``ein:*`` would find nothing, not
+        "Einwohner"); then the one letter longer beginnings of the words in the word table,
+        as far as they are stop words too ("eine" → "einer" → "einers")."""
+        found: list[str] = []
+        todo = [base]
+        while todo:
+            stops = self.stop_words(todo)
+            found += [p for p in todo if p not in stops]
+            todo = sorted({longer for p in stops for longer in self.longer(p)})
+        return found
+
+    def stop_words(self, prefixes: list[str]) -> set[str]:
+        """Those of ``prefixes`` that ``to_tsquery`` drops as stop words."""
+        sizes = self.conn.scalars(
+            text(
+                f"SELECT numnode(to_tsquery('{CONFIG}', q)) FROM "  # noqa: S608 (a constant)
+                "unnest(CAST(:q AS text[])) WITH ORDINALITY AS t(q, i) ORDER BY i"
+            ),
+            {"q": [f"{quote(p)}:*" for p in prefixes]},
+        )
+        return {p for p, size in zip(prefixes, sizes, strict=True) if size == 0}
+
+    def longer(self, prefix: str) -> list[str]:
+        """The beginnings one letter longer than ``prefix`` of words in the word table."""
+        return list(
+            self.conn.scalars(
+                text(
+                    "SELECT DISTINCT left(word, :n) FROM search_word "
+                    "WHERE word LIKE :p AND length(word) >= :n"
+                ),
+                {"p": like_escape(prefix) + "%", "n": len(prefix) + 1},
+            )
+        )
 
     def matching(self, pattern: str) -> list[str]:
         """The words of the word table a wildcard pattern (``*``, ``?``) matches."""
@@ -297,10 +343,16 @@ def distance(a: str, b: str, limit: int) -> int:
 def similar_words(
     conn: Connection, word: str, maxdist: int, prefix: int, trgm: str | None
 ) -> list[str]:
-    """Words of the word table within ``maxdist`` edits of ``word`` (same first ``prefix``
-    letters): trigram candidates (pg_trgm's index), checked exactly here."""
+    """Words of the word table within ``maxdist`` edits of ``word``, itself included (same
+    first ``prefix`` letters): trigram candidates (pg_trgm's index), checked exactly here."""
     start = like_escape(word[:prefix]) + "%"
-    if trgm:
+    bounds = {"s": start, "lo": len(word) - maxdist, "hi": len(word) + maxdist}
+    floor = trigram_floor(len(word), maxdist)
+    if trgm and floor > 0:
+        # The default threshold (0.3) would miss "haus" for "hsus" (0.25).
+        conn.execute(
+            text("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"), {"t": str(floor)}
+        )
         rows = conn.scalars(
             text(
                 # Only the extension's schema (an identifier quoted by the database) is put in.
@@ -308,19 +360,42 @@ def similar_words(
                 "AND word LIKE :s AND length(word) BETWEEN :lo AND :hi "
                 f"ORDER BY {trgm}.similarity(word, :w) DESC LIMIT :n"
             ),
-            {"w": word, "s": start, "lo": len(word) - maxdist, "hi": len(word) + maxdist,
-             "n": FUZZY_CANDIDATES},
-        )  # fmt: skip
+            {"w": word, "n": FUZZY_CANDIDATES, **bounds},
+        )
     else:
         rows = conn.scalars(
             text(
                 "SELECT word FROM search_word WHERE word LIKE :s "
                 "AND length(word) BETWEEN :lo AND :hi LIMIT :n"
             ),
-            {"s": start, "lo": len(word) - maxdist, "hi": len(word) + maxdist,
-             "n": MAX_EXPANSION},
-        )  # fmt: skip
-    return [w for w in rows if w != word and distance(w, word, maxdist) <= maxdist]
+            {"n": FUZZY_SCAN, **bounds},
+        )
+    return [w for w in rows if distance(w, word, maxdist) <= maxdist]
+
+
+def trigram_floor(length: int, maxdist: int) -> float:
+    """The least trigram similarity (pg_trgm's) of a word of ``length`` letters to any word
+    within ``maxdist`` edits of it; 0 where they may share no trigram. A word has
+    ``length + 1`` trigrams; an edit changes at most 3 and adds at most one."""
+    trigrams = length + 1
+    shared = trigrams - 3 * maxdist
+    if shared <= 0:
+        return 0.0
+    return round(shared / (trigrams + 4 * maxdist) - 0.005, 3)  # rounded down: a lower bound
+
+
+def phrase(operands: list[str], slop: int) -> str:
+    """Words in this order, each at most ``slop`` positions after the one before (Whoosh's
+    ``"a b"~slop``; 1: adjacent). PostgreSQL's ``<N>`` is one exact distance, measured from
+    the end of the phrase to its left: so one alternative per distance, nested."""
+    if slop <= 1:
+        return " <-> ".join(operands)
+    if slop ** (len(operands) - 1) > MAX_PHRASE_FORMS:
+        raise QuerySyntaxError(f"a phrase of {len(operands)} words with distance {slop}")
+    found = operands[0]
+    for operand in operands[1:]:
+        found = "(" + " | ".join(f"({found}) <{d}> {operand}" for d in range(1, slop + 1)) + ")"
+    return found
 
 
 def access_sql(access: Access, compiler: Compiler) -> str:

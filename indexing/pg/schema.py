@@ -29,8 +29,13 @@ WORDS = "search_word"
 STATE = "search_state"
 TABLES = (ENTRIES, DOCS, WORDS, STATE)
 CONFIG = "german"
-# A tsvector holds at most 1 MB of lexemes and positions up to 16,383: longer texts are cut.
+# A tsvector holds at most 1 MB of lexemes and positions up to 16,383: longer texts are cut,
+# first to this many characters, then where their distinct words would outgrow
+# MAX_VECTOR_BYTES (a word costs its bytes and VECTOR_WORD_BYTES more: alignment, position
+# count, a position; the other positions of a long text take at most 64 KB more).
 MAX_TEXT_CHARS = 2_000_000
+MAX_VECTOR_BYTES = 800_000
+VECTOR_WORD_BYTES = 5
 LOCK_KEY = 0x45414B5445  # "EAKTE": the advisory lock of index writers
 
 # What searches filter, count, group and rank: kept narrow (the vector out of line, uncompressed:

@@ -67,6 +67,12 @@ _PLAIN = {"ä": "a", "ö": "o", "ü": "u"}  # "Aerger" is spelt "ärger" once fo
 RANK_WINDOW = 1000
 # How long a check that the tables are there and current holds (a rebuild swaps them).
 STATE_TTL_S = 5.0
+# A statement of a search that runs longer is cancelled: a query this broad is the user's to
+# narrow, and it must not hold a connection and a core meanwhile.
+STATEMENT_TIMEOUT = "10s"
+# SQLSTATEs of a tsquery the database cannot run (e.g. a phrase of stop words only), and of a
+# statement cancelled by the time limit: both are the user's to change.
+_USER_ERRORS = ("42601", "22023", "54000", "57014")
 
 
 class PgSearcher:
@@ -92,10 +98,10 @@ class PgSearcher:
             try:
                 result = self._search(conn, request, parsed, page, per_page)
             except DBAPIError as exc:
-                # A tsquery the database cannot run (e.g. a phrase of stop words only) is the
-                # user's to change; anything else (connection lost) is not.
+                # What the database refuses to run is the user's to change (_USER_ERRORS);
+                # anything else (connection lost) is not.
                 state = getattr(exc.orig, "sqlstate", "")
-                if state in ("42601", "22023", "54000"):
+                if state in _USER_ERRORS:
                     raise QuerySyntaxError(str(exc.orig)) from None
                 if state == "42P01":  # the tables were dropped since they were last checked
                     self._checked = 0.0
@@ -121,8 +127,10 @@ class PgSearcher:
         conn.execute(
             text(
                 "SELECT set_config('enable_seqscan', 'off', true), "
-                "set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
-            )
+                "set_config('jit', 'off', true), set_config('work_mem', '64MB', true), "
+                "set_config('statement_timeout', :timeout, true)"
+            ),
+            {"timeout": STATEMENT_TIMEOUT},
         )
         compiler = Compiler(conn)
         scope = self._scope(request, compiler)
@@ -141,7 +149,8 @@ class PgSearcher:
                 result.total, result.facets, ranked = self._run(
                     conn, where, params, compiled, parsed, request
                 )
-        rows = self._documents(conn, ranked, request.sort == "relevance" and not parsed.match_all)
+        relevance = request.sort == "relevance" and not parsed.match_all
+        rows = self._documents(conn, ranked, relevance, scope, compiler.params)
         marker = Marker(
             self.marking,
             {t for t in map(self.marking.term, parsed.highlight) if t},
@@ -255,15 +264,16 @@ class PgSearcher:
         ranked.sort()
         return total, facets if request.facets else {}, [(k, sc) for _p, k, sc in ranked]
 
-    def _documents(self, conn, ranked: list, relevance: bool) -> list:
-        """What the page's hits show, in their order."""
-        docs = {
-            row.key: row
-            for row in conn.execute(
-                text("SELECT key, entry, content FROM search_doc WHERE key = ANY(:k)"),
-                {"k": [key for key, _ in ranked]},
-            )
-        }
+    def _documents(self, conn, ranked: list, relevance: bool, scope: str, params: dict) -> list:
+        """What the page's hits show, in their order: read inside the user's scope again, as
+        this is a statement of its own, which sees entries changed since the hits were found
+        (one moved out of the user's reach is left out, R22)."""
+        sql = (
+            "SELECT key, d.entry, d.content FROM search_doc d "  # noqa: S608 (bound values)
+            f"JOIN search_entry USING (key) WHERE key = ANY(:hit_keys) AND ({scope})"
+        )
+        rows = conn.execute(text(sql), dict(params, hit_keys=[key for key, _ in ranked]))
+        docs = {row.key: row for row in rows}
         return [
             (docs[key], float(score or 0.0) if relevance else None)
             for key, score in ranked
@@ -299,7 +309,7 @@ class PgSearcher:
             if own.get(word, 0) >= FEW_HITS:
                 continue
             maxdist = 1 if len(word) <= 5 else 2
-            candidates = similar_words(conn, word, maxdist, 1, trgm)
+            candidates = [w for w in similar_words(conn, word, maxdist, 1, trgm) if w != word]
             counts = self._counts(conn, scope, compiler.params, candidates)
             found = own.get(word, 0)
             best, best_count = None, max(FEW_HITS - 1, 2 * found) if found else 0

@@ -28,7 +28,13 @@ from sqlalchemy.exc import DBAPIError
 from indexing.errors import IndexBusy
 from indexing.pg import schema
 from indexing.pg.analysis import SurfaceAnalyzer
-from indexing.pg.schema import CONFIG, MAX_TEXT_CHARS, VERSION
+from indexing.pg.schema import (
+    CONFIG,
+    MAX_TEXT_CHARS,
+    MAX_VECTOR_BYTES,
+    VECTOR_WORD_BYTES,
+    VERSION,
+)
 from indexing.schema import IndexEntry
 
 log = logging.getLogger(__name__)
@@ -87,6 +93,28 @@ def _ahead(items: Iterator, depth: int = 2) -> Iterator:
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+def _within_vector(texts: Iterable[str]) -> tuple[str, ...]:
+    """Folded texts that go into one vector, each cut before the first word that would take
+    their distinct words past ``MAX_VECTOR_BYTES``: one document of OCR noise (a million
+    different words) must not make its batch fail with "string is too long for tsvector"."""
+    seen: set[str] = set()
+    budget = MAX_VECTOR_BYTES
+    found = []
+    for folded in texts:
+        words = folded.split()
+        for i, word in enumerate(words):
+            if word in seen:
+                continue
+            # The database splits a word at "_" into parts, each a lexeme of its own.
+            budget -= len(word.encode()) + VECTOR_WORD_BYTES * (1 + word.count("_"))
+            if budget < 0:
+                folded = " ".join(words[:i])
+                break
+            seen.add(word)
+        found.append(folded)
+    return tuple(found)
 
 
 class PgIndex:
@@ -295,12 +323,8 @@ class PgIndex:
 
     def _row(self, entry: IndexEntry) -> tuple[tuple, tuple[str, ...]]:
         fold = self.analyzer.fold_text
-        folded = (
-            fold(entry.title, MAX_TEXT_CHARS),
-            fold(entry.correspondent, MAX_TEXT_CHARS),
-            fold(entry.doc_type, MAX_TEXT_CHARS),
-            fold(entry.content, MAX_TEXT_CHARS),
-        )
+        parts = (entry.title, entry.correspondent, entry.doc_type, entry.content)
+        folded = _within_vector(fold(part, MAX_TEXT_CHARS) for part in parts)
         stored = dataclasses.asdict(entry)
         del stored["content"]
         for name in ("received", "created", "closed"):
@@ -369,6 +393,9 @@ class PgIndex:
             self._add_words(conn, "search_word_new", words)
             for statement in schema.word_indexes("search_word_new", trgm, "_new"):
                 conn.execute(text(statement))
+            # Statistics before the swap, which locks out searches until the commit.
+            for table in ("search_entry_new", "search_doc_new", "search_word_new"):
+                conn.execute(text(f"ANALYZE {table}"))
             # The swap: searches wait for these few statements only.
             conn.execute(text("DROP TABLE search_entry, search_doc, search_word"))
             for table in ("search_entry", "search_doc", "search_word"):
@@ -385,8 +412,6 @@ class PgIndex:
             conn.execute(
                 text("UPDATE search_state SET version = :v, complete = true"), {"v": VERSION}
             )
-            for table in ("search_entry", "search_doc", "search_word"):
-                conn.execute(text(f"ANALYZE {table}"))
         return count
 
     # --- reading ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ suite, the same assertions (``search_case`` below).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import uuid
 from dataclasses import dataclass, field
@@ -16,13 +17,14 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, select, update
 
 from eakte.models import Document, DocumentStatus, OrgUnit, Role, Tenant
 from eakte.services import accounts, cases, documents
 from eakte.services.documents import register_original
 from eakte.services.indexer import index_pending
 from eakte.services.objects import store_object
+from indexing.pg import PgIndex
 from tests.fixtures.app import PASSWORD, replace_settings
 
 SEARCH_CASES = [
@@ -65,6 +67,18 @@ def pg_schema_url(server: str):
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+@contextlib.contextmanager
+def pg_index(server: str):
+    """An empty PostgreSQL search index in a schema of its own (dropped afterwards)."""
+    urls = pg_schema_url(server)
+    engine = create_engine(next(urls))
+    try:
+        yield PgIndex(engine)
+    finally:
+        engine.dispose()
+        urls.close()
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@ input, and the writer's guarantees (one commit per batch, no lock errors, purge)
 
 The ``store`` tests run against both backends — the Whoosh directory and the PostgreSQL
 tables — with the same assertions; ``whoosh_store`` tests are about Whoosh's own files
-(segments, the bitmap engine) and have no PostgreSQL counterpart.
+(segments, the bitmap engine) and have no PostgreSQL counterpart (the PostgreSQL tables' own
+limits are in ``test_pg_index.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from indexing.query import Access, Reach
 from indexing.schema import CASE, DOCUMENT, SCHEMA_VERSION, IndexEntry
 from indexing.search import Searcher, SearchRequest
 from indexing.store import MERGE_FACTOR, STATE_FILE, IndexStore
-from tests.search.conftest import pg_schema_url
+from tests.search.conftest import pg_index
 
 EVERYONE = Access(1, (Reach(None),), restricted=True)
 
@@ -63,13 +64,8 @@ def store(request, tmp_path):
     if request.param == "whoosh":
         yield WhooshIndex(tmp_path / "index")
         return
-    urls = pg_schema_url(request.getfixturevalue("pg_server_url"))
-    engine = create_engine(next(urls))
-    try:
-        yield PgIndex(engine)
-    finally:
-        engine.dispose()
-        urls.close()
+    with pg_index(request.getfixturevalue("pg_server_url")) as index:
+        yield index
 
 
 @pytest.fixture
@@ -139,6 +135,100 @@ def test_query_language_phrases_wildcards_fields_and_date_ranges(store):
     assert keys(search(store, "H?ndesteuer", **adv)) == {"d3"}
     assert keys(search(store, "Hundestuer~", **adv)) == {"d3"}
     assert keys(search(store, "(Haus OR Bello) typ:Bescheid", **adv)) == {"d3"}
+
+
+def test_prefixes_that_are_stop_words_find_longer_words(store):
+    # "ein", "aus", "bei" are stop words: PostgreSQL's to_tsquery drops "ein:*" altogether.
+    store.write(
+        [
+            doc(1, "Der Einwohner braucht einen Ausweis", title="Einwohnermeldeamt"),
+            doc(2, "Beihilfe für den Umbau"),
+            doc(3, "Einerseits teuer, andererseits nötig"),
+            doc(4, "Kein Treffer hier"),
+        ]
+    )
+    adv = {"advanced": True}
+    assert keys(search(store, "ein*", **adv)) == {"d1", "d3"}
+    assert keys(search(store, "Aus*", **adv)) == {"d1"}
+    assert keys(search(store, "bei*", **adv)) == {"d2"}
+    assert keys(search(store, "inhalt:ein* AND NOT titel:ein*", **adv)) == {"d3"}
+    assert keys(search(store, "titel:ein*", **adv)) == {"d1"}
+
+
+def test_fuzzy_words_find_themselves_and_one_letter_typos_of_short_words(store):
+    store.write(
+        [
+            doc(1, "Herr Meier wohnt im Haus am See", correspondent="Meier"),
+            doc(2, "Der Hund heißt Bello"),
+            doc(3, "Antrag eingereicht"),
+        ]
+    )
+    adv = {"advanced": True}
+    assert keys(search(store, "Meier~", **adv)) == {"d1"}  # no other spelling: itself
+    assert keys(search(store, "absender:Meier~", **adv)) == {"d1"}
+    assert keys(search(store, "Antrag~2", **adv)) == {"d3"}
+    assert keys(search(store, "Hsus~", **adv)) == {"d1"}  # a trigram similarity of 0.25
+    assert keys(search(store, "Hnd~", **adv)) == {"d2"}
+    typo = search(store, "Hsus")
+    assert typo.fuzzy and keys(typo) == {"d1"}
+
+
+def test_phrases_with_a_distance_keep_the_order_of_the_words(store):
+    store.write(
+        [
+            doc(1, "Antrag auf Baugenehmigung für ein Haus eingereicht"),
+            doc(2, "Haus ohne Antrag"),
+        ]
+    )
+    adv = {"advanced": True}
+    assert keys(search(store, '"Antrag Haus"~5', **adv)) == {"d1"}
+    assert keys(search(store, '"Antrag Haus"~2', **adv)) == {"d1"}  # one word between
+    assert keys(search(store, '"Antrag Haus"~1', **adv)) == set()  # adjacent only
+    assert keys(search(store, '"Haus Antrag"~3', **adv)) == {"d2"}
+    assert keys(search(store, '"Antrag Baugenehmigung eingereicht"~2', **adv)) == {"d1"}
+    assert keys(search(store, '"Antrag Haus eingereicht"~2', **adv)) == {"d1"}
+    assert keys(search(store, '"Antrag eingereicht Haus"~3', **adv)) == set()
+
+
+def test_case_and_process_ids_compare_as_text_in_prefixes_and_ranges(store):
+    store.write(
+        [
+            doc(1, "eins", case_id=1, process_id=13),
+            doc(2, "zwei", case_id=12, process_id=3),
+            doc(3, "drei", case_id=2, process_id=1),
+            doc(4, "vier"),
+        ]
+    )
+    adv = {"advanced": True}
+    assert keys(search(store, "akte:1*", **adv)) == {"d1", "d2"}
+    assert keys(search(store, "vorgang:1*", **adv)) == {"d1", "d3"}
+    assert keys(search(store, "akte:1?", **adv)) == {"d2"}
+    assert keys(search(store, "akte:[1 TO 2]", **adv)) == {"d1", "d2", "d3"}
+    assert keys(search(store, "akte:>1", **adv)) == {"d2", "d3"}
+    assert keys(search(store, "akte:12", **adv)) == {"d2"}
+
+
+def noise(count: int) -> str:
+    """``count`` different made-up words (as OCR of a damaged scan gives): 8 letters each."""
+    letters = "bcdfghjklmnpqrstvwxz"
+    words = []
+    for n in range(count):
+        word = ""
+        for _ in range(6):
+            n, r = divmod(n, len(letters))
+            word += letters[r]
+        words.append(f"q{word}o")
+    return " ".join(words)
+
+
+def test_a_document_of_a_hundred_thousand_different_words_is_indexed_with_its_batch(store):
+    # 1 MB of distinct words: more than a PostgreSQL tsvector holds ("string is too long").
+    store.write([doc(1, noise(120_000)), doc(2, "Ein ganz gewöhnlicher Bescheid")])
+    assert store.keys() == {"d1", "d2"}
+    assert keys(search(store, "Bescheid")) == {"d2"}
+    assert keys(search(store, "qbbbbbbo")) == {"d1"}  # its first words are found
+    assert store.rebuild([doc(1, noise(120_000)), doc(2, "Bescheid")]) == 2
+    assert keys(search(store, "Bescheid")) == {"d2"}
 
 
 def test_ranking_pagination_sorting_and_facets(store):
