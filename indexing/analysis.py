@@ -108,7 +108,9 @@ class GermanAnalyzer(Analyzer):
     def _learn(self, words) -> dict[str, str | None]:
         cache = self._cache
         if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
+            # The next texts start a new cache: the text being analysed looks up its other
+            # words in this one (clearing it would lose them: a KeyError).
+            self._cache = {}
         for word in words:
             normal = normalise(word)
             if len(normal) > MAX_WORD or (self.stop_words and normal in STOP_WORDS):

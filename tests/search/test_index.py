@@ -73,6 +73,16 @@ def whoosh_store(tmp_path) -> IndexStore:
     return IndexStore(tmp_path / "index")
 
 
+def test_a_full_word_cache_loses_no_word_of_the_text_being_analysed(monkeypatch):
+    from indexing import analysis
+
+    monkeypatch.setattr(analysis, "_CACHE_LIMIT", 2)
+    analyzer = GermanAnalyzer()
+    assert analyzer.terms("Haus Hund") == ["haus", "hund"]
+    assert analyzer.terms("Haus Katze Maus") == ["haus", "katz", "maus"]  # the cache is full
+    assert list(analyzer.positions("Maus Haus")) == ["maus", "haus"]
+
+
 def test_german_spellings_meet_at_index_and_query_time(store):
     analyzer = GermanAnalyzer()
     assert len(set(analyzer.terms("Gebühr Gebuehr Gebühren GEBÜHREN gebuehren"))) == 1
