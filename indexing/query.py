@@ -26,7 +26,7 @@ from whoosh.qparser import (
 )
 from whoosh.qparser import plugins as qplugins
 
-from indexing.analysis import GermanAnalyzer
+from indexing.analysis import WORD, GermanAnalyzer
 from indexing.errors import (
     EmptyQuery,
     InvalidDate,
@@ -147,8 +147,8 @@ def _simple_chunk(chunk: str, parsed: ParsedQuery, analyzer: GermanAnalyzer) -> 
         return _reference_query(bare.rstrip("*"), parsed, analyzer)
     if bare.endswith("*") and "*" not in bare[:-1]:
         base = bare[:-1]
-        terms = analyzer.terms(base)
-        if len(terms) == 1 and len(base) >= MIN_PREFIX:
+        # One word, a stop word too: "ein*" is typed for Einwohner, not for "ein".
+        if len(WORD.findall(base)) == 1 and len(base) >= MIN_PREFIX:
             prefix = analyzer.prefix(base)
             parsed.prefixes.append(prefix)
             return Q.Prefix(TEXT, prefix)

@@ -163,6 +163,8 @@ def test_prefixes_that_are_stop_words_find_longer_words(store):
     assert keys(search(store, "bei*", **adv)) == {"d2"}
     assert keys(search(store, "inhalt:ein* AND NOT titel:ein*", **adv)) == {"d3"}
     assert keys(search(store, "titel:ein*", **adv)) == {"d1"}
+    assert keys(search(store, "ein*")) == {"d1", "d3"}  # the simple box alike
+    assert keys(search(store, "Beihilfe bei*")) == {"d2"}
 
 
 def test_fuzzy_words_find_themselves_and_one_letter_typos_of_short_words(store):
