@@ -133,13 +133,18 @@ def claim(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
             ctx.result = Result.nothing_to_do  # another live job works on it
             return
         crashed = row.attempts or 0
+        # The queue's retry of this very job (after the database or storage was away) takes
+        # its claim back: that attempt did not crash, so it does not count.
+        retry = bool(row.claimed_by) and claims.same_job(row.claimed_by, ctx.job_id)
         if row.task is None:
             session.add(IngestTask(document_id=ctx.document_id, attempts=1))
             session.flush()
         session.execute(
             update(IngestTask)
             .where(IngestTask.document_id == ctx.document_id)
-            .values(attempts=crashed + 1, claimed_by=ctx.worker, claimed_at=now)
+            .values(
+                attempts=crashed if retry else crashed + 1, claimed_by=ctx.worker, claimed_at=now
+            )
         )
         session.execute(
             update(Document)
@@ -166,7 +171,7 @@ def claim(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
             .limit(1)
         ).one_or_none()
     # Raised after the commit: the claim holds, so the failure is recorded (not retried).
-    if crashed >= MAX_ATTEMPTS:
+    if crashed >= MAX_ATTEMPTS and not retry:
         raise Failure(
             f"processing was interrupted {crashed} times (the worker crashed or was stopped "
             "while working on it)"

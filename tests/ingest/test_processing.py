@@ -266,6 +266,18 @@ def test_a_container_of_the_same_name_on_another_machine_is_another_host():
     assert claims.is_stale(elsewhere, now - claims.DEFAULT_LEASE * 2, now)
 
 
+def test_a_retry_of_the_same_job_is_not_counted_as_a_crash(desk):
+    """The database went away mid-job (the claim could not be released): the queue's retry of
+    that job takes its claim back, and that is no crash of a worker."""
+    doc_id = desk.take(born_digital_pdf(1), "a.pdf").document.id
+    _claimed_elsewhere(desk, doc_id, claims.identity("job-7"), utcnow())
+    with desk.rt.session() as s, s.begin():
+        s.execute(update(IngestTask).where(IngestTask.document_id == doc_id).values(attempts=5))
+    assert desk.process(doc_id, job_id="job-7") == "ready"
+    with desk.rt.session() as s:
+        assert s.get(IngestTask, doc_id).attempts == 5
+
+
 def test_recover_queues_received_documents_without_a_job(desk):
     first = desk.take(born_digital_pdf(1), "a.pdf").document.id
     second = desk.take(born_digital_pdf(2), "b.pdf").document.id
