@@ -29,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 from eakte.commands.common import acting_user, load_settings, tenant_option, user_option
 from eakte.config import Settings
 from eakte.errors import DatabaseUnavailable, ExitCode
-from eakte.ingest import keys, spool
+from eakte.ingest import keys
 from eakte.ingest.hotfolder import HotFolder
 from eakte.ingest.manifest import ManifestRow, read_manifest
 from eakte.ingest.names import readable
@@ -410,11 +410,10 @@ def recover() -> None:
 
 def recover_pending(settings: Settings):
     """Recover with a runtime of its own, closed again (a worker forks after this)."""
-    from eakte.jobs.ingest_tasks import enqueue, queued_document_ids
+    from eakte.jobs.ingest_tasks import recover_now
 
-    spool.sweep(settings.spool_dir())
-    with open_runtime(settings) as rt, rt.session() as session:
-        return intake_service.recover(session, enqueue=enqueue, queued=queued_document_ids())
+    with open_runtime(settings) as rt:
+        return recover_now(rt)
 
 
 # ------------------------------------------------------------------------ scanning desk

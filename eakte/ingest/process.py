@@ -268,15 +268,10 @@ def ocr(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
 def store_rendition(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     key = keys.rendition_key(ctx.tenant_slug, ctx.document_uuid)
     registered = session.scalar(select(StoredObject.id).where(StoredObject.key == key).limit(1))
-    ours = session.scalar(
-        select(IngestTask.document_id).where(
-            IngestTask.document_id == ctx.document_id, IngestTask.claimed_by == ctx.worker
-        )
-    )
+    ours = _still_claimed(session, ctx)
     session.rollback()
-    if ours is None:  # taken over (this job stalled): the rendition is the new job's to write
-        log.warning("document %s: claim lost, result dropped", ctx.document_id)
-        ctx.result = Result.nothing_to_do
+    if not ours:  # taken over (this job stalled): the rendition is the new job's to write
+        _claim_lost(ctx)
         return
     if registered is None:
         try:
@@ -299,8 +294,7 @@ def finish(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     """Commit the result, if this job still holds the claim."""
     with transaction(session):
         if not _still_claimed(session, ctx):
-            log.warning("document %s: claim lost, result dropped", ctx.document_id)
-            ctx.result = Result.nothing_to_do
+            _claim_lost(ctx)
             return
         stored = ctx.rendition_object
         if stored is not None:
@@ -435,7 +429,7 @@ def fail_for_good(
 
 
 def _still_claimed(session: Session, ctx: ProcessContext) -> bool:
-    """Inside the committing transaction: the document is processing under our claim."""
+    """The document is processing under our claim (locked inside a committing transaction)."""
     return (
         session.execute(
             select(Document.id)
@@ -449,6 +443,11 @@ def _still_claimed(session: Session, ctx: ProcessContext) -> bool:
         ).first()
         is not None
     )
+
+
+def _claim_lost(ctx: ProcessContext) -> None:
+    log.warning("document %s: claim lost, result dropped", ctx.document_id)
+    ctx.result = Result.nothing_to_do
 
 
 def _described(ctx: ProcessContext) -> Document:

@@ -121,8 +121,10 @@ def queued_document_ids() -> set[int]:
     return ids
 
 
-def recover_now() -> RecoverReport:
-    rt = runtime()
+def recover_now(rt=None) -> RecoverReport:
+    """Sweep the spool and queue again what a crash left behind (``rt``: this process's
+    runtime unless given)."""
+    rt = rt or runtime()
     spool.sweep(rt.settings.spool_dir())
     with rt.session() as session:
         return recover(session, enqueue=enqueue, queued=queued_document_ids())
