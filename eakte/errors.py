@@ -292,3 +292,35 @@ class UnsupportedType(EakteError):
     exit_code = ExitCode.bad_input
     http_status = 415
     user_message = N_("This file type is not supported.")
+
+
+# --- moves and file-plan changes (issue 13) ---
+
+
+class MoveUnderHold(LegalHoldActive):
+    """R12: while a hold stands its scope is fixed: nothing moves out from under it or into it."""
+
+    user_message = N_(
+        "A legal hold covers this object or its destination; it cannot be moved while the hold "
+        "stands."
+    )
+
+
+class NodeExists(Conflict):
+    """Creating a node never changes an existing one; moving and renaming are their own steps."""
+
+    user_message = N_(
+        "A node with this code already exists. Moving or renaming it is a separate action."
+    )
+
+
+class ChangesNeedConfirmation(Conflict):
+    """A file-plan import would move or rename existing nodes: it needs the confirmation token
+    of exactly these planned changes (``changes``, ``token``)."""
+
+    user_message = N_("The file would change existing nodes; please check and confirm the changes.")
+
+    def __init__(self, changes: list, token: str):
+        self.changes, self.token = changes, token
+        listed = "\n".join(str(change) for change in changes)
+        super().__init__(f"the file would change {len(changes)} existing node field(s):\n{listed}")

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
-from eakte.errors import LegalHoldActive
+from eakte.errors import LegalHoldActive, MoveUnderHold
 from eakte.models import Case, Document, FilePlanNode, Process
 from eakte.models.retention import Hold
 
@@ -103,6 +103,19 @@ def ensure_not_held(session: Session, obj: Any) -> None:
         raise LegalHoldActive(_describe(obj, holds))
 
 
+def ensure_movable(session: Session, obj: Any) -> None:
+    """Raise ``MoveUnderHold`` if a hold covers ``obj`` where it is (a node, case or process).
+
+    A move calls it twice: before (nothing leaves a hold's scope) and after the change, before
+    the commit (nothing enters one). While a hold stands, its scope is what its authority
+    ordered: neither what it protects nor, through S3 legal holds and the disposal list, what
+    else it blocks changes under it.
+    """
+    holds = holds_covering(session, obj)
+    if holds:
+        raise MoveUnderHold(_describe(obj, holds))
+
+
 def ensure_case_tree_not_held(session: Session, case: Case) -> None:
     holds = case_tree_holds(session, case)
     if holds:
@@ -110,7 +123,10 @@ def ensure_case_tree_not_held(session: Session, case: Case) -> None:
 
 
 def _describe(obj: Any, holds: list[Hold]) -> str:
-    name = getattr(obj, "file_reference", None) or f"{type(obj).__name__} {obj.uuid}"
+    if isinstance(obj, FilePlanNode):
+        name = f"file plan node {obj.code}"
+    else:
+        name = getattr(obj, "file_reference", None) or f"{type(obj).__name__} {obj.uuid}"
     listed = "; ".join(f"{h.uuid} ({h.authority}: {h.reason})" for h in holds)
     return f"{name} is under legal hold: {listed}"
 

@@ -28,6 +28,7 @@ ACTIONS = (
     "login",
     "override_schedule",
     "fileplan_import",
+    "move",
 )
 
 

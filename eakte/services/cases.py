@@ -1,7 +1,10 @@
-"""Cases (Akten) and processes (Vorgänge): create, change, close (zdA), reopen, restrict.
+"""Cases (Akten) and processes (Vorgänge): create, change, move, close (zdA), reopen, restrict.
 
 Every function checks the actor's permission first and owns its transaction; each change is
-written to the audit trail in the same transaction.
+written to the audit trail in the same transaction. What moves a retention end (the event
+date, a closure date other than today, another schedule) is for records officers
+(``manage_schedules``, ``override_schedule``); the event date is set through
+``retention.schedules.set_event_date``, never through ``update_case``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from sqlalchemy.orm import Session, object_session
 from eakte import audit, retention_rules
 from eakte.db import transaction
 from eakte.errors import BadInput, CaseClosed, Conflict, NoRetentionSchedule, NotFound
-from eakte.holds import ensure_not_held
+from eakte.holds import ensure_movable, ensure_not_held
 from eakte.models import (
     Case,
     CaseStatus,
@@ -29,7 +32,7 @@ from eakte.permissions import Action, require
 from eakte.references import DEFAULT_PATTERN, format_reference, next_number
 from eakte.services.guard import audited_refusals, changes, load
 
-CASE_FIELDS = {"title", "description", "event_date"}
+CASE_FIELDS = {"title", "description"}
 PROCESS_FIELDS = {"title"}
 
 
@@ -181,13 +184,19 @@ def update_case(session: Session, actor: User, case_ident: int | str, **values) 
 def close_case(
     session: Session, actor: User, case_ident: int | str, on: date | None = None
 ) -> Case:
-    """R4: zdA. The case and its processes accept nothing more until reopened."""
+    """R4: zdA. The case and its processes accept nothing more until reopened.
+
+    The closure date starts the retention clock (R7): another day than today needs
+    ``manage_schedules``, lest a back-dated closure make a case due at once."""
     with transaction(session):
         case = find_case(session, actor, case_ident)
         require(session, actor, Action.close, case)
         if case.is_closed:
             raise Conflict(f"case {case.file_reference} is already closed")
-        closed_on = on or utcnow().date()
+        today = utcnow().date()
+        if on is not None and on != today:
+            require(session, actor, Action.manage_schedules, case)
+        closed_on = on or today
         case.status, case.closed_at = CaseStatus.closed.value, closed_on
         for process in case.processes:
             if not process.is_closed:
@@ -261,6 +270,83 @@ def override_schedule(
         retention_rules.on_schedule_change(session, case)
         audit.record(session, actor, "override_schedule", case, changes=diff, reason=reason)
     return case
+
+
+@audited_refusals
+def move_case(session: Session, actor: User, case_ident: int | str, node: str | int) -> Case:
+    """Move a case to another file-plan node (records officers: it is a change of the plan's
+    structure). The file reference and the retention schedule stay what they are; refused
+    while a legal hold covers the case where it is or where it would go (R12)."""
+    with transaction(session):
+        case = find_case(session, actor, case_ident)
+        require(session, actor, Action.edit, case)
+        require(session, actor, Action.manage_fileplan)
+        target = find_node(session, actor, node)
+        if case.disposal_state:
+            raise Conflict(f"case {case.file_reference} was already {case.disposal_state}")
+        if target.id == case.node_id:
+            return case
+        old = case.node
+        ensure_movable(session, case)
+        case.node = target
+        session.flush()
+        ensure_movable(session, case)
+        mark_for_index(session, case)
+        audit.record(
+            session,
+            actor,
+            "move",
+            case,
+            file_reference=case.file_reference,
+            old_parent=old.code,
+            new_parent=target.code,
+        )
+    return case
+
+
+@audited_refusals
+def move_process(
+    session: Session, actor: User, process_ident: int | str, case_ident: int | str
+) -> Process:
+    """Move a process with its documents into another open case, where it gets the next number.
+
+    Into a case with another retention schedule only for records officers (it moves the
+    documents' retention end); refused while a legal hold covers the process or the target."""
+    with transaction(session):
+        process = load(session, actor, Process, process_ident)
+        require(session, actor, Action.edit, process)
+        target = find_case(session, actor, case_ident)
+        require(session, actor, Action.edit, target)
+        source = process.case
+        if target.id == source.id:
+            return process
+        ensure_movable(session, process)
+        ensure_open(process)
+        ensure_open(target)
+        if target.schedule_id != source.schedule_id:
+            require(session, actor, Action.manage_schedules, target)
+        old_number = process.number
+        process.number = (
+            session.scalar(select(func.max(Process.number)).where(Process.case_id == target.id))
+            or 0
+        ) + 1
+        process.case = target
+        session.flush()
+        ensure_movable(session, process)
+        for case in (source, target):
+            mark_for_index(session, case)
+        target.object_lock_pending = True  # its retain-until now covers these documents too
+        audit.record(
+            session,
+            actor,
+            "move",
+            process,
+            old_parent=source.file_reference,
+            new_parent=target.file_reference,
+            old_number=old_number,
+            new_number=process.number,
+        )
+    return process
 
 
 def mark_for_index(session: Session, case: Case) -> None:

@@ -1,17 +1,28 @@
-"""The file plan: nodes, retention schedules (as data), and CSV import/export (R5)."""
+"""The file plan: nodes, retention schedules (as data), and CSV import/export (R5).
+
+Creating and importing never silently change an existing node: ``create_node`` refuses a code
+that exists, and an import that would move or rename existing nodes (or change their schedule
+or org unit) lists those changes and goes ahead only with the confirmation token of exactly
+these changes. Moving a node is its own operation (``move_node``). No move, whichever way,
+leaves or enters the scope of a standing legal hold (R12, ``eakte.holds.ensure_movable``).
+"""
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eakte import audit
 from eakte.db import transaction
-from eakte.errors import N_, BadInput, Conflict
+from eakte.errors import N_, BadInput, ChangesNeedConfirmation, Conflict, NodeExists
+from eakte.holds import ensure_movable, node_subtree
 from eakte.models import (
     FilePlanNode,
     OrgUnit,
@@ -21,6 +32,7 @@ from eakte.models import (
     User,
 )
 from eakte.permissions import Action, require
+from eakte.services.cases import find_node
 from eakte.services.guard import audited_refusals
 
 CSV_COLUMNS = ("code", "title", "parent", "schedule")
@@ -114,9 +126,12 @@ def create_node(
             "org_unit": org_unit_code or "",
         }
     ]
+    code = code.strip()
     with transaction(session):
         require(session, actor, Action.manage_fileplan)
         plan = _Plan.load(session, actor.tenant_id)
+        if code in plan.nodes:
+            raise NodeExists(f"file plan node {code!r} already exists")
         problems = plan.validate(rows, first_line=1)
         if problems:
             raise BadInput("; ".join(p.text() for p in problems))
@@ -144,6 +159,27 @@ class LineProblem:
 
 def _problem(line: int, message: str, **values: object) -> LineProblem:
     return LineProblem(line, message, tuple((k, str(v)) for k, v in values.items()))
+
+
+@dataclass(frozen=True)
+class NodeChange:
+    """One field of an existing node that an import would change (old → new, as in the CSV)."""
+
+    code: str
+    field: str  # parent, title, schedule or org_unit
+    old: str
+    new: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.field} '{self.old}' -> '{self.new}'"
+
+
+def confirmation_token(data: bytes, changes: list[NodeChange]) -> str:
+    """What confirms an import: the hash of this file and of the changes it makes to the plan
+    as it is now; another file, or the same file after the plan changed, needs its own."""
+    digest = hashlib.sha256(data)
+    digest.update(json.dumps([asdict(c) for c in changes], ensure_ascii=False).encode())
+    return digest.hexdigest()
 
 
 @dataclass
@@ -196,6 +232,8 @@ def parse_csv(data: bytes) -> tuple[list[dict[str, str]], list[LineProblem]]:
 
 class _Plan:
     """The tenant's current plan in memory, for validating and applying a batch of rows."""
+
+    FIELDS = ("parent", "title", "schedule", "org_unit")
 
     def __init__(self, tenant_id: int, nodes, schedules, units):
         self.tenant_id = tenant_id
@@ -283,6 +321,28 @@ class _Plan:
                 current = parents.get(current)
         return []
 
+    def changes(self, rows: list[dict[str, str]]) -> list[NodeChange]:
+        """What the rows would change of existing nodes (an empty org unit keeps the node's)."""
+        codes = {node.id: code for code, node in self.nodes.items()}
+        schedules = {i: name for name, i in self.schedules.items()}
+        units = {i: code for code, i in self.units.items()}
+        found = []
+        for row in rows:
+            node = self.nodes.get(row["code"])
+            if node is None:
+                continue
+            now = {
+                "parent": codes.get(node.parent_id, ""),
+                "title": node.title,
+                "schedule": schedules.get(node.schedule_id, ""),
+                "org_unit": units.get(node.org_unit_id, ""),
+            }
+            for name in self.FIELDS:
+                new = row.get(name, "")
+                if now[name] != new and (new or name != "org_unit"):
+                    found.append(NodeChange(row["code"], name, now[name], new))
+        return found
+
     def apply(self, session: Session, rows: list[dict[str, str]]) -> list[FilePlanNode]:
         """Create or update the rows' nodes; parents before children."""
         result, pending = [], list(rows)
@@ -308,8 +368,14 @@ class _Plan:
 
 
 @audited_refusals
-def import_csv(session: Session, actor: User, data: bytes, source_name: str = "") -> ImportResult:
-    """R5: all or nothing. Problems are reported line by line; a bad file imports nothing."""
+def import_csv(
+    session: Session, actor: User, data: bytes, source_name: str = "", *, confirm: str = ""
+) -> ImportResult:
+    """R5: all or nothing. Problems are reported line by line; a bad file imports nothing.
+
+    New nodes are created at once; changes to existing nodes (moves, renames, another schedule
+    or org unit) are refused with ``ChangesNeedConfirmation`` unless ``confirm`` is the token
+    that refusal named; each change is then audited old → new."""
     rows, problems = parse_csv(data)
     if problems:
         raise FilePlanImportError(problems)
@@ -320,7 +386,20 @@ def import_csv(session: Session, actor: User, data: bytes, source_name: str = ""
         problems = plan.validate(rows)
         if problems:
             raise FilePlanImportError(problems)
+        planned = plan.changes(rows)
+        if planned:
+            token = confirmation_token(data, planned)
+            if not hmac.compare_digest(confirm, token):
+                raise ChangesNeedConfirmation(planned, token)
+            if any(c.field == "schedule" for c in planned):
+                require(session, actor, Action.manage_schedules)
+        moved = [plan.nodes[c.code] for c in planned if c.field == "parent"]
+        for node in moved:
+            ensure_movable(session, node)
         plan.apply(session, rows)
+        for node in moved:
+            ensure_movable(session, node)
+        _audit_changes(session, actor, plan, planned)
         result = ImportResult(
             created=sum(r["code"] not in existing for r in rows),
             updated=sum(r["code"] in existing for r in rows),
@@ -333,8 +412,57 @@ def import_csv(session: Session, actor: User, data: bytes, source_name: str = ""
             source=source_name,
             created=result.created,
             updated=result.updated,
+            changed=len(planned),
         )
     return result
+
+
+def _audit_changes(session: Session, actor: User, plan: _Plan, planned: list[NodeChange]) -> None:
+    by_code: dict[str, list[NodeChange]] = {}
+    for change in planned:
+        by_code.setdefault(change.code, []).append(change)
+    for code, node_changes in by_code.items():
+        values = {c.field: [c.old, c.new] for c in node_changes}
+        parent = values.pop("parent", None)
+        node = plan.nodes[code]
+        if parent is not None:
+            audit.record(
+                session, actor, "move", node, code=code, old_parent=parent[0], new_parent=parent[1]
+            )
+        if values:
+            audit.record(session, actor, "change", node, changes=values)
+
+
+@audited_refusals
+def move_node(
+    session: Session, actor: User, code: str | int, new_parent: str | None
+) -> FilePlanNode:
+    """Move a node (with everything beneath it) under ``new_parent`` (None: to the top level).
+
+    Refused while a legal hold covers the node where it is or where it would go (R12)."""
+    with transaction(session):
+        require(session, actor, Action.manage_fileplan)
+        node = find_node(session, actor, code)
+        parent = find_node(session, actor, new_parent) if new_parent else None
+        if parent is not None and parent.id in node_subtree(session, actor.tenant_id, {node.id}):
+            raise BadInput(f"node {node.code} cannot be moved beneath itself")
+        if (parent.id if parent else None) == node.parent_id:
+            return node
+        old = node.parent
+        ensure_movable(session, node)
+        node.parent = parent
+        session.flush()
+        ensure_movable(session, node)
+        audit.record(
+            session,
+            actor,
+            "move",
+            node,
+            code=node.code,
+            old_parent=old.code if old else "",
+            new_parent=parent.code if parent else "",
+        )
+    return node
 
 
 def export_csv(session: Session, actor: User) -> bytes:

@@ -96,7 +96,7 @@ def test_r4_closed_case_rejects_documents(world):
     with world.session() as s:
         case = cases.create_case(s, world.clerk, "32.10.05", "Abgeschlossen")
         process = cases.add_process(s, world.clerk, case.id, "Vorgang")
-        cases.close_case(s, world.clerk, case.id, on=date(2026, 3, 10))
+        cases.close_case(s, world.officer, case.id, on=date(2026, 3, 10))
     doc = world.inbox_document("Nachzügler")
     with world.session() as s:
         with pytest.raises(CaseClosed):
@@ -130,7 +130,7 @@ def test_r4_closed_case_rejects_changes_to_filed_documents(world):
 def test_r4_reopen_is_restricted_logged_and_restarts_clock(world):
     with world.session() as s:
         case = cases.create_case(s, world.clerk, "32.10.05", "Wiedereröffnung")
-        cases.close_case(s, world.clerk, case.id, on=date(2020, 5, 1))
+        cases.close_case(s, world.officer, case.id, on=date(2020, 5, 1))
         with pytest.raises(PermissionDenied):
             cases.reopen_case(s, world.clerk, case.id, "neuer Antrag")
         with pytest.raises(BadInput):
@@ -138,7 +138,7 @@ def test_r4_reopen_is_restricted_logged_and_restarts_clock(world):
         cases.reopen_case(s, world.officer, case.id, "neuer Antrag")
         assert s.get(Case, case.id).closed_at is None
         cases.add_process(s, world.clerk, case.id, "Nachtrag")
-        cases.close_case(s, world.clerk, case.id, on=date(2026, 2, 1))
+        cases.close_case(s, world.officer, case.id, on=date(2026, 2, 1))
         assert s.get(Case, case.id).closed_at == date(2026, 2, 1)
         actions = [e.action for e in audit.history(s, str(case.uuid))]
         assert actions.count("close") == 2 and "reopen" in actions

@@ -129,7 +129,7 @@ def test_r7_event_trigger_takes_the_date_entered_on_the_case(world):
         fileplan.create_node(s, world.officer, "32.30", "Erlaubnisse", parent_code="32")
         schedules.assign_schedule(s, world.officer, "32.30", "Erlaubnis 5 Jahre nach Ablauf")
         case = cases.create_case(s, world.clerk, "32.30", "Erlaubnis Imbiss")
-        cases.close_case(s, world.clerk, case.id, on=date(2014, 8, 1))
+        cases.close_case(s, world.officer, case.id, on=date(2014, 8, 1))
         assert s.get(Case, case.id).retention_end is None  # the event's date is not known yet
         with pytest.raises(PermissionDenied):
             schedules.set_event_date(s, world.clerk, case.id, date(2016, 6, 30))

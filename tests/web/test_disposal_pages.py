@@ -14,7 +14,7 @@ from tests.fixtures.app import csrf_token
 def due_case(world):
     with world.session() as s:
         case = cases.create_case(s, world.clerk, "32.10.05", "Alte Gewerbeakte", year=2009)
-        cases.close_case(s, world.clerk, case.id, on=date(2010, 5, 1))
+        cases.close_case(s, world.officer, case.id, on=date(2010, 5, 1))
     return case
 
 
