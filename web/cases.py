@@ -1,17 +1,29 @@
-"""Case pages and the actions on a case: create, edit, add a process, close, reopen, restrict."""
+"""Case pages and the actions on a case: create, edit, add a process, close, reopen, restrict,
+move the case or a process, and (records officers) the event date."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
 
 from eakte import audit
 from eakte.permissions import Action, can
 from eakte.services import cases, listing
+from retention import schedules
 from retention.locks import sync_object_locks
 from web.context import actor
 from web.db import db, runtime
-from web.forms import ActionForm, CaseCreateForm, CaseEditForm, ProcessForm, ReasonForm
+from web.forms import (
+    ActionForm,
+    CaseCreateForm,
+    CaseEditForm,
+    EventDateForm,
+    MoveCaseForm,
+    MoveProcessForm,
+    ProcessForm,
+    ReasonForm,
+)
 
 bp = Blueprint("cases", __name__, url_prefix="/akten")
 
@@ -45,6 +57,9 @@ def show(case_id):
         processes=processes,
         history=audit.history(session, str(case.uuid)),
         edit_form=CaseEditForm(obj=case),
+        event_form=EventDateForm(obj=case),
+        move_form=MoveCaseForm(),
+        move_process_form=_move_process_form(case),
         process_form=ProcessForm(),
         reopen_form=ReasonForm(prefix="reopen"),
         restrict_form=ReasonForm(prefix="restrict"),
@@ -63,12 +78,57 @@ def edit(case_id):
             str(case_id),
             title=form.title.data,
             description=form.description.data or "",
-            event_date=form.event_date.data,
         )
         flash(_("Changes saved."), "info")
     else:
         flash(_("Please check your input."), "error")
     return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.post("/<uuid:case_id>/ereignisdatum")
+def event_date(case_id):
+    form = EventDateForm()
+    if form.validate_on_submit():
+        case = schedules.set_event_date(db(), actor(), str(case_id), form.event_date.data)
+        sync_object_locks(db(), runtime().store, case_ids=[case.id])  # a moved end, at once
+        flash(_("Changes saved."), "info")
+    else:
+        flash(_("Please check your input."), "error")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.post("/<uuid:case_id>/verschieben")
+def move(case_id):
+    form = MoveCaseForm()
+    if form.validate_on_submit():
+        case = cases.move_case(db(), actor(), str(case_id), form.node.data.strip())
+        flash(_("Case moved to %(code)s.", code=case.node.code), "info")
+    else:
+        flash(_("Please check your input."), "error")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.post("/<uuid:case_id>/vorgang-verschieben")
+def move_process(case_id):
+    form = MoveProcessForm()
+    if form.validate_on_submit():
+        process = cases.move_process(
+            db(), actor(), form.process_uuid.data, form.reference.data.strip()
+        )
+        flash(_("Process moved; it is now process %(n)s.", n=process.number), "info")
+        return redirect(url_for("cases.show", case_id=process.case.uuid))
+    flash(_("Please check your input."), "error")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+def _move_process_form(case) -> MoveProcessForm:
+    form = MoveProcessForm()
+    form.process_uuid.choices = [
+        SelectChoice(str(p.uuid), f"{p.number}: {p.title}")
+        for p in case.processes
+        if not p.is_closed
+    ]
+    return form
 
 
 @bp.post("/<uuid:case_id>/vorgaenge")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -38,8 +38,25 @@ class CaseCreateForm(FlaskForm):
 class CaseEditForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+
+
+class EventDateForm(FlaskForm):
+    """Records officers only: the date moves the retention end (R7)."""
+
     event_date = DateField(
         _l("Event date (for event-triggered retention)"), validators=[Optional()]
+    )
+
+
+class MoveCaseForm(FlaskForm):
+    node = StringField(_l("New file plan node (code)"), validators=[DataRequired(), Length(max=64)])
+
+
+class MoveProcessForm(FlaskForm):
+    # The service checks the process; the choices are only what the case page offers.
+    process_uuid = SelectField(_l("Process"), validators=[DataRequired()], validate_choice=False)
+    reference = StringField(
+        _l("Target case (file reference)"), validators=[DataRequired(), Length(max=120)]
     )
 
 

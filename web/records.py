@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from eakte.errors import BadInput, ChangesNeedConfirmation
 from eakte.permissions import Action, require
 from eakte.services import fileplan
 from eakte.services.audit_trail import ACTIONS, AuditFilter, search_audit
@@ -22,6 +26,10 @@ from web.forms import NONE, ActionForm, PageForm
 
 bp = Blueprint("records", __name__, url_prefix="/registratur")
 
+# The confirmation page re-submits the file plan in a hidden field (base64): room for large
+# plans beyond the default limit of form fields.
+CONFIRMED_PLAN_LIMIT = 16 * 1024 * 1024
+
 
 class ImportForm(PageForm):
     csv_file = FileField(_l("CSV file"), validators=[FileRequired()])
@@ -32,6 +40,22 @@ class NodeForm(PageForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     parent = StringField(_l("Parent code"), validators=[Optional(), Length(max=64)])
     schedule = SelectField(_l("Retention schedule"), validators=[Optional()])
+
+
+class ConfirmImportForm(PageForm):
+    """Re-submits the very file whose changes were listed; the token binds the confirmation to
+    this file and to the plan as it was shown (a different file or plan needs a new one)."""
+
+    csv_data = HiddenField(validators=[DataRequired()])
+    source_name = HiddenField()
+    token = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
+
+
+class MoveNodeForm(PageForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)])
+    parent = StringField(
+        _l("New parent code (empty: top level)"), validators=[Optional(), Length(max=64)]
+    )
 
 
 class ScheduleForm(FlaskForm):
@@ -69,33 +93,28 @@ class AuditFilterForm(FlaskForm):
 @bp.route("/aktenplan", methods=["GET", "POST"])
 def fileplan_admin():
     require(db(), actor(), Action.manage_fileplan)
+    request.max_form_memory_size = CONFIRMED_PLAN_LIMIT
     import_form, node_form = ImportForm(prefix="import"), NodeForm(prefix="node")
+    confirm_form, move_form = ConfirmImportForm(prefix="confirm"), MoveNodeForm(prefix="move")
     node_form.schedule.choices = [NONE] + [
         SelectChoice(s.name) for s in fileplan.list_schedules(db(), actor())
     ]
     problems: list[str] = []
-    if import_form.submit_ok():
-        try:
-            result = fileplan.import_csv(
-                db(),
-                actor(),
-                import_form.csv_file.data.read(),
-                source_name=import_form.csv_file.data.filename or "",
+    try:
+        if import_form.submit_ok():
+            upload = import_form.csv_file.data
+            return _import(upload.read(), upload.filename or "")
+        if confirm_form.submit_ok():
+            return _import(
+                _decoded(confirm_form.csv_data.data),
+                confirm_form.source_name.data or "",
+                confirm_form.token.data,
             )
-            flash(
-                _(
-                    "File plan imported: %(c)s created, %(u)s updated.",
-                    c=result.created,
-                    u=result.updated,
-                ),
-                "info",
-            )
-            return redirect(url_for("records.fileplan_admin"))
-        except FilePlanImportError as exc:
-            problems = [
-                _("line %(n)s", n=p.line) + ": " + _(p.message, **p.params) for p in exc.problems
-            ]
-    elif node_form.submit_ok():
+    except FilePlanImportError as exc:
+        problems = [
+            _("line %(n)s", n=p.line) + ": " + _(p.message, **p.params) for p in exc.problems
+        ]
+    if node_form.submit_ok():
         fileplan.create_node(
             db(),
             actor(),
@@ -106,9 +125,47 @@ def fileplan_admin():
         )
         flash(_("Node %(code)s created.", code=node_form.code.data), "info")
         return redirect(url_for("records.fileplan_admin"))
+    if move_form.submit_ok():
+        node = fileplan.move_node(db(), actor(), move_form.code.data, move_form.parent.data or None)
+        flash(_("Node %(code)s moved.", code=node.code), "info")
+        return redirect(url_for("records.fileplan_admin"))
     return render_template(
-        "records/fileplan.html", import_form=import_form, node_form=node_form, problems=problems
+        "records/fileplan.html",
+        import_form=import_form,
+        node_form=node_form,
+        move_form=move_form,
+        problems=problems,
     )
+
+
+def _import(data: bytes, source_name: str, token: str = ""):
+    """Import; a file that changes existing nodes gets the page that lists the changes and
+    re-submits the same file with the token of exactly these changes."""
+    try:
+        result = fileplan.import_csv(db(), actor(), data, source_name=source_name, confirm=token)
+    except ChangesNeedConfirmation as exc:
+        form = ConfirmImportForm(
+            prefix="confirm",
+            formdata=None,
+            csv_data=base64.b64encode(data).decode("ascii"),
+            source_name=source_name,
+            token=exc.token,
+        )
+        return render_template(
+            "records/fileplan_confirm.html", changes=exc.changes, form=form, repeated=bool(token)
+        )
+    flash(
+        _("File plan imported: %(c)s created, %(u)s updated.", c=result.created, u=result.updated),
+        "info",
+    )
+    return redirect(url_for("records.fileplan_admin"))
+
+
+def _decoded(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadInput("the confirmed file plan is not valid base64") from None
 
 
 @bp.get("/aktenplan.csv")

@@ -1,4 +1,4 @@
-"""``eakte case ...``: create, show, close and reopen case records."""
+"""``eakte case ...``: create, show, close, reopen and move case records and processes."""
 
 from __future__ import annotations
 
@@ -88,6 +88,38 @@ def reopen(reference: str, reason: str, tenant: str, username: str):
         actor = acting_user(session, tenant, username)
         reopened = cases.reopen_case(session, actor, reference, reason)
         click.echo(f"{reopened.file_reference} reopened")
+
+
+@case.command("move")
+@click.argument("reference")
+@click.argument("node")
+@tenant_option
+@user_option()
+def move(reference: str, node: str, tenant: str, username: str):
+    """Move case REFERENCE to file-plan NODE (records officers); its file reference stays.
+
+    Refused while a legal hold covers the case or NODE (exit code 10)."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        moved = cases.move_case(session, actor, reference, node)
+        click.echo(f"{moved.file_reference} now under {moved.node.code}")
+
+
+@case.command("move-process")
+@click.argument("reference")
+@click.argument("number", type=int)
+@click.argument("target")
+@tenant_option
+@user_option()
+def move_process(reference: str, number: int, target: str, tenant: str, username: str):
+    """Move process NUMBER of case REFERENCE into the open case TARGET (a file reference).
+
+    Refused while a legal hold covers the process or TARGET (exit code 10)."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        process = cases.find_process(session, actor, reference, number)
+        moved = cases.move_process(session, actor, process.id, target)
+        click.echo(f"now process {moved.number} of {moved.case.file_reference}")
 
 
 COMMANDS: list[click.Command] = [case]

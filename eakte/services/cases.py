@@ -157,6 +157,17 @@ def add_process(session: Session, actor: User, case_ident: int | str, title: str
     return process
 
 
+def find_process(session: Session, actor: User, case_ident: int | str, number: int) -> Process:
+    """A process by its case and its number in the case."""
+    case = find_case(session, actor, case_ident)
+    process = session.scalar(
+        select(Process).where(Process.case_id == case.id, Process.number == number)
+    )
+    if process is None:
+        raise NotFound(f"case {case.file_reference} has no process {number}")
+    return process
+
+
 @audited_refusals
 def get_process(session: Session, actor: User, ident: int | str) -> Process:
     process = load(session, actor, Process, ident)

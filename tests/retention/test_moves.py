@@ -3,13 +3,17 @@ audited operation; creating and importing never silently move or rename; no move
 enters the scope of a standing hold."""
 
 import json
+import re
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from eakte.cli import main
 from eakte.errors import (
     BadInput,
     ChangesNeedConfirmation,
+    ExitCode,
     LegalHoldActive,
     MoveUnderHold,
     NodeExists,
@@ -192,3 +196,34 @@ def test_create_and_import_never_silently_rename_or_move(world):
     entries = dict(_actions(world, node.uuid)[-2:])
     assert entries["move"] == {"code": "70.1", "old_parent": "70", "new_parent": "71"}
     assert entries["change"] == {"changes": {"title": ["Ansiedlungen", "Ansiedlungen neu"]}}
+
+
+def test_r12_moves_from_the_command_line(records, world, held_70, tmp_path, env):
+    case, frozen, outside = held_70
+    runner = CliRunner()
+
+    def cli(*args):
+        return runner.invoke(main, [*map(str, args), "--user", "registratur"])
+
+    plan = tmp_path / "plan.csv"
+    plan.write_text(ESCAPE_CSV)
+    listed = cli("fileplan", "import", plan)
+    assert listed.exit_code == ExitCode.conflict
+    assert "70.1: parent '70' -> '71'" in listed.output
+    token = re.search(r"--confirm-changes (\w+)", listed.output).group(1)
+    refused = cli("fileplan", "import", plan, "--confirm-changes", token)
+    assert refused.exit_code == ExitCode.conflict and "under legal hold" in refused.output
+    assert cli("fileplan", "move", "70.1", "71").exit_code == ExitCode.conflict
+    assert cli("case", "move", case.file_reference, "71").exit_code == ExitCode.conflict
+    moved = cli("case", "move-process", frozen.file_reference, 1, outside.file_reference)
+    assert moved.exit_code == ExitCode.conflict
+    assert _parent_of(world, "70.1") == "70"
+    with world.session() as s:
+        for hold in holds.list_holds(s, world.officer):
+            holds.release_hold(s, world.officer, hold.id, reason="Verfahren beendet")
+    moved = cli("fileplan", "move", "70.1", "71")
+    assert moved.exit_code == 0 and "70.1 now under 71" in moved.output
+    moved = cli("case", "move-process", frozen.file_reference, 1, outside.file_reference)
+    assert moved.exit_code == 0 and f"now process 2 of {outside.file_reference}" in moved.output
+    assert cli("fileplan", "move", "70.1", "-").exit_code == 0
+    assert _parent_of(world, "70.1") is None
