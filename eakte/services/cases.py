@@ -334,8 +334,7 @@ def move_process(
         ensure_movable(session, process)
         ensure_open(process)
         ensure_open(target)
-        if target.schedule_id != source.schedule_id:
-            require(session, actor, Action.manage_schedules, target)
+        ensure_may_move_retention(session, actor, source, target)
         old_number = process.number
         process.number = (
             session.scalar(select(func.max(Process.number)).where(Process.case_id == target.id))
@@ -358,6 +357,13 @@ def move_process(
             new_number=process.number,
         )
     return process
+
+
+def ensure_may_move_retention(session: Session, actor: User, source: Case, target: Case) -> None:
+    """Content moving into a case with another retention schedule gets that case's retention
+    end: like any change of a retention end, for records officers only (``manage_schedules``)."""
+    if target.schedule_id != source.schedule_id:
+        require(session, actor, Action.manage_schedules, target)
 
 
 def mark_for_index(session: Session, case: Case) -> None:

@@ -22,7 +22,7 @@ from eakte.models import (
 )
 from eakte.models.base import utcnow
 from eakte.permissions import Action, require
-from eakte.services.cases import ensure_open
+from eakte.services.cases import ensure_may_move_retention, ensure_open
 from eakte.services.guard import audited_refusals, changes, load
 from storage.blobstore import BlobStore
 
@@ -160,6 +160,7 @@ def refile_document(
         require(session, actor, Action.file, target)
         ensure_open(target)
         source = document.process
+        ensure_may_move_retention(session, actor, source.case, target.case)
         document.process = target
         document.index_dirty = True
         audit.record(

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from eakte.errors import BadInput, PermissionDenied
-from eakte.models import AuditEvent, Case
-from eakte.services import cases, fileplan
+from eakte.models import AuditEvent, Case, Document, Process
+from eakte.services import cases, documents, fileplan
 from retention import schedules
 
 
@@ -80,3 +80,16 @@ def test_records_officer_sets_the_event_date_audited_and_locks_re_marked(world, 
         {"changes": {"event_date": [None, "2030-06-30"]}},
         {"changes": {"event_date": ["2030-06-30", "2031-02-01"]}},
     ]
+
+
+def test_clerk_cannot_refile_into_a_case_with_a_shorter_schedule(records, world):
+    """A document moved into a case under another schedule takes that case's retention end."""
+    trade = records.case("Gewerbe Lang", closed_on=None)  # 10 years
+    dog = records.case("Hund Kurz", node="32.20", closed_on=None)  # 6 years
+    with world.session() as s:
+        document_id = s.scalar(select(Document.id).join(Process).where(Process.case_id == trade.id))
+        target = s.get(Case, dog.id).processes[0].id
+        with pytest.raises(PermissionDenied):
+            documents.refile_document(s, world.clerk, document_id, target, "falsch abgelegt")
+        documents.refile_document(s, world.officer, document_id, target, "falsch abgelegt")
+        assert s.get(Document, document_id).process_id == target
