@@ -172,3 +172,25 @@ def test_event_date_only_for_records_officers_on_the_case_page(world, sign_in):
     assert response.status_code == 302
     with world.session() as s:
         assert s.get(Case, case.id).event_date == date(2030, 6, 30)
+
+
+def test_clerk_moves_a_process_between_cases_on_the_case_page(world, sign_in):
+    with world.session() as s:
+        source = cases.create_case(s, world.clerk, "32.10.05", "Gewerbe Quelle")
+        process = cases.add_process(s, world.clerk, source.id, "Falsch angelegt")
+        target = cases.create_case(s, world.clerk, "32.10.05", "Gewerbe Ziel")
+    client = sign_in("sachb")
+    url = f"/akten/{source.uuid}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Vorgang in eine andere Akte verschieben" in page
+    response = client.post(
+        url + "/vorgang-verschieben",
+        data={
+            "csrf_token": csrf_token(page),
+            "process_uuid": str(process.uuid),
+            "reference": target.file_reference,
+        },
+    )
+    assert response.headers["Location"].endswith(f"/akten/{target.uuid}")
+    with world.session() as s:
+        assert s.get(Case, target.id).processes[0].title == "Falsch angelegt"
