@@ -389,7 +389,7 @@ def import_csv(
         planned = plan.changes(rows)
         if planned:
             token = confirmation_token(data, planned)
-            if not hmac.compare_digest(confirm, token):
+            if not hmac.compare_digest(confirm.encode(), token.encode()):
                 raise ChangesNeedConfirmation(planned, token)
             if any(c.field == "schedule" for c in planned):
                 require(session, actor, Action.manage_schedules)

@@ -13,13 +13,7 @@ from eakte.models import Case, FilePlanNode
 from eakte.services import cases, fileplan
 from retention import holds
 from tests.fixtures.app import csrf_token
-
-PLAN_70 = """code;title;parent;schedule;org_unit
-70;Wirtschaftsförderung;;Gewerbe 10 Jahre;32
-70.1;Ansiedlungen;70;;32
-71;Sonstiges;;Gewerbe 10 Jahre;32
-"""
-ESCAPE_CSV = "code;title;parent;schedule;org_unit\n70.1;Ansiedlungen;71;;32\n"
+from tests.fixtures.plan70 import ESCAPE_CSV, PLAN_70, parent_of, release_all_holds
 
 
 @pytest.fixture
@@ -31,12 +25,6 @@ def plan_70(world):
 def _hold_70(world):
     with world.session() as s:
         holds.place_hold(s, world.officer, "node", "70", reason="Klage", authority="VG 5 K 1/26")
-
-
-def _parent_of(world, code):
-    with world.session() as s:
-        node = s.scalar(select(FilePlanNode).where(FilePlanNode.code == code))
-        return node.parent.code if node.parent else None
 
 
 def _upload(client, data: bytes):
@@ -72,7 +60,7 @@ def test_r12_new_node_form_refuses_an_existing_code(world, sign_in, plan_70):
     assert "Eine Aktenplaneinheit mit diesem Kürzel besteht bereits" in response.get_data(
         as_text=True
     )
-    assert _parent_of(world, "70.1") == "70"
+    assert parent_of(world, "70.1") == "70"
 
 
 def test_csv_changes_need_a_confirmation_bound_to_the_file(world, sign_in, plan_70):
@@ -81,7 +69,7 @@ def test_csv_changes_need_a_confirmation_bound_to_the_file(world, sign_in, plan_
     html = listed.get_data(as_text=True)
     assert listed.status_code == 200 and "Änderungen am Aktenplan bestätigen" in html
     assert re.search(r"70\.1</td>\s*<td>übergeordnete Einheit</td>\s*<td>70</td><td>71</td>", html)
-    assert _parent_of(world, "70.1") == "70"
+    assert parent_of(world, "70.1") == "70"
     fields = _confirm_fields(html)
     # another file under the same token is not applied: the page lists its changes anew
     other = fields | {"confirm-csv_data": "Y29kZTt0aXRsZTtwYXJlbnQ7c2NoZWR1bGUKNzA7WDs7Cg=="}
@@ -93,7 +81,7 @@ def test_csv_changes_need_a_confirmation_bound_to_the_file(world, sign_in, plan_
         )
     applied = client.post("/registratur/aktenplan", data=fields)
     assert applied.status_code == 302
-    assert _parent_of(world, "70.1") == "71"
+    assert parent_of(world, "70.1") == "71"
 
 
 def test_r12_confirmed_csv_move_and_move_form_refused_under_hold(world, sign_in, plan_70):
@@ -109,20 +97,14 @@ def test_r12_confirmed_csv_move_and_move_form_refused_under_hold(world, sign_in,
         data={"move-csrf_token": csrf_token(page), "move-code": "70.1", "move-parent": "71"},
     )
     assert moved.status_code == 409
-    assert _parent_of(world, "70.1") == "70"
-    _release_all(world)
+    assert parent_of(world, "70.1") == "70"
+    release_all_holds(world)
     page = client.get("/registratur/aktenplan").get_data(as_text=True)
     moved = client.post(
         "/registratur/aktenplan",
         data={"move-csrf_token": csrf_token(page), "move-code": "70.1", "move-parent": "71"},
     )
-    assert moved.status_code == 302 and _parent_of(world, "70.1") == "71"
-
-
-def _release_all(world):
-    with world.session() as s:
-        for hold in holds.list_holds(s, world.officer):
-            holds.release_hold(s, world.officer, hold.id, reason="Verfahren beendet")
+    assert moved.status_code == 302 and parent_of(world, "70.1") == "71"
 
 
 def test_r12_case_move_form_refused_under_hold_allowed_after(world, sign_in, plan_70):
@@ -135,7 +117,7 @@ def test_r12_case_move_form_refused_under_hold_allowed_after(world, sign_in, pla
     assert "Akte verschieben" in page
     data = {"csrf_token": csrf_token(page), "node": "71"}
     assert client.post(url + "/verschieben", data=data).status_code == 409
-    _release_all(world)
+    release_all_holds(world)
     assert client.post(url + "/verschieben", data=data).status_code == 302
     with world.session() as s:
         assert s.get(Case, case.id).node.code == "71"
