@@ -26,10 +26,6 @@ from web.forms import NONE, ActionForm, PageForm
 
 bp = Blueprint("records", __name__, url_prefix="/registratur")
 
-# The confirmation page re-submits the file plan in a hidden field (base64): room for large
-# plans beyond the default limit of form fields.
-CONFIRMED_PLAN_LIMIT = 16 * 1024 * 1024
-
 
 class ImportForm(PageForm):
     csv_file = FileField(_l("CSV file"), validators=[FileRequired()])
@@ -43,8 +39,9 @@ class NodeForm(PageForm):
 
 
 class ConfirmImportForm(PageForm):
-    """Re-submits the very file whose changes were listed; the token binds the confirmation to
-    this file and to the plan as it was shown (a different file or plan needs a new one)."""
+    """Re-submits the very file whose changes were listed (base64, URL-encoded, so only the
+    upload limit applies); the token binds the confirmation to this file and to the plan as it
+    was shown (a different file or plan needs a new one)."""
 
     csv_data = HiddenField(validators=[DataRequired()])
     source_name = HiddenField()
@@ -93,7 +90,6 @@ class AuditFilterForm(FlaskForm):
 @bp.route("/aktenplan", methods=["GET", "POST"])
 def fileplan_admin():
     require(db(), actor(), Action.manage_fileplan)
-    request.max_form_memory_size = CONFIRMED_PLAN_LIMIT
     import_form, node_form = ImportForm(prefix="import"), NodeForm(prefix="node")
     confirm_form, move_form = ConfirmImportForm(prefix="confirm"), MoveNodeForm(prefix="move")
     node_form.schedule.choices = [NONE] + [

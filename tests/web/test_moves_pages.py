@@ -2,6 +2,7 @@
 (changes need a confirmation page bound to the file); moves are refused under a legal hold
 (R12); the event date is the records officers' (R7)."""
 
+import base64
 import io
 import re
 from datetime import date
@@ -72,9 +73,14 @@ def test_csv_changes_need_a_confirmation_bound_to_the_file(world, sign_in, plan_
     assert parent_of(world, "70.1") == "70"
     fields = _confirm_fields(html)
     # another file under the same token is not applied: the page lists its changes anew
-    other = fields | {"confirm-csv_data": "Y29kZTt0aXRsZTtwYXJlbnQ7c2NoZWR1bGUKNzA7WDs7Cg=="}
+    other_file = b"code;title;parent;schedule\n70;X;;\n"
+    other = fields | {"confirm-csv_data": base64.b64encode(other_file).decode()}
     again = client.post("/registratur/aktenplan", data=other).get_data(as_text=True)
     assert "geändert, oder es ist eine andere Datei" in again
+    garbled = client.post(
+        "/registratur/aktenplan", data=fields | {"confirm-csv_data": "kein base64!"}
+    )
+    assert garbled.status_code == 400
     with world.session() as s:
         assert s.scalar(select(FilePlanNode.title).where(FilePlanNode.code == "70")) == (
             "Wirtschaftsförderung"
