@@ -292,3 +292,12 @@ class UnsupportedType(EakteError):
     exit_code = ExitCode.bad_input
     http_status = 415
     user_message = N_("This file type is not supported.")
+
+
+class TimestampFailed(EakteError):
+    """The time-stamping authority (RFC 3161) did not answer with a valid token, or a stored
+    token does not check out."""
+
+    exit_code = ExitCode.failure
+    http_status = 502
+    user_message = N_("The time-stamping service did not answer with a valid timestamp.")

@@ -305,7 +305,7 @@ class EmbeddedSeaweedFS:
         if self.running or self.attached:
             return self
         weed = self._weed_binary or find_weed_binary()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._acquire_lock()
         try:
             self.store_dir.mkdir(mode=0o700, exist_ok=True)
@@ -586,6 +586,7 @@ class EmbeddedSeaweedFS:
                 stdout=log_fd,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                umask=0o077,  # volume files hold every document: private to our user
                 # The child holds the lock too: no second server until this one is gone.
                 pass_fds=(self._lock_fd,) if self._lock_fd is not None else (),
             )
