@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from eakte.errors import ConfigError, DataDirError
-from eakte.private_files import DIR_MODE, use_private_umask
+from eakte.private_files import DIR_MODE, make_private_dir, use_private_umask
 from eakte.references import DEFAULT_PATTERN, validate_pattern
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
@@ -154,6 +154,7 @@ class Settings:
         use_private_umask()
         try:
             path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            make_private_dir(path)  # one the operator made beforehand is usually 0755
             probe = path / ".write-test"
             probe.write_bytes(b"")
             probe.unlink()

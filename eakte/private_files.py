@@ -8,6 +8,7 @@ child such as the embedded SeaweedFS); ``tighten`` repairs an installation made 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Iterator
@@ -36,6 +37,13 @@ class LoosePath:
 def use_private_umask() -> None:
     """Everything this process (and its children) creates from now on is the owner's only."""
     os.umask(PRIVATE_UMASK)
+
+
+def make_private_dir(path: Path) -> None:
+    """``path`` 0700 unless it is someone else's (then verify reports it)."""
+    if stat.S_IMODE(path.stat().st_mode) != DIR_MODE:
+        with contextlib.suppress(PermissionError):
+            path.chmod(DIR_MODE)
 
 
 def loose_paths(root: Path) -> Iterator[LoosePath]:

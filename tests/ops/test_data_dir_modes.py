@@ -75,6 +75,7 @@ def _modes(root: Path) -> dict[str, str]:
 
 
 def test_data_dir_and_what_eakte_creates_in_it_are_private(install):
+    install.data_dir.mkdir()  # made by the operator beforehand: 0755
     result = _cli("init")
     assert result.exit_code == 0, result.output
     make_huey(install)  # creates jobs.db
@@ -101,6 +102,7 @@ def test_embedded_seaweedfs_data_is_private(tmp_path, usual_umask):
 def test_init_repairs_an_installation_with_loose_modes_and_says_so(install):
     assert _cli("init").exit_code == 0
     root = install.data_dir
+    (root / "previews").mkdir()
     for path in [root, *root.rglob("*")]:
         if not path.is_symlink():
             path.chmod(0o755 if path.is_dir() else 0o644)
@@ -109,7 +111,7 @@ def test_init_repairs_an_installation_with_loose_modes_and_says_so(install):
     assert result.exit_code == 0, result.output
     assert "made private" in result.output
     assert f"{root / 'eakte.db'} 0644 -> 0600" in result.output
-    assert f"{root} 0755 -> 0700" in result.output
+    assert f"{root / 'previews'} 0755 -> 0700" in result.output
     assert _modes(root) == {}
     again = _cli("init")
     assert "made private" not in again.output
