@@ -114,7 +114,7 @@ def write_anchor(
             return None
         anchor = Anchor(utcnow(), head.last_id, head.last_hash)
     until = anchor.at + timedelta(days=round(365.25 * policy.retain_years))
-    version_id = _put_locked(store, anchor.key, anchor.body(), "application/json", until)
+    put_locked(store, anchor.key, anchor.body(), "application/json", until)
     timestamped = False
     if policy.tsa_url and policy.tsa_ca_file is not None:
         try:
@@ -123,7 +123,7 @@ def write_anchor(
             # The locked object is the anchor; the token only adds a third party's time.
             log.warning("audit anchor %s has no timestamp: %s", anchor.key, exc)
         else:
-            _put_locked(store, anchor.token_key, token, "application/timestamp-reply", until)
+            put_locked(store, anchor.token_key, token, "application/timestamp-reply", until)
             timestamped = True
     with transaction(session):
         session.add(
@@ -133,7 +133,6 @@ def write_anchor(
                 last_hash=anchor.last_hash,
                 reason=reason,
                 key=anchor.key,
-                version_id=version_id,
                 timestamped=timestamped,
             )
         )
@@ -141,7 +140,7 @@ def write_anchor(
     return anchor
 
 
-def _put_locked(
+def put_locked(
     store: BlobStore, key: str, data: bytes, content_type: str, until: datetime
 ) -> str | None:
     stored = store.put(key, io.BytesIO(data), len(data), content_type)

@@ -49,5 +49,4 @@ class AuditAnchor(Base):
     last_hash: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(200), unique=True)
-    version_id: Mapped[str | None] = mapped_column(String(200))
     timestamped: Mapped[bool] = mapped_column(default=False)

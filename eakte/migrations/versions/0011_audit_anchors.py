@@ -26,7 +26,6 @@ def upgrade() -> None:
         sa.Column("last_hash", sa.String(length=64), nullable=False),
         sa.Column("reason", sa.String(length=16), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("version_id", sa.String(length=200), nullable=True),
         sa.Column("timestamped", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_anchor")),
         sa.UniqueConstraint("key", name=op.f("uq_audit_anchor_key")),
