@@ -24,7 +24,7 @@ from eakte.private_files import loose_paths
 from eakte.retention_verify import check_retention_locks
 from eakte.services.indexer import check_search_index
 from storage.blobstore import BlobStore
-from storage.errors import IntegrityError, ObjectNotFound
+from storage.errors import IntegrityError, ObjectNotFound, StorageError
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,10 @@ def check_audit_anchors(ctx: VerifyContext, counts: dict[str, int]) -> Iterator[
     for problem in audit_anchors.check_anchors(ctx.session, ctx.store, policy, counts):
         yield Finding("audit anchors", problem.subject, problem.problem)
     if ctx.settings is not None:
-        audit_anchors.write_anchor(ctx.session, ctx.store, policy, "verify")
+        try:
+            audit_anchors.write_anchor(ctx.session, ctx.store, policy, "verify")
+        except StorageError as exc:
+            yield Finding("audit anchors", audit_anchors.PREFIX, f"no anchor written: {exc}")
 
 
 _LOOSE_SHOWN = 20

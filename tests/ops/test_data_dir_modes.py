@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from eakte.cli import main
-from eakte.config import S3Settings, Settings
+from eakte.config import Settings
 from eakte.errors import ExitCode
 from eakte.jobs.queue import make_huey
 from indexing.store import IndexStore
@@ -31,30 +31,14 @@ def usual_umask():
 
 
 @pytest.fixture
-def install(tmp_path, seaweed, usual_umask, monkeypatch):
-    """A SQLite installation whose database lives in its data dir (the default layout)."""
-    data_dir = tmp_path / "data"
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=f"sqlite:///{data_dir / 'eakte.db'}",
-        s3=S3Settings(
-            endpoint=seaweed.endpoint,
-            access_key=seaweed.access_key,
-            secret_key=seaweed.secret_key,
-            bucket=bucket_name("data-dir"),
-        ),
-    )
-    env = {
-        "EAKTE_DATA_DIR": str(data_dir),
-        "EAKTE_DATABASE_URL": settings.database_url,
-        "EAKTE_S3_ENDPOINT": settings.s3.endpoint,
-        "EAKTE_S3_ACCESS_KEY": settings.s3.access_key,
-        "EAKTE_S3_SECRET_KEY": settings.s3.secret_key,
-        "EAKTE_S3_BUCKET": settings.s3.bucket,
-        "EAKTE_ADMIN_PASSWORD": "a long admin password",
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+def database_url(tmp_path) -> str:
+    """SQLite in the data dir (the default layout; ``settings`` puts the data dir there)."""
+    return f"sqlite:///{tmp_path / 'data' / 'eakte.db'}"
+
+
+@pytest.fixture
+def install(settings, env, usual_umask, monkeypatch) -> Settings:
+    monkeypatch.setenv("EAKTE_ADMIN_PASSWORD", "a long admin password")
     return settings
 
 
