@@ -192,3 +192,19 @@ def test_r20_anchor_job_is_scheduled_every_ten_minutes():
     task = audit_tasks.anchor_audit_trail.task_class()
     due = [m for m in range(60) if task.validate_datetime(datetime(2026, 12, 7, 9, m))]
     assert due == [0, 10, 20, 30, 40, 50]
+
+
+def test_verify_reports_an_anchor_it_could_not_write(world):
+    from eakte.verify import VerifyContext, check_audit_anchors
+    from storage.errors import StorageUnavailable
+    from tests.retention.conftest import FaultyStore
+
+    def unreachable(*_args):
+        raise StorageUnavailable("connection refused")
+
+    store = FaultyStore(world.rt.store, "put", unreachable)
+    with world.session() as s:
+        findings = list(check_audit_anchors(VerifyContext(s, store, world.rt.settings), {}))
+    assert [(f.subject, f.problem) for f in findings] == [
+        (PREFIX, "no anchor written: connection refused")
+    ]
