@@ -9,7 +9,8 @@ Set-up (timed, but not the point): the file plan and the cases of ``retention_be
 closed), one process per case, ``--objects`` documents spread over the cases, each with one
 original whose bytes (1 KiB) are really in S3 (an embedded SeaweedFS of its own); an audit
 trail of ``--entries-per-case`` hash-chained entries per case; ``--anchors`` anchors spread
-over the chain's history, as locked objects in the bucket.
+over the chain's history, as locked objects in the bucket; with ``--timestamps N``, N more
+anchors with a token from a local ``openssl ts`` TSA.
 
 Timed: the periodic anchor job when entries were written since the last anchor (median of
 ``--runs``) and when none were; then every check of ``eakte verify`` on its own (one run:
@@ -213,6 +214,32 @@ def _timed(label: str, fn, runs: int = 1):
     return result
 
 
+def _timestamps(sessions, store, workdir: Path, count: int) -> None:
+    """``count`` anchors with an RFC 3161 token from a local ``openssl ts`` TSA (as in the
+    tests); the token checks are timed apart from the rest of the anchor check."""
+    from eakte.audit_anchors import check_anchors, write_anchor
+    from tests.fixtures.tsa import running_tsa
+
+    print("timestamps:")
+    with running_tsa(workdir / "tsa") as tsa:
+        policy = AnchorPolicy(1, tsa.url, tsa.ca_file)
+
+        def write():
+            with sessions() as s:
+                for _ in range(count):
+                    audit.record(s, None, "bench")
+                    s.commit()
+                    write_anchor(s, store, policy, "bench")
+
+        _timed(f"{count:,} anchors written with a token", write)
+        for label, used in (("without", AnchorPolicy(1)), ("with", policy)):
+            with sessions() as s:
+                _timed(
+                    f"anchor check {label} the token checks",
+                    lambda s=s, used=used: list(check_anchors(s, store, used, {})),
+                )
+
+
 def run(args, workdir: Path) -> None:
     from storage.embedded import EmbeddedSeaweedFS
 
@@ -258,6 +285,9 @@ def run(args, workdir: Path) -> None:
         _timed("entries written since the last anchor", job_after_entry, args.runs)
         _timed("nothing written since (no anchor)", job_idle, args.runs)
 
+        if args.timestamps:
+            _timestamps(sessions, store, workdir, args.timestamps)
+
         print("eakte verify, each check:")
         report = VerifyReport()
         total = time.perf_counter()
@@ -284,6 +314,9 @@ def main() -> None:
     parser.add_argument("--entries-per-case", type=int, default=10)
     parser.add_argument("--anchors", type=int, default=5_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--timestamps", type=int, default=0, help="anchors with an RFC 3161 token (local TSA)"
+    )
     parser.add_argument("--threads", type=int, default=8, help="parallel S3 uploads in set-up")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args()
