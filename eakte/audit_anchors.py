@@ -142,12 +142,10 @@ def write_anchor(
     return anchor
 
 
-def put_locked(
-    store: BlobStore, key: str, data: bytes, content_type: str, until: datetime
-) -> str | None:
+def put_locked(store: BlobStore, key: str, data: bytes, content_type: str, until: datetime) -> None:
+    """Store ``data`` as a new object locked until ``until``."""
     stored = store.put(key, io.BytesIO(data), len(data), content_type)
     store.set_retention(key, stored.version_id, until)
-    return stored.version_id
 
 
 def anchor_if_moved(session: Session, store: BlobStore, policy: AnchorPolicy) -> Anchor | None:
