@@ -75,7 +75,7 @@ def tighten(root: Path) -> list[LoosePath]:
     for loose in loose_paths(root):
         try:
             os.chmod(loose.path, loose.wanted, follow_symlinks=False)
-        except FileNotFoundError:
-            continue
+        except (FileNotFoundError, PermissionError):
+            continue  # gone meanwhile, or another user's (verify keeps reporting it)
         fixed.append(loose)
     return fixed
