@@ -74,7 +74,7 @@ def tighten(root: Path) -> list[LoosePath]:
     fixed = []
     for loose in loose_paths(root):
         try:
-            os.chmod(loose.path, loose.wanted, follow_symlinks=False)
+            loose.path.chmod(loose.wanted)  # never a symlink: loose_paths skips them
         except (FileNotFoundError, PermissionError):
             continue  # gone meanwhile, or another user's (verify keeps reporting it)
         fixed.append(loose)
