@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from eakte.errors import ConfigError, DataDirError
+from eakte.private_files import DIR_MODE, make_private_dir, use_private_umask
 from eakte.references import DEFAULT_PATTERN, validate_pattern
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
@@ -60,6 +61,10 @@ class Settings:
     hot_folder_interval: int = 5
     # Full-text search: the embedded Whoosh index, or PostgreSQL's own (several web hosts).
     search_backend: str = "whoosh"
+    # Audit anchors (issue 13): how long each is locked, and an optional RFC 3161 TSA.
+    audit_anchor_years: int = 30
+    tsa_url: str = ""
+    tsa_ca_file: Path | None = None
 
     @property
     def max_upload_bytes(self) -> int:
@@ -92,6 +97,17 @@ class Settings:
             raise ConfigError(
                 "EAKTE_SEARCH_BACKEND: postgresql needs a PostgreSQL EAKTE_DATABASE_URL"
             )
+        tsa_url = env.text("EAKTE_TSA_URL", "")
+        tsa_ca_file = env.text("EAKTE_TSA_CA_FILE", "")
+        if tsa_url and urlsplit(tsa_url).scheme not in ("http", "https"):
+            raise ConfigError(f"EAKTE_TSA_URL: expected an http(s):// URL, got {tsa_url!r}")
+        if tsa_url and not tsa_ca_file:
+            raise ConfigError(
+                "EAKTE_TSA_CA_FILE: required when EAKTE_TSA_URL is set (the certificate that "
+                "timestamps are checked against)"
+            )
+        if tsa_ca_file and not Path(tsa_ca_file).is_file():
+            raise ConfigError(f"EAKTE_TSA_CA_FILE: {tsa_ca_file} is not a readable file")
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -121,15 +137,24 @@ class Settings:
             ),
             hot_folder_interval=env.integer("EAKTE_HOT_FOLDER_INTERVAL", 5, 1, 3600),
             search_backend=search_backend,
+            audit_anchor_years=env.integer("EAKTE_AUDIT_ANCHOR_YEARS", 30, 1, 100),
+            tsa_url=tsa_url,
+            tsa_ca_file=Path(tsa_ca_file) if tsa_ca_file else None,
         )
 
     def ensure_data_dir(self) -> Path:
-        """Create the data dir if absent and prove it is writable."""
+        """Create the data dir if absent (private: 0700) and prove it is writable.
+
+        Sets the process umask so that everything created from here on, by this process and
+        its children, is private to the service user (issue 13, finding 6).
+        """
         path = self.data_dir
         if path.exists() and not path.is_dir():
             raise DataDirError(f"EAKTE_DATA_DIR: {path} exists and is not a directory")
+        use_private_umask()
         try:
-            path.mkdir(parents=True, exist_ok=True)
+            path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            make_private_dir(path)  # one the operator made beforehand is usually 0755
             probe = path / ".write-test"
             probe.write_bytes(b"")
             probe.unlink()

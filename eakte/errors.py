@@ -324,3 +324,12 @@ class ChangesNeedConfirmation(Conflict):
         self.changes, self.token = changes, token
         listed = "\n".join(str(change) for change in changes)
         super().__init__(f"the file would change {len(changes)} existing node field(s):\n{listed}")
+
+
+class TimestampFailed(EakteError):
+    """The time-stamping authority (RFC 3161) did not answer with a valid token, or a stored
+    token does not check out."""
+
+    exit_code = ExitCode.failure
+    http_status = 502
+    user_message = N_("The time-stamping service did not answer with a valid timestamp.")

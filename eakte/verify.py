@@ -15,13 +15,16 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from eakte import audit_anchors
 from eakte.audit import check_chain
+from eakte.config import Settings
 from eakte.ingest.fixity import check_transfer_notes
 from eakte.models import AuditEvent, StoredObject
+from eakte.private_files import loose_paths
 from eakte.retention_verify import check_retention_locks
 from eakte.services.indexer import check_search_index
 from storage.blobstore import BlobStore
-from storage.errors import IntegrityError, ObjectNotFound
+from storage.errors import IntegrityError, ObjectNotFound, StorageError
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,15 @@ class Finding:
 class VerifyContext:
     session: Session
     store: BlobStore
+    # The installation's settings: the anchor policy and the data dir. Without them (a check
+    # run on its own) no anchor is written and the data dir is not looked at.
+    settings: Settings | None = None
+
+    @property
+    def anchor_policy(self) -> audit_anchors.AnchorPolicy:
+        if self.settings is None:
+            return audit_anchors.AnchorPolicy()
+        return audit_anchors.AnchorPolicy.from_settings(self.settings)
 
 
 @dataclass
@@ -76,6 +88,8 @@ def check_orphans(ctx: VerifyContext, counts: dict[str, int]) -> Iterator[Findin
     for info in ctx.store.list(versions=True):
         if info.is_delete_marker:
             continue
+        if info.key.startswith(audit_anchors.PREFIX):
+            continue  # the audit anchors: known to check_audit_anchors, not to the database
         seen += 1
         if (info.key, info.version_id) not in known:
             yield Finding("orphans", f"{info.key}@{info.version_id}", "not in the database")
@@ -89,7 +103,45 @@ def check_audit_chain(ctx: VerifyContext, counts: dict[str, int]) -> Iterator[Fi
         yield Finding("audit", f"entry {problem.entry_id}", problem.problem)
 
 
-CHECKS: list[Check] = [check_objects, check_orphans, check_audit_chain]
+def check_audit_anchors(ctx: VerifyContext, counts: dict[str, int]) -> Iterator[Finding]:
+    """R20: every anchor in the bucket still matches the chain (a consistent rewrite of the
+    chain is found here); then the current head is anchored (verify is one of the anchor
+    points: what it saw cannot be rewritten afterwards)."""
+    policy = ctx.anchor_policy
+    for problem in audit_anchors.check_anchors(ctx.session, ctx.store, policy, counts):
+        yield Finding("audit anchors", problem.subject, problem.problem)
+    if ctx.settings is not None:
+        try:
+            audit_anchors.write_anchor(ctx.session, ctx.store, policy, "verify")
+        except StorageError as exc:
+            yield Finding("audit anchors", audit_anchors.PREFIX, f"no anchor written: {exc}")
+
+
+_LOOSE_SHOWN = 20
+
+
+def check_data_dir(ctx: VerifyContext, counts: dict[str, int]) -> Iterator[Finding]:
+    """Issue 13: the data dir is private (0700 folders, 0600 files); ``eakte init`` repairs."""
+    if ctx.settings is None:
+        return
+    loose = list(loose_paths(ctx.settings.data_dir))
+    counts["data dir paths with loose modes"] = len(loose)
+    for item in loose[:_LOOSE_SHOWN]:
+        yield Finding(
+            "data dir",
+            str(item.path),
+            f"mode {item.mode & 0o7777:04o}, should be {item.wanted:04o} (eakte init repairs it)",
+        )
+    if len(loose) > _LOOSE_SHOWN:
+        yield Finding(
+            "data dir",
+            str(ctx.settings.data_dir),
+            f"{len(loose) - _LOOSE_SHOWN} more paths with loose modes (eakte init repairs them)",
+        )
+
+
+CHECKS: list[Check] = [check_objects, check_orphans, check_audit_chain, check_audit_anchors]
+CHECKS.append(check_data_dir)  # issue 13
 CHECKS.append(check_retention_locks)  # R12/R25, issue 6
 CHECKS.append(check_transfer_notes)  # R16, issue 4
 CHECKS.append(check_search_index)  # index drift, issue 5

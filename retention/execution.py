@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eakte import audit
+from eakte.audit_anchors import AnchorPolicy, anchor_after
 from eakte.db import transaction
 from eakte.errors import RequestNotApproved
 from eakte.holds import case_tree_holds, holds_covering
@@ -71,8 +72,10 @@ def execute_request(
     request_ident: str | int,
     *,
     data_dir: Path | None = None,
+    anchors: AnchorPolicy | None = None,
 ) -> ExecutionReport:
-    """Run (or resume) the request: destroy what is due, certify each case once."""
+    """Run (or resume) the request: destroy what is due, certify each case once; then anchor
+    the audit trail, so that what the run recorded cannot be rewritten unnoticed (R20)."""
     with transaction(session):
         require(session, actor, Action.dispose)
         request = find_request(session, actor, request_ident)
@@ -113,6 +116,7 @@ def execute_request(
             request.status, request.completed_at = RequestStatus.completed.value, utcnow()
             audit.record(session, actor, "disposal_completed", request)
         report.completed = request.status == RequestStatus.completed
+    anchor_after(session, store, anchors or AnchorPolicy(), "disposal")
     return report
 
 

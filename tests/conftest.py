@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.db",
     "tests.fixtures.app",
     "tests.fixtures.world",
+    "tests.fixtures.tsa",
 ]
 
 use_cheapest_parameters()  # sign-in is tested; argon2's cost is not what the suite measures

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from eakte.audit_anchors import AnchorPolicy
 from eakte.commands.common import acting_user, load_settings, tenant_option, user_option
 from eakte.runtime import open_runtime
 
@@ -378,7 +379,14 @@ def execute(request, queue, tenant, username):
             request_disposal(found.id, actor.id)
             click.echo(f"disposal request {found.uuid} queued")
             return
-        report = execute_request(session, actor, rt.store, request, data_dir=settings.data_dir)
+        report = execute_request(
+            session,
+            actor,
+            rt.store,
+            request,
+            data_dir=settings.data_dir,
+            anchors=AnchorPolicy.from_settings(settings),
+        )
     click.echo(
         f"{len(report.destroyed)} destroyed, {len(report.held)} held, "
         f"{len(report.waiting)} waiting for the archive; {report.certificates} certificate(s)"
@@ -480,7 +488,14 @@ def receive(message_file, no_execute, tenant, username):
         )
         if not no_execute and (result.destroy or result.message_type == "0506"):
             request = _request_of(session, actor, result.process_id)
-            report = execute_request(session, actor, rt.store, request, data_dir=settings.data_dir)
+            report = execute_request(
+                session,
+                actor,
+                rt.store,
+                request,
+                data_dir=settings.data_dir,
+                anchors=AnchorPolicy.from_settings(settings),
+            )
             click.echo(f"{len(report.destroyed)} case(s) destroyed locally with a certificate")
 
 

@@ -19,19 +19,28 @@ from eakte.locks import DataDirLock
 from eakte.runtime import open_runtime
 from eakte.services.setup import initialise, migrate
 
+_REPAIRS_SHOWN = 20
+
 
 @click.command()
 def init() -> None:
     """Create or upgrade an installation; running it again loses nothing.
 
     Creates the data dir, applies database migrations, creates the bucket with versioning and
-    Object Lock, and creates the first admin user. Its password is taken from
+    Object Lock, and creates the first admin user; makes the data dir private (0700 folders,
+    0600 files) and lists what it repaired. Its password is taken from
     EAKTE_ADMIN_PASSWORD, else generated and printed once.
     """
     settings = load_settings()
     with open_runtime(settings, require_schema=False) as rt:
         result = initialise(rt, os.environ.get("EAKTE_ADMIN_PASSWORD") or None)
     click.echo(f"data dir:  {settings.data_dir}")
+    if result.made_private:
+        click.echo(f"           made private (others could read them): {len(result.made_private)}")
+        for item in result.made_private[:_REPAIRS_SHOWN]:
+            click.echo(f"           {item.describe()}")
+        if len(result.made_private) > _REPAIRS_SHOWN:
+            click.echo(f"           ... and {len(result.made_private) - _REPAIRS_SHOWN} more")
     if result.schema_before == result.schema_after:
         click.echo(f"database:  schema {result.schema_after} (up to date)")
     else:

@@ -18,11 +18,13 @@ def verify(as_json: bool) -> None:
     """Check everything eAkte keeps; exit code 0 only when all is well.
 
     Hashes every stored object against the database (R18), reports missing and orphaned
-    objects, and checks the audit trail's hash chain (R20), naming the first broken entry.
+    objects, checks the audit trail's hash chain and every anchor of it in the bucket (R20),
+    naming the first broken entry or anchor, then anchors the current head; reports data dir
+    paths that other users may read.
     """
     settings = load_settings()
     with open_runtime(settings) as rt, rt.session() as session:
-        report = run_verify(VerifyContext(session, rt.store))
+        report = run_verify(VerifyContext(session, rt.store, settings))
     save_report(report, settings.data_dir)
     if as_json:
         click.echo(

@@ -21,13 +21,19 @@ log = logging.getLogger(__name__)
 def execute_disposal_task(request_id: int, user_id: int) -> bool:
     """Run (or resume) an approved disposal request. Idempotent: Huey retries it after a
     failure and a rerun after a crash picks up where the last one stopped."""
+    from eakte.audit_anchors import AnchorPolicy
     from retention.execution import execute_request
 
     rt = runtime()
     with rt.session() as session:
         actor = session.get(User, user_id)
         report = execute_request(
-            session, actor, rt.store, request_id, data_dir=rt.settings.data_dir
+            session,
+            actor,
+            rt.store,
+            request_id,
+            data_dir=rt.settings.data_dir,
+            anchors=AnchorPolicy.from_settings(rt.settings),
         )
     log.info(
         "disposal %s: %d destroyed, %d held, %d waiting for the archive",

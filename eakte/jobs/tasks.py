@@ -7,7 +7,12 @@ from datetime import timedelta
 
 from huey import crontab
 
-from eakte.jobs import index_tasks, ingest_tasks, retention_tasks  # noqa: F401 (register tasks)
+from eakte.jobs import (  # noqa: F401 (register tasks)
+    audit_tasks,
+    index_tasks,
+    ingest_tasks,
+    retention_tasks,
+)
 from eakte.jobs.context import runtime
 from eakte.jobs.owned_lock import owned_lock
 from eakte.jobs.periodic import periodic
@@ -30,7 +35,7 @@ def verify_now() -> bool:
     """A full verify run; the report is kept for the records officers' page."""
     rt = runtime()
     with owned_lock(huey, "verify", VERIFY_STALE), rt.session() as session:
-        report = run_verify(VerifyContext(session, rt.store))
+        report = run_verify(VerifyContext(session, rt.store, rt.settings))
     save_report(report, rt.settings.data_dir)
     for finding in report.findings:
         log.error("fixity: %s %s: %s", finding.check, finding.subject, finding.problem)

@@ -3,7 +3,7 @@
 # Areas that keep their models in modules of their own; imported so their tables register.
 from eakte.models import api, ingest, retention  # noqa: F401
 from eakte.models.accounts import OrgUnit, Role, Tenant, User, UserRole
-from eakte.models.audit import AuditEvent, AuditHead
+from eakte.models.audit import AuditAnchor, AuditEvent, AuditHead
 from eakte.models.base import Base
 from eakte.models.fileplan import (
     FilePlanNode,
@@ -25,6 +25,7 @@ from eakte.models.records import (
 from eakte.models.scanning import QcStatus, ScanBatch
 
 __all__ = [
+    "AuditAnchor",
     "AuditEvent",
     "AuditHead",
     "Base",

@@ -35,3 +35,18 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_id: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditAnchor(Base):
+    """An anchor written to the bucket (see ``eakte.audit_anchors``). Only an index for the
+    anchor job (has the head moved since?); verify trusts the bucket, never these rows."""
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    last_id: Mapped[int] = mapped_column(index=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    timestamped: Mapped[bool] = mapped_column(default=False)

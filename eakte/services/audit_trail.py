@@ -1,16 +1,21 @@
-"""Reading the audit trail with filters (records officers, admins); reading is itself logged."""
+"""Reading the audit trail with filters (records officers, admins); reading is itself logged.
+
+An entry's values (old → new, details) are shown only where the reader may open its object:
+``view_audit`` lets an admin see that a restricted case was changed, not its title (issue 13).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eakte.models import AuditEvent, User
+from eakte.models import AuditEvent, Case, Document, FilePlanNode, Process, User
 from eakte.models.base import utcnow
-from eakte.permissions import Action, require
+from eakte.permissions import Action, can, require
 from eakte.services.guard import audited_refusals
 from eakte.services.listing import Page, paginate
 
@@ -42,8 +47,19 @@ class AuditFilter:
     until: date | None = None
 
 
+# Audit object types that are records: their values are shown only to who may open them.
+RECORD_TYPES = {cls.__name__.lower(): cls for cls in (Case, Process, Document, FilePlanNode)}
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    entry: AuditEvent
+    values_visible: bool
+
+
 @audited_refusals
 def search_audit(session: Session, actor: User, flt: AuditFilter, page: int = 1) -> Page:
+    """A page of entries as ``AuditRow``s, newest first."""
     require(session, actor, Action.view_audit)
     stmt = select(AuditEvent).where(AuditEvent.tenant_id == actor.tenant_id)
     if flt.username:
@@ -58,7 +74,32 @@ def search_audit(session: Session, actor: User, flt: AuditFilter, page: int = 1)
         stmt = stmt.where(AuditEvent.at >= _start_of(flt.since))
     if flt.until:
         stmt = stmt.where(AuditEvent.at < _start_of(flt.until + timedelta(days=1)))
-    return paginate(session, stmt.order_by(AuditEvent.id.desc()), page)
+    found = paginate(session, stmt.order_by(AuditEvent.id.desc()), page)
+    visible = _openable(session, actor, found.items)
+    rows = [
+        AuditRow(e, e.object_type not in RECORD_TYPES or e.object_uuid in visible)
+        for e in found.items
+    ]
+    return replace(found, items=rows)
+
+
+def _openable(session: Session, actor: User, entries: list[AuditEvent]) -> set[str]:
+    """The uuids of the page's record objects the actor may open (a record that no longer
+    exists counts as not openable)."""
+    wanted: dict[str, set[uuid.UUID]] = {}
+    for e in entries:
+        if e.object_type in RECORD_TYPES and e.object_uuid:
+            try:
+                wanted.setdefault(e.object_type, set()).add(uuid.UUID(e.object_uuid))
+            except ValueError:
+                continue
+    openable = set()
+    for object_type, uuids in wanted.items():
+        model = RECORD_TYPES[object_type]
+        for obj in session.scalars(select(model).where(model.uuid.in_(uuids))):
+            if can(session, actor, Action.view, obj):
+                openable.add(str(obj.uuid))
+    return openable
 
 
 def _start_of(day: date) -> datetime:

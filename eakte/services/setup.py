@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from eakte import schema
 from eakte.models import Role
 from eakte.passwords import generate_password
+from eakte.private_files import LoosePath, tighten
 from eakte.runtime import Runtime
 from eakte.services.accounts import create_user, ensure_default_tenant, has_admin
 
@@ -19,6 +20,7 @@ class InitResult:
     schema_after: str
     admin_created: bool = False
     admin_password: str | None = field(default=None, repr=False)  # only when generated
+    made_private: list[LoosePath] = field(default_factory=list)  # data dir paths repaired
 
 
 def migrate(rt: Runtime) -> tuple[str | None, str]:
@@ -46,4 +48,7 @@ def initialise(rt: Runtime, admin_password: str | None) -> InitResult:
             )
             result.admin_created = True
             result.admin_password = None if admin_password else password
+    # Last, so that what this run created is covered too (issue 13: an installation made
+    # before the data dir was private had 0644 files and 0755 folders).
+    result.made_private = tighten(rt.settings.data_dir)
     return result

@@ -1,0 +1,330 @@
+"""Audit anchor benchmark (issue 13): the anchor job and ``eakte verify`` (each of its parts)
+at 100,000 cases / 300,000 objects.
+
+    python -m bench.audit_anchor_bench                          # the issue's size
+    python -m bench.audit_anchor_bench --cases 10000 --objects 30000 --anchors 500
+    python -m bench.audit_anchor_bench --database-url postgresql://...   # default: SQLite file
+
+Set-up (timed, but not the point): the file plan and the cases of ``retention_bench`` (90 %
+closed), one process per case, ``--objects`` documents spread over the cases, each with one
+original whose bytes (1 KiB) are really in S3 (an embedded SeaweedFS of its own); an audit
+trail of ``--entries-per-case`` hash-chained entries per case; ``--anchors`` anchors spread
+over the chain's history, as locked objects in the bucket; with ``--timestamps N``, N more
+anchors with a token from a local ``openssl ts`` TSA.
+
+Timed: the periodic anchor job when entries were written since the last anchor (median of
+``--runs``) and when none were; then every check of ``eakte verify`` on its own (one run:
+the object check reads every byte), anchors included, and the whole report's total. Object
+versions of closed cases carry no retention lock here (the lock sync is not part of this
+benchmark), so the retention check reports each: it still stats every version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import insert, select
+
+from bench.retention_bench import _load_cases, _setup
+from eakte import audit
+from eakte.audit_anchors import Anchor, AnchorPolicy, anchor_if_moved, put_locked
+from eakte.config import S3Settings, Settings
+from eakte.models import (
+    AuditEvent,
+    AuditHead,
+    Case,
+    Document,
+    FileVersion,
+    Process,
+    StoredObject,
+    Tenant,
+    User,
+)
+from eakte.verify import CHECKS, VerifyContext, VerifyReport
+
+_BATCH = 5000
+_PAYLOAD = 1024
+POLICY = AnchorPolicy(retain_years=1)  # the bench's bucket is thrown away afterwards
+
+
+def _batches(rows, size=_BATCH):
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _load_records(sessions, store, objects: int, threads: int) -> int:
+    """One process per case; ``objects`` documents over the cases, bytes in S3."""
+    with sessions() as s:
+        tenant = s.scalar(select(Tenant))
+        case_ids = list(s.scalars(select(Case.id).order_by(Case.id)))
+        for chunk in _batches(case_ids):
+            s.execute(
+                insert(Process),
+                [
+                    {"tenant_id": tenant.id, "case_id": c, "number": 1, "title": "Vorgang"}
+                    for c in chunk
+                ],
+            )
+        s.commit()
+        process_ids = list(s.scalars(select(Process.id).order_by(Process.id)))
+    plan = [(process_ids[n % len(process_ids)], uuid.uuid4(), n) for n in range(objects)]
+
+    def put(item):
+        _, document_uuid, number = item
+        payload = f"%PDF-1.4 Dokument {number} ".encode().ljust(_PAYLOAD, b"x")
+        key = f"default/documents/{document_uuid}/original.pdf"
+        return store.put(key, io.BytesIO(payload), len(payload), "application/pdf")
+
+    with ThreadPoolExecutor(threads) as pool, sessions() as s:
+        for chunk in _batches(plan, 2000):
+            stored = list(pool.map(put, chunk))
+            object_rows = [
+                {
+                    "tenant_id": tenant.id,
+                    "key": o.key,
+                    "version_id": o.version_id,
+                    "sha256": o.sha256,
+                    "size": o.size,
+                    "content_type": "application/pdf",
+                }
+                for o in stored
+            ]
+            object_ids = list(
+                s.scalars(
+                    insert(StoredObject).returning(StoredObject.id, sort_by_parameter_order=True),
+                    object_rows,
+                )
+            )
+            doc_rows = [
+                {
+                    "uuid": document_uuid,
+                    "tenant_id": tenant.id,
+                    "process_id": process_id,
+                    "title": f"Dokument {number}",
+                    "status": "ready",
+                    "sha256": o.sha256,
+                    "source": "bench",
+                    "index_dirty": False,
+                }
+                for (process_id, document_uuid, number), o in zip(chunk, stored, strict=True)
+            ]
+            doc_ids = list(
+                s.scalars(
+                    insert(Document).returning(Document.id, sort_by_parameter_order=True), doc_rows
+                )
+            )
+            s.execute(
+                insert(FileVersion),
+                [
+                    {
+                        "document_id": d,
+                        "kind": "original",
+                        "stored_object_id": oid,
+                        "s3_key": o.key,
+                        "s3_version_id": o.version_id,
+                        "sha256": o.sha256,
+                        "size": o.size,
+                        "mime": "application/pdf",
+                        "filename": "antrag.pdf",
+                    }
+                    for d, oid, o in zip(doc_ids, object_ids, stored, strict=True)
+                ],
+            )
+            s.commit()
+    return len(plan)
+
+
+def _load_audit(sessions, entries: int) -> list[tuple[int, str, datetime]]:
+    """A valid chain of ``entries`` entries over the last ten years; returns (id, hash, at)."""
+    with sessions() as s:
+        user = s.scalar(select(User).where(User.username == "reg1"))
+        head = s.get(AuditHead, audit.HEAD_ID)
+        prev_id, prev_hash = head.last_id, head.last_hash
+        first = prev_id + 1
+        start = datetime.now(UTC) - timedelta(days=3650)
+        step = timedelta(days=3650) / max(entries, 1)
+        chain, rows = [], []
+        for n in range(entries):
+            event = SimpleNamespace(
+                id=first + n,
+                at=start + step * n,
+                tenant_id=user.tenant_id,
+                user_id=user.id,
+                username=user.username,
+                action=("create", "file", "view", "change", "close")[n % 5],
+                object_type="document",
+                object_uuid=str(uuid.UUID(int=n)),
+                outcome="ok",
+                details='{"title":["alt","neu"]}' if n % 5 == 3 else "{}",
+                prev_hash=prev_hash,
+            )
+            event.hash = prev_hash = audit.entry_hash(event)
+            rows.append(vars(event))
+            chain.append((event.id, event.hash, event.at))
+            if len(rows) == _BATCH:
+                s.execute(insert(AuditEvent), rows)
+                rows = []
+        if rows:
+            s.execute(insert(AuditEvent), rows)
+        head = s.get(AuditHead, audit.HEAD_ID)
+        head.last_id, head.last_hash = chain[-1][0], chain[-1][1]
+        s.commit()
+    return chain
+
+
+def _load_anchors(store, chain, count: int, threads: int) -> None:
+    """``count`` anchors spread over the chain's history, as the job would have left them."""
+    positions = [chain[(len(chain) - 1) * k // max(count - 1, 1)] for k in range(count)]
+
+    def put(position):
+        last_id, last_hash, at = position
+        anchor = Anchor(at + timedelta(seconds=1), last_id, last_hash)
+        put_locked(store, anchor.key, anchor.body(), "application/json", _until())
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(put, positions))
+
+
+def _until() -> datetime:
+    return datetime.now(UTC) + timedelta(days=2)
+
+
+def _timed(label: str, fn, runs: int = 1):
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    suffix = f" (median of {runs})" if runs > 1 else ""
+    print(f"  {label:44} {median:9.3f} s{suffix}")
+    return result
+
+
+def _timestamps(sessions, store, workdir: Path, count: int) -> None:
+    """``count`` anchors with an RFC 3161 token from a local ``openssl ts`` TSA (as in the
+    tests); the token checks are timed apart from the rest of the anchor check."""
+    from eakte.audit_anchors import check_anchors, write_anchor
+    from tests.fixtures.tsa import running_tsa
+
+    print("timestamps:")
+    with running_tsa(workdir / "tsa") as tsa:
+        policy = AnchorPolicy(1, tsa.url, tsa.ca_file)
+
+        def write():
+            with sessions() as s:
+                for _ in range(count):
+                    audit.record(s, None, "bench")
+                    s.commit()
+                    write_anchor(s, store, policy, "bench")
+
+        _timed(f"{count:,} anchors written with a token", write)
+        for label, used in (("without", AnchorPolicy(1)), ("with", policy)):
+            with sessions() as s:
+                _timed(
+                    f"anchor check {label} the token checks",
+                    lambda s=s, used=used: list(check_anchors(s, store, used, {})),
+                )
+
+
+def run(args, workdir: Path) -> None:
+    from storage.embedded import EmbeddedSeaweedFS
+
+    url = args.database_url or f"sqlite:///{workdir / 'eakte.db'}"
+    engine, sessions = _setup(url)
+    server = EmbeddedSeaweedFS(workdir / "s3").start()
+    try:
+        store = server.blobstore("anchor-bench")
+        store.ensure_bucket()
+        settings = Settings(
+            data_dir=workdir / "data",
+            database_url=url,
+            s3=S3Settings(server.endpoint, server.access_key, server.secret_key, store.bucket),
+        )
+        settings.ensure_data_dir()
+        print(f"set-up ({args.cases:,} cases, {args.objects:,} objects):")
+        _timed("cases inserted", lambda: _load_cases(sessions, args.cases))
+        _timed(
+            "objects stored in S3 and registered",
+            lambda: _load_records(sessions, store, args.objects, args.threads),
+        )
+        entries = args.cases * args.entries_per_case
+        chain = _timed(
+            f"audit chain of {entries:,} entries", lambda: _load_audit(sessions, entries)
+        )
+        _timed(
+            f"{args.anchors:,} anchors in the bucket",
+            lambda: _load_anchors(store, chain, args.anchors, args.threads),
+        )
+
+        print("anchor job:")
+
+        def job_after_entry():
+            with sessions() as s:
+                audit.record(s, None, "bench")
+                s.commit()
+                return anchor_if_moved(s, store, POLICY)
+
+        def job_idle():
+            with sessions() as s:
+                return anchor_if_moved(s, store, POLICY)
+
+        _timed("entries written since the last anchor", job_after_entry, args.runs)
+        _timed("nothing written since (no anchor)", job_idle, args.runs)
+
+        if args.timestamps:
+            _timestamps(sessions, store, workdir, args.timestamps)
+
+        print("eakte verify, each check:")
+        report = VerifyReport()
+        total = time.perf_counter()
+        with sessions() as s:
+            ctx = VerifyContext(s, store, settings)
+            for check in CHECKS:
+                found = _timed(check.__name__, lambda check=check: list(check(ctx, report.checked)))
+                report.findings.extend(found)
+        print(f"  {'total':44} {time.perf_counter() - total:9.3f} s")
+        print(f"  checked: {report.checked}")
+        by_check = {}
+        for finding in report.findings:
+            by_check[finding.check] = by_check.get(finding.check, 0) + 1
+        print(f"  findings by check: {by_check or 'none'}")
+    finally:
+        server.stop()
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--objects", type=int, default=300_000)
+    parser.add_argument("--entries-per-case", type=int, default=10)
+    parser.add_argument("--anchors", type=int, default=5_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--timestamps", type=int, default=0, help="anchors with an RFC 3161 token (local TSA)"
+    )
+    parser.add_argument("--threads", type=int, default=8, help="parallel S3 uploads in set-up")
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    with tempfile.TemporaryDirectory(prefix="anchor-bench-") as tmp:
+        run(args, Path(tmp))
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
