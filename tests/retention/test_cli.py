@@ -8,14 +8,17 @@ from click.testing import CliRunner
 
 from eakte.cli import main
 from eakte.errors import ExitCode
+from tests.fixtures.app import PASSWORD
+
+SECRET = PASSWORD + "\n"
 
 
 @pytest.fixture
 def cli(env):
     runner = CliRunner()
 
-    def run(*args):
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+    def run(*args, stdin=None):
+        return runner.invoke(main, [str(a) for a in args], input=stdin, catch_exceptions=False)
 
     return run
 
@@ -24,6 +27,7 @@ def test_disposal_and_holds_from_the_command_line(cli, records, world, tmp_path)
     due = records.case("Gewerbe Kommandozeile", closed_on=date(2010, 2, 1))
     other = records.case("Hund Kommandozeile", node="32.20", closed_on=date(2010, 2, 1))
     officer = ["--user", "registratur"]
+    password = ["--password-stdin"]  # deciding from the command line needs the password
 
     listed = cli("retention", "due", *officer)
     assert listed.exit_code == 0, listed.output
@@ -56,11 +60,17 @@ def test_disposal_and_holds_from_the_command_line(cli, records, world, tmp_path)
     proposed = cli("retention", "propose", "--all-due", "--note", "Aussonderung", *officer)
     assert proposed.exit_code == 0, proposed.output
     request = re.search(r"disposal request (\S+) proposed with 1 case", proposed.output).group(1)
-    same = cli("retention", "approve", request[:8], *officer)
+    same = cli("retention", "approve", request[:8], *officer, *password, stdin=SECRET)
     assert same.exit_code == ExitCode.permission_denied
-    assert cli("retention", "execute", request, *officer).exit_code == ExitCode.conflict
-    assert cli("retention", "approve", request[:8], "--user", "registratur2").exit_code == 0
-    executed = cli("retention", "execute", request, *officer)
+    assert (
+        cli("retention", "execute", request, *officer, *password, stdin=SECRET).exit_code
+        == ExitCode.conflict
+    )
+    approved = cli(
+        "retention", "approve", request[:8], "--user", "registratur2", *password, stdin=SECRET
+    )
+    assert approved.exit_code == 0, approved.output
+    executed = cli("retention", "execute", request, *officer, *password, stdin=SECRET)
     assert executed.exit_code == 0, executed.output
     assert "1 destroyed" in executed.output and "request completed" in executed.output
     pdf = tmp_path / "nachweis.pdf"
@@ -68,7 +78,16 @@ def test_disposal_and_holds_from_the_command_line(cli, records, world, tmp_path)
     assert shown.exit_code == 0, shown.output
     assert pdf.read_bytes().startswith(b"%PDF")
 
-    released = cli("hold", "release", hold_uuid, "--reason", "Verfahren eingestellt", *officer)
+    released = cli(
+        "hold",
+        "release",
+        hold_uuid,
+        "--reason",
+        "Verfahren eingestellt",
+        *officer,
+        *password,
+        stdin=SECRET,
+    )
     assert released.exit_code == 0, released.output
     past = cli("retention", "past-due", *officer)
     assert other.file_reference in past.output and "1 case(s) past due" in past.output
