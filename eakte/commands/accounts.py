@@ -54,22 +54,40 @@ def user() -> None:
 @click.option(
     "--service", is_flag=True, help="A service account: API tokens only, no password, no sign-in."
 )
+@click.option(
+    "--operator",
+    is_flag=True,
+    help="As the operator on the server's shell, not as --user: the roles apply at once (the "
+    "first records officers of a tenant); the user sets their own password at first sign-in.",
+)
 @tenant_option
 @user_option()
-def user_add(name, roles, org_unit, display_name, password_stdin, service, tenant, username):
+def user_add(
+    name, roles, org_unit, display_name, password_stdin, service, operator, tenant, username
+):
     """Add user NAME. A person's initial password only lets them set their own at the first
     sign-in; admin and records_officer wait for a second holder's confirmation."""
+    if service and operator:
+        raise click.UsageError("--service and --operator exclude each other")
     password, generated = (None, False) if service else _password(password_stdin)
+    role_set = {Role(r) for r in roles}
     options = {"display_name": display_name, "org_unit_code": org_unit}
+    waiting = []
     with open_runtime(load_settings()) as rt, rt.session() as session:
-        actor = acting_user(session, tenant, username)
-        if service:
-            accounts.add_service_account(session, actor, name, {Role(r) for r in roles}, **options)
+        if operator:
+            mark_command_line(session)
+            found = accounts.get_tenant(session, tenant)
+            accounts.create_user(
+                session, found, name, password, role_set, must_change=True, **options
+            )
         else:
-            accounts.add_user(session, actor, name, password, {Role(r) for r in roles}, **options)
-        waiting = [
-            g.role for g in accounts.pending_grants(session, actor) if g.user.username == name
-        ]
+            actor = acting_user(session, tenant, username)
+            if service:
+                accounts.add_service_account(session, actor, name, role_set, **options)
+            else:
+                accounts.add_user(session, actor, name, password, role_set, **options)
+            pending = accounts.pending_grants(session, actor)
+            waiting = [g.role for g in pending if g.user.username == name]
     shown = f", initial password {password}  (shown only once)" if generated else ""
     click.echo(f"user {name!r} added{shown}")
     for role in waiting:

@@ -59,15 +59,23 @@ def create_user(
     display_name: str = "",
     org_unit_id: int | None = None,
     org_unit_code: str | None = None,
+    must_change: bool = False,
 ) -> User:
-    """Operator path (``eakte init``, ``eakte tenant add``, tests): no acting user.
-
-    Whoever runs it has the server's shell; their accounts get their roles at once and keep
-    the password given (the first holders of a role need nobody to confirm them)."""
+    """Operator path (``eakte init``, ``eakte tenant add``, ``eakte user add --operator``,
+    tests): no acting user. Whoever runs it has the server's shell; the accounts get their
+    roles at once (the first holders of a role have nobody to confirm them)."""
     with transaction(session):
         if org_unit_code:
             org_unit_id = _unit_id(session, tenant.id, org_unit_code)
-        user = _new_user(session, tenant.id, username, password, display_name, org_unit_id)
+        user = _new_user(
+            session,
+            tenant.id,
+            username,
+            password,
+            display_name,
+            org_unit_id,
+            must_change=must_change,
+        )
         now = utcnow()
         user.role_rows = [UserRole(role=r.value, granted_at=now) for r in sorted(roles)]
         audit.record(session, None, "create", user, roles=sorted(r.value for r in roles))
@@ -338,8 +346,10 @@ def add_service_account(
 
 @audited_refusals
 def grant_role(session: Session, actor: User, username: str, role: Role) -> RoleGrant | None:
-    """An admin grants a role; admin and records officer wait for confirmation (the pending
-    grant is returned), other roles apply at once (None)."""
+    """An admin grants a role; admin and records officer wait for a second holder's
+    confirmation (the pending grant is returned), other roles apply at once (None). Only the
+    operator's path (``create_user``: ``eakte init``, ``eakte user add --operator``) makes
+    holders of those roles without one: else one admin could make the first officer alone."""
     with transaction(session):
         require(session, actor, Action.manage_users)
         user = find_user(session, session.get(Tenant, actor.tenant_id), username)
@@ -350,7 +360,7 @@ def grant_role(session: Session, actor: User, username: str, role: Role) -> Role
 
 def _grant(session: Session, actor: User, user: User, role: Role) -> RoleGrant | None:
     now = utcnow()
-    if role in FOUR_EYES_ROLES and _other_holder_exists(session, user, role):
+    if role in FOUR_EYES_ROLES:
         pending = session.scalar(
             select(RoleGrant).where(
                 RoleGrant.user_id == user.id,
@@ -372,24 +382,6 @@ def _grant(session: Session, actor: User, user: User, role: Role) -> RoleGrant |
     session.expire(user, ["role_rows"])
     audit.record(session, actor, "grant_role", user, role=role.value)
     return None
-
-
-def _other_holder_exists(session: Session, user: User, role: Role) -> bool:
-    """Has anyone but ``user`` ever held ``role`` in the tenant (disabled holders count: an
-    admin who disables every officer must not make the next grant a first one)?"""
-    return (
-        session.scalar(
-            select(User.id)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(
-                User.tenant_id == user.tenant_id,
-                User.id != user.id,
-                UserRole.role == role.value,
-            )
-            .limit(1)
-        )
-        is not None
-    )
 
 
 @audited_refusals
@@ -446,28 +438,35 @@ def pending_grants(session: Session, actor: User) -> list[RoleGrant]:
 
 @dataclass(frozen=True)
 class RoleProvenance:
+    """How a user came to hold a role: who granted it and who confirmed it, when."""
+
+    username: str
     role: str
-    granted_at: datetime | None
-    granted_by: str | None
-    confirmed_at: datetime | None
-    confirmed_by: str | None
+    held: bool
+    granted_at: datetime | None = None
+    granted_by: str | None = None
+    confirmed_at: datetime | None = None
+    confirmed_by: str | None = None
 
 
-def role_provenance(session: Session, user: User, role: Role) -> RoleProvenance | None:
-    """When and by whom ``user`` got ``role`` (shown beside a disposal's two parties)."""
-    row = session.get(UserRole, (user.id, role.value))
+def role_provenance(session: Session, user_id: int, role: Role) -> RoleProvenance:
+    """Shown beside the two parties of a disposal, so that the approver sees whether the
+    other side's role came from the same admin, and when."""
+
+    def name(ident: int | None) -> str | None:
+        return session.scalar(select(User.username).where(User.id == ident)) if ident else None
+
+    row = session.get(UserRole, (user_id, role.value))
     if row is None:
-        return None
-
-    def name(user_id: int | None) -> str | None:
-        return session.scalar(select(User.username).where(User.id == user_id)) if user_id else None
-
+        return RoleProvenance(name(user_id) or "", role.value, held=False)
     return RoleProvenance(
+        name(user_id) or "",
         role.value,
-        row.granted_at,
-        name(row.granted_by_id),
-        row.confirmed_at,
-        name(row.confirmed_by_id),
+        held=True,
+        granted_at=row.granted_at,
+        granted_by=name(row.granted_by_id),
+        confirmed_at=row.confirmed_at,
+        confirmed_by=name(row.confirmed_by_id),
     )
 
 
