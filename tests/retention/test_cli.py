@@ -1,13 +1,18 @@
 """The `eakte retention` and `eakte hold` commands against the real servers."""
 
+import json
+import os
+import pwd
 import re
 from datetime import date
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from eakte.cli import main
 from eakte.errors import ExitCode
+from eakte.models import AuditEvent
 from tests.fixtures.app import PASSWORD
 
 SECRET = PASSWORD + "\n"
@@ -125,3 +130,38 @@ def test_schedules_and_bad_messages_from_the_command_line(cli, world, tmp_path):
     assert (
         refused.exit_code == ExitCode.bad_input and "not an xdomea 3.1.0 message" in refused.output
     )
+
+
+def test_r27_deciding_from_the_command_line_needs_the_password(cli, records, world):
+    """Issue 13, finding 3: `--user` alone no longer approves (or executes, releases a hold,
+    confirms a role); entries say they came from the command line and which OS user ran it."""
+    due = records.case("Gewerbe Passwort", closed_on=date(2010, 2, 1))
+    proposed = cli("retention", "propose", due.file_reference, "--user", "registratur")
+    request = re.search(r"disposal request (\S+) proposed", proposed.output).group(1)
+    second = ["retention", "approve", request, "--user", "registratur2"]
+    assert cli(*second).exit_code != 0  # no password given: the prompt ends, nothing approved
+    wrong = cli(*second, "--password-stdin", stdin="falsch\n")
+    assert wrong.exit_code == ExitCode.permission_denied
+    assert "proposed" in cli("retention", "requests", "--user", "registratur").output
+    approved = cli(*second, "--password-stdin", stdin=SECRET)
+    assert approved.exit_code == 0, approved.output
+
+    granted = cli("user", "grant", "sachb", "--role", "records_officer", "--user", "admin")
+    grant = re.search(r"grant (\S+): role records_officer", granted.output).group(1)
+    confirm = ["user", "confirm", grant, "--user", "registratur"]
+    assert cli(*confirm).exit_code != 0
+    assert cli(*confirm, "--password-stdin", stdin=SECRET).exit_code == 0
+
+    os_user = pwd.getpwuid(os.getuid()).pw_name
+    with world.session() as s:
+        entries = {
+            e.action: e
+            for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))
+            if e.action
+            in ("disposal_approve", "confirm_role", "confirm_identity", "disposal_propose")
+        }
+    for action in ("disposal_approve", "confirm_role", "disposal_propose"):
+        details = json.loads(entries[action].details)
+        assert details["via"] == "cli" and details["os_user"] == os_user, action
+    assert entries["disposal_approve"].username == "registratur2"
+    assert entries["confirm_identity"].outcome == "refused"
