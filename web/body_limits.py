@@ -30,7 +30,6 @@ UPLOAD_ENDPOINTS = frozenset(
 )
 SIGN_IN_LIMIT = 8 * 1024
 FORM_LIMIT = 64 * 1024  # a disposal proposal names a few hundred cases at most
-MULTIPART_SLACK = 64 * 1024  # boundaries and the form fields beside the files
 
 
 def body_limit(app: Flask, method: str, path: str) -> int:
@@ -40,7 +39,7 @@ def body_limit(app: Flask, method: str, path: str) -> int:
     except HTTPException:  # unknown route, wrong method, a redirect: nothing to read
         return FORM_LIMIT
     if endpoint in UPLOAD_ENDPOINTS:
-        return hard_cap(app.config["MAX_CONTENT_LENGTH"])
+        return app.config["MAX_CONTENT_LENGTH"]
     return SIGN_IN_LIMIT if endpoint == "auth.login" else FORM_LIMIT
 
 
@@ -51,11 +50,6 @@ def init_app(app: Flask) -> None:
         request.max_content_length = body_limit(app, request.method, request.path)
 
     app.before_request_funcs.setdefault(None, []).insert(0, limit_body)
-
-
-def hard_cap(max_upload_bytes: int) -> int:
-    """The server-wide limit: no route takes more than an upload."""
-    return max_upload_bytes + MULTIPART_SLACK
 
 
 def limit_request_bodies(server, current_app: Callable[[], object]) -> None:

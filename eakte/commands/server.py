@@ -112,7 +112,7 @@ def worker(workers: int) -> None:
 
 
 def _bind(create_server, host: str, port: int, settings: Settings):
-    from web.body_limits import hard_cap, limit_request_bodies
+    from web.body_limits import limit_request_bodies
 
     try:
         # Binding first: a taken port fails before anything else is started.
@@ -125,7 +125,8 @@ def _bind(create_server, host: str, port: int, settings: Settings):
             # waitress's default of 100 open connections turns away the 101st browser that
             # keeps its connection alive; records offices have more people than that.
             connection_limit=1000,
-            max_request_body_size=hard_cap(settings.max_upload_bytes),
+            # the hard cap; each route's own limit is lower or equal (web.body_limits)
+            max_request_body_size=settings.max_upload_bytes,
         )
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:

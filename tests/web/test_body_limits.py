@@ -79,4 +79,4 @@ def test_forms_get_a_few_kilobytes_uploads_their_limit(server, app, settings):
         with pytest.raises(TimeoutError):
             sock.recv(4096)
     assert SIGN_IN_LIMIT < FORM_LIMIT < settings.max_upload_bytes
-    assert UPLOAD_ENDPOINTS <= set(app.view_functions)  # no renamed upload route left out
+    assert set(app.view_functions) >= UPLOAD_ENDPOINTS  # no renamed upload route left out
