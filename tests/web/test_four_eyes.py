@@ -191,6 +191,7 @@ def test_r27_reads_through_a_token_name_the_token(world, sign_in, client, due_ca
         f"/api/v1/cases/{due_case.uuid}", headers={"Authorization": f"Bearer {plain}"}
     )
     assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers  # the API stays bearer-only: no session
     views = [e for e in _audit(world, "view") if e.object_uuid == str(due_case.uuid)]
     details = json.loads(views[-1].details)
     assert views[-1].username == "registratur"
