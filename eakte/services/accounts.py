@@ -30,6 +30,9 @@ from eakte.services.guard import audited_refusals, load
 DEFAULT_TENANT = "default"
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
+# The stored hash of a used one-time password and of a service account: nothing verifies.
+CONSUMED = "!consumed"
+SERVICE = "!service"
 # Granting these needs a second holder's confirmation: they are the two sides of four eyes.
 FOUR_EYES_ROLES = frozenset({Role.admin, Role.records_officer})
 
@@ -108,7 +111,7 @@ def _new_user(
         username=username,
         display_name=display_name or username,
         # A service account has no password: nothing verifies against this marker.
-        password_hash=hash_password(password) if password is not None else "!service",
+        password_hash=hash_password(password) if password is not None else SERVICE,
         org_unit_id=org_unit_id,
         kind=kind.value,
         must_change_password=must_change,
@@ -180,7 +183,14 @@ def authenticate(
         if ok and user and user.active and not user.is_service:
             user.last_login_at = now
             throttle.forget(session, by_address)
-            audit.record(session, user, "login", user, client_address=client_address)
+            one_time = user.must_change_password
+            if one_time:
+                # An admin's password works once: it opened this session, whose only page
+                # sets the user's own password; nobody signs in with it again.
+                user.password_hash = CONSUMED
+            audit.record(
+                session, user, "login", user, client_address=client_address, one_time=one_time
+            )
             return user
         throttle.count_failure(session, by_address, throttle.FREE_PER_ADDRESS, now)
         throttle.count_failure(session, by_account, throttle.FREE_PER_ACCOUNT, now)
@@ -202,13 +212,17 @@ def _tenant_id(session: Session, tenant_slug: str) -> int | None:
 
 
 def change_password(
-    session: Session, user: User, current: str, new: str, keep_session: str | None = None
+    session: Session, user: User, current: str | None, new: str, keep_session: str | None = None
 ) -> None:
-    """The user sets their own password; their other sessions end."""
+    """The user sets their own password; their other sessions end. After an admin's
+    one-time password (used up by the sign-in that opened this session) there is no current
+    one to give."""
     _check_password_rules(new)
     if current == new:
         raise WeakPassword("the new password must differ from the current one")
-    check_password(session, user, current)
+    forced = session.scalar(select(User.must_change_password).where(User.id == user.id))
+    if not forced:
+        check_password(session, user, current or "")
     with transaction(session):
         row = session.get(User, user.id, populate_existing=True)
         row.password_hash = hash_password(new)

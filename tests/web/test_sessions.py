@@ -67,6 +67,17 @@ def test_password_change_ends_the_other_sessions(app, make_user):
     _login(here, "anna")
     _login(there, "anna")
     page = here.get("/passwort").get_data(as_text=True)
+    wrong = here.post(
+        "/passwort",
+        data={
+            "csrf_token": csrf_token(page),
+            "current": "nicht meins",
+            "new": "ein ganz neues Passwort",
+            "repeat": "ein ganz neues Passwort",
+        },
+    )
+    assert "Das Passwort ist falsch." in wrong.get_data(as_text=True)
+    assert there.get("/").status_code == 200  # nothing changed
     changed = here.post(
         "/passwort",
         data={
