@@ -100,9 +100,6 @@ def _unit_choices() -> list[SelectChoice]:
 def users():
     form = UserForm()
     form.org_unit.choices = _unit_choices()
-    grant_form = GrantForm(prefix="grant")
-    everyone = accounts.list_users(db(), actor())
-    grant_form.username.choices = [SelectChoice(u.username) for u in everyone]
     if form.validate_on_submit():
         roles = {Role(r) for r in form.roles.data}
         options = {
@@ -113,22 +110,23 @@ def users():
             accounts.add_service_account(db(), actor(), form.username.data, roles, **options)
         elif not form.password.data:
             form.password.errors.append(_("A person needs an initial password."))
-            return _users_page(form, grant_form, everyone)
+            return _users_page(form)
         else:
             accounts.add_user(
                 db(), actor(), form.username.data, form.password.data, roles, **options
             )
         flash(_("User %(name)s added.", name=form.username.data), "info")
         return redirect(url_for("admin.users"))
-    return _users_page(form, grant_form, everyone)
+    return _users_page(form)
 
 
-def _users_page(form: UserForm, grant_form: GrantForm, everyone, one_time=None):
+def _users_page(form: UserForm, one_time: tuple[str, str] | None = None):
+    everyone = accounts.list_users(db(), actor())
     return render_template(
         "admin/users.html",
         users=everyone,
         form=form,
-        grant_form=grant_form,
+        grant_form=_grant_form(everyone),
         action_form=ActionForm(),
         role_labels=ROLE_LABELS,
         pending=accounts.pending_grants(db(), actor()),
@@ -136,10 +134,15 @@ def _users_page(form: UserForm, grant_form: GrantForm, everyone, one_time=None):
     )
 
 
+def _grant_form(everyone) -> GrantForm:
+    form = GrantForm(prefix="grant")
+    form.username.choices = [SelectChoice(u.username) for u in everyone]
+    return form
+
+
 @bp.post("/benutzer/rolle")
 def grant():
-    form = GrantForm(prefix="grant")
-    form.username.choices = [SelectChoice(u.username) for u in accounts.list_users(db(), actor())]
+    form = _grant_form(accounts.list_users(db(), actor()))
     if form.validate_on_submit():
         pending = accounts.grant_role(db(), actor(), form.username.data, Role(form.role.data))
         if pending is not None:
@@ -155,12 +158,9 @@ def reset_password(username: str):
         return redirect(url_for("admin.users"))
     one_time = accounts.reset_password(db(), actor(), username)
     # Shown on this page only, never in a flash message (those travel in the cookie).
-    everyone = accounts.list_users(db(), actor())
-    grant_form = GrantForm(prefix="grant")
-    grant_form.username.choices = [SelectChoice(u.username) for u in everyone]
     form = UserForm(formdata=None)
     form.org_unit.choices = _unit_choices()
-    return _users_page(form, grant_form, everyone, one_time=(username, one_time))
+    return _users_page(form, one_time=(username, one_time))
 
 
 @bp.get("/freigaben")

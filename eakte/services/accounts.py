@@ -295,29 +295,9 @@ def add_user(
     """An admin adds a person to their own tenant. The admin's password opens only the page
     where the user sets their own; admin and records-officer roles wait for a second holder's
     confirmation (``grant_role``)."""
-    with transaction(session):
-        require(session, actor, Action.manage_users)
-        org_unit_id = _unit_id(session, actor.tenant_id, org_unit_code)
-        user = _new_user(
-            session,
-            actor.tenant_id,
-            username,
-            password,
-            display_name,
-            org_unit_id,
-            must_change=True,
-        )
-        audit.record(
-            session,
-            actor,
-            "create",
-            user,
-            roles=sorted(r.value for r in roles),
-            org_unit=org_unit_code,
-        )
-        for role in sorted(roles):
-            _grant(session, actor, user, role)
-    return user
+    return _add_account(
+        session, actor, username, password, roles, display_name, org_unit_code, UserKind.person
+    )
 
 
 @audited_refusals
@@ -332,6 +312,21 @@ def add_service_account(
 ) -> User:
     """An admin adds a service account (a portal, a script): no password, no sign-in; it acts
     only through the API tokens an admin makes for it."""
+    return _add_account(
+        session, actor, username, None, roles, display_name, org_unit_code, UserKind.service
+    )
+
+
+def _add_account(
+    session: Session,
+    actor: User,
+    username: str,
+    password: str | None,
+    roles: set[Role],
+    display_name: str,
+    org_unit_code: str | None,
+    kind: UserKind,
+) -> User:
     with transaction(session):
         require(session, actor, Action.manage_users)
         org_unit_id = _unit_id(session, actor.tenant_id, org_unit_code)
@@ -339,17 +334,18 @@ def add_service_account(
             session,
             actor.tenant_id,
             username,
-            None,
+            password,
             display_name,
             org_unit_id,
-            kind=UserKind.service,
+            must_change=kind == UserKind.person,
+            kind=kind,
         )
         audit.record(
             session,
             actor,
             "create",
             user,
-            kind=UserKind.service.value,
+            kind=kind.value,
             roles=sorted(r.value for r in roles),
             org_unit=org_unit_code,
         )

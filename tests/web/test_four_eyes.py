@@ -3,7 +3,6 @@ officers alone, cannot act as one through an API token, and learns nobody's pass
 
 import json
 import re
-from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from eakte.errors import PermissionDenied
 from eakte.models import AuditEvent, Role
 from eakte.models.api import Scope
-from eakte.services import accounts, api_tokens, cases
+from eakte.services import accounts, api_tokens
 from tests.fixtures.app import PASSWORD, csrf_token
 
 ADMIN_SET = "vom Admin gesetzt"
@@ -54,14 +53,6 @@ def _add_person(admin, username, roles, password=ADMIN_SET):
 def _audit(world, action):
     with world.session() as s:
         return s.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
-
-
-@pytest.fixture
-def due_case(world):
-    with world.session() as s:
-        case = cases.create_case(s, world.clerk, "32.10.05", "Alte Gewerbeakte", year=2009)
-        cases.close_case(s, world.clerk, case.id, on=date(2010, 5, 1))
-    return case
 
 
 def test_r27_one_admin_cannot_make_two_records_officers_alone(app, world, sign_in, due_case):
