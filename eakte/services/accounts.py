@@ -453,6 +453,8 @@ class RoleProvenance:
     username: str
     role: str
     held: bool
+    # When the person last set their own password: a recent one after a reset is worth a look.
+    password_changed_at: datetime | None = None
     granted_at: datetime | None = None
     granted_by: str | None = None
     confirmed_at: datetime | None = None
@@ -466,13 +468,15 @@ def role_provenance(session: Session, user_id: int, role: Role) -> RoleProvenanc
     def name(ident: int | None) -> str | None:
         return session.scalar(select(User.username).where(User.id == ident)) if ident else None
 
+    user = session.get(User, user_id)
     row = session.get(UserRole, (user_id, role.value))
     if row is None:
-        return RoleProvenance(name(user_id) or "", role.value, held=False)
+        return RoleProvenance(user.username, role.value, held=False)
     return RoleProvenance(
-        name(user_id) or "",
+        user.username,
         role.value,
         held=True,
+        password_changed_at=user.password_changed_at,
         granted_at=row.granted_at,
         granted_by=name(row.granted_by_id),
         confirmed_at=row.confirmed_at,

@@ -122,7 +122,7 @@ def test_r27_a_records_officer_confirms_the_grant_and_the_approval_page_shows_it
     request_page = officer.get(proposed.headers["Location"]).get_data(as_text=True)
     parties = request_page.split("Die beiden Registraturkräfte", 1)[1]
     assert "neu" in parties and "von admin" in parties and "bestätigt am" in parties
-    assert "von registratur" in parties
+    assert "von registratur" in parties and "eigenes Passwort gesetzt am" in parties
 
 
 def test_r27_own_password_and_a_reset_the_admin_never_knows(app, world, sign_in):
