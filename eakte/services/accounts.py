@@ -176,11 +176,14 @@ def authenticate(
         raise TooManyAttempts(f"sign-in for {by_account!r} from {client_address!r} throttled")
     # The deliberately slow hash check runs outside the write transaction: on SQLite that
     # holds the database's write lock, which every page view needs for its audit entry.
-    ok = verify_password(candidate.password_hash if candidate else None, password)
+    checked = candidate.password_hash if candidate else None
+    ok = verify_password(checked, password)
     session.commit()  # end the read transaction before the write one
     with transaction(session):
-        user = session.get(User, candidate.id) if candidate else None
-        if ok and user and user.active and not user.is_service:
+        user = session.get(User, candidate.id, with_for_update=True) if candidate else None
+        # the hash checked must still be the stored one (a one-time password is used once)
+        ok = ok and user is not None and user.password_hash == checked
+        if ok and user.active and not user.is_service:
             user.last_login_at = now
             throttle.forget(session, by_address)
             one_time = user.must_change_password
