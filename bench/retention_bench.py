@@ -79,10 +79,13 @@ def _setup(url: str):
             accounts.add_org_unit(s, admin, code, name, None)
         for code, parent in [("32.1", "32"), ("32.2", "32"), ("60.1", "60")]:
             accounts.add_org_unit(s, admin, code, f"Sachgebiet {code}", parent)
-        officer = accounts.add_user(
-            s, admin, "reg1", PASSWORD, {Role.records_officer}, org_unit_code="10"
+        # the operator's path: officers need no second holder's confirmation, nor a new password
+        officer = accounts.create_user(
+            s, tenant, "reg1", PASSWORD, {Role.records_officer}, org_unit_code="10"
         )
-        accounts.add_user(s, admin, "reg2", PASSWORD, {Role.records_officer}, org_unit_code="10")
+        accounts.create_user(
+            s, tenant, "reg2", PASSWORD, {Role.records_officer}, org_unit_code="10"
+        )
         from eakte.services import fileplan
 
         fileplan.create_schedule(s, officer, "Zehn Jahre", period_years=10, action="V")

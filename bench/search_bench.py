@@ -670,8 +670,8 @@ def measure_upload_latency(work: Path, steady: int, idle: int, idle_gap: float) 
             tenant = accounts.ensure_default_tenant(s)
             admin = accounts.create_user(s, tenant, "admin", "bench password 1", {Role.admin})
             accounts.add_org_unit(s, admin, "32", "Ordnungsamt")
-            accounts.add_user(
-                s, admin, "sachb", "bench password 1", {Role.clerk}, org_unit_code="32"
+            accounts.create_user(
+                s, tenant, "sachb", "bench password 1", {Role.clerk}, org_unit_code="32"
             )
         index_pending(rt)
         worker = subprocess.Popen(

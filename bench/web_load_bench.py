@@ -147,13 +147,14 @@ def seed_accounts(settings) -> None:
         for code in UNITS:
             parent = code.rsplit(".", 1)[0] if "." in code else None
             accounts.add_org_unit(s, admin, code, UNIT_NAMES.get(code, f"Amt {code}"), parent)
-        accounts.add_user(
-            s, admin, "registratur", PASSWORD, {Role.records_officer}, org_unit_code="10"
+        # the operator's path: no second holder's confirmation, no forced password change
+        accounts.create_user(
+            s, tenant, "registratur", PASSWORD, {Role.records_officer}, org_unit_code="10"
         )
         for code in UNITS:
             for k in range(CLERKS_PER_UNIT):
-                accounts.add_user(
-                    s, admin, _clerk(code, k), PASSWORD, {Role.clerk}, org_unit_code=code
+                accounts.create_user(
+                    s, tenant, _clerk(code, k), PASSWORD, {Role.clerk}, org_unit_code=code
                 )
         officer = accounts.find_user(s, tenant, "registratur")
         fileplan.create_schedule(

@@ -24,6 +24,9 @@ from eakte.models.base import utcnow
 
 GENESIS = "0" * 64
 HEAD_ID = 1
+# ``session.info`` key: where the session's changes come from (an API token; the command line
+# and its OS user); every entry written through that session carries it in its details.
+ORIGIN = "audit_origin"
 
 
 def _canonical_time(at: datetime) -> str:
@@ -88,7 +91,12 @@ def record(
         object_type=object_type,
         object_uuid=object_uuid,
         outcome=outcome,
-        details=json.dumps(details, sort_keys=True, default=str, ensure_ascii=False),
+        details=json.dumps(
+            {**session.info.get(ORIGIN, {}), **details},
+            sort_keys=True,
+            default=str,
+            ensure_ascii=False,
+        ),
         prev_hash=head.last_hash,
     )
     event.hash = entry_hash(event)

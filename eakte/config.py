@@ -6,6 +6,7 @@ what is wrong; the CLI prints that one line and exits non-zero.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -53,6 +54,8 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
     secure_cookies: bool = False
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses, networks).
+    trusted_proxies: tuple[str, ...] = ()
     file_reference_pattern: str = DEFAULT_PATTERN
     ingest_allowed_types: tuple[str, ...] = INGEST_TYPES
     ingest_max_pages: int = 2000
@@ -124,6 +127,7 @@ class Settings:
             ),
             log_format=env.choice("EAKTE_LOG_FORMAT", "text", ("text", "json")),
             secure_cookies=env.boolean("EAKTE_SECURE_COOKIES", False),
+            trusted_proxies=env.networks("EAKTE_TRUSTED_PROXIES"),
             file_reference_pattern=validate_pattern(
                 env.text("EAKTE_FILE_REFERENCE_PATTERN", DEFAULT_PATTERN)
             ),
@@ -256,6 +260,18 @@ class _Env:
                 f"got {', '.join(unknown) or 'nothing'}"
             )
         return tuple(dict.fromkeys(v for v in items if v))
+
+    def networks(self, name: str) -> tuple[str, ...]:
+        """A comma-separated list of IP addresses or networks (CIDR), normalised."""
+        found = []
+        for item in filter(None, (v.strip() for v in self.text(name, "").split(","))):
+            try:
+                found.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ConfigError(
+                    f"{name}: {item!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+                ) from None
+        return tuple(found)
 
     def redis_url(self, name: str, default: str) -> str:
         value = self.text(name, default)

@@ -91,7 +91,7 @@ class TooManyAttempts(EakteError):
 
     exit_code = ExitCode.permission_denied
     http_status = 429
-    user_message = N_("Too many failed sign-ins. Please wait 15 minutes and try again.")
+    user_message = N_("Too many failed sign-ins. Please wait a few minutes and try again.")
 
 
 class PermissionDenied(EakteError):
@@ -130,6 +130,24 @@ class BadInput(EakteError):
     exit_code = ExitCode.bad_input
     http_status = 400
     user_message = N_("The input is not valid.")
+
+
+class WrongPassword(PermissionDenied):
+    """A password asked for again (changing it, a CLI approval) did not match."""
+
+    user_message = N_("The password is wrong.")
+
+
+class WeakPassword(BadInput):
+    user_message = N_(
+        "The new password needs 10 to 200 characters and must differ from the current one."
+    )
+
+
+class FourEyes(PermissionDenied):
+    """A role grant needs a second, existing holder of that role to confirm it."""
+
+    user_message = N_("A second holder of this role must confirm the grant.")
 
 
 class VerifyFailed(EakteError):

@@ -15,6 +15,12 @@ def test_defaults_need_no_setup(tmp_path):
     assert settings.database_url.endswith("eakte.db")
 
 
+def test_trusted_proxies_are_addresses_or_networks():
+    settings = Settings.from_env({"EAKTE_TRUSTED_PROXIES": "10.0.0.1, 192.168.0.0/16,::1"})
+    assert settings.trusted_proxies == ("10.0.0.1/32", "192.168.0.0/16", "::1/128")
+    assert Settings.from_env({}).trusted_proxies == ()
+
+
 def test_postgres_url_uses_psycopg3():
     settings = Settings.from_env({"EAKTE_DATABASE_URL": "postgresql://db.example/eakte"})
     assert settings.database_url == "postgresql+psycopg://db.example/eakte"
@@ -33,6 +39,7 @@ def test_postgres_url_uses_psycopg3():
         ("EAKTE_MAX_UPLOAD_MB", "0", "EAKTE_MAX_UPLOAD_MB: must be between"),
         ("EAKTE_SEARCH_BACKEND", "solr", "EAKTE_SEARCH_BACKEND: expected one of"),
         ("EAKTE_SEARCH_BACKEND", "postgresql", "EAKTE_SEARCH_BACKEND: postgresql needs"),
+        ("EAKTE_TRUSTED_PROXIES", "10.0.0.1,proxy", "EAKTE_TRUSTED_PROXIES: 'proxy' is not an IP"),
     ],
 )
 def test_bad_value_names_the_variable(name, value, expected):

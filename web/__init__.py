@@ -9,6 +9,7 @@ from web import (
     admin,
     api,
     auth,
+    body_limits,
     cases,
     disposal,
     documents,
@@ -52,6 +53,7 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)
+    body_limits.init_app(app)
     errors.init_app(app)
     reindex.init_app(app)
 

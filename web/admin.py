@@ -1,4 +1,5 @@
-"""Administration: users, roles, org units and API tokens (admins only; services check)."""
+"""Administration: users, roles, org units and API tokens (services check who may), the
+confirmation of role grants by a second holder, and each person's own API tokens."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from eakte.models import Role
+from eakte.models import Role, UserKind
 from eakte.models.api import Scope
 from eakte.services import accounts, api_tokens
 from web.context import actor
@@ -39,10 +40,24 @@ class Checkboxes(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+KIND_LABELS = {
+    UserKind.person: _l("Person (signs in, sets their own password)"),
+    UserKind.service: _l("Service account (API tokens only, no sign-in)"),
+}
+
+
 class UserForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=80)])
     display_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
-    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=10)])
+    kind = SelectField(
+        _l("Kind"),
+        default=UserKind.person.value,
+        choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
+    )
+    password = PasswordField(
+        _l("Initial password (to be changed at the first sign-in)"),
+        validators=[Optional(), Length(min=10, max=200)],
+    )
     org_unit = SelectField(_l("Org unit"), validators=[Optional()])
     roles = Checkboxes(
         _l("Roles"),
@@ -57,9 +72,18 @@ class OrgUnitForm(FlaskForm):
     parent = SelectField(_l("Parent unit"), validators=[Optional()])
 
 
+class GrantForm(FlaskForm):
+    username = SelectField(_l("User"), validators=[DataRequired()])
+    role = SelectField(
+        _l("Role"),
+        validators=[DataRequired()],
+        choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
+    )
+
+
 class TokenForm(FlaskForm):
     name = StringField(_l("Name (e.g. the portal)"), validators=[DataRequired(), Length(max=200)])
-    username = SelectField(_l("Acts as user"), validators=[DataRequired()])
+    username = SelectField(_l("Acts as service account"), validators=[DataRequired()])
     scopes = Checkboxes(
         _l("Scopes"),
         validators=[DataRequired()],
@@ -77,24 +101,85 @@ def users():
     form = UserForm()
     form.org_unit.choices = _unit_choices()
     if form.validate_on_submit():
-        accounts.add_user(
-            db(),
-            actor(),
-            form.username.data,
-            form.password.data,
-            {Role(r) for r in form.roles.data},
-            display_name=form.display_name.data or "",
-            org_unit_code=form.org_unit.data or None,
-        )
+        roles = {Role(r) for r in form.roles.data}
+        options = {
+            "display_name": form.display_name.data or "",
+            "org_unit_code": form.org_unit.data or None,
+        }
+        if form.kind.data == UserKind.service.value:
+            accounts.add_service_account(db(), actor(), form.username.data, roles, **options)
+        elif not form.password.data:
+            form.password.errors.append(_("A person needs an initial password."))
+            return _users_page(form)
+        else:
+            accounts.add_user(
+                db(), actor(), form.username.data, form.password.data, roles, **options
+            )
         flash(_("User %(name)s added.", name=form.username.data), "info")
         return redirect(url_for("admin.users"))
+    return _users_page(form)
+
+
+def _users_page(form: UserForm, one_time: tuple[str, str] | None = None):
+    everyone = accounts.list_users(db(), actor())
     return render_template(
         "admin/users.html",
-        users=accounts.list_users(db(), actor()),
+        users=everyone,
         form=form,
+        grant_form=_grant_form(everyone),
+        action_form=ActionForm(),
+        role_labels=ROLE_LABELS,
+        pending=accounts.pending_grants(db(), actor()),
+        one_time=one_time,
+    )
+
+
+def _grant_form(everyone) -> GrantForm:
+    form = GrantForm(prefix="grant")
+    form.username.choices = [SelectChoice(u.username) for u in everyone]
+    return form
+
+
+@bp.post("/benutzer/rolle")
+def grant():
+    form = _grant_form(accounts.list_users(db(), actor()))
+    if form.validate_on_submit():
+        pending = accounts.grant_role(db(), actor(), form.username.data, Role(form.role.data))
+        if pending is not None:
+            flash(_("The role waits for a second holder of it to confirm."), "info")
+        else:
+            flash(_("Saved."), "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/benutzer/<username>/passwort")
+def reset_password(username: str):
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("admin.users"))
+    one_time = accounts.reset_password(db(), actor(), username)
+    # Shown on this page only, never in a flash message (those travel in the cookie).
+    form = UserForm(formdata=None)
+    form.org_unit.choices = _unit_choices()
+    return _users_page(form, one_time=(username, one_time))
+
+
+@bp.get("/freigaben")
+def grants():
+    """Pending role grants, for the holders of those roles to confirm or reject."""
+    return render_template(
+        "admin/grants.html",
+        pending=accounts.pending_grants(db(), actor()),
         action_form=ActionForm(),
         role_labels=ROLE_LABELS,
     )
+
+
+@bp.post("/freigaben/<uuid:grant_id>/<any(bestaetigen, ablehnen):decision>")
+def decide(grant_id, decision: str):
+    if ActionForm().validate_on_submit():
+        accounts.decide_grant(db(), actor(), str(grant_id), decision == "bestaetigen")
+        flash(_("Saved."), "info")
+    return redirect(url_for("admin.grants"))
 
 
 @bp.post("/benutzer/<username>/<any(sperren, entsperren):change>")
@@ -120,20 +205,39 @@ def org_units():
 
 @bp.route("/schluessel", methods=["GET", "POST"])
 def tokens():
+    """Admins: tokens of service accounts (a person makes their own, see ``own_tokens``)."""
     form = TokenForm()
-    form.username.choices = [SelectChoice(u.username) for u in accounts.list_users(db(), actor())]
+    services = [u for u in accounts.list_users(db(), actor()) if u.is_service]
+    form.username.choices = [SelectChoice(u.username) for u in services]
     created = None
     if form.validate_on_submit():
         _token, created = api_tokens.create_token(
             db(),
             actor(),
             form.name.data,
-            form.username.data,
             {Scope(s) for s in form.scopes.data},
+            service_account=form.username.data,
         )
+    return _tokens_page(form, api_tokens.list_tokens(db(), actor()), created)
+
+
+@bp.route("/meine-schluessel", methods=["GET", "POST"])
+def own_tokens():
+    """Everyone: tokens acting as themselves."""
+    form = TokenForm()
+    del form.username
+    created = None
+    if form.validate_on_submit():
+        _token, created = api_tokens.create_token(
+            db(), actor(), form.name.data, {Scope(s) for s in form.scopes.data}
+        )
+    return _tokens_page(form, api_tokens.list_tokens(db(), actor(), own=True), created)
+
+
+def _tokens_page(form: TokenForm, tokens, created: str | None):
     return render_template(
         "admin/tokens.html",
-        tokens=api_tokens.list_tokens(db(), actor()),
+        tokens=tokens,
         form=form,
         created=created,
         action_form=ActionForm(),
@@ -143,7 +247,9 @@ def tokens():
 
 @bp.post("/schluessel/<uuid:token_id>/widerrufen")
 def revoke(token_id):
-    if ActionForm().validate_on_submit():
-        api_tokens.revoke_token(db(), actor(), str(token_id))
-        flash(_("Token revoked."), "info")
-    return redirect(url_for("admin.tokens"))
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("admin.own_tokens"))
+    token = api_tokens.revoke_token(db(), actor(), str(token_id))
+    flash(_("Token revoked."), "info")
+    own = token.user_id == actor().id
+    return redirect(url_for("admin.own_tokens" if own else "admin.tokens"))

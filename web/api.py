@@ -11,6 +11,7 @@ import json
 
 from flask import Blueprint, g, jsonify, request, send_file
 
+from eakte import audit
 from eakte.errors import BadInput, NotSignedIn, PermissionDenied, UnsupportedType
 from eakte.jobs.ingest_tasks import enqueue
 from eakte.models import Case, Document, FileVersion
@@ -35,6 +36,7 @@ def _authenticate():
         raise NotSignedIn("missing bearer token")
     token = api_tokens.authenticate_token(db(), header.removeprefix("Bearer ").strip())
     g.api_token, g.api_user = token, token.user
+    db().info[audit.ORIGIN] = api_tokens.origin(token)  # entries name the token
     return None
 
 

@@ -18,6 +18,8 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from eakte.errors import NotFound
 from eakte.jobs.retention_tasks import request_disposal
+from eakte.models import Role
+from eakte.services import accounts
 from retention import certificates as certificate_service
 from retention import disposal, due, holds, transfer
 from web.context import actor
@@ -121,9 +123,11 @@ def requests():
 @bp.get("/antraege/<uuid:request_id>")
 def show_request(request_id):
     found = disposal.get_request(db(), actor(), str(request_id))
+    deciders = [found.proposed_by_id, found.decided_by_id or actor().id]
     return render_template(
         "disposal/request.html",
         req=found,
+        parties=[accounts.role_provenance(db(), u, Role.records_officer) for u in deciders],
         action_form=ActionForm(),
         reject_form=ReasonForm(prefix="reject"),
         receive_form=ReceiveForm(prefix="receive"),

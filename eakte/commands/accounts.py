@@ -6,7 +6,14 @@ import sys
 
 import click
 
-from eakte.commands.common import acting_user, load_settings, tenant_option, user_option
+from eakte.commands.common import (
+    acting_user,
+    load_settings,
+    mark_command_line,
+    password_option,
+    tenant_option,
+    user_option,
+)
 from eakte.models import Role
 from eakte.passwords import generate_password
 from eakte.runtime import open_runtime
@@ -42,27 +49,107 @@ def user() -> None:
 @click.option(
     "--password-stdin",
     is_flag=True,
-    help="Read the password from stdin; otherwise one is generated and printed once.",
+    help="Read the initial password from stdin; otherwise one is generated and printed once.",
+)
+@click.option(
+    "--service", is_flag=True, help="A service account: API tokens only, no password, no sign-in."
+)
+@click.option(
+    "--operator",
+    is_flag=True,
+    help="As the operator on the server's shell, not as --user: the roles apply at once (the "
+    "first records officers of a tenant); the user sets their own password at first sign-in.",
 )
 @tenant_option
 @user_option()
-def user_add(name, roles, org_unit, display_name, password_stdin, tenant, username):
-    """Add user NAME."""
-    password, generated = _password(password_stdin)
+def user_add(
+    name, roles, org_unit, display_name, password_stdin, service, operator, tenant, username
+):
+    """Add user NAME. A person's initial password only lets them set their own at the first
+    sign-in; admin and records_officer wait for a second holder's confirmation."""
+    if service and operator:
+        raise click.UsageError("--service and --operator exclude each other")
+    password, generated = (None, False) if service else _password(password_stdin)
+    role_set = {Role(r) for r in roles}
+    options = {"display_name": display_name, "org_unit_code": org_unit}
+    waiting = []
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        if operator:
+            mark_command_line(session)
+            found = accounts.get_tenant(session, tenant)
+            accounts.create_user(
+                session, found, name, password, role_set, must_change=True, **options
+            )
+        else:
+            actor = acting_user(session, tenant, username)
+            if service:
+                accounts.add_service_account(session, actor, name, role_set, **options)
+            else:
+                accounts.add_user(session, actor, name, password, role_set, **options)
+            pending = accounts.pending_grants(session, actor)
+            waiting = [g.role for g in pending if g.user.username == name]
+    shown = f", initial password {password}  (shown only once)" if generated else ""
+    click.echo(f"user {name!r} added{shown}")
+    for role in waiting:
+        click.echo(f"role {role} waits for confirmation by another {role}")
+
+
+@user.command("grant")
+@click.argument("name")
+@click.option("--role", type=ROLE_CHOICE, required=True, help="The role to grant.")
+@tenant_option
+@user_option()
+def user_grant(name, role, tenant, username):
+    """Grant user NAME a role (admin and records_officer wait for a second holder)."""
     with open_runtime(load_settings()) as rt, rt.session() as session:
         actor = acting_user(session, tenant, username)
-        accounts.add_user(
-            session,
-            actor,
-            name,
-            password,
-            {Role(r) for r in roles},
-            display_name=display_name,
-            org_unit_code=org_unit,
-        )
-    click.echo(
-        f"user {name!r} added" + (f", password {password}  (shown only once)" if generated else "")
-    )
+        pending = accounts.grant_role(session, actor, name, Role(role))
+    if pending is not None:
+        click.echo(f"grant {pending.uuid}: role {role} for {name!r} waits for confirmation")
+    else:
+        click.echo(f"role {role} granted to {name!r}")
+
+
+@user.command("grants")
+@tenant_option
+@user_option()
+def user_grants(tenant, username):
+    """List role grants waiting for confirmation."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        for grant in accounts.pending_grants(session, actor):
+            click.echo(
+                f"{grant.uuid}\t{grant.user.username}\t{grant.role}\t"
+                f"requested by {grant.requested_by.username} {grant.created_at:%Y-%m-%d %H:%M}"
+            )
+
+
+@user.command("confirm")
+@click.argument("grant")
+@click.option("--reject", is_flag=True, help="Reject the grant instead.")
+@tenant_option
+@user_option(default=None, who="another holder of the role")
+@password_option
+def user_confirm(grant, reject, tenant, username, password_stdin):
+    """Confirm (or --reject) role GRANT; needs your password."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username, password_stdin)
+        decided = accounts.decide_grant(session, actor, grant, not reject)
+        name = decided.user.username
+    click.echo(f"role {decided.role} for {name!r} {decided.status}")
+
+
+@user.command("reset-password")
+@click.argument("name")
+@tenant_option
+@user_option()
+def user_reset_password(name, tenant, username):
+    """Give user NAME a one-time password (printed once) that only lets them set their own;
+    their sessions end."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        one_time = accounts.reset_password(session, actor, name)
+    click.echo(f"one-time password for {name!r}: {one_time}  (shown only once)")
 
 
 @user.command("list")
@@ -126,6 +213,7 @@ def tenant_add(slug, name, password_stdin):
     """Add tenant SLUG (e.g. usingen) named NAME, with its own admin user 'admin'."""
     password, generated = _password(password_stdin)
     with open_runtime(load_settings()) as rt, rt.session() as session:
+        mark_command_line(session)
         accounts.add_tenant(session, slug, name, password)
     shown = f", password {password}  (shown only once)" if generated else ""
     click.echo(f"tenant {slug!r} added with user 'admin'{shown}")

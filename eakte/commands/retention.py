@@ -14,7 +14,13 @@ from pathlib import Path
 import click
 
 from eakte.audit_anchors import AnchorPolicy
-from eakte.commands.common import acting_user, load_settings, tenant_option, user_option
+from eakte.commands.common import (
+    acting_user,
+    load_settings,
+    password_option,
+    tenant_option,
+    user_option,
+)
 from eakte.runtime import open_runtime
 
 
@@ -305,12 +311,13 @@ def propose(cases, all_due, node, org_unit, closed_in, on, note, tenant, usernam
 @click.option("--note", default="", help="Logged with the approval.")
 @tenant_option
 @user_option()
-def approve(request, note, tenant, username):
+@password_option
+def approve(request, note, tenant, username, password_stdin):
     """Approve disposal REQUEST (UUID or its first 8 characters); not by its proposer."""
     from retention import disposal
 
     with open_runtime(load_settings()) as rt, rt.session() as session:
-        actor = acting_user(session, tenant, username)
+        actor = acting_user(session, tenant, username, password_stdin)
         approved = disposal.approve(session, actor, request, note=note)
     click.echo(f"disposal request {approved.uuid} approved")
 
@@ -362,7 +369,8 @@ def requests(request, tenant, username):
 @click.option("--queue", is_flag=True, help="Hand it to the workers instead of running now.")
 @tenant_option
 @user_option()
-def execute(request, queue, tenant, username):
+@password_option
+def execute(request, queue, tenant, username, password_stdin):
     """Execute approved disposal REQUEST: destroy its due cases with a certificate each
     (R10, R11). Safe to run again: it resumes where an interrupted run stopped; cases under a
     legal hold are skipped until the hold is released."""
@@ -371,7 +379,7 @@ def execute(request, queue, tenant, username):
 
     settings = load_settings()
     with open_runtime(settings) as rt, rt.session() as session:
-        actor = acting_user(session, tenant, username)
+        actor = acting_user(session, tenant, username, password_stdin)
         if queue:
             from eakte.jobs.retention_tasks import request_disposal
 
@@ -580,12 +588,13 @@ def hold_add(case_ref, process_ref, node, reason, authority, tenant, username):
 @click.option("--reason", required=True, help="Why the hold ends (logged).")
 @tenant_option
 @user_option()
-def hold_release(hold, reason, tenant, username):
+@password_option
+def hold_release(hold, reason, tenant, username, password_stdin):
     """Release HOLD (UUID); other holds over the same objects stay in force."""
     from retention import holds
 
     with open_runtime(load_settings()) as rt, rt.session() as session:
-        actor = acting_user(session, tenant, username)
+        actor = acting_user(session, tenant, username, password_stdin)
         released = holds.release_hold(session, actor, hold, reason=reason, store=rt.store)
     click.echo(f"hold {released.uuid} released")
 

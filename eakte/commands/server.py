@@ -121,9 +121,11 @@ def worker(workers: int) -> None:
 
 
 def _bind(create_server, host: str, port: int, settings: Settings):
+    from web.body_limits import limit_request_bodies
+
     try:
         # Binding first: a taken port fails before anything else is started.
-        return create_server(
+        server = create_server(
             _starting,
             host=host,
             port=port,
@@ -132,11 +134,16 @@ def _bind(create_server, host: str, port: int, settings: Settings):
             # waitress's default of 100 open connections turns away the 101st browser that
             # keeps its connection alive; records offices have more people than that.
             connection_limit=1000,
+            # the hard cap; each route's own limit is lower or equal (web.body_limits)
+            max_request_body_size=settings.max_upload_bytes,
         )
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise PortInUse(f"port {port} on {host} is already in use (EAKTE_PORT)") from None
         raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    # Bodies are refused by their route's limit before waitress reads them (issue 14).
+    limit_request_bodies(server, lambda: server.application)
+    return server
 
 
 def _starting(_environ, start_response):

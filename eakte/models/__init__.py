@@ -1,8 +1,8 @@
 """All ORM models; importing this module registers every table on ``Base.metadata``."""
 
 # Areas that keep their models in modules of their own; imported so their tables register.
-from eakte.models import api, ingest, retention  # noqa: F401
-from eakte.models.accounts import OrgUnit, Role, Tenant, User, UserRole
+from eakte.models import api, ingest, retention, signin  # noqa: F401
+from eakte.models.accounts import OrgUnit, Role, RoleGrant, Tenant, User, UserKind, UserRole
 from eakte.models.audit import AuditAnchor, AuditEvent, AuditHead
 from eakte.models.base import Base
 from eakte.models.fileplan import (
@@ -43,10 +43,12 @@ __all__ = [
     "RetentionSchedule",
     "RetentionTrigger",
     "Role",
+    "RoleGrant",
     "ScanBatch",
     "StoredObject",
     "Tenant",
     "User",
+    "UserKind",
     "UserRole",
     "VersionKind",
 ]

@@ -11,6 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from eakte.models.base import Base, CreatedMixin, UuidMixin
 
 
+class UserKind(enum.StrEnum):
+    person = "person"
+    # A portal or script: acts only through API tokens an admin made for it, never signs in.
+    service = "service"
+
+
 class Role(enum.StrEnum):
     admin = "admin"
     records_officer = "records_officer"
@@ -53,8 +59,18 @@ class User(UuidMixin, CreatedMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
+    kind: Mapped[str] = mapped_column(String(16), default=UserKind.person.value)
+    # Set by an admin's password (new user, reset): it opens only the change-password page.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    password_changed_at: Mapped[datetime | None]
 
-    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    role_rows: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", foreign_keys="UserRole.user_id"
+    )
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == UserKind.service.value
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -82,3 +98,33 @@ class UserRole(Base):
         ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
     )
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Who granted the role and who confirmed it (four eyes for admin and records_officer);
+    # empty for roles from before release 0008 and for the operator's first accounts.
+    granted_at: Mapped[datetime | None]
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class GrantStatus(enum.StrEnum):
+    pending = "pending"
+    confirmed = "confirmed"
+    rejected = "rejected"
+
+
+class RoleGrant(UuidMixin, CreatedMixin, Base):
+    """A requested grant of a role that needs a second holder's confirmation."""
+
+    __tablename__ = "role_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(32))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    status: Mapped[str] = mapped_column(String(16), default=GrantStatus.pending.value)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])

@@ -40,14 +40,3 @@ class ApiToken(UuidMixin, CreatedMixin, Base):
     @property
     def scope_set(self) -> frozenset[Scope]:
         return frozenset(Scope(s) for s in self.scopes.split())
-
-
-class LoginThrottle(Base):
-    """Failed sign-ins per tenant and user name; too many in a window lock the name briefly."""
-
-    __tablename__ = "login_throttle"
-
-    key: Mapped[str] = mapped_column(String(160), primary_key=True)
-    failures: Mapped[int] = mapped_column(default=0)
-    window_start: Mapped[datetime]
-    locked_until: Mapped[datetime | None]

@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eakte import audit
 from eakte.db import transaction
-from eakte.errors import BadInput, Conflict, NotFound, TooManyAttempts
-from eakte.models import OrgUnit, Role, Tenant, User, UserRole
-from eakte.models.api import LoginThrottle
+from eakte.errors import (
+    BadInput,
+    Conflict,
+    FourEyes,
+    NotFound,
+    TooManyAttempts,
+    WeakPassword,
+    WrongPassword,
+)
+from eakte.models import OrgUnit, Role, RoleGrant, Tenant, User, UserKind, UserRole
+from eakte.models.accounts import GrantStatus
 from eakte.models.base import utcnow
-from eakte.passwords import hash_password, verify_password
+from eakte.passwords import generate_password, hash_password, verify_password
 from eakte.permissions import Action, require
-from eakte.services.guard import audited_refusals
+from eakte.services import sessions, throttle
+from eakte.services.guard import audited_refusals, load
 
 DEFAULT_TENANT = "default"
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
+# The stored hash of a used one-time password and of a service account: nothing verifies.
+CONSUMED = "!consumed"
+SERVICE = "!service"
+# Granting these needs a second holder's confirmation: they are the two sides of four eyes.
+FOUR_EYES_ROLES = frozenset({Role.admin, Role.records_officer})
 
 
 def ensure_default_tenant(session: Session, name: str = "Standard-Mandant") -> Tenant:
@@ -45,10 +61,26 @@ def create_user(
     roles: set[Role],
     display_name: str = "",
     org_unit_id: int | None = None,
+    org_unit_code: str | None = None,
+    must_change: bool = False,
 ) -> User:
-    """Operator path (``eakte init``, ``eakte tenant add``, tests): no acting user."""
+    """Operator path (``eakte init``, ``eakte tenant add``, ``eakte user add --operator``,
+    tests): no acting user. Whoever runs it has the server's shell; the accounts get their
+    roles at once (the first holders of a role have nobody to confirm them)."""
     with transaction(session):
-        user = _new_user(session, tenant.id, username, password, roles, display_name, org_unit_id)
+        if org_unit_code:
+            org_unit_id = _unit_id(session, tenant.id, org_unit_code)
+        user = _new_user(
+            session,
+            tenant.id,
+            username,
+            password,
+            display_name,
+            org_unit_id,
+            must_change=must_change,
+        )
+        now = utcnow()
+        user.role_rows = [UserRole(role=r.value, granted_at=now) for r in sorted(roles)]
         audit.record(session, None, "create", user, roles=sorted(r.value for r in roles))
     return user
 
@@ -57,16 +89,18 @@ def _new_user(
     session: Session,
     tenant_id: int,
     username: str,
-    password: str,
-    roles: set[Role],
+    password: str | None,
     display_name: str,
     org_unit_id: int | None,
+    *,
+    must_change: bool = False,
+    kind: UserKind = UserKind.person,
 ) -> User:
     username = username.strip()
     if not username or len(username) > 80:
         raise BadInput("user name must be 1-80 characters")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if password is not None:
+        _check_password_rules(password)
     exists = session.scalar(
         select(User.id).where(User.tenant_id == tenant_id, User.username == username)
     )
@@ -76,20 +110,30 @@ def _new_user(
         tenant_id=tenant_id,
         username=username,
         display_name=display_name or username,
-        password_hash=hash_password(password),
+        # A service account has no password: nothing verifies against this marker.
+        password_hash=hash_password(password) if password is not None else SERVICE,
         org_unit_id=org_unit_id,
-        role_rows=[UserRole(role=r.value) for r in sorted(roles)],
+        kind=kind.value,
+        must_change_password=must_change,
+        role_rows=[],
     )
     session.add(user)
     session.flush()
     return user
 
 
+def _check_password_rules(password: str) -> None:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise WeakPassword(
+            f"password must have {MIN_PASSWORD_LENGTH}-{MAX_PASSWORD_LENGTH} characters"
+        )
+
+
 def has_admin(session: Session, tenant: Tenant) -> bool:
     return (
         session.scalar(
             select(User.id)
-            .join(UserRole)
+            .join(UserRole, UserRole.user_id == User.id)
             .where(User.tenant_id == tenant.id, UserRole.role == Role.admin.value)
             .limit(1)
         )
@@ -97,73 +141,138 @@ def has_admin(session: Session, tenant: Tenant) -> bool:
     )
 
 
-MAX_FAILURES = 5
-THROTTLE_WINDOW = timedelta(minutes=15)
-LOCK_DURATION = timedelta(minutes=15)
+def authenticate(
+    session: Session, tenant_slug: str, username: str, password: str, client_address: str = ""
+) -> User | None:
+    """The active person with these credentials, else None (same timing either way).
 
-
-def authenticate(session: Session, tenant_slug: str, username: str, password: str) -> User | None:
-    """The active user with these credentials, else None (same timing either way).
-
-    Every attempt is in the audit trail (R20). After ``MAX_FAILURES`` failures within
-    ``THROTTLE_WINDOW`` the name is locked for ``LOCK_DURATION``: ``TooManyAttempts``.
+    Every attempt is in the audit trail (R20). Repeated failures slow further attempts from
+    the same address, and from addresses the user never signed in from (``throttle``):
+    ``TooManyAttempts`` without looking at the password.
     """
-    key = f"{tenant_slug}/{username.strip().lower()}"[:160]
-    with transaction(session):
-        throttle = session.get(LoginThrottle, key)
-        now = utcnow()
-        locked = bool(throttle and throttle.locked_until and _aware(throttle.locked_until) > now)
-        if locked:
-            tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
-            audit.record(
-                session,
-                None,
-                "login",
-                outcome="locked",
-                tenant_id=tenant_id,
-                attempted_username=username[:80],
-            )
-    if locked:
-        raise TooManyAttempts(f"sign-in for {key!r} is locked after repeated failures")
-    # The deliberately slow hash check runs outside the write transaction: on SQLite that
-    # holds the database's write lock, which every page view needs for its audit entry.
+    by_address = throttle.address_key(client_address)
+    by_account = throttle.account_key(tenant_slug, username)
+    now = utcnow()
     candidate = session.scalar(
         select(User)
         .join(Tenant)
         .where(Tenant.slug == tenant_slug, User.username == username.strip())
     )
-    ok = verify_password(candidate.password_hash if candidate else None, password)
+    refused = throttle.blocked(session, by_address, now) or (
+        throttle.blocked(session, by_account, now)
+        and not (candidate and sessions.known_address(session, candidate.id, client_address))
+    )
+    if refused:
+        with transaction(session):
+            audit.record(
+                session,
+                None,
+                "login",
+                outcome="throttled",
+                tenant_id=_tenant_id(session, tenant_slug),
+                attempted_username=username[:80],
+                client_address=client_address,
+            )
+        raise TooManyAttempts(f"sign-in for {by_account!r} from {client_address!r} throttled")
+    # The deliberately slow hash check runs outside the write transaction: on SQLite that
+    # holds the database's write lock, which every page view needs for its audit entry.
+    checked = candidate.password_hash if candidate else None
+    ok = verify_password(checked, password)
     session.commit()  # end the read transaction before the write one
     with transaction(session):
-        throttle = session.get(LoginThrottle, key, populate_existing=True)
-        user = session.get(User, candidate.id) if candidate else None
-        if ok and user and user.active:
+        user = session.get(User, candidate.id, with_for_update=True) if candidate else None
+        # the hash checked must still be the stored one (a one-time password is used once)
+        ok = ok and user is not None and user.password_hash == checked
+        if ok and user.active and not user.is_service:
             user.last_login_at = now
-            if throttle:
-                session.delete(throttle)
-            audit.record(session, user, "login", user)
+            throttle.forget(session, by_address)
+            one_time = user.must_change_password
+            if one_time:
+                # An admin's password works once: it opened this session, whose only page
+                # sets the user's own password; nobody signs in with it again.
+                user.password_hash = CONSUMED
+            audit.record(
+                session, user, "login", user, client_address=client_address, one_time=one_time
+            )
             return user
-        if throttle is None or now - _aware(throttle.window_start) > THROTTLE_WINDOW:
-            throttle = session.merge(LoginThrottle(key=key, failures=0, window_start=now))
-        throttle.failures += 1
-        if throttle.failures >= MAX_FAILURES:
-            throttle.locked_until = now + LOCK_DURATION
-        tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
+        throttle.count_failure(session, by_address, throttle.FREE_PER_ADDRESS, now)
+        throttle.count_failure(session, by_account, throttle.FREE_PER_ACCOUNT, now)
         audit.record(
             session,
             None,
             "login",
             user,
             outcome="failed",
-            tenant_id=tenant_id,
+            tenant_id=_tenant_id(session, tenant_slug),
             attempted_username=username[:80],
+            client_address=client_address,
         )
     return None
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive UTC datetimes; PostgreSQL aware ones."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _tenant_id(session: Session, tenant_slug: str) -> int | None:
+    return session.scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
+
+
+def change_password(
+    session: Session, user: User, current: str | None, new: str, keep_session: str | None = None
+) -> None:
+    """The user sets their own password; their other sessions end. After an admin's
+    one-time password (used up by the sign-in that opened this session) there is no current
+    one to give."""
+    _check_password_rules(new)
+    if current == new:
+        raise WeakPassword("the new password must differ from the current one")
+    forced = session.scalar(select(User.must_change_password).where(User.id == user.id))
+    if not forced:
+        check_password(session, user, current or "")
+    with transaction(session):
+        row = session.get(User, user.id, populate_existing=True)
+        row.password_hash = hash_password(new)
+        row.must_change_password = False
+        row.password_changed_at = utcnow()
+        sessions.end_all(session, row, keep=keep_session)
+        audit.record(session, row, "change_password", row)
+
+
+def check_password(session: Session, user: User, password: str) -> None:
+    """``WrongPassword`` unless ``password`` is the user's."""
+    stored = session.scalar(select(User.password_hash).where(User.id == user.id))
+    if not verify_password(stored, password):
+        raise WrongPassword(f"wrong password for user {user.username!r}")
+
+
+def confirm_identity(session: Session, user: User, password: str) -> None:
+    """The person a command acts as proves it with their password before a decision (the
+    command line's name alone is anyone's word); a wrong one is in the audit trail."""
+    try:
+        if user.is_service or user.must_change_password:
+            raise WrongPassword(f"user {user.username!r} has no password of their own")
+        check_password(session, user, password)
+    except WrongPassword as exc:
+        session.rollback()
+        with transaction(session):
+            audit.record(session, user, "confirm_identity", outcome="refused", detail=str(exc))
+        raise
+
+
+@audited_refusals
+def reset_password(session: Session, actor: User, username: str) -> str:
+    """An admin resets a password: a one-time password, shown once, that only opens the page
+    where the user sets their own (so the admin never knows the password the user works
+    with, and a sign-in with the one-time password is forced to change it, in the audit
+    trail). Every session of the user ends."""
+    one_time = generate_password()
+    with transaction(session):
+        require(session, actor, Action.manage_users)
+        user = find_user(session, session.get(Tenant, actor.tenant_id), username)
+        if user.is_service:
+            raise BadInput("a service account has no password")
+        user.password_hash = hash_password(one_time)
+        user.must_change_password = True
+        sessions.end_all(session, user)
+        audit.record(session, actor, "reset_password", user)
+    return one_time
 
 
 def find_user(session: Session, tenant: Tenant, username: str) -> User:
@@ -186,22 +295,196 @@ def add_user(
     display_name: str = "",
     org_unit_code: str | None = None,
 ) -> User:
-    """An admin adds a user to their own tenant."""
+    """An admin adds a person to their own tenant. The admin's password opens only the page
+    where the user sets their own; admin and records-officer roles wait for a second holder's
+    confirmation (``grant_role``)."""
+    return _add_account(
+        session, actor, username, password, roles, display_name, org_unit_code, UserKind.person
+    )
+
+
+@audited_refusals
+def add_service_account(
+    session: Session,
+    actor: User,
+    username: str,
+    roles: set[Role],
+    *,
+    display_name: str = "",
+    org_unit_code: str | None = None,
+) -> User:
+    """An admin adds a service account (a portal, a script): no password, no sign-in; it acts
+    only through the API tokens an admin makes for it."""
+    return _add_account(
+        session, actor, username, None, roles, display_name, org_unit_code, UserKind.service
+    )
+
+
+def _add_account(
+    session: Session,
+    actor: User,
+    username: str,
+    password: str | None,
+    roles: set[Role],
+    display_name: str,
+    org_unit_code: str | None,
+    kind: UserKind,
+) -> User:
     with transaction(session):
         require(session, actor, Action.manage_users)
         org_unit_id = _unit_id(session, actor.tenant_id, org_unit_code)
         user = _new_user(
-            session, actor.tenant_id, username, password, roles, display_name, org_unit_id
+            session,
+            actor.tenant_id,
+            username,
+            password,
+            display_name,
+            org_unit_id,
+            must_change=kind == UserKind.person,
+            kind=kind,
         )
         audit.record(
             session,
             actor,
             "create",
             user,
+            kind=kind.value,
             roles=sorted(r.value for r in roles),
             org_unit=org_unit_code,
         )
+        for role in sorted(roles):
+            _grant(session, actor, user, role)
     return user
+
+
+@audited_refusals
+def grant_role(session: Session, actor: User, username: str, role: Role) -> RoleGrant | None:
+    """An admin grants a role; admin and records officer wait for a second holder's
+    confirmation (the pending grant is returned), other roles apply at once (None). Only the
+    operator's path (``create_user``: ``eakte init``, ``eakte user add --operator``) makes
+    holders of those roles without one: else one admin could make the first officer alone."""
+    with transaction(session):
+        require(session, actor, Action.manage_users)
+        user = find_user(session, session.get(Tenant, actor.tenant_id), username)
+        if user.has_role(role):
+            raise Conflict(f"user {username!r} already has the role {role.value}")
+        return _grant(session, actor, user, role)
+
+
+def _grant(session: Session, actor: User, user: User, role: Role) -> RoleGrant | None:
+    now = utcnow()
+    if role in FOUR_EYES_ROLES:
+        pending = session.scalar(
+            select(RoleGrant).where(
+                RoleGrant.user_id == user.id,
+                RoleGrant.role == role.value,
+                RoleGrant.status == GrantStatus.pending.value,
+            )
+        )
+        if pending is not None:
+            raise Conflict(f"the role {role.value} for {user.username!r} is already requested")
+        grant = RoleGrant(
+            tenant_id=user.tenant_id, user_id=user.id, role=role.value, requested_by_id=actor.id
+        )
+        session.add(grant)
+        session.flush()
+        audit.record(session, actor, "request_role", user, role=role.value, grant=str(grant.uuid))
+        return grant
+    session.add(UserRole(user_id=user.id, role=role.value, granted_at=now, granted_by_id=actor.id))
+    session.flush()
+    session.expire(user, ["role_rows"])
+    audit.record(session, actor, "grant_role", user, role=role.value)
+    return None
+
+
+@audited_refusals
+def decide_grant(session: Session, actor: User, grant_ident: str, confirm: bool) -> RoleGrant:
+    """A second holder of the role confirms (or rejects) a pending grant. Neither the one who
+    asked for it nor the user who would get it can decide."""
+    with transaction(session):
+        grant = load(session, actor, RoleGrant, grant_ident)
+        role = Role(grant.role)
+        if grant.status != GrantStatus.pending.value:
+            raise Conflict("the role grant was decided already")
+        if not actor.has_role(role) or actor.is_service:
+            raise FourEyes(f"only a holder of {role.value} confirms its grants")
+        if actor.id in (grant.requested_by_id, grant.user_id):
+            raise FourEyes("a role grant needs a second person to confirm it")
+        now = utcnow()
+        grant.status = (GrantStatus.confirmed if confirm else GrantStatus.rejected).value
+        grant.decided_by_id, grant.decided_at = actor.id, now
+        if confirm:
+            session.add(
+                UserRole(
+                    user_id=grant.user_id,
+                    role=role.value,
+                    granted_at=grant.created_at,
+                    granted_by_id=grant.requested_by_id,
+                    confirmed_at=now,
+                    confirmed_by_id=actor.id,
+                )
+            )
+            session.flush()
+            session.expire(grant.user, ["role_rows"])
+        audit.record(
+            session,
+            actor,
+            "confirm_role" if confirm else "reject_role",
+            grant.user,
+            role=role.value,
+            grant=str(grant.uuid),
+            requested_by=grant.requested_by.username,
+        )
+    return grant
+
+
+def pending_grants(session: Session, actor: User) -> list[RoleGrant]:
+    """The grants waiting for a holder of their role: the ones ``actor`` could decide, and
+    (for admins) every one, so that the one who asked sees them waiting."""
+    query = select(RoleGrant).where(
+        RoleGrant.tenant_id == actor.tenant_id, RoleGrant.status == GrantStatus.pending.value
+    )
+    if not actor.has_role(Role.admin):
+        query = query.where(RoleGrant.role.in_([r.value for r in actor.roles]))
+    return list(session.scalars(query.order_by(RoleGrant.id)))
+
+
+@dataclass(frozen=True)
+class RoleProvenance:
+    """How a user came to hold a role: who granted it and who confirmed it, when."""
+
+    username: str
+    role: str
+    held: bool
+    # When the person last set their own password: a recent one after a reset is worth a look.
+    password_changed_at: datetime | None = None
+    granted_at: datetime | None = None
+    granted_by: str | None = None
+    confirmed_at: datetime | None = None
+    confirmed_by: str | None = None
+
+
+def role_provenance(session: Session, user_id: int, role: Role) -> RoleProvenance:
+    """Shown beside the two parties of a disposal, so that the approver sees whether the
+    other side's role came from the same admin, and when."""
+
+    def name(ident: int | None) -> str | None:
+        return session.scalar(select(User.username).where(User.id == ident)) if ident else None
+
+    user = session.get(User, user_id)
+    row = session.get(UserRole, (user_id, role.value))
+    if row is None:
+        return RoleProvenance(user.username, role.value, held=False)
+    return RoleProvenance(
+        user.username,
+        role.value,
+        held=True,
+        password_changed_at=user.password_changed_at,
+        granted_at=row.granted_at,
+        granted_by=name(row.granted_by_id),
+        confirmed_at=row.confirmed_at,
+        confirmed_by=name(row.confirmed_by_id),
+    )
 
 
 @audited_refusals
@@ -211,6 +494,8 @@ def set_user_active(session: Session, actor: User, username: str, active: bool) 
         user = find_user(session, session.get(Tenant, actor.tenant_id), username)
         if user.active != active:
             user.active = active
+            if not active:
+                sessions.end_all(session, user)
             audit.record(session, actor, "enable" if active else "disable", user)
     return user
 

@@ -1,4 +1,7 @@
-"""API tokens: created by admins, shown once, stored as a hash, revocable."""
+"""API tokens: shown once, stored as a hash, revocable.
+
+A token acts as a person only if that person made it; an admin makes tokens only for service
+accounts (never for a person: an admin must not be able to act as a records officer)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from eakte import audit
 from eakte.db import transaction
-from eakte.errors import BadInput, NotFound
+from eakte.errors import BadInput, NotFound, PermissionDenied
 from eakte.models import Tenant, User
 from eakte.models.api import ApiToken, Scope
 from eakte.models.base import utcnow
@@ -27,16 +30,31 @@ def _digest(token: str) -> str:
 
 @audited_refusals
 def create_token(
-    session: Session, actor: User, name: str, username: str, scopes: set[Scope]
+    session: Session,
+    actor: User,
+    name: str,
+    scopes: set[Scope],
+    *,
+    service_account: str | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new token acting as ``username``; the plain token is returned once, never stored."""
+    """A new token acting as ``actor`` themselves, or (admins) as ``service_account``; the
+    plain token is returned once, never stored."""
     if not name.strip():
         raise BadInput("a token needs a name")
     if not scopes:
         raise BadInput("a token needs at least one scope")
     with transaction(session):
-        require(session, actor, Action.manage_users)
-        user = find_user(session, session.get(Tenant, actor.tenant_id), username)
+        if service_account is None:
+            if actor.is_service:
+                raise PermissionDenied("a service account does not make its own tokens")
+            user = actor
+        else:
+            require(session, actor, Action.manage_users)
+            user = find_user(session, session.get(Tenant, actor.tenant_id), service_account)
+            if not user.is_service:
+                raise PermissionDenied(
+                    f"{service_account!r} is a person: only they can make a token acting as them"
+                )
         plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = ApiToken(
             tenant_id=actor.tenant_id,
@@ -50,29 +68,43 @@ def create_token(
         session.add(token)
         session.flush()
         audit.record(
-            session, actor, "create", token, name=token.name, user=username, scopes=token.scopes
+            session,
+            actor,
+            "create",
+            token,
+            name=token.name,
+            user=user.username,
+            scopes=token.scopes,
         )
     return token, plain
 
 
 @audited_refusals
 def revoke_token(session: Session, actor: User, token_ident: str) -> ApiToken:
+    """Its owner, or an admin, revokes a token."""
     with transaction(session):
-        require(session, actor, Action.manage_users)
         token = load(session, actor, ApiToken, token_ident)
+        if token.user_id != actor.id:
+            require(session, actor, Action.manage_users)
         if token.revoked_at is None:
             token.revoked_at = utcnow()
             audit.record(session, actor, "revoke", token, name=token.name)
     return token
 
 
-def list_tokens(session: Session, actor: User) -> list[ApiToken]:
-    require(session, actor, Action.manage_users)
-    return list(
-        session.scalars(
-            select(ApiToken).where(ApiToken.tenant_id == actor.tenant_id).order_by(ApiToken.id)
-        )
-    )
+def list_tokens(session: Session, actor: User, *, own: bool = False) -> list[ApiToken]:
+    """The actor's own tokens, or (admins) every token of the tenant."""
+    query = select(ApiToken).where(ApiToken.tenant_id == actor.tenant_id)
+    if own:
+        query = query.where(ApiToken.user_id == actor.id)
+    else:
+        require(session, actor, Action.manage_users)
+    return list(session.scalars(query.order_by(ApiToken.id)))
+
+
+def origin(token: ApiToken) -> dict[str, str]:
+    """What audit entries made through ``token`` say about it (``audit.ORIGIN``)."""
+    return {"via": "api", "token": token.name, "token_id": str(token.uuid)}
 
 
 def authenticate_token(session: Session, plain: str) -> ApiToken:

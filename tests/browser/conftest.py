@@ -87,8 +87,8 @@ def _seed(settings: Settings) -> None:
             ("registratur2", "Rolf Registratur", Role.records_officer, "10"),
         ]
         for name, display, role, unit in users:
-            accounts.add_user(
-                s, admin, name, PASSWORD, {role}, display_name=display, org_unit_code=unit
+            accounts.create_user(
+                s, tenant, name, PASSWORD, {role}, display_name=display, org_unit_code=unit
             )
         officer = accounts.find_user(s, tenant, "registratur")
         fileplan.create_schedule(

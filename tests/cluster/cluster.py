@@ -509,9 +509,9 @@ class ClusterInstall:
         engine = make_engine(self.database_url)
         try:
             with make_session_factory(engine)() as session:
-                admin = session.scalars(select(User).where(User.username == "admin")).one()
+                user = session.scalars(select(User).where(User.username == username)).one()
                 wanted = {Scope(s) for s in scopes}
-                _, plain = api_tokens.create_token(session, admin, "cluster", username, wanted)
+                _, plain = api_tokens.create_token(session, user, "cluster", wanted)
         finally:
             engine.dispose()
         return plain

@@ -32,6 +32,7 @@ def test_records_commands_end_to_end(cli, tmp_path):
         "rita",
         "--role",
         "records_officer",
+        "--operator",  # the first records officer: from the server's shell (R27)
         "--password-stdin",
         stdin="long enough secret\n",
     )

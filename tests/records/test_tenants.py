@@ -18,10 +18,10 @@ def neighbour(world):
         tenant = s.scalar(select(Tenant).where(Tenant.slug == "neu-anspach"))
         admin = accounts.find_user(s, tenant, "admin")
         accounts.add_org_unit(s, admin, "32", "Ordnungsamt")
-        officer = accounts.add_user(
-            s, admin, "reg", PASSWORD, {Role.records_officer}, org_unit_code="32"
+        officer = accounts.create_user(
+            s, tenant, "reg", PASSWORD, {Role.records_officer}, org_unit_code="32"
         )
-        clerk = accounts.add_user(s, admin, "sachb", PASSWORD, {Role.clerk}, org_unit_code="32")
+        clerk = accounts.create_user(s, tenant, "sachb", PASSWORD, {Role.clerk}, org_unit_code="32")
         fileplan.create_schedule(s, officer, "Gewerbe 10 Jahre", period_years=10, action="V")
         fileplan.import_csv(
             s, officer, b"code;title;parent;schedule\n32.10.05;Gewerbe;;Gewerbe 10 Jahre\n"

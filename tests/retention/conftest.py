@@ -110,7 +110,9 @@ class Records:
 
     def user(self, name: str, roles: set[Role]):
         with self.world.session() as s:
-            return accounts.add_user(s, self.world.admin, name, PASSWORD, roles, org_unit_code="10")
+            return accounts.create_user(
+                s, self.world.tenant, name, PASSWORD, roles, org_unit_code="10"
+            )
 
 
 @pytest.fixture

@@ -1,21 +1,29 @@
 """The `eakte retention` and `eakte hold` commands against the real servers."""
 
+import json
+import os
+import pwd
 import re
 from datetime import date
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from eakte.cli import main
 from eakte.errors import ExitCode
+from eakte.models import AuditEvent
+from tests.fixtures.app import PASSWORD
+
+SECRET = PASSWORD + "\n"
 
 
 @pytest.fixture
 def cli(env):
     runner = CliRunner()
 
-    def run(*args):
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+    def run(*args, stdin=None):
+        return runner.invoke(main, [str(a) for a in args], input=stdin, catch_exceptions=False)
 
     return run
 
@@ -24,6 +32,7 @@ def test_disposal_and_holds_from_the_command_line(cli, records, world, tmp_path)
     due = records.case("Gewerbe Kommandozeile", closed_on=date(2010, 2, 1))
     other = records.case("Hund Kommandozeile", node="32.20", closed_on=date(2010, 2, 1))
     officer = ["--user", "registratur"]
+    password = ["--password-stdin"]  # deciding from the command line needs the password
 
     listed = cli("retention", "due", *officer)
     assert listed.exit_code == 0, listed.output
@@ -56,11 +65,17 @@ def test_disposal_and_holds_from_the_command_line(cli, records, world, tmp_path)
     proposed = cli("retention", "propose", "--all-due", "--note", "Aussonderung", *officer)
     assert proposed.exit_code == 0, proposed.output
     request = re.search(r"disposal request (\S+) proposed with 1 case", proposed.output).group(1)
-    same = cli("retention", "approve", request[:8], *officer)
+    same = cli("retention", "approve", request[:8], *officer, *password, stdin=SECRET)
     assert same.exit_code == ExitCode.permission_denied
-    assert cli("retention", "execute", request, *officer).exit_code == ExitCode.conflict
-    assert cli("retention", "approve", request[:8], "--user", "registratur2").exit_code == 0
-    executed = cli("retention", "execute", request, *officer)
+    assert (
+        cli("retention", "execute", request, *officer, *password, stdin=SECRET).exit_code
+        == ExitCode.conflict
+    )
+    approved = cli(
+        "retention", "approve", request[:8], "--user", "registratur2", *password, stdin=SECRET
+    )
+    assert approved.exit_code == 0, approved.output
+    executed = cli("retention", "execute", request, *officer, *password, stdin=SECRET)
     assert executed.exit_code == 0, executed.output
     assert "1 destroyed" in executed.output and "request completed" in executed.output
     pdf = tmp_path / "nachweis.pdf"
@@ -68,7 +83,16 @@ def test_disposal_and_holds_from_the_command_line(cli, records, world, tmp_path)
     assert shown.exit_code == 0, shown.output
     assert pdf.read_bytes().startswith(b"%PDF")
 
-    released = cli("hold", "release", hold_uuid, "--reason", "Verfahren eingestellt", *officer)
+    released = cli(
+        "hold",
+        "release",
+        hold_uuid,
+        "--reason",
+        "Verfahren eingestellt",
+        *officer,
+        *password,
+        stdin=SECRET,
+    )
     assert released.exit_code == 0, released.output
     past = cli("retention", "past-due", *officer)
     assert other.file_reference in past.output and "1 case(s) past due" in past.output
@@ -106,3 +130,38 @@ def test_schedules_and_bad_messages_from_the_command_line(cli, world, tmp_path):
     assert (
         refused.exit_code == ExitCode.bad_input and "not an xdomea 3.1.0 message" in refused.output
     )
+
+
+def test_r27_deciding_from_the_command_line_needs_the_password(cli, records, world):
+    """Issue 13, finding 3: `--user` alone no longer approves (or executes, releases a hold,
+    confirms a role); entries say they came from the command line and which OS user ran it."""
+    due = records.case("Gewerbe Passwort", closed_on=date(2010, 2, 1))
+    proposed = cli("retention", "propose", due.file_reference, "--user", "registratur")
+    request = re.search(r"disposal request (\S+) proposed", proposed.output).group(1)
+    second = ["retention", "approve", request, "--user", "registratur2"]
+    assert cli(*second).exit_code != 0  # no password given: the prompt ends, nothing approved
+    wrong = cli(*second, "--password-stdin", stdin="falsch\n")
+    assert wrong.exit_code == ExitCode.permission_denied
+    assert "proposed" in cli("retention", "requests", "--user", "registratur").output
+    approved = cli(*second, "--password-stdin", stdin=SECRET)
+    assert approved.exit_code == 0, approved.output
+
+    granted = cli("user", "grant", "sachb", "--role", "records_officer", "--user", "admin")
+    grant = re.search(r"grant (\S+): role records_officer", granted.output).group(1)
+    confirm = ["user", "confirm", grant, "--user", "registratur"]
+    assert cli(*confirm).exit_code != 0
+    assert cli(*confirm, "--password-stdin", stdin=SECRET).exit_code == 0
+
+    os_user = pwd.getpwuid(os.getuid()).pw_name
+    with world.session() as s:
+        entries = {
+            e.action: e
+            for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))
+            if e.action
+            in ("disposal_approve", "confirm_role", "confirm_identity", "disposal_propose")
+        }
+    for action in ("disposal_approve", "confirm_role", "disposal_propose"):
+        details = json.loads(entries[action].details)
+        assert details["via"] == "cli" and details["os_user"] == os_user, action
+    assert entries["disposal_approve"].username == "registratur2"
+    assert entries["confirm_identity"].outcome == "refused"

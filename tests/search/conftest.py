@@ -136,7 +136,7 @@ def neighbour_tenant(world):
         tenant = s.scalar(select(Tenant).where(Tenant.slug == "nachbar"))
         admin = accounts.find_user(s, tenant, "admin")
         accounts.add_org_unit(s, admin, "32", "Ordnungsamt")
-        clerk = accounts.add_user(s, admin, "sachb", PASSWORD, {Role.clerk}, org_unit_code="32")
+        clerk = accounts.create_user(s, tenant, "sachb", PASSWORD, {Role.clerk}, org_unit_code="32")
         unit_id = s.scalar(
             select(OrgUnit.id).where(OrgUnit.tenant_id == tenant.id, OrgUnit.code == "32")
         )

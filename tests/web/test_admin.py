@@ -51,13 +51,25 @@ def test_admin_disables_user(world, sign_in):
 
 def test_token_shown_once(world, sign_in):
     admin = sign_in("admin")
+    page = admin.get("/verwaltung/benutzer").get_data(as_text=True)
+    added = admin.post(
+        "/verwaltung/benutzer",
+        data={
+            "csrf_token": csrf_token(page),
+            "username": "portal",
+            "kind": "service",
+            "org_unit": "32",
+            "roles": ["clerk"],
+        },
+    )
+    assert added.status_code == 302
     page = admin.get("/verwaltung/schluessel").get_data(as_text=True)
     created = admin.post(
         "/verwaltung/schluessel",
         data={
             "csrf_token": csrf_token(page),
             "name": "Serviceportal Hessen",
-            "username": "sachb",
+            "username": "portal",
             "scopes": ["intake", "read"],
         },
     ).get_data(as_text=True)

@@ -4,7 +4,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from eakte.models.api import Scope
-from eakte.services import api_tokens, cases, documents
+from eakte.services import accounts, api_tokens, cases, documents
 from web.openapi import PATHS
 
 
@@ -12,7 +12,8 @@ from web.openapi import PATHS
 def token(world):
     def make(scopes=frozenset(Scope), username="sachb"):
         with world.session() as s:
-            _, plain = api_tokens.create_token(s, world.admin, "Portal", username, set(scopes))
+            user = accounts.find_user(s, world.tenant, username)
+            _, plain = api_tokens.create_token(s, user, "Portal", set(scopes))
         return {"Authorization": f"Bearer {plain}"}
 
     return make
@@ -99,7 +100,7 @@ def test_token_acts_with_its_users_permissions(client, token, filed):
 def test_revoked_token_refused(world, client, filed):
     case, _, _ = filed
     with world.session() as s:
-        created, plain = api_tokens.create_token(s, world.admin, "Alt", "sachb", {Scope.read})
+        created, plain = api_tokens.create_token(s, world.clerk, "Alt", {Scope.read})
         api_tokens.revoke_token(s, world.admin, str(created.uuid))
     response = client.get(
         f"/api/v1/cases/{case.uuid}", headers={"Authorization": f"Bearer {plain}"}

@@ -1,21 +1,11 @@
 """Records officers in the web UI: disposal list, four-eyes requests, holds, certificates."""
 
 import re
-from datetime import date
 
 import pytest
 
-from eakte.services import cases
 from retention.execution import execute_request
 from tests.fixtures.app import csrf_token
-
-
-@pytest.fixture
-def due_case(world):
-    with world.session() as s:
-        case = cases.create_case(s, world.clerk, "32.10.05", "Alte Gewerbeakte", year=2009)
-        cases.close_case(s, world.officer, case.id, on=date(2010, 5, 1))
-    return case
 
 
 @pytest.mark.parametrize(

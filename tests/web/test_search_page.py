@@ -77,7 +77,7 @@ def test_search_page_facets_filter(world, sign_in, corpus):
 def test_search_api(world, client, corpus):
     """operation: search"""
     with world.session() as s:
-        _, plain = api_tokens.create_token(s, world.admin, "Portal", "sachb", {Scope.search})
+        _, plain = api_tokens.create_token(s, world.clerk, "Portal", {Scope.search})
     response = client.get("/api/v1/search?q=Gebühren", headers={"Authorization": f"Bearer {plain}"})
     body = response.get_json()
     assert response.status_code == 200 and body["total"] == 1
