@@ -10,6 +10,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -60,6 +61,9 @@ class Settings:
     hot_folder_interval: int = 5
     # Full-text search: the embedded Whoosh index, or PostgreSQL's own (several web hosts).
     search_backend: str = "whoosh"
+    # The COMPLIANCE floor of every stored version (issue 13): at least a day from the
+    # environment; only code (the tests) can set less, never to nothing.
+    min_retention: timedelta = timedelta(days=365)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -121,6 +125,7 @@ class Settings:
             ),
             hot_folder_interval=env.integer("EAKTE_HOT_FOLDER_INTERVAL", 5, 1, 3600),
             search_backend=search_backend,
+            min_retention=timedelta(days=env.integer("EAKTE_MIN_RETENTION_DAYS", 365, 1, 36500)),
         )
 
     def ensure_data_dir(self) -> Path:
