@@ -14,6 +14,7 @@ from eakte.cli import main
 from eakte.errors import ExitCode
 from eakte.models import StoredObject, User
 from eakte.services.objects import store_object
+from tests.fixtures.s3 import wait_for_floor
 
 
 @pytest.fixture
@@ -65,7 +66,8 @@ def test_verify_clean_then_reports_missing_and_orphaned(cli, rt, tenant):
     assert "1 objects" in clean.output and "0 problem(s)" in clean.output
 
     rt.store.put("default/orphan.txt", io.BytesIO(b"stray"), content_type="text/plain")
-    rt.store.delete_all_versions(row.key, bypass_governance=True)
+    wait_for_floor(rt.store)  # deletable once its lock has run out, not before
+    rt.store.delete_all_versions(row.key)
     dirty = cli("verify")
     assert dirty.exit_code == ExitCode.verify_failed
     assert f"objects: default/a.txt@{row.version_id}: missing" in dirty.output

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 
 from eakte import audit
 from eakte.db import transaction
-from eakte.holds import holds_covering
 from eakte.ingest import keys, names
 from eakte.ingest.detect import mime_of
 from eakte.ingest.reasons import Reason, Rejected
@@ -38,7 +37,6 @@ from eakte.models import (
     Document,
     DocumentStatus,
     FileVersion,
-    Process,
     StoredObject,
     Tenant,
     User,
@@ -461,10 +459,7 @@ def _put_or_adopt(
                 content_type=info.content_type or content_type,
                 retain_until=info.retain_until,
             )
-    # Filed at intake into a process beneath a hold: held from the first byte on (R12).
-    process = session.get(Process, ctx.process_id) if ctx.process_id else None
-    held = process is not None and bool(holds_covering(session, process))
-    put = store.put_file(
-        key, ctx.path, content_type=content_type, sha256=ctx.sha256, legal_hold=held
-    )
+    # Under the floor only: filing beneath a legal hold is refused, a new document in the
+    # inbox or an open case has no retention end yet.
+    put = store.put_file(key, ctx.path, content_type=content_type, sha256=ctx.sha256)
     return StoredObject.of(put, ctx.tenant.id)

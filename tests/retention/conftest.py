@@ -104,9 +104,9 @@ class Records:
             disposal.approve(s, approver or w.officer2, request.id)
             return request
 
-    def sync_locks(self):
+    def sync_locks(self, case_ids=None):
         with self.world.session() as s:
-            return locks.sync_object_locks(s, self.store)
+            return locks.sync_object_locks(s, self.store, case_ids=case_ids)
 
     def user(self, name: str, roles: set[Role]):
         with self.world.session() as s:
