@@ -47,11 +47,12 @@ def check_retention_locks(ctx: VerifyContext, counts: dict[str, int]) -> Iterato
 
     session, store = ctx.session, ctx.store
     now = utcnow()
-    live = set(
-        session.execute(
+    live = {
+        (key, version_id)
+        for key, version_id in session.execute(
             select(StoredObject.key, StoredObject.version_id).where(needs_floor())
-        ).tuples()
-    )
+        )
+    }
     ends, pending = _case_ends(session, now)
     held = _held_versions(session)
     wanted = sorted(live | set(ends) | set(held))
@@ -118,11 +119,10 @@ def _held_versions(session) -> dict[Version, str]:
 
 
 def _versions(session, scope) -> list[Version]:
-    return list(
-        session.execute(
-            select(FileVersion.s3_key, FileVersion.s3_version_id)
-            .join(Document, Document.id == FileVersion.document_id)
-            .join(Process, Process.id == Document.process_id)
-            .where(scope, Document.status != DocumentStatus.destroyed.value)
-        ).tuples()
+    rows = session.execute(
+        select(FileVersion.s3_key, FileVersion.s3_version_id)
+        .join(Document, Document.id == FileVersion.document_id)
+        .join(Process, Process.id == Document.process_id)
+        .where(scope, Document.status != DocumentStatus.destroyed.value)
     )
+    return [(key, version_id) for key, version_id in rows]

@@ -17,6 +17,7 @@ from eakte.services.documents import version_for
 from eakte.services.objects import store_object
 from retention import disposal, locks
 from tests.fixtures.app import PASSWORD
+from tests.fixtures.s3 import wait_for_floor
 
 XSD = Path(__file__).resolve().parents[3] / "shared" / "xdomea" / "3.1.0" / "xdomea.xsd"
 
@@ -97,12 +98,16 @@ class Records:
     def versions_under(self, prefix: str) -> list:
         return list(self.store.list(prefix=prefix, versions=True))
 
-    def approved(self, *case_ids: int, proposer=None, approver=None):
+    def approved(self, *case_ids: int, proposer=None, approver=None, wait: bool = True):
+        """An approved disposal request; with ``wait``, once the floor of everything stored
+        so far has run out (COMPLIANCE: disposal deletes only what is no longer locked)."""
         w = self.world
         with w.session() as s:
             request = disposal.propose(s, proposer or w.officer, list(case_ids))
             disposal.approve(s, approver or w.officer2, request.id)
-            return request
+        if wait:
+            wait_for_floor(self.store)
+        return request
 
     def sync_locks(self, case_ids=None):
         with self.world.session() as s:

@@ -94,7 +94,7 @@ def test_r25_a_lock_wins_even_over_an_approved_disposal(records, world):
     with world.session() as s:
         hund = schedules.find_schedule(s, world.officer, "Hund 6 Jahre")
         cases.override_schedule(s, world.officer, locked.id, hund.id, "Frist verkürzt")
-    request = records.approved(locked.id)
+    request = records.approved(locked.id, wait=False)
     with world.session() as s:
         report = execute_request(s, world.officer, records.store, request.id)
         assert not report.completed and report.held == [locked.file_reference]
@@ -109,7 +109,7 @@ def test_r25_disposal_deletes_once_the_lock_has_run_out(records, world):
     case = records.case("Abgelaufen", closed_on=date(2010, 3, 10), rendition=True)
     records.sync_locks()  # the end (2021) is past: no retain-until beyond the floor
     keys = records.keys_of_case(case.id)
-    request = records.approved(case.id)
+    request = records.approved(case.id, wait=False)
     with world.session() as s:
         early = execute_request(s, world.officer, records.store, request.id)
     assert not early.completed  # still within the floor of its versions
