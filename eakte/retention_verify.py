@@ -10,7 +10,9 @@ Every registered version that must be kept carries the lock it should have, in C
 - a version beneath an active hold (once synced): an S3 legal hold, and a retain-until in the
   future (so that releasing the S3 hold does not make it deletable at once).
 
-One HEAD request per such version; versions nothing needs any more are not asked about.
+The lock state comes from the fixity check's read of each version (no request of its own); a
+HEAD request only for a version that check did not read. Versions nothing needs any more are not
+asked about.
 """
 
 from __future__ import annotations
@@ -59,19 +61,23 @@ def check_retention_locks(ctx: VerifyContext, counts: dict[str, int]) -> Iterato
     session.rollback()  # no transaction stays open while S3 is called
     for key, version_id in wanted:
         subject = f"{held.get((key, version_id)) or ''}{key}@{version_id}"
-        try:
-            info = store.stat(key, version_id)
-        except ObjectNotFound:
-            continue  # reported by the fixity check
-        until, end = info.retain_until, ends.get((key, version_id))
+        lock = ctx.locks.get((key, version_id))
+        if lock is None:  # the fixity check did not read it (run on its own, or it failed)
+            try:
+                info = store.stat(key, version_id)
+            except ObjectNotFound:
+                continue  # reported by the fixity check
+            lock = (info.retain_until, info.retention_mode, bool(info.legal_hold))
+        until, mode, legal_hold = lock
+        end = ends.get((key, version_id))
         needs = f", needs {end.date()} (R25)" if end is not None else ""
         if until is None or until <= now:
             yield Finding("retention", subject, f"no retention lock (retain-until {until}){needs}")
-        elif info.retention_mode != "COMPLIANCE":
-            yield Finding("retention", subject, f"{info.retention_mode} retention, not COMPLIANCE")
+        elif mode != "COMPLIANCE":
+            yield Finding("retention", subject, f"{mode} retention, not COMPLIANCE")
         elif end is not None and until < end:
             yield Finding("retention", subject, f"retain-until {until}{needs}")
-        if (key, version_id) in held and not info.legal_hold:
+        if (key, version_id) in held and not legal_hold:
             yield Finding("retention", subject, "no S3 legal hold beneath an active hold (R12)")
     counts["retention lock versions"] = len(wanted)
     counts["retention locks pending"] = pending

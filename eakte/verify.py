@@ -35,6 +35,11 @@ class Finding:
 class VerifyContext:
     session: Session
     store: BlobStore
+    # The lock state of each version as the fixity check's read saw it (retain-until, mode,
+    # legal hold): the lock check then needs no request of its own for it.
+    locks: dict[tuple[str, str], tuple[datetime | None, str | None, bool]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass
@@ -61,7 +66,12 @@ def check_objects(ctx: VerifyContext, counts: dict[str, int]) -> Iterator[Findin
     for key, version_id, sha256 in rows:
         subject = f"{key}@{version_id}"
         try:
-            ctx.store.verify(key, version_id, sha256)
+            info = ctx.store.verify_version(key, version_id, sha256)
+            ctx.locks[(key, version_id)] = (
+                info.retain_until,
+                info.retention_mode,
+                bool(info.legal_hold),
+            )
         except ObjectNotFound:
             yield Finding("objects", subject, "missing in object storage")
         except IntegrityError as exc:

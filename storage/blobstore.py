@@ -471,7 +471,17 @@ class BlobStore:
             return dataclasses.replace(reader.info, sha256=reader.actual_sha256)
 
     def verify(self, key: str, version_id: str | None, expected_sha256: str | None) -> str:
-        """Fixity check: stream the version, hash it and return the actual sha256.
+        """Fixity check: stream the version, hash it and return the actual sha256 (see
+        :meth:`verify_version`)."""
+        sha256 = self.verify_version(key, version_id, expected_sha256).sha256
+        assert sha256 is not None
+        return sha256
+
+    def verify_version(
+        self, key: str, version_id: str | None, expected_sha256: str | None
+    ) -> ObjectInfo:
+        """Fixity check: stream the version, hash it and describe it as the server answered
+        the read (its lock state included), with ``sha256`` = the actual digest.
 
         Raises :class:`IntegrityError` if it differs from ``expected_sha256`` (or, if that is
         None, from the metadata), if the metadata disagrees with ``expected_sha256``, or if
@@ -512,8 +522,7 @@ class BlobStore:
                 meta,
                 "the sha256 in the object's metadata differs from the expected one",
             )
-        assert reader.actual_sha256 is not None
-        return reader.actual_sha256
+        return dataclasses.replace(reader.info, sha256=reader.actual_sha256)
 
     def stat(self, key: str, version_id: str | None = None) -> ObjectInfo:
         """Describe one version (the latest if ``version_id`` is None)."""

@@ -7,14 +7,15 @@ from datetime import date
 from sqlalchemy import select, update
 
 from eakte.models import Case, FileVersion
-from eakte.verify import VerifyContext, check_retention_locks, run_verify
+from eakte.verify import VerifyContext, check_objects, check_retention_locks, run_verify
 from retention import holds
 from tests.fixtures.s3 import wait_for_floor
+from tests.retention.conftest import FaultyStore
 
 
-def _findings(world, store):
+def _findings(world, store, checks=(check_retention_locks,)):
     with world.session() as s:
-        return run_verify(VerifyContext(s, store), [check_retention_locks])
+        return run_verify(VerifyContext(s, store), checks)
 
 
 def test_r25_verify_reports_every_version_without_the_lock_it_should_have(records, world):
@@ -53,3 +54,9 @@ def test_r25_verify_reports_every_version_without_the_lock_it_should_have(record
     (unsynced_key,) = records.keys_of_case(unsynced.id)
     assert "needs 2031-01-01 (R25)" in problems[unsynced_key]
     assert problems[held_key] == "no S3 legal hold beneath an active hold (R12)"
+
+    # Within the whole of `eakte verify` the lock states come from the fixity check's reads:
+    # the same findings, without a request of their own.
+    heads = FaultyStore(records.store, "stat", lambda *_: None)
+    full = _findings(world, heads, (check_objects, check_retention_locks)).findings
+    assert [f for f in full if f.check == "retention"] == findings and heads.calls == 0
