@@ -112,7 +112,9 @@ def needs_floor() -> ColumnElement[bool]:
         .where(
             FileVersion.s3_key == StoredObject.key,
             FileVersion.s3_version_id == StoredObject.version_id,
-            Document.status != DocumentStatus.destroyed.value,
+            Document.status.not_in(
+                (DocumentStatus.destroyed.value, DocumentStatus.discarded.value)
+            ),
             or_(
                 Document.process_id.is_(None),  # the inbox
                 Case.status == CaseStatus.open.value,

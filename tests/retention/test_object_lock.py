@@ -10,15 +10,17 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
+from eakte.errors import BadInput, Conflict
 from eakte.ingest.process import process_document
-from eakte.models import Case, Document, FileVersion, StoredObject
+from eakte.models import AuditEvent, Case, Document, FileVersion, StoredObject
 from eakte.models.retention import DisposalItem
-from eakte.services import cases
+from eakte.services import cases, documents, listing
 from eakte.services.intake import Target, intake
 from retention import floor, schedules
 from retention.execution import execute_request
 from retention.holds import place_hold
 from storage.errors import ObjectLocked
+from tests.fixtures.app import csrf_token
 from tests.fixtures.s3 import TEST_FLOOR, wait_for_floor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -243,3 +245,50 @@ def test_r12_versions_stored_after_the_hold_get_the_s3_legal_hold(records, world
     for _, key, version_id in versions:
         info = records.store.stat(key, version_id)
         assert info.legal_hold and info.retention_mode == "COMPLIANCE", key
+
+
+def test_r25_a_document_discarded_from_the_inbox_is_marked_audited_and_runs_out(
+    records, world, sign_in
+):
+    """A wrong upload set aside by mistake: marked, audited with the reason, out of the inbox;
+    its objects cannot be deleted before the floor, are not extended, and run out after it."""
+    stray = world.inbox_document("Falsch eingescannt")
+    with world.session() as s:
+        (key,) = s.scalars(select(FileVersion.s3_key).where(FileVersion.document_id == stray.id))
+    clerk = sign_in("sachb")
+    page = clerk.get(f"/dokumente/{stray.uuid}").get_data(as_text=True)
+    assert "Aus dem Posteingang verwerfen" in page
+    answer = clerk.post(
+        f"/dokumente/{stray.uuid}/verwerfen",
+        data={"discard-csrf_token": csrf_token(page), "discard-reason": "Fremdes Schreiben"},
+    )
+    assert answer.status_code == 302
+    with world.session() as s:
+        assert s.get(Document, stray.id).status == "discarded"
+        entry = s.scalar(select(AuditEvent).where(AuditEvent.action == "discard"))
+        assert entry.object_uuid == str(stray.uuid) and "Fremdes Schreiben" in entry.details
+        assert listing.inbox(s, world.clerk).total == 0
+        nightly = world.rt.store.__class__(
+            world.rt.settings.s3.endpoint,
+            world.rt.settings.s3.access_key,
+            world.rt.settings.s3.secret_key,
+            world.rt.settings.s3.bucket,
+            min_retention=timedelta(days=1),
+        )
+        assert floor.extend_floors(s, nightly).extended == 0  # not kept alive
+    with pytest.raises(ObjectLocked):
+        records.store.delete_all_versions(key)
+    wait_for_floor(records.store)
+    assert records.store.delete_all_versions(key) == 1  # run out: whoever cleans up may
+
+
+def test_only_an_inbox_document_can_be_discarded(records, world):
+    case = records.case("Abgelegt", closed_on=None)
+    with world.session() as s:
+        (document_id,) = s.scalars(
+            select(Document.id).join(Document.process).where(Document.process.has(case_id=case.id))
+        )
+        with pytest.raises(Conflict):
+            documents.discard_document(s, world.clerk, document_id, "versehentlich")
+        with pytest.raises(BadInput):
+            documents.discard_document(s, world.clerk, document_id, " ")
