@@ -16,8 +16,8 @@ from eakte.services import accounts, cases, documents
 from eakte.services.documents import version_for
 from eakte.services.objects import store_object
 from retention import disposal, locks
-from tests.fixtures.app import PASSWORD
-from tests.fixtures.s3 import wait_for_floor
+from tests.fixtures.app import PASSWORD, replace_settings
+from tests.fixtures.s3 import TEST_FLOOR, wait_for_floor
 
 XSD = Path(__file__).resolve().parents[3] / "shared" / "xdomea" / "3.1.0" / "xdomea.xsd"
 
@@ -116,6 +116,12 @@ class Records:
     def user(self, name: str, roles: set[Role]):
         with self.world.session() as s:
             return accounts.add_user(s, self.world.admin, name, PASSWORD, roles, org_unit_code="10")
+
+
+@pytest.fixture
+def settings(settings):
+    """Retention tests dispose of what they store: a floor of seconds they can wait out."""
+    return replace_settings(settings, min_retention=TEST_FLOOR)
 
 
 @pytest.fixture
