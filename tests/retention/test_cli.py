@@ -1,13 +1,16 @@
 """The `eakte retention` and `eakte hold` commands against the real servers."""
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from eakte.cli import main
 from eakte.errors import ExitCode
+from eakte.models import FileVersion
+from tests.fixtures.s3 import wait_for_floor
 
 
 @pytest.fixture
@@ -60,6 +63,7 @@ def test_disposal_and_holds_from_the_command_line(cli, records, world, tmp_path)
     assert same.exit_code == ExitCode.permission_denied
     assert cli("retention", "execute", request, *officer).exit_code == ExitCode.conflict
     assert cli("retention", "approve", request[:8], "--user", "registratur2").exit_code == 0
+    wait_for_floor(records.store)  # disposal deletes only what is past its floor
     executed = cli("retention", "execute", request, *officer)
     assert executed.exit_code == 0, executed.output
     assert "1 destroyed" in executed.output and "request completed" in executed.output
@@ -106,3 +110,17 @@ def test_schedules_and_bad_messages_from_the_command_line(cli, world, tmp_path):
     assert (
         refused.exit_code == ExitCode.bad_input and "not an xdomea 3.1.0 message" in refused.output
     )
+
+
+def test_extend_floors_from_the_command_line(cli, world):
+    """What the workers run nightly, at once: with the installation's floor (the default year),
+    a live record's version stored under a shorter one is locked for a year from now."""
+    document = world.inbox_document("Eingang Kommandozeile")
+    extended = cli("retention", "extend-floors")
+    assert extended.exit_code == 0, extended.output
+    assert "1 version(s) locked for another floor period" in extended.output
+    with world.session() as s:
+        version = s.scalar(select(FileVersion).where(FileVersion.document_id == document.id))
+    info = world.rt.store.stat(version.s3_key, version.s3_version_id)
+    assert info.retain_until > datetime.now(UTC) + timedelta(days=364)
+    assert "0 version(s)" in cli("retention", "extend-floors").output
