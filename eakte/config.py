@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -68,6 +69,9 @@ class Settings:
     audit_anchor_years: int = 30
     tsa_url: str = ""
     tsa_ca_file: Path | None = None
+    # The COMPLIANCE floor of every stored version (issue 13): at least a day from the
+    # environment; only code (the tests) can set less, never to nothing.
+    min_retention: timedelta = timedelta(days=365)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -144,6 +148,7 @@ class Settings:
             audit_anchor_years=env.integer("EAKTE_AUDIT_ANCHOR_YEARS", 30, 1, 100),
             tsa_url=tsa_url,
             tsa_ca_file=Path(tsa_ca_file) if tsa_ca_file else None,
+            min_retention=timedelta(days=env.integer("EAKTE_MIN_RETENTION_DAYS", 365, 1, 36500)),
         )
 
     def ensure_data_dir(self) -> Path:

@@ -6,17 +6,39 @@ changes; the workflows (disposal, transfer, object-lock jobs) live in ``retentio
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from eakte.models import Case, RetentionSchedule, RetentionTrigger
+from eakte.holds import holds_covering
+from eakte.models import (
+    Case,
+    CaseStatus,
+    Document,
+    DocumentStatus,
+    FileVersion,
+    Process,
+    RetentionSchedule,
+    RetentionTrigger,
+    StoredObject,
+)
+from eakte.models.base import utcnow
+from eakte.models.retention import DisposalItem
 
-# Permanent records (and the certificates that outlive destroyed ones) are locked in GOVERNANCE
-# mode until this date instead of with a legal hold: a legal hold is what R12 holds place and
-# clear, and GOVERNANCE still lets the approved-disposal job remove a permanent case once the
-# archive has confirmed the transfer (R13). The date is far enough to never need extending.
+# Destruction certificates outlive the records they certify: COMPLIANCE retention until this
+# date, far enough to never need extending. (Permanent records themselves keep the floor,
+# extended nightly, until the archive has confirmed their transfer, R13.)
 PERMANENT_RETAIN_UNTIL = datetime(2999, 12, 31, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class VersionLock:
+    """How a version stored now must be locked."""
+
+    retain_until: datetime | None  # None: the floor alone
+    legal_hold: bool
 
 
 def retention_end(
@@ -41,21 +63,66 @@ def case_retention_end(session: Session, case: Case) -> date | None:
 
 
 def lock_until(session: Session, case: Case, today: date) -> datetime | None:
-    """The S3 retain-until every object version of the case needs (R25), or None if none.
+    """The S3 retain-until every object version of the case needs (R25), or None if the floor
+    is all it gets (COMPLIANCE retention cannot be shortened, so only a date the case can
+    never end before is set).
 
-    Closed: the retention end. Where that is not known yet (an event trigger without its date)
-    or the case is open again after a reopening, the earliest end a closure today could give:
-    a lock is only ever extended, so a lower bound is safe and the final date extends it.
+    Closed: the retention end. A case open again after a reopening: the earliest end a
+    closure today could give (a lower bound; the final date extends it). Permanent records
+    and an event trigger without its date: None, the floor extended nightly while the record
+    lives (a permanent one until the archive has confirmed the transfer).
     """
     schedule = session.get(RetentionSchedule, case.schedule_id)
     if schedule.permanent:
-        return PERMANENT_RETAIN_UNTIL
+        return None
     end = case.retention_end if case.is_closed else None
     if end is None:
+        if schedule.trigger == RetentionTrigger.event:
+            return None  # the event may lie in the past: no lower bound is safe
         start = case.closed_at if case.is_closed and case.closed_at else today
         end = date(start.year + 1 + schedule.period_years, 1, 1)
     until = datetime(end.year, end.month, end.day, tzinfo=UTC)
     return until if until > datetime.now(UTC) else None
+
+
+def new_version_lock(session: Session, document: Document) -> VersionLock:
+    """The lock of a version stored now for ``document`` (an original, a new version, a
+    rendition): a closed case's retain-until (R25) and, beneath an active hold, an S3 legal
+    hold (R12) — also for what is stored after the hold was placed."""
+    case = document.process.case if document.process_id is not None else None
+    until = None
+    if case is not None and case.is_closed:
+        until = lock_until(session, case, utcnow().date())
+    return VersionLock(until, bool(holds_covering(session, document)))
+
+
+def needs_floor() -> ColumnElement[bool]:
+    """SQL: the stored object is a version of a record that still needs the floor (not held:
+    holds are resolved per hold)."""
+    archived = (
+        select(DisposalItem.id)
+        .where(DisposalItem.case_id == Case.id, DisposalItem.archive_id != "")
+        .exists()
+    )
+    return (
+        select(FileVersion.id)
+        .join(Document, Document.id == FileVersion.document_id)
+        .outerjoin(Process, Process.id == Document.process_id)
+        .outerjoin(Case, Case.id == Process.case_id)
+        .where(
+            FileVersion.s3_key == StoredObject.key,
+            FileVersion.s3_version_id == StoredObject.version_id,
+            Document.status.not_in(
+                (DocumentStatus.destroyed.value, DocumentStatus.discarded.value)
+            ),
+            or_(
+                Document.process_id.is_(None),  # the inbox
+                Case.status == CaseStatus.open.value,
+                and_(Case.retention_end.is_(None), Case.disposal_state == "", ~archived),
+            ),
+        )
+        .exists()
+    )
 
 
 def on_close(session: Session, case: Case) -> None:

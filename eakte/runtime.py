@@ -54,11 +54,17 @@ def open_store(settings: Settings, closers: contextlib.ExitStack) -> BlobStore:
     s3 = settings.s3
     if not s3.embedded:
         return BlobStore(
-            s3.endpoint, s3.access_key, s3.secret_key, s3.bucket, secure=s3.secure, region=s3.region
+            s3.endpoint,
+            s3.access_key,
+            s3.secret_key,
+            s3.bucket,
+            secure=s3.secure,
+            region=s3.region,
+            min_retention=settings.min_retention,
         )
     server = EmbeddedSeaweedFS.attach_or_start(settings.data_dir)
     closers.callback(server.stop)
-    return server.blobstore(s3.bucket)
+    return server.blobstore(s3.bucket, min_retention=settings.min_retention)
 
 
 @contextlib.contextmanager

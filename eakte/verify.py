@@ -48,6 +48,12 @@ class VerifyContext:
             return audit_anchors.AnchorPolicy()
         return audit_anchors.AnchorPolicy.from_settings(self.settings)
 
+    # The lock state of each version as the fixity check's read saw it (retain-until, mode,
+    # legal hold): the lock check then needs no request of its own for it.
+    locks: dict[tuple[str, str], tuple[datetime | None, str | None, bool]] = field(
+        default_factory=dict
+    )
+
 
 @dataclass
 class VerifyReport:
@@ -73,7 +79,12 @@ def check_objects(ctx: VerifyContext, counts: dict[str, int]) -> Iterator[Findin
     for key, version_id, sha256 in rows:
         subject = f"{key}@{version_id}"
         try:
-            ctx.store.verify(key, version_id, sha256)
+            info = ctx.store.verify_version(key, version_id, sha256)
+            ctx.locks[(key, version_id)] = (
+                info.retain_until,
+                info.retention_mode,
+                bool(info.legal_hold),
+            )
         except ObjectNotFound:
             yield Finding("objects", subject, "missing in object storage")
         except IntegrityError as exc:

@@ -2,7 +2,7 @@
 
 The certificate names what was destroyed (UUIDs, file reference, title, file-plan node, dates,
 schedule), who proposed and who approved, when and how, and the sha256 of every file; it never
-holds content. The PDF lives under ``{tenant}/certificates/`` with a permanent GOVERNANCE
+holds content. The PDF lives under ``{tenant}/certificates/`` with a permanent COMPLIANCE
 retain-until, registered like every other object so that ``eakte verify`` checks it.
 """
 
@@ -197,9 +197,15 @@ def store_pdf(session: Session, store: BlobStore, certificate_id: int) -> None:
         info = store.stat(key)
         stored_version, stored_sha, size = info.version_id, info.sha256, info.size
     except ObjectNotFound:
-        put = store.put(key, io.BytesIO(data), len(data), content_type="application/pdf")
+        put = store.put(
+            key,
+            io.BytesIO(data),
+            len(data),
+            content_type="application/pdf",
+            retain_until=PERMANENT_RETAIN_UNTIL,
+        )
         stored_version, stored_sha, size = put.version_id, put.sha256, put.size
-    store.set_retention(key, stored_version, PERMANENT_RETAIN_UNTIL)
+    store.set_retention(key, stored_version, PERMANENT_RETAIN_UNTIL)  # a rerun's version too
     with transaction(session):
         certificate = session.get(DestructionCertificate, certificate_id)
         session.add(
@@ -210,6 +216,7 @@ def store_pdf(session: Session, store: BlobStore, certificate_id: int) -> None:
                 sha256=stored_sha,
                 size=size,
                 content_type="application/pdf",
+                retain_until=PERMANENT_RETAIN_UNTIL,
             )
         )
         certificate.pdf_key, certificate.pdf_version_id = key, stored_version

@@ -5,9 +5,10 @@ of each), plus everything stored under a key segment named by the document's UUI
 thumbnails and the like that other parts keep beside it). Bytes another live document still
 uses (an identical upload linked as a duplicate) stay for that document.
 
-Only this module deletes with the GOVERNANCE bypass, and only when the execution of an
-approved disposal request calls it. A legal hold set on a version in S3 still refuses; the
-caller then stops — the hold wins for what is not yet destroyed.
+Nothing bypasses a lock (COMPLIANCE): a version goes only once its retain-until has run out
+and no legal hold is on it. A version still locked in S3 (a legal hold, or the floor of a
+version stored within the last ``EAKTE_MIN_RETENTION_DAYS``) refuses; the caller then stops
+and a later run resumes — the lock wins for what is not yet destroyed.
 """
 
 from __future__ import annotations
@@ -89,15 +90,15 @@ def plan_document(session: Session, document: Document) -> DocumentPlan:
 def destroy_objects(store: BlobStore, plan: DocumentPlan) -> list[str]:
     """Remove every version and delete marker of the plan's keys; return the keys removed.
 
-    Raises ``storage.errors.ObjectLocked`` when a legal hold is on a version (nothing of that
-    key is removed; keys removed before stay removed).
+    Raises ``storage.errors.ObjectLocked`` when a version is still locked (nothing of that key
+    is removed; keys removed before stay removed).
     """
     keys = set(plan.delete_keys)
     for prefix in plan.prefixes:
         keys.update(info.key for info in store.list(prefix=prefix, versions=True))
     keys.difference_update(plan.shared_keys)
     for key in sorted(keys):
-        store.delete_all_versions(key, bypass_governance=True)
+        store.delete_all_versions(key)
     return sorted(keys)
 
 

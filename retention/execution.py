@@ -174,8 +174,8 @@ def _destroy_document(
         plan = plan_document(session, document)
     try:
         removed = destroy_objects(store, plan)  # S3, outside any transaction
-    except ObjectLocked as exc:
-        _set_state(session, item_id, ItemState.held, f"S3 legal hold: {exc}")
+    except ObjectLocked as exc:  # a legal hold, or retention not yet run out: a later run
+        _set_state(session, item_id, ItemState.held, f"S3 lock: {exc}")
         return False
     with transaction(session):
         item = session.get(DisposalItem, item_id, with_for_update=True)

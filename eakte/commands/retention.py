@@ -545,6 +545,19 @@ def sync_locks():
         click.echo(f"failed: {problem}", err=True)
 
 
+@retention_group.command("extend-floors")
+def extend_floors_command():
+    """Extend the COMPLIANCE floor of every live record's version that comes within a quarter
+    of EAKTE_MIN_RETENTION_DAYS (the workers do it nightly; idempotent)."""
+    from retention.floor import extend_floors
+
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        report = extend_floors(session, rt.store)
+    click.echo(f"{report.extended} version(s) locked for another floor period")
+    for problem in report.failed:
+        click.echo(f"failed: {problem}", err=True)
+
+
 # ---------------------------------------------------------------- legal holds
 
 

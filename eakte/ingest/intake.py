@@ -33,12 +33,20 @@ from eakte.ingest.detect import mime_of
 from eakte.ingest.reasons import Reason, Rejected
 from eakte.ingest.text import PdfText, join_pages, page_texts
 from eakte.ingest.validate import Inspection, Limits, inspect
-from eakte.models import Document, DocumentStatus, FileVersion, StoredObject, Tenant, User
+from eakte.models import (
+    Document,
+    DocumentStatus,
+    FileVersion,
+    StoredObject,
+    Tenant,
+    User,
+)
 from eakte.models.ingest import IngestTask, QuarantinedFile, TransferNote
 from eakte.models.scanning import ScanBatch
 from eakte.services.documents import register_original
+from eakte.services.objects import keep_unused
 from storage.blobstore import BlobStore
-from storage.errors import ObjectNotFound, StorageError
+from storage.errors import ObjectNotFound
 
 log = logging.getLogger(__name__)
 
@@ -377,7 +385,7 @@ def register(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
             raise
         return
     if unused_upload is not None and unused_upload.id is None:
-        _discard(store, unused_upload.key)
+        keep_unused(session, unused_upload)
     outcome = Outcome.duplicate if duplicate is not None else Outcome.accepted
     ctx.result = IntakeResult(outcome, document=document)
 
@@ -426,15 +434,6 @@ def run_intake(session: Session, store: BlobStore, ctx: IntakeContext) -> Intake
 # --------------------------------------------------------------------------------- helpers
 
 
-def _discard(store: BlobStore, key: str) -> None:
-    """Remove our own upload that turned out to be a duplicate (the key is this intake's
-    alone); if that fails, ``eakte verify`` reports it as an orphan."""
-    try:
-        store.delete_all_versions(key)
-    except StorageError as exc:
-        log.warning("could not remove the unneeded upload %s: %s", key, exc)
-
-
 def _put_or_adopt(
     session: Session, store: BlobStore, ctx: IntakeContext, key: str, content_type: str
 ) -> StoredObject:
@@ -458,13 +457,9 @@ def _put_or_adopt(
                 sha256=ctx.sha256,
                 size=info.size,
                 content_type=info.content_type or content_type,
+                retain_until=info.retain_until,
             )
+    # Under the floor only: filing beneath a legal hold is refused, a new document in the
+    # inbox or an open case has no retention end yet.
     put = store.put_file(key, ctx.path, content_type=content_type, sha256=ctx.sha256)
-    return StoredObject(
-        tenant_id=ctx.tenant.id,
-        key=put.key,
-        version_id=put.version_id,
-        sha256=put.sha256,
-        size=put.size,
-        content_type=put.content_type,
-    )
+    return StoredObject.of(put, ctx.tenant.id)

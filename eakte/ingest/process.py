@@ -19,7 +19,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -39,7 +39,9 @@ from eakte.models import Document, DocumentStatus, FileVersion, StoredObject, Te
 from eakte.models.base import utcnow
 from eakte.models.ingest import IngestTask
 from eakte.models.scanning import ScanBatch
+from eakte.retention_rules import new_version_lock
 from eakte.services.documents import version_for
+from eakte.services.objects import keep_unused
 from storage.blobstore import BlobStore
 from storage.errors import IntegrityError, ObjectNotFound, StorageUnavailable
 
@@ -269,24 +271,26 @@ def store_rendition(session: Session, store: BlobStore, ctx: ProcessContext) -> 
     key = keys.rendition_key(ctx.tenant_slug, ctx.document_uuid)
     registered = session.scalar(select(StoredObject.id).where(StoredObject.key == key).limit(1))
     ours = _still_claimed(session, ctx)
+    # Locked like the document's other versions: a closed case's retain-until, and an S3
+    # legal hold if a hold was placed while it was being made (R12, R25).
+    lock = new_version_lock(session, session.get(Document, ctx.document_id))
     session.rollback()
     if not ours:  # taken over (this job stalled): the rendition is the new job's to write
         _claim_lost(ctx)
         return
     if registered is None:
-        try:
-            store.stat(key)
-            store.delete_all_versions(key)  # left by an attempt that crashed before commit
-        except ObjectNotFound:
-            pass
-    put = store.put_file(key, ctx.rendition, content_type=PDF)
-    ctx.rendition_object = StoredObject(
-        key=put.key,
-        version_id=put.version_id,
-        sha256=put.sha256,
-        size=put.size,
-        content_type=put.content_type,
+        # Left by an attempt that crashed before commit: locked, so it stays (registered, it
+        # expires after its floor); the new version below becomes the rendition.
+        with suppress(ObjectNotFound):
+            keep_unused(session, StoredObject.of(store.stat(key), ctx.tenant_id))
+    put = store.put_file(
+        key,
+        ctx.rendition,
+        content_type=PDF,
+        retain_until=lock.retain_until,
+        legal_hold=lock.legal_hold,
     )
+    ctx.rendition_object = StoredObject.of(put)
     finish(session, store, ctx)
 
 

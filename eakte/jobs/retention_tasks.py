@@ -72,7 +72,8 @@ def sync_retention_locks_now() -> None:
 @periodic(crontab(hour="1", minute="15"), every=timedelta(days=1))
 def nightly_due_refresh() -> None:
     """R8/R14: recompute every retention end, re-check the S3 side of all active holds, and
-    log how many cases are due and past due."""
+    log how many cases are due and past due. Then extend the COMPLIANCE floor of what still
+    lives (issue 13)."""
     from retention.due import due_counts
     from retention.holds import mark_all_for_sync
     from retention.schedules import refresh_retention
@@ -97,3 +98,15 @@ def nightly_due_refresh() -> None:
                 due - held,
             )
     sync_retention_locks_now()  # not the periodic task: it may have run in this period
+    extend_floors_now()
+
+
+def extend_floors_now() -> None:
+    from retention.floor import extend_floors
+
+    rt = runtime()
+    with rt.session() as session:
+        report = extend_floors(session, rt.store)
+    log.info("object lock floor: %d versions extended", report.extended)
+    for problem in report.failed:
+        log.warning("object lock floor: %s (retried in the next run)", problem)

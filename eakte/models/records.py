@@ -23,6 +23,9 @@ class DocumentStatus(enum.StrEnum):
     ready = "ready"
     failed = "failed"
     destroyed = "destroyed"  # R10: content gone; the row stays for the certificate's sake
+    # Set aside from the inbox (issue 13): nothing can delete its objects before their floor
+    # runs out, so they are kept, not extended, and run out; the row and its audit trail stay.
+    discarded = "discarded"
 
 
 class VersionKind(enum.StrEnum):

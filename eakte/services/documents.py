@@ -198,6 +198,29 @@ def update_document(session: Session, actor: User, document_ident: int | str, **
 
 
 @audited_refusals
+def discard_document(
+    session: Session, actor: User, document_ident: int | str, reason: str
+) -> Document:
+    """Set an inbox document aside (a wrong upload, a stray scan): it leaves the inbox and the
+    search, and its objects run out after their COMPLIANCE floor — nobody can delete them
+    earlier, and a mistake is found in the audit trail with the reason."""
+    if not reason.strip():
+        raise BadInput("discarding a document needs a reason")
+    with transaction(session):
+        document = load(session, actor, Document, document_ident)
+        require(session, actor, Action.edit, document)
+        if document.process_id is not None:
+            raise Conflict("only a document in the inbox can be discarded; a filed one is a record")
+        if document.status == DocumentStatus.discarded:
+            raise Conflict("the document is already discarded")
+        document.status = DocumentStatus.discarded.value
+        document.updated_at = utcnow()
+        document.index_dirty = True
+        audit.record(session, actor, "discard", document, reason=reason)
+    return document
+
+
+@audited_refusals
 def restrict_document(
     session: Session, actor: User, document_ident: int | str, restricted: bool, reason: str
 ) -> Document:

@@ -121,9 +121,13 @@ def _documents(where: ColumnElement[bool]):
     )
 
 
+# Destroyed (R10) and discarded from the inbox (issue 13): not searchable.
+_NOT_INDEXED = (DocumentStatus.destroyed.value, DocumentStatus.discarded.value)
+
+
 def document_entry(row) -> IndexEntry | None:
     """What the index shows of a document row; None: it must not be in the index."""
-    if row.status == DocumentStatus.destroyed.value or row.disposal_state:
+    if row.status in _NOT_INDEXED or row.disposal_state:
         return None
     filed = row.process_id is not None
     return IndexEntry(
@@ -441,7 +445,7 @@ def index_drift_in(session: Session, store: SearchBackend) -> Drift:
         key = document_key(doc_id)
         if dirty or version != SCHEMA_VERSION:
             pending.add(key)
-        elif status != DocumentStatus.destroyed.value and not disposal:
+        elif status not in _NOT_INDEXED and not disposal:
             expected.add(key)
     case_rows = session.execute(
         select(Case.id, Case.disposal_state, Case.index_dirty, Case.index_version)

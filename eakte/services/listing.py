@@ -61,7 +61,7 @@ def inbox(session: Session, actor: User, page: int = 1) -> Page:
     vis = visibility(session, actor)
     stmt = (
         select(Document)
-        .where(inbox_filter(vis), Document.status != "destroyed")
+        .where(inbox_filter(vis), Document.status.not_in(("destroyed", "discarded")))
         .order_by(Document.created_at.desc(), Document.id.desc())
     )
     return paginate(session, stmt, page)

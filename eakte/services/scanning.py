@@ -41,6 +41,7 @@ from eakte.models import (
 from eakte.models.base import utcnow
 from eakte.models.ingest import IngestTask, QuarantinedFile, TransferNote
 from eakte.permissions import Action, require
+from eakte.retention_rules import new_version_lock
 from eakte.services.cases import ensure_open
 from eakte.services.documents import version_for
 from eakte.services.guard import audited_refusals, load
@@ -230,24 +231,25 @@ def replace_page(
             raise BadInput(f"page {page} does not exist (the document has {document.page_count})")
         current = _current_original(session, document)
         tenant = session.get(Tenant, document.tenant_id)
+        lock = new_version_lock(session, document)
     work = Path(tempfile.mkdtemp(prefix="rescan-", dir=settings.spool_dir()))
     try:
         new_pdf, page_sha = _compose(store, current, replacement, page, work, settings)
         sha = _sha256(new_pdf)
         key = keys.original_key(tenant.slug, document.uuid)
-        put = store.put_file(key, new_pdf, content_type="application/pdf", sha256=sha)
+        put = store.put_file(
+            key,
+            new_pdf,
+            content_type="application/pdf",
+            sha256=sha,
+            retain_until=lock.retain_until,
+            legal_hold=lock.legal_hold,
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     with transaction(session):
         document = session.get(Document, document.id, with_for_update=True)
-        stored = StoredObject(
-            tenant_id=document.tenant_id,
-            key=put.key,
-            version_id=put.version_id,
-            sha256=put.sha256,
-            size=put.size,
-            content_type=put.content_type,
-        )
+        stored = StoredObject.of(put, document.tenant_id)
         session.add(stored)
         session.flush()
         filename = names.sanitise((current.filename.rsplit(".", 1)[0] or "scan") + ".pdf")

@@ -44,8 +44,14 @@ from sqlalchemy.engine import make_url
 
 from eakte.db import make_engine
 from storage.blobstore import BlobStore
-from storage.embedded import dying_with_parent, find_weed_binary, weed_environment
+from storage.embedded import (
+    dying_with_parent,
+    find_weed_binary,
+    identities_config,
+    weed_environment,
+)
 from storage.seaweed_security import ensure_security
+from tests.fixtures.s3 import TEST_FLOOR
 
 HOST = "127.0.0.1"
 # Hosts cannot share a Whoosh directory; with the PostgreSQL backend every web process searches
@@ -198,21 +204,8 @@ class SeaweedCluster:
         self.access_key = "EAKTE" + secrets.token_hex(8).upper()
         self.secret_key = secrets.token_urlsafe(30)
         identities = self.root / "s3-identities.json"
-        identities.write_text(
-            json.dumps(
-                {
-                    "identities": [
-                        {
-                            "name": "eakte",
-                            "credentials": [
-                                {"accessKey": self.access_key, "secretKey": self.secret_key}
-                            ],
-                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                        }
-                    ]
-                }
-            )
-        )
+        # The same least-privilege identity as the embedded server's (no Admin).
+        identities.write_text(json.dumps(identities_config(self.access_key, self.secret_key)))
         identities.chmod(0o600)
         names = ["master", "filer", "s3"] + [f"volume{n}" for n in range(1, self.volumes + 1)]
         for name in names:
@@ -404,9 +397,11 @@ class ClusterInstall:
         return env
 
     def store(self) -> BlobStore:
-        """eAkte's bucket on the cluster's S3 gateway."""
+        """eAkte's bucket on the cluster's S3 gateway (with the tests' short floor)."""
         sw = self.seaweed
-        return BlobStore(sw.endpoint, sw.access_key, sw.secret_key, self.bucket)
+        return BlobStore(
+            sw.endpoint, sw.access_key, sw.secret_key, self.bucket, min_retention=TEST_FLOOR
+        )
 
     # --- lifecycle
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import io
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ from sqlalchemy import text
 
 from bench.ingest_born_digital_bench import generate
 from tests.cluster.cluster import ClusterInstall, wait_until
+from tests.fixtures.s3 import wait_for_floor
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.slow]
 
@@ -71,19 +71,20 @@ def _import_until_done(cluster: ClusterInstall, source: Path, runs: int = 4) -> 
 
 
 def _check_object_lock(cluster: ClusterInstall) -> None:
-    """The cluster's S3 gateway itself refuses to delete a version under retention."""
+    """The cluster's S3 gateway itself refuses to delete a version under retention (here the
+    floor every version is stored with)."""
     store = cluster.store()
     stored = store.put("cluster-test/locked", io.BytesIO(b"locked"), 6)
-    store.set_retention(stored.key, stored.version_id, datetime.now(UTC) + timedelta(days=1))
     with pytest.raises(S3Error) as refused:
         cluster.seaweed.client().remove_object(
             cluster.bucket, stored.key, version_id=stored.version_id
         )
     assert refused.value.code == "AccessDenied"
     assert store.verify(stored.key, stored.version_id, stored.sha256) == stored.sha256
-    # GOVERNANCE retention: the privileged path may remove it (eakte verify must not find an
-    # object the database does not know).
-    assert store.delete_all_versions(stored.key, bypass_governance=True) == 1
+    # Once the floor has run out it can go (eakte verify must not find an object the database
+    # does not know).
+    wait_for_floor(store)
+    assert store.delete_all_versions(stored.key) == 1
     assert not list(store.list("cluster-test/", versions=True))
 
 

@@ -18,7 +18,7 @@ from eakte.cli import main
 from eakte.config import S3Settings, Settings
 from eakte.db import make_engine
 from storage.blobstore import BlobStore
-from tests.fixtures.s3 import empty_bucket
+from tests.fixtures.s3 import drop_bucket
 from tests.ops import redis_server
 
 
@@ -64,7 +64,7 @@ class FreshInstall:
 
 
 @pytest.fixture
-def fresh_install(settings, rt, tmp_path, request) -> Iterator[FreshInstall]:
+def fresh_install(settings, rt, tmp_path, request, seaweed) -> Iterator[FreshInstall]:
     data_dir = tmp_path / "restored"
     created_db = None
     if settings.is_sqlite:
@@ -96,7 +96,7 @@ def fresh_install(settings, rt, tmp_path, request) -> Iterator[FreshInstall]:
     try:
         yield install
     finally:
-        empty_bucket(install.store())
+        drop_bucket(seaweed, fresh.s3.bucket)
         if created_db:
             with psycopg.connect(server, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{created_db}" WITH (FORCE)')

@@ -16,7 +16,8 @@ from eakte.services import accounts, cases, documents
 from eakte.services.documents import version_for
 from eakte.services.objects import store_object
 from retention import disposal, locks
-from tests.fixtures.app import PASSWORD
+from tests.fixtures.app import PASSWORD, replace_settings
+from tests.fixtures.s3 import TEST_FLOOR, wait_for_floor
 
 XSD = Path(__file__).resolve().parents[3] / "shared" / "xdomea" / "3.1.0" / "xdomea.xsd"
 
@@ -97,22 +98,32 @@ class Records:
     def versions_under(self, prefix: str) -> list:
         return list(self.store.list(prefix=prefix, versions=True))
 
-    def approved(self, *case_ids: int, proposer=None, approver=None):
+    def approved(self, *case_ids: int, proposer=None, approver=None, wait: bool = True):
+        """An approved disposal request; with ``wait``, once the floor of everything stored
+        so far has run out (COMPLIANCE: disposal deletes only what is no longer locked)."""
         w = self.world
         with w.session() as s:
             request = disposal.propose(s, proposer or w.officer, list(case_ids))
             disposal.approve(s, approver or w.officer2, request.id)
-            return request
+        if wait:
+            wait_for_floor(self.store)
+        return request
 
-    def sync_locks(self):
+    def sync_locks(self, case_ids=None):
         with self.world.session() as s:
-            return locks.sync_object_locks(s, self.store)
+            return locks.sync_object_locks(s, self.store, case_ids=case_ids)
 
     def user(self, name: str, roles: set[Role]):
         with self.world.session() as s:
             return accounts.create_user(
                 s, self.world.tenant, name, PASSWORD, roles, org_unit_code="10"
             )
+
+
+@pytest.fixture
+def settings(settings):
+    """Retention tests dispose of what they store: a floor of seconds they can wait out."""
+    return replace_settings(settings, min_retention=TEST_FLOOR)
 
 
 @pytest.fixture

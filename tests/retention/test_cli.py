@@ -4,7 +4,7 @@ import json
 import os
 import pwd
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from eakte.cli import main
 from eakte.errors import ExitCode
-from eakte.models import AuditEvent
+from eakte.models import AuditEvent, FileVersion
 from tests.fixtures.app import PASSWORD
+from tests.fixtures.s3 import wait_for_floor
 
 SECRET = PASSWORD + "\n"
 
@@ -75,6 +76,7 @@ def test_disposal_and_holds_from_the_command_line(cli, records, world, tmp_path)
         "retention", "approve", request[:8], "--user", "registratur2", *password, stdin=SECRET
     )
     assert approved.exit_code == 0, approved.output
+    wait_for_floor(records.store)  # disposal deletes only what is past its floor
     executed = cli("retention", "execute", request, *officer, *password, stdin=SECRET)
     assert executed.exit_code == 0, executed.output
     assert "1 destroyed" in executed.output and "request completed" in executed.output
@@ -165,3 +167,17 @@ def test_r27_deciding_from_the_command_line_needs_the_password(cli, records, wor
         assert details["via"] == "cli" and details["os_user"] == os_user, action
     assert entries["disposal_approve"].username == "registratur2"
     assert entries["confirm_identity"].outcome == "refused"
+
+
+def test_extend_floors_from_the_command_line(cli, world):
+    """What the workers run nightly, at once: with the installation's floor (the default year),
+    a live record's version stored under a shorter one is locked for a year from now."""
+    document = world.inbox_document("Eingang Kommandozeile")
+    extended = cli("retention", "extend-floors")
+    assert extended.exit_code == 0, extended.output
+    assert "1 version(s) locked for another floor period" in extended.output
+    with world.session() as s:
+        version = s.scalar(select(FileVersion).where(FileVersion.document_id == document.id))
+    info = world.rt.store.stat(version.s3_key, version.s3_version_id)
+    assert info.retain_until > datetime.now(UTC) + timedelta(days=364)
+    assert "0 version(s)" in cli("retention", "extend-floors").output

@@ -1,40 +1,62 @@
-"""`eakte verify` reports object versions whose S3 lock falls short of what retention decided."""
+"""`eakte verify` reports every object version whose S3 lock falls short of what it should have
+(issue 13): the floor of a live record, a closed case's retain-until (R25), the S3 legal hold
+beneath a hold (R12)."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
-from eakte.verify import VerifyContext, check_retention_locks, run_verify
+from sqlalchemy import select, update
+
+from eakte.models import Case, FileVersion
+from eakte.verify import VerifyContext, check_objects, check_retention_locks, run_verify
 from retention import holds
+from tests.fixtures.s3 import wait_for_floor
+from tests.retention.conftest import FaultyStore
 
 
-def _findings(world, store):
+def _findings(world, store, checks=(check_retention_locks,)):
     with world.session() as s:
-        return run_verify(VerifyContext(s, store), [check_retention_locks])
+        return run_verify(VerifyContext(s, store), checks)
 
 
-def test_r25_verify_reports_a_missing_retain_until_and_s3_legal_hold(records, world):
-    case = records.case("Gewerbe Prüfung", closed_on=date(2020, 6, 1))
-    (key,) = records.keys_of_case(case.id)
-    (version,) = records.versions_under(key)
+def test_r25_verify_reports_every_version_without_the_lock_it_should_have(records, world):
+    held = records.case("Gewerbe Prüfung", closed_on=date(2020, 6, 1))
+    unsynced = records.case("Gewerbe ohne Sperre", closed_on=date(2020, 6, 1))
+    inbox = world.inbox_document("Eingang Prüfung")
     report = _findings(world, records.store)
-    assert report.clean and report.checked["retention locks pending"] == 1
-    records.sync_locks()
-    report = _findings(world, records.store)
-    assert report.clean and report.checked["retention lock versions"] == 1
-
-    # Someone with the bypass right shortens the lock behind the application's back.
-    soon = datetime.now(UTC) + timedelta(days=1)
-    records.store.set_retention(key, version.version_id, soon, bypass_governance=True)
+    assert report.clean and report.checked["retention locks pending"] == 2
+    records.sync_locks(case_ids=[held.id])
+    with world.session() as s, s.begin():
+        # A lock the application decided but never applied (the pending mark lost).
+        s.execute(update(Case).where(Case.id == unsynced.id).values(object_lock_pending=False))
     with world.session() as s:
+        inbox_key = s.scalar(select(FileVersion.s3_key).where(FileVersion.document_id == inbox.id))
+        s.rollback()
         holds.place_hold(
             s,
             world.officer,
             "case",
-            case.id,
+            held.id,
             reason="Prüfung",
             authority="RPA",
             store=records.store,
         )
-    records.store.set_legal_hold(key, version.version_id, False)
-    problems = [f.problem for f in _findings(world, records.store).findings]
-    assert any("retain-until" in p and "2031-01-01" in p for p in problems)
-    assert any("no S3 legal hold" in p for p in problems)
+    report = _findings(world, records.store)
+    assert report.checked["retention lock versions"] == 3
+    (held_key,) = records.keys_of_case(held.id)
+    (held_version,) = records.versions_under(held_key)
+    records.store.set_legal_hold(held_key, held_version.version_id, False)  # behind eAkte's back
+    wait_for_floor(records.store)  # and the nightly floor extension did not run
+
+    findings = _findings(world, records.store).findings
+    problems = {f.subject.split("@")[0].split(": ")[-1]: f.problem for f in findings}
+    assert len(findings) == 3
+    assert problems[inbox_key].startswith("no retention lock")
+    (unsynced_key,) = records.keys_of_case(unsynced.id)
+    assert "needs 2031-01-01 (R25)" in problems[unsynced_key]
+    assert problems[held_key] == "no S3 legal hold beneath an active hold (R12)"
+
+    # Within the whole of `eakte verify` the lock states come from the fixity check's reads:
+    # the same findings, without a request of their own.
+    heads = FaultyStore(records.store, "stat", lambda *_: None)
+    full = _findings(world, heads, (check_objects, check_retention_locks)).findings
+    assert [f for f in full if f.check == "retention"] == findings and heads.calls == 0

@@ -19,6 +19,7 @@ from eakte.services import fileplan
 from retention import disposal, schedules, transfer
 from retention.execution import execute_request
 from retention.xdomea import NAMESPACE
+from tests.fixtures.s3 import wait_for_floor
 
 NS = {"x": NAMESPACE}
 
@@ -119,6 +120,7 @@ def test_r13_offer_transfer_and_read_back_then_local_destruction(
             transfer.export_offer(s, world.officer, request.id, tmp_path)
         disposal.approve(s, world.officer2, request.id)
         process_id = request.xdomea_process_id
+        wait_for_floor(records.store)  # what is destroyed here must be past its floor
 
         # 0501: the archive items only, metadata only, valid against the schema.
         offer = transfer.export_offer(s, world.officer, request.id, tmp_path, archive="Stadtarchiv")

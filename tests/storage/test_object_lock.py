@@ -1,8 +1,11 @@
 """R25/R26 conformance against the real server: Object Lock refuses what it must refuse.
 
-Where ``BlobStore.delete_all_versions`` would refuse on its own (it checks lock state before
-deleting), these tests send the delete to the server (``_remove_versions``, or the raw minio
-client) so that the refusal proven is the server's, not ours.
+Retention is COMPLIANCE only and every version is stored under a floor (the ``blobstore``
+fixture's is TEST_FLOOR, seconds instead of a year). Where ``BlobStore.delete_all_versions``
+would refuse on its own (it checks lock state before deleting), these tests send the delete to
+the server (``_remove_versions``, or the raw minio client) so that the refusal proven is the
+server's, not ours. tests/storage/test_least_privilege.py repeats the attacks with every key
+eAkte holds.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from minio import Minio
+from minio.commonconfig import GOVERNANCE
 from minio.error import S3Error
+from minio.retention import Retention
 
 from storage.errors import BucketMisconfigured, ObjectLocked, ObjectNotFound
-from tests.fixtures.s3 import bucket_name, empty_bucket
+from tests.fixtures.s3 import TEST_FLOOR, bucket_name, drop_bucket, wait_for_floor
 
 
 def _raw(seaweed) -> Minio:
@@ -31,6 +36,9 @@ def _read(store, key: str, version_id: str | None = None) -> bytes:
         return reader.read()
 
 
+_S = timedelta(seconds=2)
+
+
 def _in(days: float) -> datetime:
     return datetime.now(UTC) + timedelta(days=days)
 
@@ -41,7 +49,7 @@ def _server_refuses_delete(seaweed, store, key: str, version_id: str) -> None:
         _raw(seaweed).remove_object(store.bucket, key, version_id=version_id)
     assert refused.value.code == "AccessDenied"
     with pytest.raises(ObjectLocked):
-        store._remove_versions(key, [version_id], bypass_governance=False)
+        store._remove_versions(key, [version_id])
 
 
 def test_r25_bucket_created_with_versioning_and_object_lock(seaweed, blobstore):
@@ -62,16 +70,42 @@ def test_r25_bucket_without_object_lock_refused(seaweed):
         assert missing_both.value.missing == ("versioning", "object lock")
         assert missing_both.value.exit_code == 3
 
-        # Versioning alone is not enough: without Object Lock nothing is protected.
-        from minio.versioningconfig import ENABLED, VersioningConfig
-
-        raw.set_bucket_versioning(plain.bucket, VersioningConfig(ENABLED))
+        # Versioning alone is not enough: without Object Lock nothing is protected. (eAkte's
+        # key may not change versioning: this goes through the server's own shell.)
+        seaweed.shell([f"s3.bucket.versioning -name {plain.bucket} -enable"])
         with pytest.raises(BucketMisconfigured) as missing_lock:
             plain.check_bucket()
         assert missing_lock.value.missing == ("object lock",)
         assert "object lock" in str(missing_lock.value)
     finally:
-        empty_bucket(plain)
+        drop_bucket(seaweed, plain.bucket)
+
+
+def test_r25_every_version_is_stored_under_a_compliance_floor(seaweed, blobstore):
+    """Locked in the same request as its bytes: no version is ever without a lock. After the
+    floor it goes without any bypass."""
+    before = datetime.now(UTC)
+    stored = _put(blobstore, "inbox/1/scan.pdf", b"%PDF eingang")
+    info = blobstore.stat(stored.key, stored.version_id)
+    assert info.retention_mode == "COMPLIANCE"
+    assert before + TEST_FLOOR <= info.retain_until <= datetime.now(UTC) + TEST_FLOOR + _S
+    assert stored.retain_until == info.retain_until and stored.legal_hold is False
+    _server_refuses_delete(seaweed, blobstore, stored.key, stored.version_id)
+
+    wait_for_floor(blobstore)
+    assert blobstore.delete_all_versions(stored.key) == 1
+
+
+def test_r25_put_takes_a_later_retain_until_and_a_legal_hold(blobstore):
+    until = _in(400).replace(microsecond=0)
+    stored = blobstore.put(
+        "akte/9/neu.pdf", io.BytesIO(b"x"), 1, retain_until=until, legal_hold=True
+    )
+    info = blobstore.stat(stored.key, stored.version_id)
+    assert (info.retention_mode, info.retain_until, info.legal_hold) == ("COMPLIANCE", until, True)
+    # A retain-until before the floor does not lower it.
+    early = blobstore.put("akte/9/alt.pdf", io.BytesIO(b"y"), 1, retain_until=_in(-30))
+    assert blobstore.stat(early.key, early.version_id).retain_until > datetime.now(UTC)
 
 
 def test_r26_delete_under_retention_refused(seaweed, blobstore):
@@ -84,8 +118,8 @@ def test_r26_delete_under_retention_refused(seaweed, blobstore):
 
     assert _read(blobstore, stored.key, stored.version_id) == b"Bescheid vom 1.2.2024"
     info = blobstore.stat(stored.key, stored.version_id)
-    assert info.retention_mode == "GOVERNANCE"
-    assert info.retain_until is not None and info.retain_until > datetime.now(UTC)
+    assert info.retention_mode == "COMPLIANCE"
+    assert info.retain_until is not None and info.retain_until > _in(0.9)
 
 
 def test_r26_overwrite_under_retention_refused(seaweed, blobstore):
@@ -117,12 +151,10 @@ def test_r26_legal_hold_blocks_delete(seaweed, blobstore):
     assert blobstore.get_legal_hold(stored.key, stored.version_id) is True
     assert blobstore.stat(stored.key, stored.version_id).legal_hold is True
 
+    wait_for_floor(blobstore)  # the floor has run out: only the hold is left
     _server_refuses_delete(seaweed, blobstore, stored.key, stored.version_id)
-    # A legal hold is not retention: not even the governance bypass lifts it.
     with pytest.raises(ObjectLocked):
-        blobstore._remove_versions(stored.key, [stored.version_id], bypass_governance=True)
-    with pytest.raises(ObjectLocked):
-        blobstore.delete_all_versions(stored.key, bypass_governance=True)
+        blobstore.delete_all_versions(stored.key)
     assert _read(blobstore, stored.key, stored.version_id) == b"under hold"
 
     blobstore.set_legal_hold(stored.key, stored.version_id, False)
@@ -131,15 +163,21 @@ def test_r26_legal_hold_blocks_delete(seaweed, blobstore):
         blobstore.stat(stored.key, stored.version_id)
 
 
-def test_r26_shortening_retention_refused(blobstore):
+def test_r26_shortening_retention_or_switching_to_governance_refused(seaweed, blobstore):
     stored = _put(blobstore, "case/4/doc.txt", b"kept")
     until = _in(2)
     blobstore.set_retention(stored.key, stored.version_id, until)
 
     with pytest.raises(ObjectLocked):
         blobstore.set_retention(stored.key, stored.version_id, _in(1))
+    governance = Retention(GOVERNANCE, _in(3).replace(microsecond=0))
+    with pytest.raises(S3Error) as refused:
+        _raw(seaweed).set_object_retention(
+            blobstore.bucket, stored.key, governance, version_id=stored.version_id
+        )
+    assert refused.value.code == "AccessDenied"
     kept = blobstore.get_retention(stored.key, stored.version_id)
-    assert kept is not None and kept.mode == "GOVERNANCE"
+    assert kept is not None and kept.mode == "COMPLIANCE"
     assert abs(kept.retain_until - until) < timedelta(seconds=2)
 
     # Setting the same date again (closure re-run) and extending are allowed.
@@ -149,28 +187,22 @@ def test_r26_shortening_retention_refused(blobstore):
     assert extended is not None and extended.retain_until > until + timedelta(hours=23)
 
 
-def test_governance_bypass_is_the_privileged_path(blobstore):
-    stored = _put(blobstore, "case/5/doc.txt", b"to be corrected")
-    blobstore.set_retention(stored.key, stored.version_id, _in(30))
-
-    # Shortening with the bypass works (e.g. a retention date set by mistake) ...
-    blobstore.set_retention(stored.key, stored.version_id, _in(1), bypass_governance=True)
-    shortened = blobstore.get_retention(stored.key, stored.version_id)
-    assert shortened is not None and shortened.retain_until < _in(2)
-
-    # ... and so does deleting every version.
-    _put(blobstore, stored.key, b"second version")
-    assert blobstore.delete_all_versions(stored.key, bypass_governance=True) == 2
-    assert [info for info in blobstore.list(versions=True) if info.key == stored.key] == []
-
-
 def test_retention_needs_aware_future_dates(blobstore):
     stored = _put(blobstore, "case/6/doc.txt", b"x")
     with pytest.raises(ValueError, match="timezone"):
         blobstore.set_retention(stored.key, stored.version_id, datetime(2099, 1, 1))
     with pytest.raises(ValueError, match="future"):
         blobstore.set_retention(stored.key, stored.version_id, _in(-1))
-    assert blobstore.get_retention(stored.key, stored.version_id) is None
+    with pytest.raises(ValueError, match="timezone"):
+        blobstore.put("case/6/other.txt", io.BytesIO(b"x"), 1, retain_until=datetime(2099, 1, 1))
+    assert blobstore.get_retention(stored.key, stored.version_id).retain_until == (
+        stored.retain_until
+    )
+
+
+def test_a_store_without_a_floor_is_refused(seaweed):
+    with pytest.raises(ValueError, match="min_retention"):
+        seaweed.blobstore("no-floor", min_retention=timedelta(0))
 
 
 def test_delete_all_versions_removes_versions_and_markers_of_that_key_only(seaweed, blobstore):
@@ -178,6 +210,7 @@ def test_delete_all_versions_removes_versions_and_markers_of_that_key_only(seawe
     _put(blobstore, "case/7/doc", b"v2")
     _raw(seaweed).remove_object(blobstore.bucket, "case/7/doc")  # a delete marker
     neighbour = _put(blobstore, "case/7/doc2", b"same prefix, other key")
+    wait_for_floor(blobstore)
 
     versions = [info for info in blobstore.list(versions=True) if info.key == "case/7/doc"]
     assert sorted(info.is_delete_marker for info in versions) == [False, False, True]
