@@ -82,7 +82,7 @@ class IntakeContext:
     data: Path | BinaryIO | None  # a file to read in place, or a stream to spool
     filename_raw: bytes
     metadata: DocumentMetadata
-    inbox_org_unit_id: int | None
+    inbox_org_unit_id: int | None  # the inbox's org unit (the case's when filed into a process)
     process_id: int | None
     method: str  # upload, api, import, watch
     source: str  # where it came from, readable (a path, "web upload", the client)
@@ -231,6 +231,7 @@ def quarantine(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
                 stored_object_id=stored.id if stored is not None else None,
                 s3_key=key,
                 scan_batch_id=ctx.scan_batch_id,
+                org_unit_id=ctx.inbox_org_unit_id,
                 submitted_by_id=ctx.user.id if ctx.user else None,
                 submitted_by=ctx.submitted_by[:200],
             )
