@@ -2,9 +2,9 @@
 
 Rules: role decides the actions; org unit decides the reach of clerks and scanning staff (their
 unit and the units beneath it), for records as for scan batches and quarantine entries (which
-belong to the inbox they were meant for); restriction (DSGVO Art. 18) hides an object from everyone without
-``view_restricted``; tenants never cross. Objects a user may not view are reported as not found,
-so ids cannot be probed.
+belong to the inbox they were meant for); restriction (DSGVO Art. 18) hides an object from
+everyone without ``view_restricted``; tenants never cross. Objects a user may not view are
+reported as not found, so ids cannot be probed.
 """
 
 from __future__ import annotations

@@ -28,10 +28,10 @@ def upgrade() -> None:
             batch_op.create_foreign_key(
                 batch_op.f(f"fk_{table}_org_unit_id_org_unit"), "org_unit", ["org_unit_id"], ["id"]
             )
-        op.execute(
-            f"UPDATE {table} SET org_unit_id = (SELECT org_unit_id FROM user_account"
-            f" WHERE user_account.id = {table}.{creator})"
-        )
+        rows = sa.table(table, sa.column("org_unit_id"), sa.column(creator))
+        users = sa.table("user_account", sa.column("id"), sa.column("org_unit_id"))
+        unit = sa.select(users.c.org_unit_id).where(users.c.id == rows.c[creator]).scalar_subquery()
+        op.execute(sa.update(rows).values(org_unit_id=unit))
     op.create_table(
         "preview_view",
         sa.Column("user_id", sa.Integer(), nullable=False),
