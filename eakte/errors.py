@@ -132,6 +132,12 @@ class BadInput(EakteError):
     user_message = N_("The input is not valid.")
 
 
+class BadParameter(BadInput):
+    """A query or form parameter of a web request is malformed or out of range."""
+
+    user_message = N_("A value in the address or the form is not valid.")
+
+
 class VerifyFailed(EakteError):
     exit_code = ExitCode.verify_failed
     user_message = N_("The verification found discrepancies.")
