@@ -22,9 +22,7 @@ def trace_of(desk, result) -> str:
     with desk.rt.session() as s:
         uuid = str(result.document.uuid)
         history = [(e.action, e.details) for e in audit.history(s, uuid)]
-        note = s.scalar(
-            select(TransferNote).where(TransferNote.document_id == result.document.id)
-        )
+        note = s.scalar(select(TransferNote).where(TransferNote.document_id == result.document.id))
         return f"{result.outcome} {history} {note.anomalies}"
 
 
