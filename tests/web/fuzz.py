@@ -43,6 +43,11 @@ def examples(default: int) -> int:
     return int(os.environ.get("EAKTE_FUZZ_EXAMPLES", default))
 
 
+def derandomize() -> bool:
+    """The suite's few examples are the same on every run; the benchmark's are random."""
+    return "EAKTE_FUZZ_EXAMPLES" not in os.environ
+
+
 def fuzz_world(world) -> dict[str, str]:
     """Real objects for the routes' path parameters: a case with a filed document, an inbox
     document, a scan batch with a quarantined file, a legal hold, a user and an API token."""
@@ -155,7 +160,7 @@ def harvest(client, app, ids) -> tuple[list[str], list[str], str]:
     return sorted(names - files), sorted(files), token
 
 
-def fuzz_routes(app, client, ids, per_route: int, report: FuzzReport, *, derandomize=True):
+def fuzz_routes(app, client, ids, per_route: int, report: FuzzReport):
     """Every route with ``per_route`` hypothesis examples of query/form parameters."""
     names, file_names, token = harvest(client, app, ids)
     csrf_names = [n for n in names if n.endswith("csrf_token")]
@@ -172,7 +177,7 @@ def fuzz_routes(app, client, ids, per_route: int, report: FuzzReport, *, derando
             max_examples=per_route,
             deadline=None,
             database=None,
-            derandomize=derandomize,
+            derandomize=derandomize(),
             suppress_health_check=list(HealthCheck),
         )
         @given(path=target.path, method=st.sampled_from(methods), data=params, files=uploads)
@@ -195,7 +200,7 @@ def _check(report: FuzzReport, what: str, status: int, body: bytes) -> None:
         report.problems.append(f"{status} for {what}")
 
 
-def fuzz_api(app, plain_tokens: dict[str, str], ids, per_operation: int, report, **kw):
+def fuzz_api(app, plain_tokens: dict[str, str], ids, per_operation: int, report: FuzzReport):
     """schemathesis over every operation of /api/v1/openapi.json with each role's token:
     data that fits the document, data that does not, and the real objects' ids."""
     import schemathesis
@@ -216,16 +221,16 @@ def fuzz_api(app, plain_tokens: dict[str, str], ids, per_operation: int, report,
             operation.as_strategy(GenerationMode.POSITIVE, path_parameters=wanted),
         )
         for plain in plain_tokens.values():
-            _fuzz_operation(strategy, plain, per_operation, report, **kw)
+            _fuzz_operation(strategy, plain, per_operation, report)
 
 
-def _fuzz_operation(strategy, plain: str, per_operation: int, report: FuzzReport, **kw):
+def _fuzz_operation(strategy, plain: str, per_operation: int, report: FuzzReport):
     @settings(
         max_examples=per_operation,
         deadline=None,
         database=None,
+        derandomize=derandomize(),
         suppress_health_check=list(HealthCheck),
-        **kw,
     )
     @given(case=strategy)
     def one(case):
