@@ -43,9 +43,16 @@ def examples(default: int) -> int:
     return int(os.environ.get("EAKTE_FUZZ_EXAMPLES", default))
 
 
-def derandomize() -> bool:
-    """The suite's few examples are the same on every run; the benchmark's are random."""
-    return "EAKTE_FUZZ_EXAMPLES" not in os.environ
+def fuzz_settings(max_examples: int) -> settings:
+    """No deadline (a request may render a preview), no example database; the suite's few
+    examples are the same on every run, the benchmark's are random."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize="EAKTE_FUZZ_EXAMPLES" not in os.environ,
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 def fuzz_world(world) -> dict[str, str]:
@@ -173,13 +180,7 @@ def fuzz_routes(app, client, ids, per_route: int, report: FuzzReport):
     for target in routes(app, ids):
         methods = sorted(target.rule.methods & {"GET", "POST"})
 
-        @settings(
-            max_examples=per_route,
-            deadline=None,
-            database=None,
-            derandomize=derandomize(),
-            suppress_health_check=list(HealthCheck),
-        )
+        @fuzz_settings(per_route)
         @given(path=target.path, method=st.sampled_from(methods), data=params, files=uploads)
         def one(path, method, data, files):
             if method == "GET":
@@ -225,13 +226,7 @@ def fuzz_api(app, plain_tokens: dict[str, str], ids, per_operation: int, report:
 
 
 def _fuzz_operation(strategy, plain: str, per_operation: int, report: FuzzReport):
-    @settings(
-        max_examples=per_operation,
-        deadline=None,
-        database=None,
-        derandomize=derandomize(),
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzz_settings(per_operation)
     @given(case=strategy)
     def one(case):
         response = case.call(headers={"Authorization": f"Bearer {plain}"})
