@@ -24,10 +24,9 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["EAKTE_FUZZ_EXAMPLES"] = str(args.examples)
     started = time.monotonic()
-    # -s: the tests print their counts (requests, answers by status, problems)
-    code = pytest.main(
-        ["tests/web/test_fuzz.py", "-q", "-s", "-p", "no:cacheprovider", "-k", args.db]
-    )
+    # -s: the tests print their counts; no per-test time limit for the long run
+    options = ["-q", "-s", "-p", "no:cacheprovider", "-o", "timeout=0", "-k", args.db]
+    code = pytest.main(["tests/web/test_fuzz.py", *options])
     print(
         f"{args.examples} examples per route/operation and role on {args.db}: "
         f"{time.monotonic() - started:.0f} s, pytest exit code {int(code)}"
