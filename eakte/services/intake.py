@@ -42,7 +42,7 @@ from eakte.models.base import utcnow
 from eakte.models.ingest import IngestTask, QuarantinedFile, QuarantineState
 from eakte.permissions import Action, can, require, unit_scope, visibility
 from eakte.services.cases import ensure_open
-from eakte.services.guard import audited_refusals, load
+from eakte.services.guard import audited_refusals, load, row_id
 from storage.blobstore import BlobStore
 
 __all__ = [
@@ -222,8 +222,9 @@ def resolve_target(
 
 
 def _find_process(session: Session, tenant_id: int, ident: int | str) -> Process:
-    if isinstance(ident, int) or str(ident).isdigit():
-        process = session.get(Process, int(ident))
+    number = row_id(ident)
+    if number is not None:
+        process = session.get(Process, number)
     else:
         try:
             process = session.scalar(select(Process).where(Process.uuid == uuidlib.UUID(ident)))

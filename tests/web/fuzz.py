@@ -39,6 +39,10 @@ NASTY = (
 )  # fmt: skip
 
 
+# Values at and beyond the edges: each is given to every parameter of every route at once.
+BOUNDS = ("99999999999999999999", "-1", "2026-02-30", "\u202e=1+1")
+
+
 def examples(default: int) -> int:
     return int(os.environ.get("EAKTE_FUZZ_EXAMPLES", default))
 
@@ -148,17 +152,19 @@ def routes(app, ids: dict[str, str]) -> list[Route]:
     return found
 
 
+def _real_path(rule, ids: dict[str, str]) -> str:
+    """The route's URL with the real objects (or a plain 1) as path parameters."""
+    values = {n: (_real_values(n, rule._converters[n], ids) or ["1"])[0] for n in rule.arguments}
+    return rule.build(values, append_unknown=False)[1]
+
+
 def harvest(client, app, ids) -> tuple[list[str], list[str], str]:
     """(field names, file field names, CSRF token) from every page the client can open."""
     names, files, token = set(QUERY_NAMES), set(), ""
     for target in routes(app, ids):
         if "GET" not in target.rule.methods:
             continue
-        values = {
-            n: (_real_values(n, target.rule._converters[n], ids) or ["1"])[0]
-            for n in target.rule.arguments
-        }
-        html = client.get(target.rule.build(values, append_unknown=False)[1]).get_data(as_text=True)
+        html = client.get(_real_path(target.rule, ids)).get_data(as_text=True)
         names.update(re.findall(r'name="([^"]+)"', html))
         files.update(re.findall(r'type="file"[^>]*name="([^"]+)"', html))
         files.update(re.findall(r'name="([^"]+)"[^>]*type="file"', html))
@@ -168,10 +174,12 @@ def harvest(client, app, ids) -> tuple[list[str], list[str], str]:
 
 
 def fuzz_routes(app, client, ids, per_route: int, report: FuzzReport):
-    """Every route with ``per_route`` hypothesis examples of query/form parameters."""
+    """Every route: first every parameter at once at each of the ``BOUNDS``, then
+    ``per_route`` hypothesis examples of some parameters with varied values."""
     names, file_names, token = harvest(client, app, ids)
     csrf_names = [n for n in names if n.endswith("csrf_token")]
     plain = [n for n in names if n not in csrf_names]
+    _sweep_bounds(app, client, ids, plain, dict.fromkeys(csrf_names, token), report)
     value = st.sampled_from(NASTY) | st.text(max_size=40) | st.integers().map(str)
     params = st.dictionaries(st.sampled_from(plain), value, max_size=6)
     uploads = st.dictionaries(
@@ -192,6 +200,23 @@ def fuzz_routes(app, client, ids, per_route: int, report: FuzzReport):
             _check(report, f"{method} {path} {sorted(data)}", response.status_code, response.data)
 
         one()
+
+
+def _sweep_bounds(app, client, ids, names, csrf: dict[str, str], report: FuzzReport) -> None:
+    for route in routes(app, ids):
+        path = _real_path(route.rule, ids)
+        for bound in BOUNDS:
+            data = dict.fromkeys(names, bound)
+            if "GET" in route.rule.methods:
+                response = client.get(path, query_string=data)
+            else:
+                response = client.post(path, data={**data, **csrf})
+            _check(
+                report,
+                f"{path} with every parameter {bound!r}",
+                response.status_code,
+                response.data,
+            )
 
 
 def _check(report: FuzzReport, what: str, status: int, body: bytes) -> None:

@@ -12,7 +12,7 @@ def test_fuzzed_web_routes_never_fail_for_any_role(app, world, sign_in):
     report = FuzzReport()
     clients = [sign_in(role) for role in ROLES]  # before the fuzzing tries to sign in
     for client in clients:
-        fuzz_routes(app, client, ids, examples(3), report)
+        fuzz_routes(app, client, ids, examples(2), report)
     print(report.summary("web routes"))  # shown with -s (the benchmark)
     assert report.requests > 0 and report.problems == []
 

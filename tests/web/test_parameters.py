@@ -1,6 +1,8 @@
 """Issue 14, finding 9: query and form parameters out of range or malformed are answered 400
 with a German message on the error page, never a 500 or a traceback."""
 
+import io
+
 import pytest
 
 from tests.fixtures.app import csrf_token
@@ -45,3 +47,18 @@ def test_good_parameters_still_work(world, sign_in):
     client = sign_in("registratur")
     assert client.get("/registratur/protokoll?seite=2&since=2026-02-28").status_code == 200
     assert client.get("/aussonderung/?year=2010&seite=1").status_code == 200
+
+
+@pytest.mark.parametrize("ident", [HUGE, "²"])
+def test_ids_beyond_the_database_or_not_ascii_are_not_found(world, sign_in, ident):
+    """Found by the fuzzer: a number too large for the database (or a digit that is not
+    0-9) as a process id was a 500."""
+    client = sign_in("sachb")
+    assert client.get(f"/hochladen/?vorgang={ident}").status_code == 404
+    token = csrf_token(client.get("/hochladen/").get_data(as_text=True))
+    response = client.post(
+        "/hochladen/",
+        data={"csrf_token": token, "process": ident, "files": (io.BytesIO(b"%PDF-1.4"), "a.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 404
