@@ -150,6 +150,12 @@ class FourEyes(PermissionDenied):
     user_message = N_("A second holder of this role must confirm the grant.")
 
 
+class BadParameter(BadInput):
+    """A query or form parameter of a web request is malformed or out of range."""
+
+    user_message = N_("A value in the address or the form is not valid.")
+
+
 class VerifyFailed(EakteError):
     exit_code = ExitCode.verify_failed
     user_message = N_("The verification found discrepancies.")

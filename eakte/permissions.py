@@ -1,9 +1,10 @@
 """The one place that answers "may this user do this action on this object?" (R22, R24).
 
 Rules: role decides the actions; org unit decides the reach of clerks and scanning staff (their
-unit and the units beneath it); restriction (DSGVO Art. 18) hides an object from everyone without
-``view_restricted``; tenants never cross. Objects a user may not view are reported as not found,
-so ids cannot be probed.
+unit and the units beneath it), for records as for scan batches and quarantine entries (which
+belong to the inbox they were meant for); restriction (DSGVO Art. 18) hides an object from
+everyone without ``view_restricted``; tenants never cross. Objects a user may not view are
+reported as not found, so ids cannot be probed.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
 from eakte.errors import NotFound, PermissionDenied
-from eakte.models import Case, Document, FilePlanNode, OrgUnit, Process, Role, User
+from eakte.models import Case, Document, FilePlanNode, OrgUnit, Process, Role, ScanBatch, User
+from eakte.models.ingest import QuarantinedFile
 
 
 class Action(enum.StrEnum):
@@ -99,6 +101,8 @@ def _owner_unit(obj: Any) -> tuple[int | None, bool]:
         return obj.process.case.org_unit_id, False
     if isinstance(obj, FilePlanNode):
         return obj.org_unit_id, False
+    if isinstance(obj, ScanBatch | QuarantinedFile):
+        return obj.org_unit_id, True  # the scanning desk's objects, like inbox documents
     return None, False
 
 
@@ -163,6 +167,16 @@ def visibility(session: Session, user: User) -> Visibility:
     )
     inbox_only = all(r in INBOX_ONLY for r in viewers)
     return Visibility(user.tenant_id, units, inbox_only, restricted)
+
+
+def unit_scope(vis: Visibility, unit_column) -> ColumnElement[bool]:
+    """SQL condition for rows owned by an org unit (``unit_column``) that the user reaches;
+    agrees with ``can`` for scan batches and quarantine entries."""
+    if vis.nothing:
+        return false()
+    if vis.unit_ids is None:
+        return true()
+    return unit_column.in_(vis.unit_ids)
 
 
 def require(session: Session, user: User, action: Action, obj: Any = None) -> None:

@@ -8,7 +8,6 @@ query on the ``ix_case_record_due`` index, so they stay fast at 100,000 cases.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,6 +17,7 @@ from sqlalchemy import Select, and_, func, not_, select
 from sqlalchemy.orm import Session
 
 from eakte import audit
+from eakte.csv_export import csv_writer
 from eakte.db import transaction
 from eakte.errors import NotFound
 from eakte.holds import held_case_clause, node_subtree
@@ -203,7 +203,7 @@ def iter_due(
 
 def export_csv(session: Session, actor: User, out: TextIO, flt: DueFilter = DueFilter()) -> int:
     """The disposal list as CSV (UTF-8, ``;``); the export is logged (R20)."""
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS)
     count = 0
     for row in iter_due(session, actor, flt):

@@ -18,10 +18,11 @@ from eakte.models import Case, Document, FileVersion
 from eakte.models.api import Scope
 from eakte.services import api_tokens, cases, documents, listing
 from eakte.services.applications import deliver_application
-from eakte.services.search import search
+from eakte.services.search import SORTS, search
 from web.db import db, runtime
 from web.extensions import csrf
 from web.openapi import openapi_document
+from web.params import choice_arg, int_arg, page_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies: the bearer token is the credential
@@ -129,9 +130,9 @@ def search_records():
         runtime().settings,
         text,
         advanced=request.args.get("advanced") == "1",
-        page=max(1, request.args.get("page", 1, type=int)),
-        per_page=min(100, max(1, request.args.get("per_page", 20, type=int))),
-        sort=request.args.get("sort", "relevance"),
+        page=page_arg("page"),
+        per_page=int_arg("per_page", 20, 1, 100),
+        sort=choice_arg("sort", SORTS, "relevance"),
     )
     uuids = listing.uuids_for_hits(db(), g.api_user, result.hits)
     return jsonify(

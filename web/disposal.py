@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from eakte.errors import NotFound
 from eakte.jobs.retention_tasks import request_disposal
@@ -25,6 +25,7 @@ from retention import disposal, due, holds, transfer
 from web.context import actor
 from web.db import db, runtime
 from web.forms import ActionForm, PageForm, ReasonForm
+from web.params import checked, page_arg, uuid_list
 
 bp = Blueprint("disposal", __name__, url_prefix="/aussonderung")
 PAGE = 100
@@ -36,7 +37,7 @@ class DueFilterForm(FlaskForm):
 
     node = StringField(_l("File plan code"), validators=[Optional(), Length(max=64)])
     org_unit = StringField(_l("Org unit"), validators=[Optional(), Length(max=40)])
-    year = IntegerField(_l("Closed in year"), validators=[Optional()])
+    year = IntegerField(_l("Closed in year"), validators=[Optional(), NumberRange(1900, 2999)])
 
 
 class ProposeForm(FlaskForm):
@@ -65,8 +66,7 @@ class ReceiveForm(PageForm):
 
 
 def _filter() -> tuple[DueFilterForm, due.DueFilter]:
-    form = DueFilterForm(request.args)
-    form.validate()
+    form = checked(DueFilterForm(request.args))
     return form, due.DueFilter(
         node=form.node.data or None,
         org_unit=form.org_unit.data or None,
@@ -77,7 +77,7 @@ def _filter() -> tuple[DueFilterForm, due.DueFilter]:
 @bp.get("/")
 def due_list():
     form, flt = _filter()
-    page_no = max(1, request.args.get("seite", 1, type=int))
+    page_no = page_arg()
     page = due.list_due(db(), actor(), flt, limit=PAGE, offset=(page_no - 1) * PAGE)
     query = {k: v for k, v in request.args.items() if k != "seite" and v}
     return render_template(
@@ -106,7 +106,7 @@ def due_csv():
 @bp.post("/vorschlag")
 def propose():
     form = ProposeForm()
-    cases = request.form.getlist("case")
+    cases = uuid_list("case")
     if form.validate_on_submit() and cases:
         created = disposal.propose(db(), actor(), cases, note=form.note.data or "")
         flash(_("Disposal proposed. A second records officer must approve it."), "info")

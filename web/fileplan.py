@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 
 from eakte.permissions import Action, can
 from eakte.services import listing
@@ -10,6 +10,7 @@ from eakte.services.cases import effective_schedule, find_node
 from web.context import actor
 from web.db import db
 from web.forms import CaseCreateForm
+from web.params import page_arg
 
 bp = Blueprint("fileplan", __name__, url_prefix="/aktenplan")
 
@@ -22,7 +23,7 @@ def tree():
 @bp.get("/<path:code>")
 def node(code: str):
     plan_node = find_node(db(), actor(), code)
-    page = listing.cases_under(db(), actor(), plan_node, request.args.get("seite", 1, type=int))
+    page = listing.cases_under(db(), actor(), plan_node, page_arg())
     form = CaseCreateForm(node=plan_node.code)
     return render_template(
         "fileplan/node.html",

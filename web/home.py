@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 
 from eakte.services import listing
 from web.context import actor
 from web.db import db
+from web.params import page_arg
 
 bp = Blueprint("home", __name__)
 
@@ -16,6 +17,6 @@ def index():
     session, user = db(), actor()
     return render_template(
         "home.html",
-        inbox=listing.inbox(session, user, request.args.get("seite", 1, type=int)),
+        inbox=listing.inbox(session, user, page_arg()),
         recent=listing.recent_cases(session, user),
     )

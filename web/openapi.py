@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from web.params import MAX_PAGE
+
 ERROR = {"$ref": "#/components/responses/Error"}
 
 
@@ -203,7 +205,11 @@ PATHS: dict[str, Any] = {
                     "in": "query",
                     "schema": {"type": "string", "enum": ["0", "1"]},
                 },
-                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {
+                    "name": "page",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+                },
                 {
                     "name": "per_page",
                     "in": "query",

@@ -23,6 +23,7 @@ from eakte.verify import load_report
 from web.context import actor
 from web.db import db, runtime
 from web.forms import NONE, ActionForm, PageForm
+from web.params import checked, page_arg
 
 bp = Blueprint("records", __name__, url_prefix="/registratur")
 
@@ -198,8 +199,7 @@ def schedules():
 
 @bp.get("/protokoll")
 def audit_trail():
-    form = AuditFilterForm(request.args)
-    form.validate()
+    form = checked(AuditFilterForm(request.args))
     flt = AuditFilter(
         username=form.username.data or "",
         action=form.action.data or "",
@@ -207,7 +207,7 @@ def audit_trail():
         since=form.since.data,
         until=form.until.data,
     )
-    page = search_audit(db(), actor(), flt, request.args.get("seite", 1, type=int))
+    page = search_audit(db(), actor(), flt, page_arg())
     return render_template(
         "records/audit.html",
         form=form,

@@ -71,6 +71,7 @@ def batches():
             dpi=form.dpi.data,
             colour_mode=form.colour_mode.data or "",
             transfer_note=f"web upload by {actor().username}",
+            org_unit=form.inbox.data,
         )
         for upload in form.files.data:
             if upload and upload.filename:

@@ -10,6 +10,7 @@ from eakte.services import listing
 from eakte.services.search import SORTS, search
 from web.context import actor
 from web.db import db, runtime
+from web.params import choice_arg, page_arg
 
 bp = Blueprint("search", __name__, url_prefix="/suche")
 FILTERS = ("node", "doctype", "year", "status", "kind")
@@ -19,10 +20,9 @@ FILTERS = ("node", "doctype", "year", "status", "kind")
 def results():
     text = request.args.get("q", "").strip()
     advanced = request.args.get("erweitert") == "1"
-    sort = request.args.get("sortierung", "relevance")
-    sort = sort if sort in SORTS else "relevance"
+    sort = choice_arg("sortierung", SORTS, "relevance")
     filters = {k: request.args[k] for k in FILTERS if request.args.get(k)}
-    page = max(1, request.args.get("seite", 1, type=int))
+    page = page_arg()
     result, error, links = None, None, {}
     if text:
         try:

@@ -168,6 +168,7 @@ def import_command(
                 device=device,
                 dpi=dpi,
                 colour_mode=colour_mode or "",
+                org_unit=org_unit,
             )
         importer = _Importer(
             rt, settings, actor, batch.id, Target(org_unit=org_unit), rows, enqueue
@@ -362,6 +363,7 @@ class _Watcher:
                 device=options["device"],
                 dpi=options["dpi"],
                 colour_mode=options["colour_mode"] or "",
+                org_unit=options["org_unit"],
             )
             result = intake_service.intake(
                 self.session,

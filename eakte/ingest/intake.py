@@ -43,6 +43,7 @@ from eakte.models import (
 )
 from eakte.models.ingest import IngestTask, QuarantinedFile, TransferNote
 from eakte.models.scanning import ScanBatch
+from eakte.permissions import Action, can
 from eakte.services.documents import register_original
 from eakte.services.objects import keep_unused
 from storage.blobstore import BlobStore
@@ -90,7 +91,7 @@ class IntakeContext:
     data: Path | BinaryIO | None  # a file to read in place, or a stream to spool
     filename_raw: bytes
     metadata: DocumentMetadata
-    inbox_org_unit_id: int | None
+    inbox_org_unit_id: int | None  # the inbox's org unit (the case's when filed into a process)
     process_id: int | None
     method: str  # upload, api, import, watch
     source: str  # where it came from, readable (a path, "web upload", the client)
@@ -109,6 +110,7 @@ class IntakeContext:
     inspection: Inspection | None = None
     rejection: Rejected | None = None
     duplicate_of: Document | None = None
+    duplicate_seen: bool = False  # the uploader may see ``duplicate_of`` (else: no oracle)
     stored: StoredObject | None = None
     text_pages: list[str] | None = None  # a born-digital PDF's text layer, read at intake
     result: IntakeResult | None = None
@@ -239,6 +241,7 @@ def quarantine(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
                 stored_object_id=stored.id if stored is not None else None,
                 s3_key=key,
                 scan_batch_id=ctx.scan_batch_id,
+                org_unit_id=ctx.inbox_org_unit_id,
                 submitted_by_id=ctx.user.id if ctx.user else None,
                 submitted_by=ctx.submitted_by[:200],
             )
@@ -273,7 +276,17 @@ def find_duplicate(session: Session, store: BlobStore, ctx: IntakeContext) -> No
     """The same bytes already in this tenant: link to that document, store nothing again."""
     found = _first_with_same_bytes(session, ctx)
     if found is not None:
-        ctx.duplicate_of, ctx.stored = found
+        _link_duplicate(session, ctx, found)
+
+
+def _link_duplicate(
+    session: Session, ctx: IntakeContext, found: tuple[Document, StoredObject]
+) -> None:
+    """Only an uploader who may see the document with the same bytes is told "duplicate";
+    for anyone else that answer would reveal a document of another unit or a restricted one
+    (R22), so the upload is an ordinary new document, linked only internally."""
+    ctx.duplicate_of, ctx.stored = found
+    ctx.duplicate_seen = ctx.user is not None and can(session, ctx.user, Action.view, found[0])
 
 
 def _first_with_same_bytes(
@@ -327,10 +340,10 @@ def register(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
                 found = _first_with_same_bytes(session, ctx)  # arrived while we uploaded
                 if found is not None:
                     unused_upload = ctx.stored
-                    ctx.duplicate_of, ctx.stored = found
+                    _link_duplicate(session, ctx, found)
             duplicate = ctx.duplicate_of
             anomalies = list(inspection.anomalies)
-            if duplicate is not None:
+            if duplicate is not None and ctx.duplicate_seen:
                 anomalies.append(f"same bytes as document {duplicate.uuid}: linked")
             if ctx.stored.id is None:
                 session.add(ctx.stored)
@@ -372,8 +385,17 @@ def register(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
                 session.add(IngestTask(document_id=document.id))
             else:
                 _finish_born_digital(session, ctx, document)
-            if duplicate is not None:
+            if duplicate is not None and ctx.duplicate_seen:
                 audit.record(session, ctx.user, "duplicate", document, of=str(duplicate.uuid))
+            elif duplicate is not None:  # on record for auditors, not on either document's page
+                audit.record(
+                    session,
+                    ctx.user,
+                    "duplicate_hidden",
+                    tenant_id=ctx.tenant.id,
+                    document=str(document.uuid),
+                    of=str(duplicate.uuid),
+                )
             if ctx.process_id:
                 audit.record(session, ctx.user, "file", document, process=ctx.process_id)
             if ctx.user is None:
@@ -386,7 +408,9 @@ def register(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
         return
     if unused_upload is not None and unused_upload.id is None:
         keep_unused(session, unused_upload)
-    outcome = Outcome.duplicate if duplicate is not None else Outcome.accepted
+    outcome = (
+        Outcome.duplicate if duplicate is not None and ctx.duplicate_seen else Outcome.accepted
+    )
     ctx.result = IntakeResult(outcome, document=document)
 
 

@@ -50,3 +50,18 @@ class AuditAnchor(Base):
     reason: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(200), unique=True)
     timestamped: Mapped[bool] = mapped_column(default=False)
+
+
+class PreviewView(Base):
+    """When a user's preview of a document was last audited as a view (R20): one row per user
+    and document, so at most one audit entry per user, document and hour."""
+
+    __tablename__ = "preview_view"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("document.id", ondelete="CASCADE"), primary_key=True
+    )
+    hour: Mapped[int]  # hours since the epoch (UTC) of the last audited view

@@ -42,6 +42,8 @@ class QuarantinedFile(UuidMixin, CreatedMixin, Base):
     scan_batch_id: Mapped[int | None] = mapped_column(ForeignKey("scan_batch.id"), index=True)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     submitted_by: Mapped[str] = mapped_column(String(200), default="")  # user or API client
+    # R22: the inbox it was meant for; who may see the entry follows from it
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     state: Mapped[str] = mapped_column(String(16), default=QuarantineState.open.value, index=True)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     resolved_at: Mapped[datetime | None]

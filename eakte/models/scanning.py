@@ -37,3 +37,5 @@ class ScanBatch(UuidMixin, CreatedMixin, Base):
     # R16 transfer note: who, when, how, anomalies
     transfer_note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # R22: the org unit whose staff reach the batch (its inbox, else its creator's unit)
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)

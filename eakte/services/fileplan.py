@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eakte import audit
+from eakte.csv_export import csv_writer, restore
 from eakte.db import transaction
 from eakte.errors import N_, BadInput, ChangesNeedConfirmation, Conflict, NodeExists
 from eakte.holds import ensure_movable, node_subtree
@@ -226,7 +227,7 @@ def parse_csv(data: bytes) -> tuple[list[dict[str, str]], list[LineProblem]]:
     for raw in reader:
         if None in raw:
             return [], [_problem(reader.line_num, N_("more fields than columns"))]
-        rows.append({k: (v or "").strip() for k, v in raw.items()})
+        rows.append({k: restore((v or "").strip()) for k, v in raw.items()})
     return rows, []
 
 
@@ -475,7 +476,7 @@ def export_csv(session: Session, actor: User) -> bytes:
     schedules = dict(session.execute(select(RetentionSchedule.id, RetentionSchedule.name)).all())
     units = dict(session.execute(select(OrgUnit.id, OrgUnit.code)).all())
     out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(out)
     writer.writerow([*CSV_COLUMNS, *OPTIONAL_COLUMNS])
 
     def depth(node: FilePlanNode) -> int:

@@ -44,10 +44,23 @@ def audited_refusals(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+MAX_ROW_ID = 2**63 - 1  # the largest id the databases hold (BIGINT)
+
+
+def row_id(ident: int | str | uuidlib.UUID) -> int | None:
+    """``ident`` as a row id if it is one (an int or ASCII digits), else None. A number too
+    large for the database is an id of nothing: 0 is given, which no row has."""
+    if isinstance(ident, int) or (isinstance(ident, str) and ident.isascii() and ident.isdigit()):
+        number = int(ident)
+        return number if 0 <= number <= MAX_ROW_ID else 0
+    return None
+
+
 def load(session: Session, actor: User, model: type[T], ident: int | str | uuidlib.UUID) -> T:
     """An object of the actor's tenant by id or UUID; other tenants' objects do not exist."""
-    if isinstance(ident, int) or (isinstance(ident, str) and ident.isdigit()):
-        obj = session.get(model, int(ident))
+    number = row_id(ident)
+    if number is not None:
+        obj = session.get(model, number)
     else:
         try:
             key = ident if isinstance(ident, uuidlib.UUID) else uuidlib.UUID(str(ident))

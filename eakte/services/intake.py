@@ -40,9 +40,9 @@ from eakte.ingest.validate import Limits
 from eakte.models import Document, DocumentStatus, OrgUnit, Process, Tenant, User
 from eakte.models.base import utcnow
 from eakte.models.ingest import IngestTask, QuarantinedFile, QuarantineState
-from eakte.permissions import Action, can, require
+from eakte.permissions import Action, can, require, unit_scope, visibility
 from eakte.services.cases import ensure_open
-from eakte.services.guard import audited_refusals, load
+from eakte.services.guard import audited_refusals, load, row_id
 from storage.blobstore import BlobStore
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "list_quarantine",
     "recover",
     "resolve_quarantined",
+    "resolve_target",
     "retry_document",
 ]
 
@@ -168,7 +169,7 @@ def _take_in(
     if user is not None:
         require(session, user, Action.ingest)
     tenant = session.get(Tenant, actor.tenant_id)
-    inbox_id, process_id = _resolve_target(session, actor, target or Target())
+    inbox_id, process_id = resolve_target(session, actor, target or Target())
     spool = settings.spool_dir()
     raw_name = filename if isinstance(filename, bytes) else names.name_bytes(filename)
     ctx = IntakeContext(
@@ -191,17 +192,18 @@ def _take_in(
     return run_intake(session, store, ctx)
 
 
-def _resolve_target(
+def resolve_target(
     session: Session, actor: User | ApiClient, target: Target
-) -> tuple[int | None, int | None]:
-    """(inbox org unit id, process id) after checking that the actor may put it there."""
+) -> tuple[int, int | None]:
+    """(org unit id, process id) after checking that the actor may put it there. The org unit
+    is the inbox's, or the case's for a process: it scopes a quarantine entry (R22)."""
     user = actor if isinstance(actor, User) else None
     if target.process is not None:
         process = _find_process(session, actor.tenant_id, target.process)
         if user is not None:
             require(session, user, Action.file, process)
         ensure_open(process)
-        return None, process.id
+        return process.case.org_unit_id, process.id
     unit_ref = target.org_unit
     if unit_ref is None:
         unit_ref = user.org_unit_id if user else actor.inbox_org_unit_id
@@ -220,8 +222,9 @@ def _resolve_target(
 
 
 def _find_process(session: Session, tenant_id: int, ident: int | str) -> Process:
-    if isinstance(ident, int) or str(ident).isdigit():
-        process = session.get(Process, int(ident))
+    number = row_id(ident)
+    if number is not None:
+        process = session.get(Process, number)
     else:
         try:
             process = session.scalar(select(Process).where(Process.uuid == uuidlib.UUID(ident)))
@@ -239,7 +242,10 @@ def list_quarantine(
     session: Session, actor: User, *, state: str | None = QuarantineState.open.value, limit=500
 ) -> list[QuarantinedFile]:
     require(session, actor, Action.ingest)
-    query = select(QuarantinedFile).where(QuarantinedFile.tenant_id == actor.tenant_id)
+    query = select(QuarantinedFile).where(
+        QuarantinedFile.tenant_id == actor.tenant_id,
+        unit_scope(visibility(session, actor), QuarantinedFile.org_unit_id),
+    )
     if state:
         query = query.where(QuarantinedFile.state == state)
     return list(session.scalars(query.order_by(QuarantinedFile.id.desc()).limit(limit)))
@@ -254,8 +260,8 @@ def resolve_quarantined(
     if not note.strip():
         raise BadInput("resolving a quarantined file needs a note")
     with transaction(session):
-        require(session, actor, Action.ingest)
         entry = load(session, actor, QuarantinedFile, ident)
+        require(session, actor, Action.ingest, entry)
         if entry.state == QuarantineState.resolved:
             raise Conflict("the quarantined file is already resolved")
         entry.state = QuarantineState.resolved.value

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from eakte.models import Case, Document, FilePlanNode, OrgUnit, Process, User
-from eakte.permissions import Visibility, visibility
+from eakte.models import Case, Document, FilePlanNode, OrgUnit, Process, ScanBatch, User
+from eakte.models.ingest import QuarantinedFile
+from eakte.permissions import Action, Visibility, require, unit_scope, visibility
 
 PAGE_SIZE = 50
 
@@ -188,15 +189,15 @@ class BatchRow:
 
 
 def scan_batches(session: Session, actor: User, limit: int = 50) -> list[BatchRow]:
-    """The tenant's newest scan batches with their documents counted by status."""
-    from eakte.models import ScanBatch
-    from eakte.models.ingest import QuarantinedFile
-    from eakte.permissions import Action, require
-
+    """The newest scan batches of the units the user reaches, their documents counted by
+    status."""
     require(session, actor, Action.ingest)
     batches = session.scalars(
         select(ScanBatch)
-        .where(ScanBatch.tenant_id == actor.tenant_id)
+        .where(
+            ScanBatch.tenant_id == actor.tenant_id,
+            unit_scope(visibility(session, actor), ScanBatch.org_unit_id),
+        )
         .order_by(ScanBatch.id.desc())
         .limit(limit)
     ).all()
@@ -219,13 +220,17 @@ def scan_batches(session: Session, actor: User, limit: int = 50) -> list[BatchRo
 
 
 def batch_documents(session: Session, actor: User, batch_id: int) -> list[Document]:
-    from eakte.permissions import Action, require
-
+    """The documents of a batch that the user may open: in a reachable inbox, or filed into a
+    case the user sees; restricted ones only for those who see restricted objects (R22)."""
     require(session, actor, Action.ingest)
+    vis = visibility(session, actor)
+    filed = and_(case_filter(vis), true() if vis.restricted else Document.restricted.is_(False))
     return list(
         session.scalars(
             select(Document)
-            .where(Document.tenant_id == actor.tenant_id, Document.scan_batch_id == batch_id)
+            .outerjoin(Process, Process.id == Document.process_id)
+            .outerjoin(Case, Case.id == Process.case_id)
+            .where(Document.scan_batch_id == batch_id, or_(inbox_filter(vis), filed))
             .order_by(Document.id)
         )
     )

@@ -11,10 +11,17 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from eakte import audit
+from eakte.db import transaction
 from eakte.errors import NotFound
 from eakte.models import Document, FileVersion, User, VersionKind
+from eakte.models.audit import PreviewView
+from eakte.models.base import utcnow
 from eakte.permissions import Action, require
 from eakte.services.guard import audited_refusals, load
 from storage.blobstore import BlobStore
@@ -36,12 +43,14 @@ def preview_version(document: Document) -> FileVersion | None:
 def page_image(
     session: Session, actor: User, store: BlobStore, data_dir: Path, document_ident: str, page: int
 ) -> Path:
-    """PNG of one page (1-based). Cached; rendered from verified bytes on first request."""
+    """PNG of one page (1-based). Cached; rendered from verified bytes on first request.
+    Seeing it is a view of the document (R20), audited once per user, document and hour."""
     document = load(session, actor, Document, document_ident)
     require(session, actor, Action.view, document)
     version = preview_version(document)
     if version is None or not 1 <= page <= min(document.page_count or 1, MAX_PAGE):
         raise NotFound(f"no preview page {page} for document {document.uuid}")
+    _audit_view(session, actor, document)
     folder = data_dir / "previews" / str(document.uuid)
     target = folder / f"{version.sha256[:16]}-{page}.png"
     if target.exists():
@@ -72,6 +81,30 @@ def page_image(
             raise NotFound(f"page {page} of document {document.uuid} could not be rendered")
         out.replace(target)  # atomic: concurrent requests never see half a file
     return target
+
+
+def _audit_view(session: Session, actor: User, document: Document) -> None:
+    """One audit entry per user, document and hour, however many pages are shown: the
+    ``preview_view`` row is claimed by a conditional insert or update, so of requests running
+    at once only the one that changed it writes the entry."""
+    hour = int(utcnow().timestamp() // 3600)
+    key = {"user_id": actor.id, "document_id": document.id}
+    seen = session.scalar(select(PreviewView.hour).filter_by(**key))
+    if seen is not None and seen >= hour:
+        return  # the common case: no write at all
+    with transaction(session):
+        if seen is None:
+            insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+            claim = insert(PreviewView).values(**key, hour=hour).on_conflict_do_nothing()
+        else:
+            claim = (
+                update(PreviewView)
+                .filter_by(**key)
+                .where(PreviewView.hour < hour)
+                .values(hour=hour)
+            )
+        if session.execute(claim.returning(PreviewView.hour)).first() is not None:
+            audit.record(session, actor, "view", document, preview=True)
 
 
 def purge(data_dir: Path, document_uuid: str) -> None:

@@ -40,11 +40,12 @@ from eakte.models import (
 )
 from eakte.models.base import utcnow
 from eakte.models.ingest import IngestTask, QuarantinedFile, TransferNote
-from eakte.permissions import Action, require
+from eakte.permissions import Action, can, require
 from eakte.retention_rules import new_version_lock
 from eakte.services.cases import ensure_open
 from eakte.services.documents import version_for
 from eakte.services.guard import audited_refusals, load
+from eakte.services.intake import Target, resolve_target
 from storage.blobstore import BlobStore
 
 COLOUR_MODES = ("", "bw", "gray", "color")
@@ -63,9 +64,11 @@ def open_batch(
     colour_mode: str = "",
     scanned_at: datetime | None = None,
     transfer_note: str = "",
+    org_unit: str | int | None = None,
 ) -> ScanBatch:
     """The batch ``name``: created, or the existing one when its details agree (an import
-    that is run again continues its batch)."""
+    that is run again continues its batch). It belongs to the org unit whose inbox it feeds
+    (``org_unit``; default: the actor's own), and only that unit's staff reach it (R22)."""
     name = name.strip()
     if not name or len(name) > 200:
         raise BadInput("a scan batch needs a name of at most 200 characters")
@@ -82,10 +85,13 @@ def open_batch(
     wanted = {**given, "operator": given["operator"] or actor.display_name or actor.username}
     with transaction(session):
         require(session, actor, Action.ingest)
+        unit_id, _process = resolve_target(session, actor, Target(org_unit=org_unit))
         batch = session.scalar(
             select(ScanBatch).where(ScanBatch.tenant_id == actor.tenant_id, ScanBatch.name == name)
         )
         if batch is not None:
+            if not can(session, actor, Action.ingest, batch):
+                raise Conflict(f"the name {name!r} is taken by another unit's scan batch")
             differ = [f for f in BATCH_FIELDS if given[f] and getattr(batch, f) != given[f]]
             if differ:
                 raise Conflict(f"scan batch {name!r} exists with another {', '.join(differ)}")
@@ -96,6 +102,7 @@ def open_batch(
             scanned_at=scanned_at or utcnow(),
             transfer_note=transfer_note,
             created_by_id=actor.id,
+            org_unit_id=unit_id,
             **wanted,
         )
         session.add(batch)
@@ -112,8 +119,7 @@ class BatchSummary:
 
 
 def batch_summary(session: Session, actor: User, ident: int | str) -> BatchSummary:
-    require(session, actor, Action.ingest)
-    batch = _batch(session, actor, ident)
+    batch = _batch(session, actor, ident, Action.ingest)
     counts = dict(
         session.execute(
             select(Document.status, func.count(Document.id))
@@ -149,8 +155,7 @@ def pass_qc(session: Session, actor: User, batch_ident: int | str, note: str = "
 def qc_pass(session: Session, actor: User, batch_ident: int | str, note: str) -> ScanBatch:
     """``pass_qc`` for a person (refusals audited under this name)."""
     with transaction(session):
-        require(session, actor, Action.qc_scan)
-        batch = _batch(session, actor, batch_ident)
+        batch = _batch(session, actor, batch_ident, Action.qc_scan)
         open_docs = dict(
             session.execute(
                 select(Document.status, func.count(Document.id))
@@ -185,8 +190,7 @@ def fail_qc(session: Session, actor: User, batch_ident: int | str, note: str) ->
     if not note.strip():
         raise BadInput("a failed quality check needs a note saying what is wrong")
     with transaction(session):
-        require(session, actor, Action.qc_scan)
-        batch = _batch(session, actor, batch_ident)
+        batch = _batch(session, actor, batch_ident, Action.qc_scan)
         previous = batch.qc_status
         batch.qc_status, batch.qc_by_id, batch.qc_at, batch.qc_note = (
             QcStatus.failed.value,
@@ -346,14 +350,17 @@ def _current_original(session: Session, document: Document) -> FileVersion:
     )
 
 
-def _batch(session: Session, actor: User, ident: int | str) -> ScanBatch:
+def _batch(session: Session, actor: User, ident: int | str, action: Action) -> ScanBatch:
+    """The batch by id, UUID or name, if ``actor`` may do ``action`` on it (another unit's
+    batch is not found)."""
+    batch = None
     if isinstance(ident, str) and not ident.isdigit() and len(ident) != 36:
         batch = session.scalar(
             select(ScanBatch).where(ScanBatch.tenant_id == actor.tenant_id, ScanBatch.name == ident)
         )
-        if batch is not None:
-            return batch
-    return load(session, actor, ScanBatch, ident)
+    batch = batch or load(session, actor, ScanBatch, ident)
+    require(session, actor, action, batch)
+    return batch
 
 
 def _sha256(path: Path) -> str:
