@@ -1,7 +1,7 @@
 """All ORM models; importing this module registers every table on ``Base.metadata``."""
 
 # Areas that keep their models in modules of their own; imported so their tables register.
-from eakte.models import api, ingest, retention  # noqa: F401
+from eakte.models import api, ingest, migration, retention  # noqa: F401
 from eakte.models.accounts import OrgUnit, Role, Tenant, User, UserRole
 from eakte.models.audit import AuditEvent, AuditHead
 from eakte.models.base import Base
