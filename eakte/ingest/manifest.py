@@ -42,7 +42,7 @@ def read_manifest(
     session: Session, actor: User, data: bytes, files: set[str]
 ) -> dict[str, ManifestRow]:
     """Rows by relative file path; raises ``ManifestInvalid`` listing every problem."""
-    rows, problems = _parse(data)
+    rows, problems = read_rows(data, REQUIRED)
     if problems:
         raise ManifestInvalid(problems)
     result: dict[str, ManifestRow] = {}
@@ -58,7 +58,7 @@ def read_manifest(
         if name in result:
             earlier = result[name].line
             problems.append(f"{here}: file {name!r} is listed twice (also line {earlier})")
-        received = _date(row["date"])
+        received = parse_date(row["date"])
         if received is False:
             problems.append(f"{here}: bad date {row['date']!r} (use YYYY-MM-DD or DD.MM.YYYY)")
         process_id = None
@@ -88,7 +88,11 @@ def read_manifest(
     return result
 
 
-def _parse(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+def read_rows(
+    data: bytes, required: tuple[str, ...]
+) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+    """(line, row) pairs of a CSV manifest (``;`` or ``,``, UTF-8 or Windows-1252) and the
+    problems of its form: missing ``required`` columns, lines of the wrong length."""
     try:
         text = decode_csv(data)
     except UnicodeDecodeError as exc:
@@ -97,7 +101,7 @@ def _parse(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     delimiter = ";" if first.count(";") >= first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip().lower() for h in next(reader, [])]
-    missing = [c for c in REQUIRED if c not in header]
+    missing = [c for c in required if c not in header]
     if missing:
         return [], [f"line 1: missing column(s): {', '.join(missing)}"]
     rows, problems = [], []
@@ -112,7 +116,7 @@ def _parse(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     return rows, problems
 
 
-def _date(text: str) -> date | bool | None:
+def parse_date(text: str) -> date | bool | None:
     """A date, None when empty, False when not a date."""
     if not text:
         return None
