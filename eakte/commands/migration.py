@@ -3,7 +3,6 @@ run by scanning staff, approved by a records officer."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -13,9 +12,8 @@ from eakte.commands.ingest import _Importer, _print_summary
 from eakte.errors import ExitCode
 from eakte.ingest.walk import Entry, walk
 from eakte.runtime import open_runtime
-from eakte.services import intake as intake_service
 from eakte.services import migration
-from eakte.services.intake import DocumentMetadata, Target
+from eakte.services.intake import Target
 
 
 @click.group("migration")
@@ -171,24 +169,15 @@ class _MigrationImporter(_Importer):
 
     def take(self, entry: Entry) -> None:
         spec, batch_id = self.documents[entry.relative]
-        result = intake_service.intake(
+        result = migration.intake_file(
             self._session(),
             self.actor,
             self.rt.store,
+            self.migration,
+            spec,
             entry.path,
-            filename=os.fsencode(entry.path.name),
+            batch_id=batch_id,
             settings=self.settings,
-            metadata=DocumentMetadata(
-                title=spec.title,
-                doc_type=spec.doc_type,
-                correspondent=spec.sender,
-                received_date=spec.received,
-            ),
-            target=self.target,
-            method="migration",
-            source=str(entry.path),
-            source_key=migration.source_key(self.migration, spec.file),
-            scan_batch_id=batch_id,
             enqueue=self.enqueue,
             problem=entry.problem,
         )

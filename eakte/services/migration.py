@@ -19,11 +19,14 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eakte import audit, retention_rules
+from eakte.config import Settings
 from eakte.db import transaction
 from eakte.errors import (
     BadInput,
@@ -33,7 +36,8 @@ from eakte.errors import (
     MigrationNeedsApproval,
     NotFound,
 )
-from eakte.ingest.migration_manifest import CaseSpec, MigrationPlan, read_migration
+from eakte.ingest.migration_manifest import CaseSpec, DocumentSpec, MigrationPlan, read_migration
+from eakte.ingest.reasons import Rejected
 from eakte.models import Case, CaseStatus, Document, OrgUnit, Process, RetentionSchedule, User
 from eakte.models.base import utcnow
 from eakte.models.migration import MigrationRun, MigrationStatus
@@ -41,6 +45,8 @@ from eakte.permissions import Action, can, require
 from eakte.services import scanning
 from eakte.services.fileplan import decode_csv
 from eakte.services.guard import audited_refusals, load
+from eakte.services.intake import DocumentMetadata, Enqueue, IntakeResult, Target, intake
+from storage.blobstore import BlobStore
 
 NAME_LIMIT = 40  # a box's batch is named "<run> / <box>" (at most 200 characters)
 
@@ -141,7 +147,7 @@ def decide(
             raise MigrationFourEyes(f"{actor.username} prepared migration {run.name}")
         if approve:
             preparer = session.get(User, run.prepared_by_id)
-            _plan(session, preparer, run)
+            plan_of(session, preparer, run)
         run.status = (MigrationStatus.approved if approve else MigrationStatus.rejected).value
         run.decided_by_id, run.decided_at, run.decision_note = actor.id, utcnow(), note
         audit.record(
@@ -199,7 +205,7 @@ def start(
         approver = session.get(User, run.decided_by_id)
         if approver is None or not can(session, approver, Action.manage_schedules):
             raise MigrationNeedsApproval(f"the approver of {run.name} is no records officer now")
-        plan = _plan(session, actor, run, files)
+        plan = plan_of(session, actor, run, files)
         if run.run_by_id is None:
             run.run_by_id, run.started_at = actor.id, utcnow()
         audit.record(session, actor, "migration_start", run, approved_by=approver.username)
@@ -210,13 +216,13 @@ def open_box_batches(
     session: Session, actor: User, run: MigrationRun, plan: MigrationPlan
 ) -> dict[str, int]:
     """TR-RESISCAN (R15, R16): each box or shelf is a scan batch with its transfer note."""
-    prepared, approved = (_username(session, i) for i in (run.prepared_by_id, run.decided_by_id))
+    prepared = _username(session, run.prepared_by_id)
     batches = {}
     for box in plan.boxes.values():
         note = (
             f"paper archive migration {run.name}, box/shelf {box.name}: {box.files} file(s) "
             f"listed in the manifest (sha256 {run.sha256}); prepared by {prepared}, "
-            f"approved by {approved}, run by {actor.username}"
+            f"taken in by {actor.username}"
         )
         batch = scanning.open_batch(
             session,
@@ -229,6 +235,44 @@ def open_box_batches(
         )
         batches[box.name] = batch.id
     return batches
+
+
+def intake_file(
+    session: Session,
+    actor: User,
+    store: BlobStore,
+    run: MigrationRun,
+    spec: DocumentSpec,
+    data: Path | BinaryIO,
+    *,
+    batch_id: int,
+    settings: Settings,
+    enqueue: Enqueue | None,
+    problem: Rejected | None = None,
+) -> IntakeResult:
+    """One scan of the run into its org unit's inbox, in its box's batch, under the run's
+    source key: taken in once however often the run is repeated; the run files it later."""
+    return intake(
+        session,
+        actor,
+        store,
+        data,
+        filename=spec.file.rsplit("/", 1)[-1],
+        settings=settings,
+        metadata=DocumentMetadata(
+            title=spec.title,
+            doc_type=spec.doc_type,
+            correspondent=spec.sender,
+            received_date=spec.received,
+        ),
+        target=Target(org_unit=run.org_unit_id),
+        method="migration",
+        source=f"migration {run.name}: {spec.file}",
+        source_key=source_key(run, spec.file),
+        scan_batch_id=batch_id,
+        enqueue=enqueue,
+        problem=problem,
+    )
 
 
 def documents_of(session: Session, run: MigrationRun, files: Iterable[str]) -> dict[str, int]:
@@ -374,9 +418,10 @@ def migrate_case(
     return case
 
 
-def _plan(
+def plan_of(
     session: Session, user: User, run: MigrationRun, files: set[str] | None = None
 ) -> MigrationPlan:
+    """The run's manifest, checked again as ``user`` (their units, the plan as it is now)."""
     return read_migration(
         session,
         run.tenant_id,

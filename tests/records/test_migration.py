@@ -64,25 +64,20 @@ def _migrate(world, tmp_path, name="Altakten Gewerbe", skip=()):
 
 
 def _take_in(world, s, run, plan, root, skip=()):
-    from eakte.services.intake import DocumentMetadata, Target, intake
-
     batches = migration.open_box_batches(s, world.scanner, run, plan)
     for spec in plan.documents:
-        if spec.file in skip:
-            continue
-        intake(
-            s,
-            world.scanner,
-            world.rt.store,
-            root / spec.file,
-            filename=spec.file,
-            settings=world.rt.settings,
-            metadata=DocumentMetadata(title=spec.title, received_date=spec.received),
-            target=Target(org_unit=run.org_unit_id),
-            method="migration",
-            source_key=migration.source_key(run, spec.file),
-            scan_batch_id=batches[spec.box],
-        )
+        if spec.file not in skip:
+            migration.intake_file(
+                s,
+                world.scanner,
+                world.rt.store,
+                run,
+                spec,
+                root / spec.file,
+                batch_id=batches[spec.box],
+                settings=world.rt.settings,
+                enqueue=None,
+            )
 
 
 def test_r2_r7_r25_old_files_come_in_as_they_were_issue21(world, tmp_path):
@@ -122,7 +117,7 @@ def test_r2_r7_r25_old_files_come_in_as_they_were_issue21(world, tmp_path):
         assert new.file_reference == f"32.10-0002/{THIS_YEAR}"
         # TR-RESISCAN: each box is a scan batch with its transfer note.
         batch = s.scalar(select(ScanBatch).where(ScanBatch.name.like("%Karton 17")))
-        assert "approved by registratur" in batch.transfer_note
+        assert "prepared by scan" in batch.transfer_note and "Karton 17" in batch.transfer_note
 
 
 def test_migration_is_checked_whole_with_problems_per_line_issue21(world):
