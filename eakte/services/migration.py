@@ -175,10 +175,15 @@ def find_run(session: Session, actor: User, ident: int | str) -> MigrationRun:
     return load(session, actor, MigrationRun, ident)
 
 
+def get_run(session: Session, actor: User, ident: int | str) -> MigrationRun:
+    """A migration, for scanning staff and records officers."""
+    _require_may_see(session, actor)
+    return find_run(session, actor, ident)
+
+
 def list_runs(session: Session, actor: User) -> list[MigrationRun]:
     """For scanning staff and records officers: every migration of the tenant, newest first."""
-    if not can(session, actor, Action.manage_schedules):
-        require(session, actor, Action.migrate)
+    _require_may_see(session, actor)
     return list(
         session.scalars(
             select(MigrationRun)
@@ -432,6 +437,11 @@ def plan_of(
         files=files,
         run_id=run.id,
     )
+
+
+def _require_may_see(session: Session, actor: User) -> None:
+    if not can(session, actor, Action.manage_schedules):
+        require(session, actor, Action.migrate)
 
 
 def _unit(session: Session, actor: User, code: str | None) -> OrgUnit:
