@@ -235,3 +235,32 @@ def test_scanner_files_old_cases_from_the_command_line_issue21(world, env, tmp_p
     added = eakte("case", "add-process", fresh.file_reference, "Widerspruch", "--user", "sachb")
     assert added.returncode == 0, added.stderr
     assert f"process 1 of {fresh.file_reference}: Widerspruch" in added.stdout
+
+
+def test_r25_a_scan_rendered_after_the_closure_is_locked_too_issue21(world, tmp_path):
+    """A migrated case is closed at once; its scans' PDF/A renditions come later from the
+    worker: the case's retain-until is applied to them as well."""
+    from eakte.ingest.process import process_document
+    from retention.locks import sync_object_locks
+    from tests.ingest.conftest import scan_image, scanned_pdf
+
+    (tmp_path / "bau.pdf").write_bytes(scanned_pdf([scan_image(["Bauakte 2020"], dpi=100)]))
+    manifest = HEADER + "K9;B/20;Bauakte;32.10;;;2020-06-30;;;bau.pdf;Plan;;;\n"
+    with world.session() as s:
+        migration.prepare(s, world.scanner, "Bau 2020", manifest.encode(), files={"bau.pdf"})
+        migration.decide(s, world.officer, "Bau 2020", True)
+        run, plan = migration.start(s, world.scanner, "Bau 2020")
+        _take_in(world, s, run, plan, tmp_path)
+        report = migration.run_cases(s, world.scanner, run, plan)
+        sync_object_locks(s, world.rt.store, case_ids=report.case_ids)
+        (doc_id,) = migration.documents_of(s, run, ["bau.pdf"]).values()
+        assert not s.get(Case, report.case_ids[0]).object_lock_pending
+        assert process_document(s, world.rt.store, doc_id, work_root=tmp_path) == "ready"
+        s.expire_all()
+        assert s.get(Case, report.case_ids[0]).object_lock_pending
+        sync_object_locks(s, world.rt.store, case_ids=report.case_ids)
+        versions = s.get(Document, doc_id).versions
+        assert [v.kind for v in versions] == ["original", "rendition"]
+        for version in versions:
+            retention = world.rt.store.get_retention(version.s3_key, version.s3_version_id)
+            assert retention.retain_until.date() == date(2031, 1, 1)
