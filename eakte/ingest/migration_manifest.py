@@ -29,8 +29,9 @@ from sqlalchemy.orm import Session
 
 from eakte.errors import ManifestInvalid
 from eakte.ingest.manifest import parse_date, read_rows
-from eakte.models import Case, FilePlanNode, OrgUnit, RetentionSchedule
+from eakte.models import Case, FilePlanNode
 from eakte.services.cases import effective_schedule
+from eakte.services.fileplan import _Plan
 
 REQUIRED = ("box", "reference", "case_title", "plan", "file")
 CASE_FIELDS = ("case_title", "plan", "org_unit", "opened", "closed", "schedule")
@@ -100,28 +101,13 @@ def read_plan_map(data: bytes) -> tuple[dict[str, str], list[str]]:
 
 
 class _Lookup:
-    """The tenant's nodes, schedules and org units, read once for the whole manifest."""
+    """The tenant's nodes, schedules and org units (as the file-plan import reads them), read
+    once for the whole manifest."""
 
     def __init__(self, session: Session, tenant_id: int):
         self.session = session
-        self.nodes = {
-            n.code: n
-            for n in session.scalars(
-                select(FilePlanNode).where(FilePlanNode.tenant_id == tenant_id)
-            )
-        }
-        self.schedules = dict(
-            session.execute(
-                select(RetentionSchedule.name, RetentionSchedule.id).where(
-                    RetentionSchedule.tenant_id == tenant_id
-                )
-            ).all()
-        )
-        self.units = dict(
-            session.execute(
-                select(OrgUnit.code, OrgUnit.id).where(OrgUnit.tenant_id == tenant_id)
-            ).all()
-        )
+        plan = _Plan.load(session, tenant_id)
+        self.nodes, self.schedules, self.units = plan.nodes, plan.schedules, plan.units
         self._schedule_of: dict[int, int | None] = {}
 
     def schedule_of(self, node: FilePlanNode) -> int | None:
