@@ -25,7 +25,7 @@ def test_worker_started_before_an_import_outlives_the_imports_store(tmp_path):
         try:
             inst.eakte("import", str(scans), "--user", "scan", timeout=300)
             inst.server.stop()
-            wait_for(lambda: inst.counts().get("ready", 0) == 6, timeout=600, poll=1)
+            wait_for(lambda: inst.counts().get("ready", 0) == 6, timeout=300, poll=1)
         finally:
             stop(worker)
         counts = inst.counts()
