@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from eakte.errors import ManifestInvalid
 from eakte.ingest.intake import DocumentMetadata
-from eakte.models import Case, User
+from eakte.models import Case, Process, User
+from eakte.permissions import Action, can
 from eakte.services.fileplan import decode_csv
 
 REQUIRED = ("file", "file_reference", "title", "date", "doc_type")
@@ -73,6 +74,12 @@ def read_manifest(
             process_id, problem = _process(cases[reference], reference, row.get("process", ""))
             if problem:
                 problems.append(f"{here}: {problem}")
+            elif not can(session, actor, Action.file, session.get(Process, process_id)):
+                # Found now, not as a failure of every file once the import runs (issue 21).
+                problems.append(
+                    f"{here}: {actor.username} may not file into case {reference} (scanning "
+                    "staff bring whole old files in with `eakte migration`)"
+                )
         result[name] = ManifestRow(
             line=line,
             metadata=DocumentMetadata(

@@ -264,3 +264,17 @@ def test_r25_a_scan_rendered_after_the_closure_is_locked_too_issue21(world, tmp_
         for version in versions:
             retention = world.rt.store.get_retention(version.s3_key, version.s3_version_id)
             assert retention.retain_until.date() == date(2031, 1, 1)
+
+
+def test_import_manifest_refuses_filing_by_scanners_before_importing_issue21(world):
+    """Finding 1, the import manifest: a scanner's manifest that files into cases is refused
+    at the check, line by line, instead of passing it and then failing every file."""
+    from eakte.ingest.manifest import read_manifest
+
+    with world.session() as s:
+        case = cases.create_case(s, world.clerk, "32.10", "Gaststätte Linde")
+        cases.add_process(s, world.clerk, case.id, "Antrag")
+        manifest = f"file;file_reference;title;date;doc_type\na.pdf;{case.file_reference};A;;\n"
+        with pytest.raises(ManifestInvalid, match="line 2: scan may not file into case"):
+            read_manifest(s, world.scanner, manifest.encode(), {"a.pdf"})
+        assert read_manifest(s, world.clerk, manifest.encode(), {"a.pdf"})  # clerks: as today
