@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from eakte.errors import ManifestInvalid
 from eakte.jobs.ingest_tasks import enqueue
-from eakte.models import Case, User
+from eakte.models import Case
 from eakte.services import listing, migration
 from retention.locks import sync_object_locks
 from web.context import actor
@@ -99,17 +99,10 @@ def show(run_id):
     cases = db().scalars(
         select(Case).where(Case.migration_run_id == run.id).order_by(Case.file_reference)
     )
-    names = {
-        user.id: user.display_name or user.username
-        for user in db().scalars(
-            select(User).where(User.id.in_([run.prepared_by_id, run.decided_by_id or 0]))
-        )
-    }
     return render_template(
         "migration/run.html",
         run=run,
         cases=list(cases),
-        names=names,
         action_form=ActionForm(),
         reject_form=ReasonForm(prefix="reject"),
     )

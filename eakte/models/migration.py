@@ -10,8 +10,9 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from eakte.models.accounts import User
 from eakte.models.base import Base, CreatedMixin, UuidMixin
 
 
@@ -54,3 +55,6 @@ class MigrationRun(UuidMixin, CreatedMixin, Base):
     run_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+    prepared_by: Mapped[User] = relationship(foreign_keys=[prepared_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eakte.models.base import Base, CreatedMixin, UuidMixin
 from eakte.models.fileplan import FilePlanNode
+from eakte.models.migration import MigrationRun
 
 
 class CaseStatus(enum.StrEnum):
@@ -67,6 +68,7 @@ class Case(UuidMixin, CreatedMixin, Base):
         back_populates="case", order_by="Process.number"
     )
     node: Mapped[FilePlanNode] = relationship()
+    migration_run: Mapped[MigrationRun | None] = relationship()
 
     @property
     def is_closed(self) -> bool:

@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import func, select
 
-from eakte.models import Document
+from eakte.models import Case, Document
 from eakte.models.migration import MigrationRun
 from tests.fixtures.app import csrf_token
 from tests.ingest.conftest import born_digital_pdf
@@ -62,3 +62,8 @@ def test_prepare_approve_run_and_who_may_issue21(world, sign_in):
     page = scanner.get(response.headers["Location"]).get_data(as_text=True)
     assert "Übernahme abgeschlossen: 1 Akte(n) übernommen." in page
     assert "A-1/99" in page and "31.12.1999" in page and "01.01.2010" in page
+    with world.session() as s:
+        case = s.scalar(select(Case).where(Case.file_reference == "A-1/99"))
+    page = sign_in("registratur").get(f"/akten/{case.uuid}").get_data(as_text=True)
+    assert "Übernommen, wie sie war, durch die Altaktenübernahme Karton 1" in page
+    assert "freigegeben von registratur" in page and "K1" in page
