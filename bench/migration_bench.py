@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import argparse
 import time
+from datetime import datetime
+
+from sqlalchemy import text
 
 from bench._ingest_setup import PASSWORD, MemoryWatch, installation, load, stop
 from bench.ingest_born_digital_bench import template
+from eakte.db import make_engine
 
 PLAN = "code;title;parent;schedule\n32;Ordnung;;\n32.10;Gewerbe;32;Gewerbe 10 Jahre\n"
 HEADER = "box;reference;case_title;plan;opened;closed;process;file;title;date;doc_type;sender\n"
@@ -53,6 +57,30 @@ def generate(inst, cases: int, per_case: int) -> tuple[str, int]:
             files += 1
     (inst.data_dir / "manifest.csv").write_text("".join(lines), encoding="utf-8")
     return str(root), files
+
+
+def phases(inst) -> list[tuple[str, float]]:
+    """Where the run's time went, from the audit trail: taking the files in (up to the first
+    case), bringing the cases in (up to "migration_done"); the locks follow after that."""
+    engine = make_engine(f"sqlite:///{inst.data_dir / 'eakte.db'}")
+    try:
+        with engine.connect() as conn:
+            start, first_case, done = (
+                conn.execute(text(query)).scalar_one()
+                for query in (
+                    "SELECT min(at) FROM audit_event WHERE action = 'migration_start'",
+                    "SELECT min(at) FROM audit_event WHERE action = 'create' "
+                    "AND object_type = 'case'",
+                    "SELECT max(at) FROM audit_event WHERE action = 'migration_done'",
+                )
+            )
+    finally:
+        engine.dispose()
+    at = [datetime.fromisoformat(str(v)) for v in (start, first_case, done)]
+    return [
+        ("taking the files in", (at[1] - at[0]).total_seconds()),
+        ("cases created, filed, closed", (at[2] - at[1]).total_seconds()),
+    ]
 
 
 def main() -> None:
@@ -100,6 +128,8 @@ def main() -> None:
         print(f"  run (intake, cases, locks):   {ran - run_start:7.1f} s  "
               f"({files / (ran - run_start):6.1f} documents/s, "
               f"{args.cases / (ran - run_start):6.1f} cases/s)")  # fmt: skip
+        for phase, seconds in phases(inst):
+            print(f"    {phase:28} {seconds:7.1f} s")
         name, peak = memory.peak
         print(f"  peak RSS of any process: {peak / 2**20:6.0f} MB ({name})")
         for key, value in sorted(memory.peaks.items(), key=lambda kv: -kv[1])[:4]:
