@@ -13,7 +13,7 @@ from typing import Any
 
 from storage.blobstore import BlobStore
 from storage.embedded import EmbeddedSeaweedFS
-from storage.errors import StorageUnavailable
+from storage.errors import EmbeddedServerError, StorageUnavailable
 
 
 class SharedEmbeddedStore:
@@ -57,8 +57,11 @@ class SharedEmbeddedStore:
         with self._lock:
             if self._store is not failed:
                 return True  # another thread took over already
-            if not self._server.take_over():
-                return False
+            try:
+                if not self._server.take_over():
+                    return False
+            except EmbeddedServerError:
+                return False  # nobody could start it: the caller sees the store unavailable
             self._store = self._server.blobstore(self._bucket, **self._kwargs)
             return True
 
