@@ -49,6 +49,7 @@ def _register() -> None:
         accounts,
         fileplan,
         ingest,
+        migration,
         ops,
         records,
         retention,
@@ -57,7 +58,19 @@ def _register() -> None:
         verify,
     )
 
-    for module in (server, verify, accounts, fileplan, records, ingest, search, retention, ops):
+    modules = (
+        server,
+        verify,
+        accounts,
+        fileplan,
+        records,
+        ingest,
+        migration,
+        search,
+        retention,
+        ops,
+    )
+    for module in modules:
         for command in module.COMMANDS:
             main.add_command(command)
 

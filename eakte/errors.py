@@ -221,6 +221,18 @@ class ManifestInvalid(BadInput):
         super().__init__(f"manifest not used, {len(problems)} problem(s):\n{shown}{more}")
 
 
+class MigrationNeedsApproval(Conflict):
+    """Issue 21: a migration runs only once a records officer approved its manifest."""
+
+    user_message = N_("The migration has not been approved by a records officer.")
+
+
+class MigrationFourEyes(PermissionDenied):
+    """Issue 21: who approves a migration is another person than who prepared it."""
+
+    user_message = N_("A migration must be approved by another person than its preparer.")
+
+
 class NotRetryable(Conflict):
     user_message = N_("Only a failed document can be processed again.")
 

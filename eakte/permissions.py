@@ -40,6 +40,7 @@ class Action(enum.StrEnum):
     qc_scan = "qc_scan"
     place_hold = "place_hold"
     dispose = "dispose"
+    migrate = "migrate"  # prepare and run paper archive migrations (issue 21)
 
 
 A = Action
@@ -67,7 +68,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.clerk: frozenset(
         {A.view, A.download, A.create_case, A.edit, A.file, A.close, A.restrict, A.ingest}
     ),
-    Role.scanner: frozenset({A.view, A.download, A.ingest, A.qc_scan}),
+    Role.scanner: frozenset({A.view, A.download, A.ingest, A.qc_scan, A.migrate}),
 }
 # Roles whose reach is limited to their own org unit and the units beneath it.
 UNIT_SCOPED = frozenset({Role.clerk, Role.scanner})

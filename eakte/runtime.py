@@ -1,8 +1,9 @@
 """The composition root's building blocks: settings → database, object store (embedded or not).
 
 ``Runtime`` is what CLI commands and the web app share. With no ``EAKTE_S3_ENDPOINT`` the embedded
-SeaweedFS is used: if ``eakte serve`` already runs it, commands attach to it; otherwise the command
-starts it for its own duration.
+SeaweedFS is used: if another eAkte process already runs it, commands attach to it; otherwise the
+command starts it for its own duration, and a command attached to a server whose owner ends takes
+it over (``storage.shared_store``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +21,7 @@ from eakte.config import Settings
 from eakte.db import check_connection, make_engine, make_session_factory
 from storage.blobstore import BlobStore
 from storage.embedded import EmbeddedSeaweedFS
+from storage.shared_store import SharedEmbeddedStore
 
 
 @dataclass
@@ -64,7 +67,10 @@ def open_store(settings: Settings, closers: contextlib.ExitStack) -> BlobStore:
         )
     server = EmbeddedSeaweedFS.attach_or_start(settings.data_dir)
     closers.callback(server.stop)
-    return server.blobstore(s3.bucket, min_retention=settings.min_retention)
+    # Shared, not owned: if the process that started the server ends, this one takes it over.
+    return cast(
+        BlobStore, SharedEmbeddedStore(server, s3.bucket, min_retention=settings.min_retention)
+    )
 
 
 @contextlib.contextmanager

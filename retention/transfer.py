@@ -40,6 +40,7 @@ from eakte.models import (
     OrgUnit,
     Process,
     RetentionSchedule,
+    ScanBatch,
     Tenant,
     User,
 )
@@ -180,6 +181,7 @@ def _case_entry(session: Session, case: Case, *, with_content: bool) -> CaseEntr
                     document.received_date,
                     document.doc_type,
                     files,
+                    _transfer_note(session, document),
                 )
             )
         entry.processes.append(process_entry)
@@ -496,3 +498,25 @@ def _apply_confirmation(
             item.note = "archive did not take it over: " + "; ".join(entry.errors)
             result.failed.append(case.file_reference)
     return result
+
+
+def _transfer_note(session: Session, document: Document) -> list[tuple[str, str]]:
+    """TR-RESISCAN: the scan batch a document came in with, as the archive reads it."""
+    batch = session.get(ScanBatch, document.scan_batch_id) if document.scan_batch_id else None
+    if batch is None:
+        return []
+    checker = session.get(User, batch.qc_by_id) if batch.qc_by_id else None
+    values = [
+        ("Scanstapel", batch.name),
+        ("Scanoperator", batch.operator),
+        ("Scangerät", batch.device),
+        ("Auflösung (dpi)", str(batch.dpi or "")),
+        ("Farbmodus", batch.colour_mode),
+        ("Scandatum", batch.scanned_at.date().isoformat() if batch.scanned_at else ""),
+        ("Seiten des Dokuments", str(document.page_count or "")),
+        ("Seiten des Stapels", str(batch.page_count)),
+        ("Qualitätskontrolle", batch.qc_status),
+        ("Qualitätskontrolle durch", checker.username if checker else ""),
+        ("Transfervermerk", batch.transfer_note),
+    ]
+    return [(name, value) for name, value in values if value]

@@ -421,6 +421,32 @@ class EmbeddedSeaweedFS:
                 )
             time.sleep(0.1)
 
+    def take_over(self) -> bool:
+        """Attached to a server that went away (its owner stopped): start it here, under the
+        data-dir lock, or attach to the one another process started first (issue 21: whoever
+        runs first must not decide whether the others can work). False when there is nothing
+        to take over: this object owns the server, or the one it attached to still answers."""
+        if not self.attached:
+            return False
+        if self._lock_held_elsewhere() and self._s3_ready(self._probe_client()):
+            return False
+        self.attached, self._ports = False, {}
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            try:
+                self.start()
+                return True
+            except EmbeddedServerAlreadyRunning:
+                # Another process took it over first, or the old server is still stopping.
+                with contextlib.suppress(EmbeddedServerError):
+                    self.attach()
+                    return True
+            if time.monotonic() > deadline:
+                raise EmbeddedServerError(
+                    f"cannot take over the embedded SeaweedFS of {self.data_dir}"
+                )
+            time.sleep(0.2)
+
     def stop(self) -> None:
         """Stop the server (SIGTERM to its process group, SIGKILL after ``stop_timeout``),
         or detach if it was attached to."""

@@ -61,6 +61,19 @@ def show(reference: str, tenant: str, username: str):
             click.echo(f"process {process.number:>5}  {process.status:7} {process.title}")
 
 
+@case.command("add-process")
+@click.argument("reference")
+@click.argument("title")
+@tenant_option
+@user_option()
+def add_process(reference: str, title: str, tenant: str, username: str):
+    """Add a process (Vorgang) TITLE to the open case REFERENCE; prints its number."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        process = cases.add_process(session, actor, reference, title)
+        click.echo(f"process {process.number} of {reference}: {process.title}")
+
+
 @case.command("close")
 @click.argument("reference")
 @tenant_option

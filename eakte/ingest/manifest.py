@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from eakte.errors import ManifestInvalid
 from eakte.ingest.intake import DocumentMetadata
-from eakte.models import Case, User
+from eakte.models import Case, Process, User
+from eakte.permissions import Action, can
 from eakte.services.fileplan import decode_csv
 
 REQUIRED = ("file", "file_reference", "title", "date", "doc_type")
@@ -42,7 +43,7 @@ def read_manifest(
     session: Session, actor: User, data: bytes, files: set[str]
 ) -> dict[str, ManifestRow]:
     """Rows by relative file path; raises ``ManifestInvalid`` listing every problem."""
-    rows, problems = _parse(data)
+    rows, problems = read_rows(data, REQUIRED)
     if problems:
         raise ManifestInvalid(problems)
     result: dict[str, ManifestRow] = {}
@@ -58,7 +59,7 @@ def read_manifest(
         if name in result:
             earlier = result[name].line
             problems.append(f"{here}: file {name!r} is listed twice (also line {earlier})")
-        received = _date(row["date"])
+        received = parse_date(row["date"])
         if received is False:
             problems.append(f"{here}: bad date {row['date']!r} (use YYYY-MM-DD or DD.MM.YYYY)")
         process_id = None
@@ -73,6 +74,12 @@ def read_manifest(
             process_id, problem = _process(cases[reference], reference, row.get("process", ""))
             if problem:
                 problems.append(f"{here}: {problem}")
+            elif not can(session, actor, Action.file, session.get(Process, process_id)):
+                # Found now, not as a failure of every file once the import runs (issue 21).
+                problems.append(
+                    f"{here}: {actor.username} may not file into case {reference} (scanning "
+                    "staff bring whole old files in with `eakte migration`)"
+                )
         result[name] = ManifestRow(
             line=line,
             metadata=DocumentMetadata(
@@ -88,7 +95,11 @@ def read_manifest(
     return result
 
 
-def _parse(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+def read_rows(
+    data: bytes, required: tuple[str, ...]
+) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+    """(line, row) pairs of a CSV manifest (``;`` or ``,``, UTF-8 or Windows-1252) and the
+    problems of its form: missing ``required`` columns, lines of the wrong length."""
     try:
         text = decode_csv(data)
     except UnicodeDecodeError as exc:
@@ -97,7 +108,7 @@ def _parse(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     delimiter = ";" if first.count(";") >= first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip().lower() for h in next(reader, [])]
-    missing = [c for c in REQUIRED if c not in header]
+    missing = [c for c in required if c not in header]
     if missing:
         return [], [f"line 1: missing column(s): {', '.join(missing)}"]
     rows, problems = [], []
@@ -112,7 +123,7 @@ def _parse(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     return rows, problems
 
 
-def _date(text: str) -> date | bool | None:
+def parse_date(text: str) -> date | bool | None:
     """A date, None when empty, False when not a date."""
     if not text:
         return None

@@ -35,7 +35,17 @@ from eakte.errors import DatabaseUnavailable, IngestRetryLater
 from eakte.ingest import claims, keys
 from eakte.ingest.heartbeat import ClaimHeartbeat, progressed
 from eakte.ingest.text import join_pages, read_pdf
-from eakte.models import Document, DocumentStatus, FileVersion, StoredObject, Tenant, VersionKind
+from eakte.models import (
+    Case,
+    CaseStatus,
+    Document,
+    DocumentStatus,
+    FileVersion,
+    Process,
+    StoredObject,
+    Tenant,
+    VersionKind,
+)
 from eakte.models.base import utcnow
 from eakte.models.ingest import IngestTask
 from eakte.models.scanning import ScanBatch
@@ -310,6 +320,18 @@ def finish(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
             version = version_for(stored, VersionKind.rendition, f"{name[:280]} (PDF-A)")
             version.document_id = ctx.document_id
             session.add(version)
+            # A scan filed into a closed case (a paper archive migration closes its cases at
+            # once) gets its rendition after the closure: the retain-until must cover it (R25).
+            case_of_document = (
+                select(Process.case_id)
+                .join(Document, Document.process_id == Process.id)
+                .where(Document.id == ctx.document_id)
+            )
+            session.execute(
+                update(Case)
+                .where(Case.id.in_(case_of_document), Case.status == CaseStatus.closed.value)
+                .values(object_lock_pending=True)
+            )
         session.execute(
             update(Document)
             .where(Document.id == ctx.document_id)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eakte.models.base import Base, CreatedMixin, UuidMixin
 from eakte.models.fileplan import FilePlanNode
+from eakte.models.migration import MigrationRun
 
 
 class CaseStatus(enum.StrEnum):
@@ -62,11 +63,15 @@ class Case(UuidMixin, CreatedMixin, Base):
     # The search index follows the database: services mark what changed, the indexer catches up.
     index_dirty: Mapped[bool] = mapped_column(default=True, index=True)
     index_version: Mapped[int] = mapped_column(default=0, index=True)  # issue 5, migration 0005
+    # Brought in from a paper archive as it was (issue 21): by which run, from which box/shelf.
+    migration_run_id: Mapped[int | None] = mapped_column(ForeignKey("migration_run.id"), index=True)
+    migration_box: Mapped[str] = mapped_column(String(200), default="")
 
     processes: Mapped[list[Process]] = relationship(
         back_populates="case", order_by="Process.number"
     )
     node: Mapped[FilePlanNode] = relationship()
+    migration_run: Mapped[MigrationRun | None] = relationship()
 
     @property
     def is_closed(self) -> bool:

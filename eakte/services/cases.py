@@ -86,12 +86,11 @@ def create_case(
                 f"file plan node {plan_node.code} has no retention schedule (R3)"
             )
         year = year or utcnow().year
-        seq = next_number(session, plan_node.id, year)
         case = Case(
             tenant_id=actor.tenant_id,
             node_id=plan_node.id,
             org_unit_id=org_unit_id or actor.org_unit_id or plan_node.org_unit_id,
-            file_reference=format_reference(pattern, plan_node.code, seq, year),
+            file_reference=_free_reference(session, actor.tenant_id, plan_node, pattern, year),
             title=title,
             description=description,
             schedule_id=schedule.id,
@@ -110,6 +109,18 @@ def create_case(
             schedule=schedule.name,
         )
     return case
+
+
+def _free_reference(
+    session: Session, tenant_id: int, node: FilePlanNode, pattern: str, year: int
+) -> str:
+    """R2: the next running number whose reference no case has: a reference once taken (also
+    an old one brought in by a paper archive migration) is never given again."""
+    while True:
+        reference = format_reference(pattern, node.code, next_number(session, node.id, year), year)
+        taken = select(Case.id).where(Case.tenant_id == tenant_id, Case.file_reference == reference)
+        if session.scalar(taken) is None:
+            return reference
 
 
 @audited_refusals

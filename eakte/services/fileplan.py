@@ -36,8 +36,10 @@ from eakte.permissions import Action, require
 from eakte.services.cases import find_node
 from eakte.services.guard import audited_refusals
 
-CSV_COLUMNS = ("code", "title", "parent", "schedule")
-OPTIONAL_COLUMNS = ("org_unit",)
+CSV_COLUMNS = ("code", "title", "parent")
+# Many municipal exports have neither: a node without a schedule inherits its parent's (R3
+# still refuses cases where none is inherited), and a column left out changes no existing node.
+OPTIONAL_COLUMNS = ("schedule", "org_unit")
 
 
 @audited_refusals
@@ -339,7 +341,9 @@ class _Plan:
                 "org_unit": units.get(node.org_unit_id, ""),
             }
             for name in self.FIELDS:
-                new = row.get(name, "")
+                if name not in row:
+                    continue
+                new = row[name]
                 if now[name] != new and (new or name != "org_unit"):
                     found.append(NodeChange(row["code"], name, now[name], new))
         return found
@@ -356,7 +360,8 @@ class _Plan:
                     session.add(node)
                     self.nodes[row["code"]] = node
                 node.title = row["title"]
-                node.schedule_id = self.schedules.get(row.get("schedule", "")) or None
+                if "schedule" in row:  # a new node without one inherits its parent's
+                    node.schedule_id = self.schedules.get(row.get("schedule", "")) or None
                 node.org_unit_id = self.units.get(row.get("org_unit", "")) or node.org_unit_id
                 node.parent = self.nodes.get(row.get("parent", ""))
                 result.append(node)

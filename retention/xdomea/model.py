@@ -56,6 +56,8 @@ class DocumentEntry:
     received: date | None
     doc_type: str
     files: list[FileEntry] = field(default_factory=list)
+    # TR-RESISCAN transfer note of its scan batch (R15, R16): (name, value) pairs, German names.
+    scan: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -149,7 +149,7 @@ def _document(parent: ET.Element, document: DocumentEntry) -> None:
         _el(version, "Nummer", "1")
         for entry in document.files:
             _format(version, entry)
-        _fixity(element, document.files)
+        _fixity(element, document.files, document.scan)
 
 
 def _format(parent: ET.Element, entry: FileEntry) -> None:
@@ -165,10 +165,18 @@ def _format(parent: ET.Element, entry: FileEntry) -> None:
     _el(primary, "DatumUhrzeit", _time(entry.created_at))
 
 
-def _fixity(parent: ET.Element, files: list[FileEntry]) -> None:
+def _fixity(parent: ET.Element, files: list[FileEntry], scan: list[tuple[str, str]]) -> None:
     extension = _el(parent, "AnwendungsspezifischeErweiterung")
     _el(extension, "Kennung", FIXITY_EXTENSION)
     _el(extension, "Name", "Prüfsummen (SHA-256) der Primärdateien")
+    if scan:  # the schema allows one extension per document: the transfer note is a group of it
+        group = _el(extension, "Feldgruppe")
+        _el(group, "Name", "Transfervermerk")
+        _el(group, "Beschreibung", "Scanstapel nach BSI TR-RESISCAN (TR-03138)")
+        for name, value in scan:
+            field = _el(group, "Feld")
+            _el(field, "Name", name)
+            _el(field, "Wert", value)
     for entry in files:
         field = _el(extension, "Feld")
         _el(field, "Name", entry.package_name)

@@ -187,14 +187,14 @@ def test_manifest_needs_an_open_single_process(world):
         header = "file;file_reference;title;date;doc_type;process"
         text = f"{header}\na.pdf;{ref};A;;;\nb.pdf;{ref};B;;;2\n"
         with pytest.raises(ManifestInvalid, match="has 2 open processes"):
-            read_manifest(s, world.scanner, text.encode(), {"a.pdf", "b.pdf"})
+            read_manifest(s, world.clerk, text.encode(), {"a.pdf", "b.pdf"})
         rows = read_manifest(
-            s, world.scanner, text.replace("A;;;\n", "A;;;1\n").encode(), {"a.pdf", "b.pdf"}
+            s, world.clerk, text.replace("A;;;\n", "A;;;1\n").encode(), {"a.pdf", "b.pdf"}
         )
         assert rows["a.pdf"].process_id != rows["b.pdf"].process_id
         cases.close_case(s, world.clerk, case.id)
         with pytest.raises(ManifestInvalid, match="is closed"):
-            read_manifest(s, world.scanner, text.encode(), {"a.pdf", "b.pdf"})
+            read_manifest(s, world.clerk, text.encode(), {"a.pdf", "b.pdf"})
 
 
 def test_hot_folder_takes_a_file_only_once_complete(tmp_path):

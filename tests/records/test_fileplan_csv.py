@@ -50,7 +50,7 @@ def test_r5_utf8_with_bom_and_children_before_parents(world):
 @pytest.mark.parametrize(
     ("csv_text", "expected"),
     [
-        ("code;title;parent\n1;A;\n", ["line 1: missing column(s): schedule"]),
+        ("code;title\n1;A\n", ["line 1: missing column(s): parent"]),
         (
             "code;title;parent;schedule\n80;Gut;;\n81;Unbekannt;79;\n82;;80;\n80;Doppelt;;\n"
             "83;Frist;80;Gibt es nicht\n",
@@ -78,3 +78,23 @@ def test_r5_bad_file_reported_line_by_line_nothing_imported(world, csv_text, exp
 def test_r5_only_authorised_roles_import(world):
     with world.session() as s, pytest.raises(PermissionDenied):
         fileplan.import_csv(s, world.clerk, b"code;title;parent;schedule\n90;X;;\n")
+
+
+def test_r5_schedule_and_org_unit_columns_optional_issue21(world):
+    """A municipality's export without schedule and org unit: nodes without a schedule inherit
+    their parent's; an existing node keeps its schedule and org unit; R3 still refuses a case
+    under a node that has none, inherited or its own."""
+    from eakte.errors import NoRetentionSchedule
+    from eakte.services import cases
+
+    data = "code;title;parent\n32.10;Gewerbeangelegenheiten;32\n32.10.07;Reisegewerbe;32.10\n"
+    data += "98;Ohne Frist;\n98.1;Kind ohne Frist;98\n"
+    with world.session() as s:
+        result = fileplan.import_csv(s, world.officer, data.encode())
+        assert (result.created, result.updated) == (3, 1)
+        existing = s.scalar(select(FilePlanNode).where(FilePlanNode.code == "32.10"))
+        assert existing.schedule_id is not None and existing.org_unit_id is not None
+        case = cases.create_case(s, world.officer, "32.10.07", "Reisegewerbekarte Müller")
+        assert case.schedule_id == existing.schedule_id
+        with pytest.raises(NoRetentionSchedule):
+            cases.create_case(s, world.officer, "98.1", "Nirgends")

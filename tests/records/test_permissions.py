@@ -33,7 +33,7 @@ OWN_CASE = {
 # A case of another org unit (the Bauamt's).
 OTHER_CASE = {**OWN_CASE, "clerk": set()}
 # A document still in the Ordnungsamt's inbox.
-INBOX_DOC = {**OWN_CASE, "scanner": {A.view, A.download, A.ingest, A.qc_scan}}
+INBOX_DOC = {**OWN_CASE, "scanner": {A.view, A.download, A.ingest, A.qc_scan, A.migrate}}
 # A restricted case (DSGVO Art. 18): only roles with view_restricted reach it at all.
 RESTRICTED = {"admin": set(), "officer": OWN_CASE["officer"], "clerk": set(), "scanner": set()}
 
