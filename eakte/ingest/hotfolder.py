@@ -34,6 +34,7 @@ class HotFolder:
     interval: float
     done: Path | None = None
     failed: Path | None = None
+    protected: tuple[Path, ...] = ()  # never read (eAkte's data dir)
     _last: dict[Path, tuple] = field(default_factory=dict)
     _unreadable: set[Path] = field(default_factory=set)  # folders reported, until readable
 
@@ -48,7 +49,7 @@ class HotFolder:
         now = time.time() if now is None else now
         ready, current, unreadable = [], {}, set()
         try:
-            for entry in walk(self.root, skip={self.done, self.failed}):
+            for entry in walk(self.root, {self.done, self.failed}, self.protected):
                 if entry.problem is None and _temporary(entry.path.name):
                     continue
                 if entry.problem is not None and _is_folder(entry.path):

@@ -34,6 +34,7 @@ from eakte.db import transaction
 from eakte.errors import DatabaseUnavailable, IngestRetryLater
 from eakte.ingest import claims, keys
 from eakte.ingest.heartbeat import ClaimHeartbeat, progressed
+from eakte.ingest.reasons import plain
 from eakte.ingest.text import join_pages, read_pdf
 from eakte.models import Document, DocumentStatus, FileVersion, StoredObject, Tenant, VersionKind
 from eakte.models.base import utcnow
@@ -420,9 +421,10 @@ def fail_for_good(
         ):
             return Result.nothing_to_do
         document.status = DocumentStatus.failed.value
-        document.failure_reason = reason[:2000]
+        reason = plain(reason)
+        document.failure_reason = reason
         if task is not None:
-            task.claimed_by, task.claimed_at, task.last_error = "", None, reason[:2000]
+            task.claimed_by, task.claimed_at, task.last_error = "", None, reason
         audit.record(session, None, "ingest_failed", document, reason=reason[:500])
     log.warning("document %s failed: %s", document_id, reason)
     return Result.failed
@@ -474,8 +476,9 @@ def _fail(session: Session, ctx: ProcessContext, reason: str) -> Result:
         if document is None:
             return Result.nothing_to_do
         document.status = DocumentStatus.failed.value
-        document.failure_reason = reason[:2000]
-        task.claimed_by, task.claimed_at, task.last_error = "", None, reason[:2000]
+        reason = plain(reason)
+        document.failure_reason = reason
+        task.claimed_by, task.claimed_at, task.last_error = "", None, reason
         audit.record(session, None, "ingest_failed", document, reason=reason[:500])
     log.warning("document %s failed: %s", ctx.document_uuid or ctx.document_id, reason)
     return Result.failed

@@ -18,13 +18,12 @@ from PIL import JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 
 from eakte.config import Settings
 from eakte.ingest import detect
-from eakte.ingest.reasons import Reason, Rejected
+from eakte.ingest.bounds import Bounds, check_pdf, check_pixels
+from eakte.ingest.reasons import Reason, Rejected, plain
 from eakte.ingest.text import has_page_images
 
 EOF_WINDOW = 2048  # %%EOF must appear this close to the end (trailing junk is common)
-BOMB_RATIO = 1000  # decoded bytes per file byte beyond which a huge image is a "bomb"
 MAX_CHUNK = PngImagePlugin.MAX_TEXT_CHUNK  # what Pillow itself allows a compressed PNG chunk
-BITS_PER_PIXEL = {"1": 1, "L": 8, "P": 8, "LA": 16, "I;16": 16, "RGB": 24}
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,11 @@ class Limits:
     max_pages: int
     max_pixels: int
     text_at_intake_pages: int = 0  # born-digital PDFs up to this many pages: text read at intake
+    max_decoded_bytes: int = 2048 * 1024 * 1024
+
+    @property
+    def bounds(self) -> Bounds:
+        return Bounds(self.max_pixels, self.max_pages, self.max_decoded_bytes)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -43,6 +47,7 @@ class Limits:
             max_pages=settings.ingest_max_pages,
             max_pixels=settings.ingest_max_pixels,
             text_at_intake_pages=settings.ingest_text_at_intake_pages,
+            max_decoded_bytes=settings.ingest_max_decoded_mb * 1024 * 1024,
         )
 
 
@@ -120,8 +125,10 @@ def _inspect_open_pdf(stream, limits: Limits) -> Inspection:
             )
         try:
             pages = len(pdf.pages)
+            if pages:
+                check_pdf(pdf, limits.bounds)
             flags = active_content(pdf)
-        except (pikepdf.PdfError, RuntimeError, ValueError) as exc:
+        except (pikepdf.PdfError, RuntimeError, ValueError, TypeError) as exc:
             raise Rejected(Reason.pdf_damaged, f"its structure is broken: {exc}") from None
         result = Inspection(mime="application/pdf", kind="pdf", pages=pages, flags=flags)
         if pages <= limits.text_at_intake_pages:
@@ -132,14 +139,9 @@ def _inspect_open_pdf(stream, limits: Limits) -> Inspection:
         warnings = pdf.get_warnings()  # what qpdf had to repair while opening
         if warnings:
             result.flags.append("repaired")
-            result.anomalies.append(f"damaged PDF repaired by qpdf: {warnings[0]}")
+            result.anomalies.append(f"damaged PDF repaired by qpdf: {plain(warnings[0])}")
     if pages == 0:
         raise Rejected(Reason.pdf_damaged, "the PDF has no pages")
-    if pages > limits.max_pages:
-        raise Rejected(
-            Reason.too_many_pages,
-            f"{pages} pages; the limit is {limits.max_pages} (EAKTE_INGEST_MAX_PAGES)",
-        )
     for flag in flags:
         result.anomalies.append(f"contains {flag.replace('_', ' ')} (kept, never executed)")
     return result
@@ -213,7 +215,7 @@ def inspect_image(path: Path, kind: str, size: int, limits: Limits) -> Inspectio
                         Reason.too_many_pages,
                         f"more than {limits.max_pages} pages (EAKTE_INGEST_MAX_PAGES)",
                     )
-                check_pixels(im.size, im.mode, size, limits)
+                check_pixels(im.size, im.mode, size, limits.bounds)
                 try:
                     im.seek(frames)
                 except EOFError:
@@ -223,27 +225,6 @@ def inspect_image(path: Path, kind: str, size: int, limits: Limits) -> Inspectio
     except (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError) as exc:
         raise Rejected(Reason.image_damaged, f"the image header cannot be read: {exc}") from None
     return Inspection(mime="", kind=kind, pages=frames)
-
-
-def check_pixels(dims: tuple[int, int], mode: str, size: int, limits: Limits) -> None:
-    width, height = dims
-    if width <= 0 or height <= 0:
-        raise Rejected(Reason.image_damaged, f"the image claims a size of {width} × {height}")
-    pixels = width * height
-    if pixels <= limits.max_pixels:
-        return
-    decoded = pixels * BITS_PER_PIXEL.get(mode, 32) // 8
-    if decoded > size * BOMB_RATIO:
-        raise Rejected(
-            Reason.decompression_bomb,
-            f"{width} × {height} pixels ({decoded / 1e6:,.0f} MB decoded) from a "
-            f"{size / 1e3:,.0f} kB file",
-        )
-    raise Rejected(
-        Reason.image_too_large,
-        f"{width} × {height} = {pixels:,} pixels; the limit is {limits.max_pixels:,} "
-        "(EAKTE_INGEST_MAX_PIXELS)",
-    )
 
 
 def check_png_chunks(path: Path) -> None:
