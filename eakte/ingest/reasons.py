@@ -58,7 +58,7 @@ class Rejected(Exception):
 # What libraries put into their messages that means nothing to a reader: object reprs
 # (``stream <_io.BufferedReader name='/data/spool/intake-x'>: ...``) and our working paths.
 _REPR_PREFIX = re.compile(r"^\s*(?:stream\s+)?<[^<>]*>\s*:\s*")
-_FILE_REPR = re.compile(r"<[^<>]*name=[^<>]*>")
+_FILE_REPR = re.compile(r"(?:stream\s+)?<[^<>]*name=[^<>]*>")
 _OBJECT_REPR = re.compile(r"<[^<>]* at 0x[0-9a-f]+>")
 _PATH = re.compile(r"(?<![\w.])(?:/[\w.+-]+){2,}/?")
 MAX_DETAIL = 300
