@@ -79,7 +79,8 @@ def preview_dpi(path, page_number: int, dpi: float, max_pixels: int) -> float | 
     (``dpi`` or less: a huge page gets a coarser preview); None if not even 1 dpi fits."""
     with pikepdf.open(path) as pdf:
         size = page_size(pdf.pages[page_number - 1])
-    fitting = min(dpi, math.sqrt(max_pixels / (size[0] / 72 * size[1] / 72)))
+    # a little under the exact root: the pixel count rounds each side up
+    fitting = min(dpi, 0.99 * math.sqrt(max_pixels / (size[0] / 72 * size[1] / 72)))
     return fitting if fitting >= 1 and pixels_at(size, fitting) <= max_pixels else None
 
 

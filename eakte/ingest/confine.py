@@ -62,16 +62,6 @@ def limit_memory(extra_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def subprocess_limits(memory_bytes: int, cpu_seconds: int) -> Callable[[], None]:
-    """A ``preexec_fn`` for a tool run directly (Ghostscript for previews)."""
-
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-        limit_cpu(cpu_seconds)
-
-    return apply
-
-
 def run_confined(work: Callable[[], T], limits: JobLimits) -> T:
     """``work()`` in a forked child under ``limits`` (CPU: ``cpu_base_s`` until the work
     calls ``limit_cpu`` itself); its result, or ``JobFailed`` with the reason. Exceptions

@@ -11,9 +11,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pikepdf
 from sqlalchemy.orm import Session
 
 from eakte.errors import NotFound
+from eakte.ingest.bounds import preview_dpi
+from eakte.ingest.reasons import Rejected
 from eakte.models import Document, FileVersion, User, VersionKind
 from eakte.permissions import Action, require
 from eakte.services.guard import audited_refusals, load
@@ -21,6 +24,11 @@ from storage.blobstore import BlobStore
 
 PREVIEW_DPI = 60
 MAX_PAGE = 10_000
+# A preview is for a screen: a page larger than this is shown at a coarser resolution, and
+# Ghostscript runs under hard limits whatever the page holds.
+PREVIEW_MAX_PIXELS = 16_000_000
+PREVIEW_MEMORY = 1024 * 1024 * 1024
+PREVIEW_CPU_S = 20
 
 
 def preview_version(document: Document) -> FileVersion | None:
@@ -51,15 +59,23 @@ def page_image(
         pdf = Path(tmp) / "doc.pdf"
         store.get_to_file(version.s3_key, pdf, version.s3_version_id, version.sha256)
         out = Path(tmp) / "page.png"
+        dpi = _bounded_dpi(pdf, page)
+        if dpi is None:
+            raise NotFound(f"page {page} of document {document.uuid} is too large to preview")
         result = subprocess.run(
             [
+                # hard limits, set by prlimit rather than a preexec_fn (unsafe in a threaded
+                # web server)
+                "prlimit",
+                f"--as={PREVIEW_MEMORY}",
+                f"--cpu={PREVIEW_CPU_S}",
                 "gs",
                 "-q",
                 "-dSAFER",
                 "-dBATCH",
                 "-dNOPAUSE",
                 "-sDEVICE=png16m",
-                f"-r{PREVIEW_DPI}",
+                f"-r{dpi:.2f}",
                 f"-dFirstPage={page}",
                 f"-dLastPage={page}",
                 f"-sOutputFile={out}",
@@ -72,6 +88,13 @@ def page_image(
             raise NotFound(f"page {page} of document {document.uuid} could not be rendered")
         out.replace(target)  # atomic: concurrent requests never see half a file
     return target
+
+
+def _bounded_dpi(pdf: Path, page: int) -> float | None:
+    try:
+        return preview_dpi(pdf, page, PREVIEW_DPI, PREVIEW_MAX_PIXELS)
+    except (Rejected, pikepdf.PdfError, IndexError, ValueError):
+        return None
 
 
 def purge(data_dir: Path, document_uuid: str) -> None:

@@ -184,3 +184,23 @@ def test_finding_14_quarantine_reasons_show_no_python_internals(desk):
     assert "intake-" not in result.reason  # no working file names either
     assert "trailer" in result.reason
     assert plain("stream <_io.BufferedReader name='/x/y/z'>: damaged") == "damaged"
+
+
+def test_a_preview_of_a_huge_page_is_rendered_coarser_within_bounds(desk, world):
+    """A page taken in before the bounds (here: under a raised pixel limit) is previewed at
+    a resolution that fits ``PREVIEW_MAX_PIXELS``, by a Ghostscript under hard limits."""
+    from PIL import Image
+
+    from eakte.services import previews
+    from tests.fixtures.app import replace_settings
+
+    wide = hostile._pdf(lambda pdf: None, size=(14400, 3000))
+    settings = replace_settings(desk.settings, ingest_max_pixels=2_000_000_000)
+    document = desk.take(wide, "plan.pdf", settings=settings).document
+    with desk.rt.session() as s:
+        png = previews.page_image(
+            s, world.scanner, desk.rt.store, desk.rt.settings.data_dir, str(document.uuid), 1
+        )
+    with Image.open(png) as image:
+        assert image.width * image.height <= previews.PREVIEW_MAX_PIXELS
+        assert image.width > 4 * image.height  # the whole page, only coarser
