@@ -204,3 +204,23 @@ def test_a_preview_of_a_huge_page_is_rendered_coarser_within_bounds(desk, world)
     with Image.open(png) as image:
         assert image.width * image.height <= previews.PREVIEW_MAX_PIXELS
         assert image.width > 4 * image.height  # the whole page, only coarser
+
+
+def test_finding_10_a_stored_spoofed_name_is_downloaded_without_bidi_characters(world, sign_in):
+    from sqlalchemy import update
+
+    from eakte.models import FileVersion
+
+    doc = world.inbox_document("Bescheid", data=born_digital_pdf(1))
+    with world.session() as s, s.begin():  # a name recorded before names were cleaned
+        s.execute(
+            update(FileVersion)
+            .where(FileVersion.document_id == doc.id)
+            .values(filename="rechnung\u202efdp.exe")
+        )
+        version = s.scalar(select(FileVersion.uuid).where(FileVersion.document_id == doc.id))
+    download = sign_in("sachb").get(f"/dokumente/version/{version}")
+    assert download.status_code == 200
+    header = download.headers["Content-Disposition"]
+    assert "%E2%80%AE" not in header.upper() and "\u202e" not in header
+    assert "rechnungfdp.exe" in header
