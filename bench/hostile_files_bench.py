@@ -25,10 +25,11 @@ def _state(inst, source: str) -> str | None:
     engine = make_engine(f"sqlite:///{inst.data_dir / 'eakte.db'}")
     try:
         with engine.connect() as conn:
-            status = conn.execute(
-                text("SELECT status FROM document WHERE source LIKE :s"), {"s": f"%{source}"}
-            ).scalar()
-            if status is None:
+            row = conn.execute(
+                text("SELECT status, failure_reason FROM document WHERE source LIKE :s"),
+                {"s": f"%{source}"},
+            ).first()
+            if row is None:
                 code = conn.execute(
                     text("SELECT reason_code FROM quarantined_file WHERE source LIKE :s"),
                     {"s": f"%{source}"},
@@ -36,13 +37,20 @@ def _state(inst, source: str) -> str | None:
                 return f"quarantined: {code}" if code else None
     finally:
         engine.dispose()
-    return status if status in ("ready", "failed") else None
+    if row.status == "failed":
+        return f"failed: {row.failure_reason}"
+    return row.status if row.status == "ready" else None
 
 
 def main() -> None:
     with installation("eakte-bench-hostile-") as inst:
         inst.env["EAKTE_INGEST_TEXT_AT_INTAKE_PAGES"] = "0"
         print(f"hostile files: {len(CORPUS)} kinds through import and a worker; {load()}")
+        empty = inst.data_dir.parent / f"{inst.data_dir.name}-empty"
+        empty.mkdir()
+        started = time.monotonic()
+        inst.eakte("import", str(empty), "--user", "scan")
+        print(f"  (the import command itself, an empty folder: {time.monotonic() - started:.1f} s)")
         worker = inst.start("worker", "-w", "1", log="worker")
         alive = True
         try:
@@ -59,8 +67,8 @@ def main() -> None:
                     done = time.monotonic()
                     outcome = _state(inst, source)
                     print(
-                        f"  {name:26} {outcome:32} intake {taken - started:5.1f} s  "
-                        f"processing {done - taken:5.1f} s  (expected {expected})"
+                        f"  {name:26} import {taken - started:5.1f} s, settled after "
+                        f"{done - started:5.1f} s: {outcome[:110]}  (expected {expected})"
                     )
                 alive = worker.poll() is None
             where, peak = watch.peak

@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 import pickle
 import resource
+import select
 import signal
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from eakte.ingest import heartbeat
+from eakte.ingest import claims, heartbeat
 
 T = TypeVar("T")
 PROGRESS = b"p"
@@ -33,6 +34,7 @@ class JobLimits:
     memory_bytes: int = 2048 * 1024 * 1024  # address space the job may add to the worker's
     cpu_base_s: int = 60
     cpu_per_page_s: int = 60
+    stall_s: float = claims.MAX_STALL.total_seconds()  # as long as the claim is kept
 
     @classmethod
     def from_settings(cls, settings) -> JobLimits:
@@ -65,7 +67,8 @@ def limit_memory(extra_bytes: int) -> None:
 def run_confined(work: Callable[[], T], limits: JobLimits) -> T:
     """``work()`` in a forked child under ``limits`` (CPU: ``cpu_base_s`` until the work
     calls ``limit_cpu`` itself); its result, or ``JobFailed`` with the reason. Exceptions
-    the work raises come back as ``JobFailed`` carrying their message."""
+    the work raises come back as ``JobFailed`` carrying their message. A child that shows no
+    progress for ``limits.stall_s`` (waiting on something forever uses no CPU) is killed."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -73,10 +76,16 @@ def run_confined(work: Callable[[], T], limits: JobLimits) -> T:
         _child(work, limits, write_end)
     os.close(write_end)
     try:
-        payload = _listen(read_end)
+        payload = _listen(read_end, limits.stall_s)
+    except TimeoutError:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise JobFailed(
+            f"processing made no progress for {limits.stall_s:.0f} s and was stopped"
+        ) from None
     finally:
         os.close(read_end)
-        _, status = os.waitpid(pid, 0)
+    _, status = os.waitpid(pid, 0)
     if payload is None:
         raise JobFailed(_death(status, limits))
     kind, value = pickle.loads(payload)  # noqa: S301 (our own child's answer)
@@ -118,10 +127,14 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _listen(fd: int) -> bytes | None:
-    """Progress marks until the result (or end of file: the child died)."""
+def _listen(fd: int, stall_s: float) -> bytes | None:
+    """Progress marks until the result (or end of file: the child died); ``TimeoutError``
+    after ``stall_s`` without a word."""
     buffer = b""
     while True:
+        ready, _, _ = select.select([fd], [], [], stall_s)
+        if not ready:
+            raise TimeoutError
         chunk = os.read(fd, 1 << 16)
         if not chunk:
             return None

@@ -9,6 +9,7 @@ import os
 import resource
 import subprocess
 import sys
+import time
 import tracemalloc
 import zipfile
 import zlib
@@ -80,6 +81,15 @@ def test_second_line_a_job_beyond_its_cpu_time_ends_failed(desk, monkeypatch):
     limits = JobLimits(cpu_base_s=1, cpu_per_page_s=1)
     assert desk.process(doc_id, limits=limits) == "failed"
     assert "CPU time" in desk.document(doc_id).failure_reason
+    monkeypatch.undo()
+    _next_document_goes_through(desk)
+
+
+def test_second_line_a_job_that_hangs_without_progress_is_stopped(desk, monkeypatch):
+    doc_id = desk.take(scanned_pdf([scan_image()]), "scan.pdf").document.id
+    monkeypatch.setattr("eakte.ingest.ocr.ocr_to_pdfa", lambda *_a, **_k: time.sleep(600))
+    assert desk.process(doc_id, limits=JobLimits(stall_s=2)) == "failed"
+    assert "no progress" in desk.document(doc_id).failure_reason
     monkeypatch.undo()
     _next_document_goes_through(desk)
 
