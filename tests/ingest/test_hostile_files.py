@@ -20,6 +20,7 @@ from sqlalchemy import select
 from eakte.errors import XdomeaRejected
 from eakte.ingest import names
 from eakte.ingest.confine import JobLimits
+from eakte.ingest.hotfolder import HotFolder
 from eakte.ingest.reasons import plain
 from eakte.models.ingest import QuarantinedFile
 from eakte.services.intake import Outcome
@@ -131,6 +132,23 @@ def test_finding_2_import_never_follows_a_link_out_of_its_folder_nor_reads_the_d
         env=env_vars,
     )
     assert inside.returncode != 0 and "data directory" in inside.stderr
+
+
+def test_finding_2_the_hot_folder_moves_a_link_out_of_it_to_failed_unfollowed(tmp_path):
+    data_dir = tmp_path / "daten"
+    data_dir.mkdir()
+    (data_dir / "secret_key").write_text("geheim")
+    folder = HotFolder(tmp_path / "scanner", interval=5, protected=(data_dir,))
+    os.symlink(data_dir, folder.root / "daten")
+    os.symlink(data_dir / "secret_key", folder.root / "scan.pdf")
+    later = time.time() + 60
+    assert folder.complete_files(now=later) == []  # first sight
+    found = folder.complete_files(now=later)
+    assert sorted(e.path.name for e in found) == ["daten", "scan.pdf"]
+    assert {e.problem.code for e in found} == {"link_outside"} and all(e.size == 0 for e in found)
+    for entry in found:
+        folder.settle(entry, accepted=False, reason=entry.problem.detail)
+    assert (folder.failed / "daten").is_symlink() and (data_dir / "secret_key").exists()
 
 
 def test_finding_10_bidi_and_invisible_characters_leave_file_names(desk):
