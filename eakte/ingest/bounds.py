@@ -161,8 +161,58 @@ def _check_stream(stream: pikepdf.Stream, bounds: Bounds, budget: _Budget) -> No
             budget.spend(_inflated_size(data, cap, stream))
             return
         else:  # an image codec, LZW, RunLength: decoded later, under the process limits
+            if name == "/JBIG2Decode":
+                _check_jbig2(data, stream, bounds)
             break
     budget.spend(len(data))
+
+
+JBIG2_PAGE_INFO = 48
+JBIG2_MAX_SEGMENTS = 256  # page information comes first; a few segments are enough
+
+
+def _check_jbig2(data: bytes, stream: pikepdf.Stream, bounds: Bounds) -> None:
+    """JBIG2 data says its page size once more, inside (the decoder allocates that)."""
+    parms = stream.get("/DecodeParms")
+    globals_ = parms.get("/JBIG2Globals") if isinstance(parms, pikepdf.Dictionary) else None
+    for part in (data, globals_.read_raw_bytes() if isinstance(globals_, pikepdf.Stream) else b""):
+        for width, height in _jbig2_page_sizes(part):
+            if height != 0xFFFFFFFF and width * height > bounds.max_pixels:
+                raise Rejected(
+                    Reason.image_too_large,
+                    f"a JBIG2 image in it declares a page of {width:,} × {height:,} pixels; "
+                    f"the limit is {bounds.max_pixels:,} (EAKTE_INGEST_MAX_PIXELS)",
+                )
+
+
+def _jbig2_page_sizes(data: bytes):
+    """Width and height of each page information segment (ITU T.88 7.2, embedded
+    organisation: segment headers one after another, each followed by its data)."""
+    at = 0
+    for _ in range(JBIG2_MAX_SEGMENTS):
+        if len(data) < at + 6:
+            return
+        number = int.from_bytes(data[at : at + 4], "big")
+        flags, count_byte = data[at + 4], data[at + 5]
+        at += 6
+        referred = count_byte >> 5
+        if referred == 7:  # long form: a 4-byte count, then retention bits
+            referred = int.from_bytes(data[at - 1 : at + 3], "big") & 0x1FFFFFFF
+            at += 3 + (referred + 8) // 8
+        at += referred * (1 if number <= 256 else 2 if number <= 65536 else 4)
+        at += 4 if flags & 0x40 else 1
+        if len(data) < at + 4:
+            return
+        length = int.from_bytes(data[at : at + 4], "big")
+        at += 4
+        if flags & 0x3F == JBIG2_PAGE_INFO and len(data) >= at + 8:
+            yield (
+                int.from_bytes(data[at : at + 4], "big"),
+                int.from_bytes(data[at + 4 : at + 8], "big"),
+            )
+        if length == 0xFFFFFFFF:  # unknown length: the rest is one region
+            return
+        at += length
 
 
 def _check_image(stream: pikepdf.Stream, bounds: Bounds) -> int:

@@ -113,6 +113,20 @@ def jbig2_bomb() -> bytes:
     )
 
 
+def jbig2_page_bomb() -> bytes:  # a 100 × 100 image whose JBIG2 data says 200,000²
+    return _pdf(
+        lambda pdf: _image(
+            pdf,
+            b"\0\0\0\0\x30\0\1\0\0\0\x13" + struct.pack(">II", 200_000, 200_000) + b"\0" * 11,
+            Width=100,
+            Height=100,
+            BitsPerComponent=1,
+            ColorSpace=pikepdf.Name.DeviceGray,
+            Filter=pikepdf.Name.JBIG2Decode,
+        )
+    )
+
+
 def ccitt_bomb() -> bytes:  # small /Width and /Height, the decoder told 100,000 × 100,000
     return _pdf(
         lambda pdf: _image(
@@ -254,6 +268,7 @@ CORPUS = {
     "image_inflate_bomb": (image_inflate_bomb, "bild.pdf", "decompression_bomb"),
     "image_100k_x_100k": (image_huge_dimensions, "bild.pdf", "image_too_large"),
     "jbig2_bomb": (jbig2_bomb, "fax.pdf", "image_too_large"),
+    "jbig2_page_bomb": (jbig2_page_bomb, "fax.pdf", "image_too_large"),
     "ccitt_bomb": (ccitt_bomb, "fax.pdf", "image_too_large"),
     "thousands_of_tiny_pages": (thousands_of_tiny_pages, "viele.pdf", "too_many_pages"),
     "tiff_10000_directories": (tiff_many_directories, "akte.tif", "too_many_pages"),
