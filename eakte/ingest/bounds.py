@@ -143,14 +143,17 @@ class _Budget:
 
 
 def _check_stream(stream: pikepdf.Stream, bounds: Bounds, budget: _Budget) -> None:
+    """An image may inflate to its declared size (itself bounded), any other stream to
+    ``MAX_STREAM_BYTES``, and all other streams together to the file's budget (a scan of
+    2,000 pages holds gigabytes of legitimate image data; its other streams do not)."""
     image = stream.get("/Subtype") == pikepdf.Name.Image
     cap = _check_image(stream, bounds) if image else MAX_STREAM_BYTES
+    spend = _ignore if image else budget.spend
     filters = stream.get("/Filter")
     if isinstance(filters, pikepdf.Name):
         filters = [filters]
     elif not isinstance(filters, pikepdf.Array):
-        budget.spend(len(stream.read_raw_bytes()))
-        return
+        filters = []
     data = stream.read_raw_bytes()
     for name in (str(f) for f in filters):
         if name in ("/ASCIIHexDecode", "/AHx"):
@@ -158,13 +161,17 @@ def _check_stream(stream: pikepdf.Stream, bounds: Bounds, budget: _Budget) -> No
         elif name in ("/ASCII85Decode", "/A85"):
             data = _a85(data)
         elif name in ("/FlateDecode", "/Fl"):
-            budget.spend(_inflated_size(data, cap, stream))
+            spend(_inflated_size(data, cap, stream))
             return
         else:  # an image codec, LZW, RunLength: decoded later, under the process limits
             if name == "/JBIG2Decode":
                 _check_jbig2(data, stream, bounds)
             break
-    budget.spend(len(data))
+    spend(len(data))
+
+
+def _ignore(_amount: int) -> None:
+    pass
 
 
 JBIG2_PAGE_INFO = 48

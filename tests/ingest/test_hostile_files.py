@@ -14,6 +14,7 @@ import tracemalloc
 import zipfile
 import zlib
 
+import pikepdf
 import pytest
 from sqlalchemy import select
 
@@ -25,6 +26,7 @@ from eakte.ingest.reasons import plain
 from eakte.models.ingest import QuarantinedFile
 from eakte.services.intake import Outcome
 from retention.xdomea.reader import MAX_MESSAGE_BYTES, unpack
+from tests.fixtures.app import replace_settings
 from tests.ingest import hostile
 from tests.ingest.conftest import born_digital_pdf, scan_image, scanned_pdf
 
@@ -41,6 +43,21 @@ def test_finding_1_a_page_5_m_wide_or_with_a_huge_userunit_is_quarantined_unrend
         assert result.outcome == Outcome.quarantined
         assert result.reason_code == "page_too_large" and "pixels at 400 dpi" in result.reason
     assert desk.queued == []  # nothing reached the worker
+
+
+def test_all_streams_of_a_pdf_together_inflate_within_the_files_budget(desk):
+    def build(pdf):  # two content streams of 10 MB each, each within the per-stream cap
+        data = hostile._zeros_deflated(10 << 20)
+        pdf.pages[0].Contents = pikepdf.Array(
+            [pdf.make_stream(data, Filter=pikepdf.Name.FlateDecode) for _ in range(2)]
+        )
+
+    many = hostile._pdf(build)
+    settings = replace_settings(desk.settings, ingest_max_decoded_mb=16)
+    result = desk.take(many, "viel.pdf", settings=settings)
+    assert result.outcome == Outcome.quarantined and result.reason_code == "decompression_bomb"
+    assert "EAKTE_INGEST_MAX_DECODED_MB" in result.reason
+    assert desk.take(many, "viel.pdf").outcome == Outcome.accepted  # the default: 2 GB
 
 
 def test_hostile_corpus_ends_in_quarantine_or_a_processed_document(desk):
