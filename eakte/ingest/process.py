@@ -7,6 +7,10 @@ so a job that lost its claim (stale, taken over) changes nothing. Every step can
 the original is read again, the rendition written again, leftovers of a crashed attempt
 removed first.
 
+Reading, converting and OCRing the file (``convert``) run in a child process under hard memory
+and CPU limits (``confine``): a file that gets past the bounds checked at intake and still
+blows up a decoder fails with a reason, and the worker takes the next document.
+
 Transient failures (object storage or database away) release the claim and raise
 ``IngestRetryLater`` for the job queue to retry with backoff; everything else sets the document
 ``failed`` with a readable reason (and ``eakte`` can retry it later).
