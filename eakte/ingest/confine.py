@@ -11,6 +11,7 @@ worker's state (database connections, threads) is touched in the child.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
 import resource
@@ -26,6 +27,7 @@ from eakte.ingest import claims, heartbeat
 T = TypeVar("T")
 PROGRESS = b"p"
 RESULT = b"r"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 CPU_GRACE_S = 5  # between the soft limit (SIGXCPU) and the hard one (SIGKILL)
 
 
@@ -70,10 +72,11 @@ def run_confined(work: Callable[[], T], limits: JobLimits) -> T:
     the work raises come back as ``JobFailed`` carrying their message. A child that shows no
     progress for ``limits.stall_s`` (waiting on something forever uses no CPU) is killed."""
     read_end, write_end = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_end)
-        _child(work, limits, write_end)
+        _child(work, limits, write_end, parent)
     os.close(write_end)
     try:
         payload = _listen(read_end, limits.stall_s)
@@ -94,9 +97,10 @@ def run_confined(work: Callable[[], T], limits: JobLimits) -> T:
     raise JobFailed(value)
 
 
-def _child(work: Callable[[], object], limits: JobLimits, out: int) -> None:
+def _child(work: Callable[[], object], limits: JobLimits, out: int, parent: int) -> None:
     code = 0
     try:
+        _die_with_parent(parent)
         limit_memory(limits.memory_bytes)
         # a soft limit only: the work may raise it once it knows the pages (``limit_cpu``)
         hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
@@ -119,6 +123,15 @@ def _child(work: Callable[[], object], limits: JobLimits, out: int) -> None:
         code = 1
     finally:
         os._exit(code)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker killed mid-job (kill -9, a crashed host process) takes its child along
+    instead of leaving it working for nobody."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before we asked
+        os._exit(1)
 
 
 def _write_all(fd: int, data: bytes) -> None:
