@@ -269,3 +269,36 @@ def test_finding_10_a_stored_spoofed_name_is_downloaded_without_bidi_characters(
     header = download.headers["Content-Disposition"]
     assert "%E2%80%AE" not in header.upper() and "\u202e" not in header
     assert "rechnungfdp.exe" in header
+
+
+def test_a_confined_job_dies_with_its_worker(tmp_path):
+    marker = tmp_path / "child.pid"
+    script = (
+        "import os, time\n"
+        "from eakte.ingest.confine import JobLimits, run_confined\n"
+        f"def work():\n    open({str(marker)!r}, 'w').write(str(os.getpid()))\n"
+        "    time.sleep(120)\n"
+        "run_confined(work, JobLimits())\n"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", script], env={**os.environ})
+    try:
+        deadline = time.monotonic() + 30
+        while not (marker.exists() and marker.read_text()):
+            assert time.monotonic() < deadline and worker.poll() is None
+            time.sleep(0.05)
+        child = int(marker.read_text())
+    finally:
+        worker.kill()  # kill -9: no chance to clean up
+        worker.wait()
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{child}") and "zombie" not in _state(child):
+        assert time.monotonic() < deadline, "the job's child outlived its worker"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return next((line for line in fh if line.startswith("State:")), "").lower()
+    except OSError:
+        return "zombie"
