@@ -17,10 +17,13 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import struct
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import pikepdf
+from PIL import PngImagePlugin
 
 from eakte.ingest.reasons import Reason, Rejected
 
@@ -31,7 +34,7 @@ MAX_STREAM_BYTES = 128 * 1024 * 1024  # one decoded stream that is not an image
 INFLATE_CHUNK = 1 << 20
 BOMB_RATIO = 1000  # decoded bytes per file byte beyond which a huge image is a "bomb"
 BITS_PER_PIXEL = {"1": 1, "L": 8, "P": 8, "LA": 16, "I;16": 16, "RGB": 24}
-IMAGE_CODECS = {"/DCTDecode", "/JPXDecode", "/JBIG2Decode", "/CCITTFaxDecode"}
+MAX_CHUNK = PngImagePlugin.MAX_TEXT_CHUNK  # what Pillow itself allows a compressed PNG chunk
 COMPONENTS = {"/DeviceGray": 1, "/CalGray": 1, "/Indexed": 1, "/DeviceRGB": 3, "/CalRGB": 3}
 
 
@@ -318,3 +321,47 @@ def check_pixels(dims: tuple[int, int], mode: str, size: int, bounds: Bounds) ->
         f"{width} × {height} = {pixels:,} pixels; the limit is {bounds.max_pixels:,} "
         "(EAKTE_INGEST_MAX_PIXELS)",
     )
+
+
+def check_png_chunks(path: Path) -> None:
+    """Compressed text and colour-profile chunks must not expand beyond what Pillow allows."""
+    with path.open("rb") as fh:
+        if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+            raise Rejected(Reason.image_damaged, "not a PNG signature")
+        while header := fh.read(8):
+            if len(header) < 8:
+                break
+            length, ctype = struct.unpack(">I4s", header)
+            if ctype in (b"IDAT", b"IEND"):
+                return
+            data = fh.read(length)
+            fh.seek(4, 1)  # CRC
+            compressed = _compressed_part(ctype, data)
+            if compressed is None:
+                continue
+            inflater = zlib.decompressobj()
+            try:
+                inflater.decompress(compressed, MAX_CHUNK)
+            except zlib.error:
+                continue  # Pillow skips a broken ancillary chunk as well
+            if inflater.unconsumed_tail:
+                raise Rejected(
+                    Reason.decompression_bomb,
+                    f"a {ctype.decode('latin-1')} chunk of {length:,} bytes expands beyond "
+                    f"{MAX_CHUNK:,} bytes",
+                )
+
+
+def _compressed_part(ctype: bytes, data: bytes) -> bytes | None:
+    if ctype in (b"zTXt", b"iCCP"):
+        keyword_end = data.find(b"\0")
+        return data[keyword_end + 2 :] if keyword_end >= 0 else None
+    if ctype == b"iTXt":
+        keyword_end = data.find(b"\0")
+        if keyword_end < 0 or len(data) < keyword_end + 3 or data[keyword_end + 1] != 1:
+            return None
+        rest = data[keyword_end + 3 :]
+        language_end = rest.find(b"\0")
+        translated_end = rest.find(b"\0", language_end + 1)
+        return rest[translated_end + 1 :] if translated_end >= 0 else None
+    return None

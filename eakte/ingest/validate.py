@@ -9,7 +9,6 @@ file is accepted and marked ``repaired``; one that qpdf cannot open is quarantin
 from __future__ import annotations
 
 import struct
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,12 +17,11 @@ from PIL import JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 
 from eakte.config import Settings
 from eakte.ingest import detect
-from eakte.ingest.bounds import Bounds, check_pdf, check_pixels
+from eakte.ingest.bounds import Bounds, check_pdf, check_pixels, check_png_chunks
 from eakte.ingest.reasons import Reason, Rejected, plain
 from eakte.ingest.text import has_page_images
 
 EOF_WINDOW = 2048  # %%EOF must appear this close to the end (trailing junk is common)
-MAX_CHUNK = PngImagePlugin.MAX_TEXT_CHUNK  # what Pillow itself allows a compressed PNG chunk
 
 
 @dataclass(frozen=True)
@@ -225,47 +223,3 @@ def inspect_image(path: Path, kind: str, size: int, limits: Limits) -> Inspectio
     except (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError) as exc:
         raise Rejected(Reason.image_damaged, f"the image header cannot be read: {exc}") from None
     return Inspection(mime="", kind=kind, pages=frames)
-
-
-def check_png_chunks(path: Path) -> None:
-    """Compressed text and colour-profile chunks must not expand beyond what Pillow allows."""
-    with path.open("rb") as fh:
-        if fh.read(8) != b"\x89PNG\r\n\x1a\n":
-            raise Rejected(Reason.image_damaged, "not a PNG signature")
-        while header := fh.read(8):
-            if len(header) < 8:
-                break
-            length, ctype = struct.unpack(">I4s", header)
-            if ctype in (b"IDAT", b"IEND"):
-                return
-            data = fh.read(length)
-            fh.seek(4, 1)  # CRC
-            compressed = _compressed_part(ctype, data)
-            if compressed is None:
-                continue
-            inflater = zlib.decompressobj()
-            try:
-                inflater.decompress(compressed, MAX_CHUNK)
-            except zlib.error:
-                continue  # Pillow skips a broken ancillary chunk as well
-            if inflater.unconsumed_tail:
-                raise Rejected(
-                    Reason.decompression_bomb,
-                    f"a {ctype.decode('latin-1')} chunk of {length:,} bytes expands beyond "
-                    f"{MAX_CHUNK:,} bytes",
-                )
-
-
-def _compressed_part(ctype: bytes, data: bytes) -> bytes | None:
-    if ctype in (b"zTXt", b"iCCP"):
-        keyword_end = data.find(b"\0")
-        return data[keyword_end + 2 :] if keyword_end >= 0 else None
-    if ctype == b"iTXt":
-        keyword_end = data.find(b"\0")
-        if keyword_end < 0 or len(data) < keyword_end + 3 or data[keyword_end + 1] != 1:
-            return None
-        rest = data[keyword_end + 3 :]
-        language_end = rest.find(b"\0")
-        translated_end = rest.find(b"\0", language_end + 1)
-        return rest[translated_end + 1 :] if translated_end >= 0 else None
-    return None
