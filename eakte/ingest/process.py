@@ -274,9 +274,6 @@ def ocr(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
         ctx.pages = len(pdf.pages)
 
 
-CONFINED: list[Step] = [prepare, read_text, ocr]
-
-
 def convert(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     """``prepare``, ``read_text`` and ``ocr`` in a child process under the job's memory and
     CPU limits (``confine``): whatever the file does to the decoders, the worker lives on. A
@@ -297,9 +294,9 @@ def _convert_confined(ctx: ProcessContext) -> tuple:
         prepare(None, None, ctx)
         with pikepdf.open(ctx.pdf) as pdf:
             limit_cpu(ctx.limits.cpu_seconds(len(pdf.pages)))
-        for step in CONFINED[1:]:
-            step(None, None, ctx)
-            progressed()
+        read_text(None, None, ctx)
+        progressed()
+        ocr(None, None, ctx)
     except Failure as exc:
         raise JobFailed(str(exc)) from None
     except MemoryError:
