@@ -46,7 +46,7 @@ def main() -> None:
     with installation("eakte-bench-hostile-") as inst:
         inst.env["EAKTE_INGEST_TEXT_AT_INTAKE_PAGES"] = "0"
         print(f"hostile files: {len(CORPUS)} kinds through import and a worker; {load()}")
-        empty = inst.data_dir.parent / f"{inst.data_dir.name}-empty"
+        empty = inst.files / "empty"
         empty.mkdir()
         started = time.monotonic()
         inst.eakte("import", str(empty), "--user", "scan")
@@ -56,7 +56,7 @@ def main() -> None:
         try:
             with MemoryWatch([worker.pid]) as watch:
                 for name, (maker, filename, expected) in CORPUS.items():
-                    folder = inst.data_dir.parent / f"{inst.data_dir.name}-in-{name}"
+                    folder = inst.files / name
                     folder.mkdir()
                     (folder / filename).write_bytes(maker())
                     started = time.monotonic()
