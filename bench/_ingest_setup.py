@@ -190,7 +190,9 @@ def _cpu_seconds(pid: int) -> float:
             fields = fh.read().rsplit(b")", 1)[1].split()
     except (OSError, IndexError):
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    # utime + stime, and cutime + cstime: children already waited for (a worker's confined
+    # jobs, one per document) count for the process that started them
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss(pid: int) -> tuple[int, str]:
