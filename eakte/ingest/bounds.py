@@ -19,6 +19,7 @@ import binascii
 import math
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,18 +113,25 @@ def check_pdf(pdf: pikepdf.Pdf, bounds: Bounds) -> None:
 
 
 def _check_depth(top: pikepdf.Object) -> None:
-    """Direct objects nested in one indirect object (indirect ones are visited on their own)."""
+    for _, depth in direct_parts(top):
+        if depth > MAX_DEPTH:
+            raise Rejected(Reason.too_complex, f"objects nested more than {MAX_DEPTH} levels deep")
+
+
+def direct_parts(top: pikepdf.Object) -> Iterator[tuple[pikepdf.Object, int]]:
+    """An indirect object and the dictionaries and arrays written directly inside it (an
+    /OpenAction action, say), with how deep each is; indirect references are visited as
+    objects of their own."""
     stack = [(top, 0)]
     while stack:
         obj, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise Rejected(Reason.too_complex, f"objects nested more than {MAX_DEPTH} levels deep")
         if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
             children = obj.values()
         elif isinstance(obj, pikepdf.Array):
             children = obj
         else:
             continue
+        yield obj, depth
         stack.extend(
             (c, depth + 1)
             for c in children

@@ -17,7 +17,13 @@ from PIL import JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 
 from eakte.config import Settings
 from eakte.ingest import detect
-from eakte.ingest.bounds import Bounds, check_pdf, check_pixels, check_png_chunks
+from eakte.ingest.bounds import (
+    Bounds,
+    check_pdf,
+    check_pixels,
+    check_png_chunks,
+    direct_parts,
+)
 from eakte.ingest.reasons import Reason, Rejected, plain
 from eakte.ingest.text import has_page_images
 
@@ -170,23 +176,10 @@ def active_content(pdf: pikepdf.Pdf) -> list[str]:
 
 
 def _dictionaries(top: pikepdf.Object):
-    """An indirect object's dictionaries, including those written directly inside it (an
-    /OpenAction action, say); indirect references are visited as objects of their own."""
-    stack = [top]
-    while stack:
-        obj = stack.pop()
-        if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
-            yield obj
-            children = obj.values()
-        elif isinstance(obj, pikepdf.Array):
-            children = obj
-        else:
-            continue
-        stack.extend(
-            c
-            for c in children
-            if isinstance(c, pikepdf.Dictionary | pikepdf.Array) and not c.is_indirect
-        )
+    """An indirect object's dictionaries, including those written directly inside it."""
+    return (
+        obj for obj, _ in direct_parts(top) if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream)
+    )
 
 
 # --------------------------------------------------------------------------------- images

@@ -99,32 +99,29 @@ def image_huge_dimensions() -> bytes:
     )
 
 
-def jbig2_bomb() -> bytes:
+def _jbig2(width: int, height: int) -> bytes:
+    """A JBIG2 image object of ``width`` × ``height`` whose data (a page information
+    segment) declares a page of 200,000 × 200,000."""
+    page_info = b"\0\0\0\0\x30\0\1\0\0\0\x13" + struct.pack(">II", 200_000, 200_000)
     return _pdf(
         lambda pdf: _image(
             pdf,
-            b"\0\0\0\0\x30\0\1\0\0\0\x13" + struct.pack(">II", 200_000, 200_000) + b"\0" * 11,
-            Width=200_000,
-            Height=200_000,
+            page_info + b"\0" * 11,
+            Width=width,
+            Height=height,
             BitsPerComponent=1,
             ColorSpace=pikepdf.Name.DeviceGray,
             Filter=pikepdf.Name.JBIG2Decode,
         )
     )
+
+
+def jbig2_bomb() -> bytes:  # the image object itself declares 200,000²
+    return _jbig2(200_000, 200_000)
 
 
 def jbig2_page_bomb() -> bytes:  # a 100 × 100 image whose JBIG2 data says 200,000²
-    return _pdf(
-        lambda pdf: _image(
-            pdf,
-            b"\0\0\0\0\x30\0\1\0\0\0\x13" + struct.pack(">II", 200_000, 200_000) + b"\0" * 11,
-            Width=100,
-            Height=100,
-            BitsPerComponent=1,
-            ColorSpace=pikepdf.Name.DeviceGray,
-            Filter=pikepdf.Name.JBIG2Decode,
-        )
-    )
+    return _jbig2(100, 100)
 
 
 def ccitt_bomb() -> bytes:  # small /Width and /Height, the decoder told 100,000 × 100,000

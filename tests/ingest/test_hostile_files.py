@@ -126,14 +126,7 @@ def test_finding_2_import_never_follows_a_link_out_of_its_folder_nor_reads_the_d
     os.symlink(data_dir, folder / "daten")
     os.symlink(outside / "vorschau.pdf", folder / "vorschau.pdf")
     os.symlink(data_dir / "secret_key", folder / "schluessel.pdf")
-    env_vars = {**os.environ, "EAKTE_LOG_LEVEL": "WARNING"}
-    done = subprocess.run(
-        [sys.executable, "-m", "eakte", "import", str(folder), "--user", "scan"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env_vars,
-    )
+    done = _import(folder)
     assert done.returncode == 0, done.stderr
     assert "imported:     1" in done.stdout and "link_outside: 3" in done.stdout, done.stdout
     with world.session() as s:
@@ -141,14 +134,18 @@ def test_finding_2_import_never_follows_a_link_out_of_its_folder_nor_reads_the_d
     assert len(entries) == 3
     assert all(e.stored_object_id is None and e.s3_key == "" for e in entries)  # no bytes
     assert {e.reason_code for e in entries} == {"link_outside"}
-    inside = subprocess.run(
-        [sys.executable, "-m", "eakte", "import", str(data_dir), "--user", "scan"],
+    inside = _import(data_dir)
+    assert inside.returncode != 0 and "data directory" in inside.stderr
+
+
+def _import(folder):
+    return subprocess.run(
+        [sys.executable, "-m", "eakte", "import", str(folder), "--user", "scan"],
         capture_output=True,
         text=True,
         timeout=120,
-        env=env_vars,
+        env={**os.environ, "EAKTE_LOG_LEVEL": "WARNING"},
     )
-    assert inside.returncode != 0 and "data directory" in inside.stderr
 
 
 def test_finding_2_the_hot_folder_moves_a_link_out_of_it_to_failed_unfollowed(tmp_path):
