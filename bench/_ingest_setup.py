@@ -31,6 +31,7 @@ class Installation:
     data_dir: Path
     env: dict[str, str]
     server: EmbeddedSeaweedFS
+    files: Path  # folders to import from: beside the data dir (imports never read inside it)
 
     def eakte(self, *args: str, check=True, **kwargs) -> subprocess.CompletedProcess:
         result = subprocess.run(
@@ -83,8 +84,10 @@ def installation(prefix: str, keep: bool = False) -> Iterator[Installation]:
     }
     for name in ("EAKTE_DATABASE_URL", "EAKTE_S3_ENDPOINT", "EAKTE_REDIS_URL"):
         env.pop(name, None)
+    files = Path(f"{data_dir}-files")
+    files.mkdir()
     server = EmbeddedSeaweedFS(data_dir).start()
-    inst = Installation(data_dir, env, server)
+    inst = Installation(data_dir, env, server, files)
     try:
         inst.eakte("init")
         inst.eakte("orgunit", "add", "32", "Ordnungsamt")
@@ -95,6 +98,7 @@ def installation(prefix: str, keep: bool = False) -> Iterator[Installation]:
         server.stop()
         if not keep:
             shutil.rmtree(data_dir, ignore_errors=True)
+            shutil.rmtree(files, ignore_errors=True)
 
 
 def stop(process: subprocess.Popen, sig=signal.SIGTERM, timeout=30.0) -> None:
@@ -186,7 +190,9 @@ def _cpu_seconds(pid: int) -> float:
             fields = fh.read().rsplit(b")", 1)[1].split()
     except (OSError, IndexError):
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    # utime + stime, and cutime + cstime: children already waited for (a worker's confined
+    # jobs, one per document) count for the process that started them
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss(pid: int) -> tuple[int, str]:

@@ -63,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with installation("eakte-bench-born-digital-", keep=args.keep) as inst:
-        source = inst.data_dir / "archive"
+        source = inst.files / "archive"
         generate(source, args.docs, args.pages)
         print(f"born-digital import: {args.docs} documents of {args.pages} pages")
         print(f"  before: {load()}")

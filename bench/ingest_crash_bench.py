@@ -66,7 +66,7 @@ def main() -> None:
     with installation("eakte-bench-crash-") as inst:
         if args.through_worker:
             inst.env["EAKTE_INGEST_TEXT_AT_INTAKE_PAGES"] = "0"
-        source = inst.data_dir / "archive"
+        source = inst.files / "archive"
         generate(source, args.docs, 3)
         where = "the worker" if args.through_worker else "intake"
         print(f"crash safety: {args.docs} documents (text read at {where}), "

@@ -144,7 +144,7 @@ def pipeline(
 ) -> tuple[float, float, dict[str, float]]:
     """(wall seconds, CPU seconds of the import, the worker and its processes, and S3, and
     those CPU seconds by part)"""
-    source = inst.data_dir / f"round-{round_no}"
+    source = inst.files / f"round-{round_no}"
     source.mkdir()
     for document in documents:
         # new bytes each round (else the second round would be duplicates of the first)

@@ -62,6 +62,9 @@ class Settings:
     ingest_max_pages: int = 2000
     ingest_text_at_intake_pages: int = 50
     ingest_max_pixels: int = 150_000_000
+    ingest_max_decoded_mb: int = 2048
+    ingest_job_memory_mb: int = 2048
+    ingest_page_cpu_seconds: int = 60
     hot_folder_interval: int = 5
     # Full-text search: the embedded Whoosh index, or PostgreSQL's own (several web hosts).
     search_backend: str = "whoosh"
@@ -143,6 +146,9 @@ class Settings:
             ingest_max_pixels=env.integer(
                 "EAKTE_INGEST_MAX_PIXELS", 150_000_000, 1_000_000, 2_000_000_000
             ),
+            ingest_max_decoded_mb=env.integer("EAKTE_INGEST_MAX_DECODED_MB", 2048, 16, 1_000_000),
+            ingest_job_memory_mb=env.integer("EAKTE_INGEST_JOB_MEMORY_MB", 2048, 256, 1_000_000),
+            ingest_page_cpu_seconds=env.integer("EAKTE_INGEST_PAGE_CPU_SECONDS", 60, 5, 3600),
             hot_folder_interval=env.integer("EAKTE_HOT_FOLDER_INTERVAL", 5, 1, 3600),
             search_backend=search_backend,
             audit_anchor_years=env.integer("EAKTE_AUDIT_ANCHOR_YEARS", 30, 1, 100),

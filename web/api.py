@@ -13,6 +13,7 @@ from flask import Blueprint, g, jsonify, request, send_file
 
 from eakte import audit
 from eakte.errors import BadInput, NotSignedIn, PermissionDenied, UnsupportedType
+from eakte.ingest import names
 from eakte.jobs.ingest_tasks import enqueue
 from eakte.models import Case, Document, FileVersion
 from eakte.models.api import Scope
@@ -81,7 +82,7 @@ def download(version_id):
         stream,
         mimetype=version.mime,
         as_attachment=True,
-        download_name=version.filename or str(version.uuid),
+        download_name=names.sanitise(version.filename or str(version.uuid)),
         max_age=0,
     )
     response.headers["X-Content-SHA256"] = version.sha256

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 from flask_babel import gettext as _
 
 from eakte import audit
+from eakte.ingest import names
 from eakte.permissions import Action, can
 from eakte.services import documents, listing, previews
 from web.context import actor
@@ -54,7 +55,7 @@ def download(version_id):
         stream,
         mimetype=version.mime or "application/octet-stream",
         as_attachment=True,
-        download_name=version.filename or f"{version.uuid}",
+        download_name=names.sanitise(version.filename or f"{version.uuid}"),
         max_age=0,
     )
 

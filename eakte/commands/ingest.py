@@ -152,7 +152,7 @@ def import_command(
         rt.store.check_bucket()
         with rt.session() as session:
             actor = acting_user(session, tenant, username)
-            entries = list(walk(directory))
+            entries = list(walk(directory, protected=[settings.data_dir]))
             rows = {}
             if manifest is not None:
                 found = {e.relative for e in entries if e.problem is None}
@@ -320,7 +320,7 @@ def watch(directory, done, failed, interval, once, tenant, username, **batch):
 
     settings = load_settings()
     interval = interval or settings.hot_folder_interval
-    folder = HotFolder(directory.absolute(), interval, done, failed)
+    folder = HotFolder(directory.absolute(), interval, done, failed, protected=(settings.data_dir,))
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with open_runtime(settings) as rt, rt.session() as session:

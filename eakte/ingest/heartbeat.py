@@ -31,12 +31,21 @@ log = logging.getLogger(__name__)
 # When this process last finished a step or a page. Per process: a worker process works on
 # one document at a time (its OCR threads all belong to that document).
 _progress_at = time.monotonic()
+_listener = None  # in a confined child: tells the worker (see ``confine``)
 
 
 def progressed() -> None:
     """The job moved on (a step or a page done): its claim stays renewed."""
     global _progress_at
     _progress_at = time.monotonic()
+    if _listener is not None:
+        _listener()
+
+
+def listen(callback) -> None:
+    """Call ``callback`` on every progress of this process (a child reporting to its parent)."""
+    global _listener
+    _listener = callback
 
 
 class ClaimHeartbeat:

@@ -8,9 +8,11 @@ intake it is moved to ``done/`` (accepted, duplicate, already in) or ``failed/``
 with a ``.reason.txt`` beside it); a file that could not be taken in because storage or the
 database is away stays where it is for the next round.
 
-A network share has bad moments: a file that cannot be read, or a link that leads in a
-circle, goes to ``failed/`` only when found so in two rounds running; a folder that cannot be
-read (or the hot folder itself) is never moved, only reported, and looked at again next round.
+A link that leads out of the hot folder (or into eAkte's data dir) is never followed: it goes to
+``failed/`` itself, with its reason. A network share has bad moments: a file that cannot be
+read, or a link that leads in a circle, goes to ``failed/`` only when found so in two rounds
+running; a folder that cannot be read (or the hot folder itself) is never moved, only
+reported, and looked at again next round.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eakte.ingest.reasons import Reason
 from eakte.ingest.walk import Entry, walk
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,7 @@ class HotFolder:
     interval: float
     done: Path | None = None
     failed: Path | None = None
+    protected: tuple[Path, ...] = ()  # never read (eAkte's data dir)
     _last: dict[Path, tuple] = field(default_factory=dict)
     _unreadable: set[Path] = field(default_factory=set)  # folders reported, until readable
 
@@ -48,10 +52,10 @@ class HotFolder:
         now = time.time() if now is None else now
         ready, current, unreadable = [], {}, set()
         try:
-            for entry in walk(self.root, skip={self.done, self.failed}):
+            for entry in walk(self.root, {self.done, self.failed}, self.protected):
                 if entry.problem is None and _temporary(entry.path.name):
                     continue
-                if entry.problem is not None and _is_folder(entry.path):
+                if entry.problem is not None and _unreadable_folder(entry):
                     unreadable.add(entry.path)
                     if entry.path not in self._unreadable:
                         log.warning("hot folder: cannot read %s: %s", entry.path, entry.problem)
@@ -79,9 +83,13 @@ class HotFolder:
         return target
 
 
-def _is_folder(path: Path) -> bool:
+def _unreadable_folder(entry: Entry) -> bool:
+    """A folder of ours that could not be read (looked at again next round); a link that
+    leads out of the hot folder is not one: it goes to ``failed/`` like a bad file."""
+    if entry.problem.code == Reason.link_outside:
+        return False
     try:
-        return path.is_dir()
+        return entry.path.is_dir()
     except OSError:
         return False
 

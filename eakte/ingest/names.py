@@ -2,7 +2,10 @@
 
 A name is only ever metadata: no file is created under a name that came from outside, so
 ``../`` cannot lead anywhere; the sanitised form drops path parts, control characters and what
-Windows forbids, and fits the database column.
+Windows forbids, and fits the database column. Bidirectional controls (a right-to-left override
+turns ``rechnung\u202efdp.exe`` into what reads as ``rechnungexe.pdf``) and other invisible
+format characters are removed: ``sanitise`` is the one function for names shown, downloaded and
+recorded.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import unicodedata
 
 MAX_NAME = 200
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+ZERO_WIDTH_JOINER = "\u200d"  # a format character that only joins emoji: kept
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
     f"{prefix}{i}" for prefix in ("COM", "LPT") for i in range(10)
 }
@@ -36,6 +40,7 @@ def sanitise(name: str | bytes) -> str:
     """A safe display name: last path part only, no control or forbidden characters, at most
     ``MAX_NAME`` characters with the extension kept; ``unnamed`` if nothing is left."""
     text = unicodedata.normalize("NFC", readable(name_bytes(name)))
+    text = "".join(c for c in text if _visible(c))
     text = re.split(r"[/\\]", text)[-1]
     text = _FORBIDDEN.sub("_", text).strip().lstrip(".").strip()
     text = re.sub(r"\s+", " ", text)
@@ -50,6 +55,16 @@ def sanitise(name: str | bytes) -> str:
     else:
         text = stem[:MAX_NAME].rstrip()
     return text or "unnamed"
+
+
+def _visible(char: str) -> bool:
+    """Not a bidi control (U+202A-202E, U+2066-2069, U+200E/F, U+061C), nor another invisible
+    format character (zero-width space, soft hyphen, BOM), nor a C1 control; the C0 controls
+    are replaced by ``_FORBIDDEN`` instead."""
+    category = unicodedata.category(char)
+    if category == "Cf":
+        return char == ZERO_WIDTH_JOINER
+    return category != "Cc" or char < "\x80"
 
 
 def title_from(name: str) -> str:

@@ -7,6 +7,10 @@ so a job that lost its claim (stale, taken over) changes nothing. Every step can
 the original is read again, the rendition written again, leftovers of a crashed attempt
 removed first.
 
+Reading, converting and OCRing the file (``convert``) run in a child process under hard memory
+and CPU limits (``confine``): a file that gets past the bounds checked at intake and still
+blows up a decoder fails with a reason, and the worker takes the next document.
+
 Transient failures (object storage or database away) release the claim and raise
 ``IngestRetryLater`` for the job queue to retry with backoff; everything else sets the document
 ``failed`` with a readable reason (and ``eakte`` can retry it later).
@@ -33,7 +37,9 @@ from eakte import audit
 from eakte.db import transaction
 from eakte.errors import DatabaseUnavailable, IngestRetryLater
 from eakte.ingest import claims, keys
+from eakte.ingest.confine import JobFailed, JobLimits, limit_cpu, run_confined
 from eakte.ingest.heartbeat import ClaimHeartbeat, progressed
+from eakte.ingest.reasons import plain
 from eakte.ingest.text import join_pages, read_pdf
 from eakte.models import (
     Case,
@@ -78,6 +84,7 @@ class ProcessContext:
     workdir: Path
     lease: timedelta = claims.DEFAULT_LEASE
     ocr_threads: int = 1  # pages recognised at once (the worker's choice)
+    limits: JobLimits = field(default_factory=JobLimits)
     worker: str = ""
     # learned from the database
     tenant_id: int | None = None
@@ -95,6 +102,7 @@ class ProcessContext:
     texts: list[str] = field(default_factory=list)
     pages: int = 0
     rendition: Path | None = None
+    born_digital: bool = False
     rendition_object: StoredObject | None = None
     result: Result | None = None
 
@@ -256,14 +264,15 @@ def read_text(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
         return
     found = read_pdf(ctx.pdf)
     ctx.texts, ctx.pages = found.pages, len(found.pages)
-    if found.born_digital:
-        finish(session, store, ctx)
+    ctx.born_digital = found.born_digital
 
 
 def ocr(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     """Scans and images: OCRmyPDF to PDF/A-2b with a text layer (R19)."""
     from eakte.ingest.ocr import OcrFailed, ocr_to_pdfa
 
+    if ctx.born_digital:
+        return
     ctx.rendition = ctx.workdir / "rendition.pdf"
     try:
         recognised = ocr_to_pdfa(
@@ -277,7 +286,51 @@ def ocr(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
         ctx.pages = len(pdf.pages)
 
 
+def convert(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+    """``prepare``, ``read_text`` and ``ocr`` in a child process under the job's memory and
+    CPU limits (``confine``): whatever the file does to the decoders, the worker lives on. A
+    born-digital PDF is finished here; a rendition is stored next."""
+    _preload_ocr(ctx.ocr_threads)
+    try:
+        learned = run_confined(lambda: _convert_confined(ctx), ctx.limits)
+    except JobFailed as exc:
+        raise Failure(str(exc)) from None
+    ctx.pdf, ctx.texts, ctx.pages, ctx.rendition, ctx.born_digital = learned
+    if ctx.born_digital:
+        finish(session, store, ctx)
+
+
+def _convert_confined(ctx: ProcessContext) -> tuple:
+    """In the child: the steps, the CPU limit set once the page count is known."""
+    try:
+        prepare(None, None, ctx)
+        with pikepdf.open(ctx.pdf) as pdf:
+            limit_cpu(ctx.limits.cpu_seconds(len(pdf.pages)))
+        read_text(None, None, ctx)
+        progressed()
+        ocr(None, None, ctx)
+    except Failure as exc:
+        raise JobFailed(str(exc)) from None
+    except MemoryError:
+        raise  # the child reports it as memory beyond the limit
+    except Exception as exc:
+        log.exception("processing document %s failed unexpectedly", ctx.document_id)
+        raise JobFailed(f"internal error: {type(exc).__name__}: {_short(exc)}") from None
+    return ctx.pdf, ctx.texts, ctx.pages, ctx.rendition, ctx.born_digital
+
+
+def _preload_ocr(threads: int) -> None:
+    """The Tesseract models loaded in the worker before the child is forked: every child
+    finds them there instead of loading them again (half a second per document)."""
+    from eakte.ingest import ocr, tesseract_api
+
+    tesseract_api.preload("+".join(ocr.LANGUAGES), tesseract_api.PSM_AUTO, max(1, threads))
+    tesseract_api.preload("osd", tesseract_api.PSM_OSD_ONLY)
+
+
 def store_rendition(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+    if ctx.result is not None:  # finished in ``convert`` (born digital)
+        return
     key = keys.rendition_key(ctx.tenant_slug, ctx.document_uuid)
     registered = session.scalar(select(StoredObject.id).where(StoredObject.key == key).limit(1))
     ours = _still_claimed(session, ctx)
@@ -365,7 +418,7 @@ def finish(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     ctx.result = Result.ready
 
 
-STEPS: list[Step] = [claim, reuse_duplicate, fetch, prepare, read_text, ocr, store_rendition]
+STEPS: list[Step] = [claim, reuse_duplicate, fetch, convert, store_rendition]
 
 
 # ------------------------------------------------------------------------------ the runner
@@ -380,6 +433,7 @@ def process_document(
     work_root: Path | None = None,
     lease: timedelta = claims.DEFAULT_LEASE,
     ocr_threads: int = 1,
+    limits: JobLimits | None = None,
 ) -> Result:
     """Run the steps for one document; see the module docstring for what can happen.
     ``ocr_threads``: pages OCRed at once (more than one when nothing else waits)."""
@@ -390,6 +444,7 @@ def process_document(
         workdir=workdir,
         lease=lease,
         ocr_threads=ocr_threads,
+        limits=limits or JobLimits(),
     )
     try:
         with ExitStack() as running:
@@ -446,9 +501,10 @@ def fail_for_good(
         ):
             return Result.nothing_to_do
         document.status = DocumentStatus.failed.value
-        document.failure_reason = reason[:2000]
+        reason = plain(reason)
+        document.failure_reason = reason
         if task is not None:
-            task.claimed_by, task.claimed_at, task.last_error = "", None, reason[:2000]
+            task.claimed_by, task.claimed_at, task.last_error = "", None, reason
         audit.record(session, None, "ingest_failed", document, reason=reason[:500])
     log.warning("document %s failed: %s", document_id, reason)
     return Result.failed
@@ -500,8 +556,9 @@ def _fail(session: Session, ctx: ProcessContext, reason: str) -> Result:
         if document is None:
             return Result.nothing_to_do
         document.status = DocumentStatus.failed.value
-        document.failure_reason = reason[:2000]
-        task.claimed_by, task.claimed_at, task.last_error = "", None, reason[:2000]
+        reason = plain(reason)
+        document.failure_reason = reason
+        task.claimed_by, task.claimed_at, task.last_error = "", None, reason
         audit.record(session, None, "ingest_failed", document, reason=reason[:500])
     log.warning("document %s failed: %s", ctx.document_uuid or ctx.document_id, reason)
     return Result.failed

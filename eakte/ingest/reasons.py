@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 
 from eakte.errors import N_
 
@@ -20,6 +21,9 @@ class Reason(enum.StrEnum):
     decompression_bomb = "decompression_bomb"
     unreadable = "unreadable"
     symlink_loop = "symlink_loop"
+    link_outside = "link_outside"
+    page_too_large = "page_too_large"
+    too_complex = "too_complex"
 
 
 # Message ids for the user interface, one per code (translated by the web catalog).
@@ -36,6 +40,9 @@ USER_MESSAGES: dict[Reason, str] = {
     Reason.decompression_bomb: N_("The file would expand to an unreasonable size."),
     Reason.unreadable: N_("The file could not be read."),
     Reason.symlink_loop: N_("The folder contains a link that leads in a circle."),
+    Reason.link_outside: N_("A link that leads out of the folder was not followed."),
+    Reason.page_too_large: N_("A page is larger than allowed."),
+    Reason.too_complex: N_("The PDF is built in an unreasonably complex way."),
 }
 
 
@@ -44,5 +51,28 @@ class Rejected(Exception):
 
     def __init__(self, code: Reason, detail: str):
         self.code = code
-        self.detail = detail
+        self.detail = plain(detail)  # often a library's message: shown to people
         super().__init__(f"{code.value}: {detail}")
+
+
+# What libraries put into their messages that means nothing to a reader: object reprs
+# (``stream <_io.BufferedReader name='/data/spool/intake-x'>: ...``) and our working paths.
+_REPR_PREFIX = re.compile(r"^\s*(?:stream\s+)?<[^<>]*>\s*:\s*")
+_FILE_REPR = re.compile(r"(?:stream\s+)?<[^<>]*name=[^<>]*>")
+_OBJECT_REPR = re.compile(r"<[^<>]* at 0x[0-9a-f]+>")
+_PATH = re.compile(r"(?<![\w.])(?:/[\w.+-]+){2,}/?")
+MAX_DETAIL = 300
+
+
+def plain(problem: BaseException | str) -> str:
+    """A library's message made readable: first line only, object reprs and file paths of
+    working copies left out, at most ``MAX_DETAIL`` characters."""
+    text = str(problem).strip()
+    lines = text.splitlines()
+    text = lines[0] if lines else ""
+    text = _REPR_PREFIX.sub("", text)
+    text = _FILE_REPR.sub("the file", text)
+    text = _PATH.sub("the file", _OBJECT_REPR.sub("an object", text)).strip()
+    if not text:
+        text = type(problem).__name__ if isinstance(problem, BaseException) else "unknown"
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"

@@ -298,6 +298,14 @@ def borrowed(languages: str, psm: int = PSM_AUTO) -> Iterator[Engine]:
             _idle[key].append(engine)
 
 
+def preload(languages: str, psm: int = PSM_AUTO, count: int = 1) -> None:
+    """Have ``count`` engines of this kind loaded (a confined child forked afterwards finds
+    them loaded instead of loading the models for every document)."""
+    with contextlib.ExitStack() as stack:
+        for _ in range(count):
+            stack.enter_context(borrowed(languages, psm))
+
+
 def trim(keep: int = 1) -> int:
     """Close idle engines beyond ``keep`` of each kind, and say how many: a document read on
     every core leaves an engine per core behind (about 26 MB each for deu+eng)."""

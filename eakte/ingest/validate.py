@@ -9,7 +9,6 @@ file is accepted and marked ``repaired``; one that qpdf cannot open is quarantin
 from __future__ import annotations
 
 import struct
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,13 +17,17 @@ from PIL import JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 
 from eakte.config import Settings
 from eakte.ingest import detect
-from eakte.ingest.reasons import Reason, Rejected
+from eakte.ingest.bounds import (
+    Bounds,
+    check_pdf,
+    check_pixels,
+    check_png_chunks,
+    direct_parts,
+)
+from eakte.ingest.reasons import Reason, Rejected, plain
 from eakte.ingest.text import has_page_images
 
 EOF_WINDOW = 2048  # %%EOF must appear this close to the end (trailing junk is common)
-BOMB_RATIO = 1000  # decoded bytes per file byte beyond which a huge image is a "bomb"
-MAX_CHUNK = PngImagePlugin.MAX_TEXT_CHUNK  # what Pillow itself allows a compressed PNG chunk
-BITS_PER_PIXEL = {"1": 1, "L": 8, "P": 8, "LA": 16, "I;16": 16, "RGB": 24}
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,11 @@ class Limits:
     max_pages: int
     max_pixels: int
     text_at_intake_pages: int = 0  # born-digital PDFs up to this many pages: text read at intake
+    max_decoded_bytes: int = 2048 * 1024 * 1024
+
+    @property
+    def bounds(self) -> Bounds:
+        return Bounds(self.max_pixels, self.max_pages, self.max_decoded_bytes)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -43,6 +51,7 @@ class Limits:
             max_pages=settings.ingest_max_pages,
             max_pixels=settings.ingest_max_pixels,
             text_at_intake_pages=settings.ingest_text_at_intake_pages,
+            max_decoded_bytes=settings.ingest_max_decoded_mb * 1024 * 1024,
         )
 
 
@@ -120,8 +129,10 @@ def _inspect_open_pdf(stream, limits: Limits) -> Inspection:
             )
         try:
             pages = len(pdf.pages)
+            if pages:
+                check_pdf(pdf, limits.bounds)
             flags = active_content(pdf)
-        except (pikepdf.PdfError, RuntimeError, ValueError) as exc:
+        except (pikepdf.PdfError, RuntimeError, ValueError, TypeError) as exc:
             raise Rejected(Reason.pdf_damaged, f"its structure is broken: {exc}") from None
         result = Inspection(mime="application/pdf", kind="pdf", pages=pages, flags=flags)
         if pages <= limits.text_at_intake_pages:
@@ -132,14 +143,9 @@ def _inspect_open_pdf(stream, limits: Limits) -> Inspection:
         warnings = pdf.get_warnings()  # what qpdf had to repair while opening
         if warnings:
             result.flags.append("repaired")
-            result.anomalies.append(f"damaged PDF repaired by qpdf: {warnings[0]}")
+            result.anomalies.append(f"damaged PDF repaired by qpdf: {plain(warnings[0])}")
     if pages == 0:
         raise Rejected(Reason.pdf_damaged, "the PDF has no pages")
-    if pages > limits.max_pages:
-        raise Rejected(
-            Reason.too_many_pages,
-            f"{pages} pages; the limit is {limits.max_pages} (EAKTE_INGEST_MAX_PAGES)",
-        )
     for flag in flags:
         result.anomalies.append(f"contains {flag.replace('_', ' ')} (kept, never executed)")
     return result
@@ -170,23 +176,10 @@ def active_content(pdf: pikepdf.Pdf) -> list[str]:
 
 
 def _dictionaries(top: pikepdf.Object):
-    """An indirect object's dictionaries, including those written directly inside it (an
-    /OpenAction action, say); indirect references are visited as objects of their own."""
-    stack = [top]
-    while stack:
-        obj = stack.pop()
-        if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
-            yield obj
-            children = obj.values()
-        elif isinstance(obj, pikepdf.Array):
-            children = obj
-        else:
-            continue
-        stack.extend(
-            c
-            for c in children
-            if isinstance(c, pikepdf.Dictionary | pikepdf.Array) and not c.is_indirect
-        )
+    """An indirect object's dictionaries, including those written directly inside it."""
+    return (
+        obj for obj, _ in direct_parts(top) if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream)
+    )
 
 
 # --------------------------------------------------------------------------------- images
@@ -213,7 +206,7 @@ def inspect_image(path: Path, kind: str, size: int, limits: Limits) -> Inspectio
                         Reason.too_many_pages,
                         f"more than {limits.max_pages} pages (EAKTE_INGEST_MAX_PAGES)",
                     )
-                check_pixels(im.size, im.mode, size, limits)
+                check_pixels(im.size, im.mode, size, limits.bounds)
                 try:
                     im.seek(frames)
                 except EOFError:
@@ -223,68 +216,3 @@ def inspect_image(path: Path, kind: str, size: int, limits: Limits) -> Inspectio
     except (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError) as exc:
         raise Rejected(Reason.image_damaged, f"the image header cannot be read: {exc}") from None
     return Inspection(mime="", kind=kind, pages=frames)
-
-
-def check_pixels(dims: tuple[int, int], mode: str, size: int, limits: Limits) -> None:
-    width, height = dims
-    if width <= 0 or height <= 0:
-        raise Rejected(Reason.image_damaged, f"the image claims a size of {width} × {height}")
-    pixels = width * height
-    if pixels <= limits.max_pixels:
-        return
-    decoded = pixels * BITS_PER_PIXEL.get(mode, 32) // 8
-    if decoded > size * BOMB_RATIO:
-        raise Rejected(
-            Reason.decompression_bomb,
-            f"{width} × {height} pixels ({decoded / 1e6:,.0f} MB decoded) from a "
-            f"{size / 1e3:,.0f} kB file",
-        )
-    raise Rejected(
-        Reason.image_too_large,
-        f"{width} × {height} = {pixels:,} pixels; the limit is {limits.max_pixels:,} "
-        "(EAKTE_INGEST_MAX_PIXELS)",
-    )
-
-
-def check_png_chunks(path: Path) -> None:
-    """Compressed text and colour-profile chunks must not expand beyond what Pillow allows."""
-    with path.open("rb") as fh:
-        if fh.read(8) != b"\x89PNG\r\n\x1a\n":
-            raise Rejected(Reason.image_damaged, "not a PNG signature")
-        while header := fh.read(8):
-            if len(header) < 8:
-                break
-            length, ctype = struct.unpack(">I4s", header)
-            if ctype in (b"IDAT", b"IEND"):
-                return
-            data = fh.read(length)
-            fh.seek(4, 1)  # CRC
-            compressed = _compressed_part(ctype, data)
-            if compressed is None:
-                continue
-            inflater = zlib.decompressobj()
-            try:
-                inflater.decompress(compressed, MAX_CHUNK)
-            except zlib.error:
-                continue  # Pillow skips a broken ancillary chunk as well
-            if inflater.unconsumed_tail:
-                raise Rejected(
-                    Reason.decompression_bomb,
-                    f"a {ctype.decode('latin-1')} chunk of {length:,} bytes expands beyond "
-                    f"{MAX_CHUNK:,} bytes",
-                )
-
-
-def _compressed_part(ctype: bytes, data: bytes) -> bytes | None:
-    if ctype in (b"zTXt", b"iCCP"):
-        keyword_end = data.find(b"\0")
-        return data[keyword_end + 2 :] if keyword_end >= 0 else None
-    if ctype == b"iTXt":
-        keyword_end = data.find(b"\0")
-        if keyword_end < 0 or len(data) < keyword_end + 3 or data[keyword_end + 1] != 1:
-            return None
-        rest = data[keyword_end + 3 :]
-        language_end = rest.find(b"\0")
-        translated_end = rest.find(b"\0", language_end + 1)
-        return rest[translated_end + 1 :] if translated_end >= 0 else None
-    return None

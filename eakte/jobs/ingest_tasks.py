@@ -44,6 +44,7 @@ INDEX_WINDOW_S = 1.0  # coalesces bulk imports, keeps an upload searchable withi
 )
 def process_document_task(document_id: int, task=None) -> None:
     # Imported here: commands that only enqueue (import, watch, web) need not load PDF tools.
+    from eakte.ingest.confine import JobLimits
     from eakte.ingest.process import Result, fail_for_good, process_document
 
     rt = runtime()
@@ -58,6 +59,7 @@ def process_document_task(document_id: int, task=None) -> None:
                 job_id=task.id,
                 work_root=work_root,
                 ocr_threads=threads,
+                limits=JobLimits.from_settings(rt.settings),
             )
         except IngestRetryLater as exc:
             if task.retries > 0:

@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pikepdf
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -19,6 +20,8 @@ from sqlalchemy.orm import Session
 from eakte import audit
 from eakte.db import transaction
 from eakte.errors import NotFound
+from eakte.ingest.bounds import preview_dpi
+from eakte.ingest.reasons import Rejected
 from eakte.models import Document, FileVersion, User, VersionKind
 from eakte.models.audit import PreviewView
 from eakte.models.base import utcnow
@@ -28,6 +31,11 @@ from storage.blobstore import BlobStore
 
 PREVIEW_DPI = 60
 MAX_PAGE = 10_000
+# A preview is for a screen: a page larger than this is shown at a coarser resolution, and
+# Ghostscript runs under hard limits whatever the page holds.
+PREVIEW_MAX_PIXELS = 16_000_000
+PREVIEW_MEMORY = 1024 * 1024 * 1024
+PREVIEW_CPU_S = 20
 
 
 def preview_version(document: Document) -> FileVersion | None:
@@ -60,15 +68,23 @@ def page_image(
         pdf = Path(tmp) / "doc.pdf"
         store.get_to_file(version.s3_key, pdf, version.s3_version_id, version.sha256)
         out = Path(tmp) / "page.png"
+        dpi = _bounded_dpi(pdf, page)
+        if dpi is None:
+            raise NotFound(f"page {page} of document {document.uuid} is too large to preview")
         result = subprocess.run(
             [
+                # hard limits, set by prlimit rather than a preexec_fn (unsafe in a threaded
+                # web server)
+                "prlimit",
+                f"--as={PREVIEW_MEMORY}",
+                f"--cpu={PREVIEW_CPU_S}",
                 "gs",
                 "-q",
                 "-dSAFER",
                 "-dBATCH",
                 "-dNOPAUSE",
                 "-sDEVICE=png16m",
-                f"-r{PREVIEW_DPI}",
+                f"-r{dpi:.2f}",
                 f"-dFirstPage={page}",
                 f"-dLastPage={page}",
                 f"-sOutputFile={out}",
@@ -105,6 +121,13 @@ def _audit_view(session: Session, actor: User, document: Document) -> None:
             )
         if session.execute(claim.returning(PreviewView.hour)).first() is not None:
             audit.record(session, actor, "view", document, preview=True)
+
+
+def _bounded_dpi(pdf: Path, page: int) -> float | None:
+    try:
+        return preview_dpi(pdf, page, PREVIEW_DPI, PREVIEW_MAX_PIXELS)
+    except (Rejected, pikepdf.PdfError, IndexError, ValueError):
+        return None
 
 
 def purge(data_dir: Path, document_uuid: str) -> None:

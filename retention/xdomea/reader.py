@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
@@ -21,6 +22,8 @@ from eakte.errors import XdomeaRejected
 from retention.xdomea import APPRAISAL, IMPORT_CONFIRMATION, MESSAGE_NAMES, NAMESPACE
 
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024
+MAX_ZIP_ENTRIES = 100  # a message ZIP holds one XML (and perhaps a few notes)
+INFLATE_CHUNK = 1 << 20
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ROOTS = {f"{{{NAMESPACE}}}{MESSAGE_NAMES[t]}.{t}": t for t in (APPRAISAL, IMPORT_CONFIRMATION)}
 
@@ -54,20 +57,42 @@ def _q(tag: str) -> str:
 
 
 def unpack(data: bytes, name: str = "") -> bytes:
-    """The XML of a message delivered as XML or as a ZIP holding one XML."""
-    if data[:4] == b"PK\x03\x04":
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = [n for n in archive.namelist() if n.lower().endswith(".xml")]
-                if len(names) != 1:
-                    raise XdomeaRejected(f"{name or 'the ZIP'} holds {len(names)} XML files, not 1")
-                info = archive.getinfo(names[0])
-                if info.file_size > MAX_MESSAGE_BYTES:
-                    raise XdomeaRejected(f"{names[0]} is larger than {MAX_MESSAGE_BYTES} bytes")
-                return archive.read(names[0])
-        except zipfile.BadZipFile as exc:
-            raise XdomeaRejected(f"{name or 'the file'} is not a readable ZIP: {exc}") from None
-    return data
+    """The XML of a message delivered as XML or as a ZIP holding one XML.
+
+    The sizes a ZIP declares are not trusted: the entry is inflated as a stream, and reading
+    stops as soon as more than ``MAX_MESSAGE_BYTES`` came out."""
+    if data[:4] != b"PK\x03\x04":
+        return data
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+            if len(entries) > MAX_ZIP_ENTRIES:
+                raise XdomeaRejected(
+                    f"{name or 'the ZIP'} holds {len(entries)} entries; at most "
+                    f"{MAX_ZIP_ENTRIES} are read"
+                )
+            names = [e.filename for e in entries if e.filename.lower().endswith(".xml")]
+            if len(names) != 1:
+                raise XdomeaRejected(f"{name or 'the ZIP'} holds {len(names)} XML files, not 1")
+            return _inflate_bounded(archive, names[0])
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+        raise XdomeaRejected(f"{name or 'the file'} is not a readable ZIP: {exc}") from None
+    except zlib.error as exc:
+        raise XdomeaRejected(f"{name or 'the file'} is damaged: {exc}") from None
+
+
+def _inflate_bounded(archive: zipfile.ZipFile, member: str) -> bytes:
+    # zipfile bounds each read's output for deflate only (bzip2 and LZMA inflate a whole
+    # input block at once): the other methods are refused.
+    if archive.getinfo(member).compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise XdomeaRejected(f"{member} is compressed with a method other than deflate")
+    out = bytearray()
+    with archive.open(member) as stream:
+        while chunk := stream.read(INFLATE_CHUNK):  # at most this much is produced per read
+            out += chunk
+            if len(out) > MAX_MESSAGE_BYTES:
+                raise XdomeaRejected(f"{member} is larger than {MAX_MESSAGE_BYTES} bytes")
+    return bytes(out)
 
 
 def parse(data: bytes) -> Appraisal | ImportConfirmation:
