@@ -32,7 +32,7 @@ HEADER = "box;reference;case_title;plan;opened;closed;process;file;title;date;do
 def generate(inst, cases: int, per_case: int) -> tuple[str, int]:
     """The scans and the manifest (per section: case fields on a case's first line only)."""
     base = template(1)
-    root = inst.data_dir / "keller"
+    root = inst.files / "keller"
     lines = [HEADER]
     files = 0
     for case in range(cases):

@@ -42,10 +42,12 @@ def migration_group() -> None:
 @user_option(default=None, who="scanning staff")
 def prepare(name, manifest, folder, plan_map, org_unit, device, dpi, colour_mode, tenant, username):
     """Check MANIFEST whole and keep it as migration NAME, for a records officer to approve."""
+    settings = load_settings()
     files = None
     if folder is not None:
-        files = {e.relative for e in walk(folder.absolute()) if e.problem is None}
-    with open_runtime(load_settings()) as rt, rt.session() as session:
+        scans = walk(folder.absolute(), protected=[settings.data_dir])
+        files = {e.relative for e in scans if e.problem is None}
+    with open_runtime(settings) as rt, rt.session() as session:
         actor = acting_user(session, tenant, username)
         run = migration.prepare(
             session,
@@ -127,7 +129,7 @@ def run_command(name, folder, jobs, tenant, username):
 
     settings = load_settings()
     folder = folder.absolute()
-    entries = {e.relative: e for e in walk(folder)}
+    entries = {e.relative: e for e in walk(folder, protected=[settings.data_dir])}
     with open_runtime(settings) as rt:
         rt.store.check_bucket()
         with rt.session() as session:

@@ -237,6 +237,19 @@ def test_scanner_files_old_cases_from_the_command_line_issue21(world, env, tmp_p
     assert f"process 1 of {fresh.file_reference}: Widerspruch" in added.stdout
 
 
+def test_migration_never_reads_the_data_dir(world, env, tmp_path, settings):
+    """Issue 14, finding 2, for the migration's walks too: a scan folder inside the data dir
+    is refused (links out of the folder are refused by the walk itself)."""
+    (tmp_path / "manifest.csv").write_bytes(MANIFEST.encode())
+    inside = settings.data_dir / "keller"
+    inside.mkdir()
+    refused = eakte(
+        "migration", "prepare", "Im Datenverzeichnis", str(tmp_path / "manifest.csv"),
+        "--folder", str(inside), "--user", "scan",
+    )  # fmt: skip
+    assert refused.returncode != 0 and "data directory" in refused.stderr
+
+
 def test_r25_a_scan_rendered_after_the_closure_is_locked_too_issue21(world, tmp_path):
     """A migrated case is closed at once; its scans' PDF/A renditions come later from the
     worker: the case's retain-until is applied to them as well."""
