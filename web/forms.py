@@ -5,9 +5,16 @@ from __future__ import annotations
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 NONE = SelectChoice("", "–")  # the empty option of a select that may stay unset
 
@@ -23,6 +30,22 @@ class PageForm(FlaskForm):
         """True when *this* form was posted and is valid."""
         sent = any(key.startswith(self._prefix) for key in request.form)
         return sent and self.validate_on_submit()
+
+
+class ScanProfileForm(PageForm):
+    """What a scan batch records of how it was scanned (TR-RESISCAN transfer note)."""
+
+    device = StringField(_l("Scanner"), validators=[Optional(), Length(max=200)])
+    dpi = IntegerField(_l("Resolution (dpi)"), validators=[Optional(), NumberRange(50, 2400)])
+    colour_mode = SelectField(
+        _l("Colour mode"),
+        choices=[
+            NONE,
+            SelectChoice("bw", _l("black and white")),
+            SelectChoice("gray", _l("greyscale")),
+            SelectChoice("color", _l("colour")),
+        ],
+    )
 
 
 class ReasonForm(FlaskForm):

@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from sqlalchemy import select
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length
 
 from eakte.errors import ManifestInvalid
 from eakte.jobs.ingest_tasks import enqueue
@@ -19,27 +19,16 @@ from eakte.services import listing, migration
 from retention.locks import sync_object_locks
 from web.context import actor
 from web.db import db, runtime
-from web.forms import NONE, ActionForm, PageForm, ReasonForm
+from web.forms import ActionForm, ReasonForm, ScanProfileForm
 
 bp = Blueprint("migration", __name__, url_prefix="/altakten")
 
 
-class PrepareForm(PageForm):
+class PrepareForm(ScanProfileForm):
     name = StringField(_l("Name of the migration"), validators=[DataRequired(), Length(max=40)])
     manifest = FileField(_l("Migration manifest (CSV)"), validators=[FileRequired()])
     plan_map = FileField(_l("Old file-plan codes to today's (CSV, optional)"))
     org_unit = SelectField(_l("Scanned for"))
-    device = StringField(_l("Scanner"), validators=[Optional(), Length(max=200)])
-    dpi = IntegerField(_l("Resolution (dpi)"), validators=[Optional(), NumberRange(50, 2400)])
-    colour_mode = SelectField(
-        _l("Colour mode"),
-        choices=[
-            NONE,
-            SelectChoice("bw", _l("black and white")),
-            SelectChoice("gray", _l("greyscale")),
-            SelectChoice("color", _l("colour")),
-        ],
-    )
     files = MultipleFileField(_l("The box of scans"), validators=[DataRequired()])
 
 

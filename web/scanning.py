@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange
 
 from eakte.ingest.reasons import USER_MESSAGES, Reason
 from eakte.jobs.ingest_tasks import enqueue
@@ -27,24 +27,13 @@ from eakte.services.intake import (
 )
 from web.context import actor
 from web.db import db, runtime
-from web.forms import NONE, ActionForm, PageForm, ReasonForm
+from web.forms import ActionForm, PageForm, ReasonForm, ScanProfileForm
 
 bp = Blueprint("scanning", __name__, url_prefix="/scanstelle")
 
 
-class BatchForm(PageForm):
+class BatchForm(ScanProfileForm):
     name = StringField(_l("Batch name"), validators=[DataRequired(), Length(max=200)])
-    device = StringField(_l("Scanner"), validators=[Optional(), Length(max=200)])
-    dpi = IntegerField(_l("Resolution (dpi)"), validators=[Optional(), NumberRange(50, 2400)])
-    colour_mode = SelectField(
-        _l("Colour mode"),
-        choices=[
-            NONE,
-            SelectChoice("bw", _l("black and white")),
-            SelectChoice("gray", _l("greyscale")),
-            SelectChoice("color", _l("colour")),
-        ],
-    )
     inbox = SelectField(_l("Into the inbox of"))
     files = MultipleFileField(_l("Scanned files"), validators=[DataRequired()])
 

@@ -65,6 +65,17 @@ tenant_option = click.option(
 )
 
 
+# How many files `eakte import` and `eakte migration run` take in at the same time.
+jobs_option = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="Files taken in at the same time.",
+)
+
+
 def user_option(default: str | None = "admin", who: str | None = None):
     """`--user`; without a default it must be given (who says which roles may act)."""
     help_text = "Act as this user; their permissions apply and the audit trail names them."

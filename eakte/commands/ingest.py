@@ -26,7 +26,13 @@ from rich.progress import (
 from rich.text import Text
 from sqlalchemy.exc import OperationalError
 
-from eakte.commands.common import acting_user, load_settings, tenant_option, user_option
+from eakte.commands.common import (
+    acting_user,
+    jobs_option,
+    load_settings,
+    tenant_option,
+    user_option,
+)
 from eakte.config import Settings
 from eakte.errors import DatabaseUnavailable, ExitCode
 from eakte.ingest import keys
@@ -110,14 +116,7 @@ class RateColumn(ProgressColumn):
     help="CSV mapping files to file references, titles, dates and document types.",
 )
 @batch_options
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(1, 32),
-    default=4,
-    show_default=True,
-    help="Files taken in at the same time.",
-)
+@jobs_option
 @tenant_option
 @user_option(default=None, who="a scanner or a clerk (administrators may not ingest)")
 def import_command(

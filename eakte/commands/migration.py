@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from eakte.commands.common import acting_user, load_settings, tenant_option, user_option
+from eakte.commands.common import (
+    acting_user,
+    jobs_option,
+    load_settings,
+    tenant_option,
+    user_option,
+)
 from eakte.commands.ingest import _Importer, _print_summary
 from eakte.errors import ExitCode
 from eakte.ingest.walk import Entry, walk
@@ -110,14 +116,7 @@ def list_runs(tenant, username):
 @migration_group.command("run")
 @click.argument("name")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(1, 32),
-    default=4,
-    show_default=True,
-    help="Files taken in at the same time.",
-)
+@jobs_option
 @tenant_option
 @user_option(default=None, who="scanning staff")
 def run_command(name, folder, jobs, tenant, username):

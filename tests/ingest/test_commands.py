@@ -21,18 +21,8 @@ from eakte.models import Document, ScanBatch
 from eakte.models.ingest import QuarantinedFile
 from eakte.services import cases
 from eakte.verify import VerifyContext, run_verify
+from tests.fixtures.cli import eakte
 from tests.ingest.conftest import born_digital_pdf, image_bytes, scan_image
-
-
-def eakte(*args, timeout=120):
-    env = {**os.environ, "EAKTE_LOG_LEVEL": "WARNING", "COLUMNS": "120"}
-    return subprocess.run(
-        [sys.executable, "-m", "eakte", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
 
 
 @pytest.fixture

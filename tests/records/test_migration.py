@@ -3,9 +3,6 @@ they were — old reference, real dates, closure — under a manifest a records 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import date
 
 import pytest
@@ -24,6 +21,7 @@ from eakte.models.migration import MigrationRun
 from eakte.services import accounts, cases, migration
 from retention.due import list_due
 from tests.fixtures.app import PASSWORD
+from tests.fixtures.cli import eakte
 from tests.ingest.conftest import born_digital_pdf
 
 THIS_YEAR = date.today().year
@@ -190,17 +188,6 @@ def test_resumed_run_brings_in_the_rest_once_issue21(world, tmp_path):
         assert len(s.scalars(select(Case.id).where(Case.migration_run_id == run.id)).all()) == 2
         with pytest.raises(Conflict, match="is done"):
             migration.start(s, world.scanner, run.name)
-
-
-def eakte(*args, timeout=180):
-    env = {**os.environ, "EAKTE_LOG_LEVEL": "WARNING", "COLUMNS": "120"}
-    return subprocess.run(
-        [sys.executable, "-m", "eakte", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
 
 
 def test_scanner_files_old_cases_from_the_command_line_issue21(world, env, tmp_path):
