@@ -5,9 +5,9 @@ is entered once, and a link that leads back to a directory on its own path (a lo
 reported instead of followed. A link that leads out of the folder (to ``/etc``, to eAkte's data
 dir, via ``..``) is never followed: it is reported, so that its target's bytes are never read.
 eAkte's own data dir (``protected``) is never read either, not even when it lies inside the
-folder; a folder inside the data dir is refused as a whole. Hidden files and folders (a
-leading dot) are skipped; anything that is not a regular file (a pipe, a device) is reported:
-reading it could block forever.
+folder or one of its files is hard-linked into it; a folder inside the data dir is refused as
+a whole. Hidden files and folders (a leading dot) are skipped; anything that is not a regular
+file (a pipe, a device) is reported: reading it could block forever.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ class _Fence:
         self.protected_ids = {
             (info.st_dev, info.st_ino) for info in (_stat(p) for p in self.protected) if info
         }
+        self._linked: set[tuple[int, int]] | None = None  # hard-linked files in protected dirs
 
     def problem(self, path: Path, info: os.stat_result) -> Rejected | None:
         """Why ``path`` (as found, maybe a link) must not be read; None if it may."""
@@ -67,12 +68,35 @@ class _Fence:
             return _outside(path)
         if any(real == guarded or guarded in real.parents for guarded in self.protected):
             return _protected(path)
+        if stat.S_ISREG(info.st_mode) and info.st_nlink > 1 and self._hard_linked(info):
+            name = readable(os.fsencode(path.name))
+            return Rejected(Reason.link_outside, f"{name} is a file of eAkte's data directory")
         return None
+
+    def _hard_linked(self, info: os.stat_result) -> bool:
+        # A hard link shows no target: only its inode tells it is a file of the data dir.
+        # Looked up once per walk, and only when the folder holds a file with several links.
+        if self._linked is None:
+            self._linked = set()
+            for guarded in self.protected:
+                for folder, _dirs, files in os.walk(guarded):
+                    for name in files:
+                        found = _lstat(os.path.join(folder, name))
+                        if found and stat.S_ISREG(found.st_mode) and found.st_nlink > 1:
+                            self._linked.add((found.st_dev, found.st_ino))
+        return (info.st_dev, info.st_ino) in self._linked
 
 
 def _stat(path: Path) -> os.stat_result | None:
     try:
         return os.stat(path)
+    except OSError:
+        return None
+
+
+def _lstat(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
     except OSError:
         return None
 

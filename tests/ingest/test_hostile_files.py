@@ -23,6 +23,7 @@ from eakte.ingest import names
 from eakte.ingest.confine import JobLimits
 from eakte.ingest.hotfolder import HotFolder
 from eakte.ingest.reasons import plain
+from eakte.ingest.walk import walk
 from eakte.models.ingest import QuarantinedFile
 from eakte.services.intake import Outcome
 from retention.xdomea.reader import MAX_MESSAGE_BYTES, unpack
@@ -163,6 +164,22 @@ def test_finding_2_the_hot_folder_moves_a_link_out_of_it_to_failed_unfollowed(tm
     for entry in found:
         folder.settle(entry, accepted=False, reason=entry.problem.detail)
     assert (folder.failed / "daten").is_symlink() and (data_dir / "secret_key").exists()
+
+
+def test_finding_2_a_file_of_the_data_dir_hard_linked_into_the_folder_is_not_read(tmp_path):
+    """A hard link names no target: the walk knows it by its inode, not by a path."""
+    data_dir = tmp_path / "daten"
+    data_dir.mkdir()
+    (data_dir / "secret_key").write_text("geheim")
+    folder = tmp_path / "import"
+    folder.mkdir()
+    (folder / "antrag.pdf").write_bytes(b"%PDF-1.4")
+    os.link(data_dir / "secret_key", folder / "schluessel.pdf")
+    os.link(folder / "antrag.pdf", folder / "antrag-kopie.pdf")  # linked inside: still read
+    found = {e.relative: e for e in walk(folder, protected=[data_dir])}
+    assert found["schluessel.pdf"].problem.code == "link_outside"
+    assert found["schluessel.pdf"].size == 0
+    assert found["antrag.pdf"].problem is None and found["antrag-kopie.pdf"].problem is None
 
 
 def test_finding_10_bidi_and_invisible_characters_leave_file_names(desk):
