@@ -93,7 +93,16 @@ def main() -> None:
 
     with installation("eakte-bench-migration-", keep=args.keep) as inst:
         inst.eakte("orgunit", "add", "10", "Hauptamt")
-        officer = ["user", "add", "registratur", "--role", "records_officer", "--org-unit", "10"]
+        officer = [
+            "user",
+            "add",
+            "registratur",
+            "--role",
+            "records_officer",
+            "--org-unit",
+            "10",
+            "--operator",
+        ]
         inst.eakte(*officer, "--password-stdin", input=PASSWORD + "\n")
         schedule = ["retention", "schedule", "add", "Gewerbe 10 Jahre", "--years", "10"]
         inst.eakte(*schedule, "--action", "V", "--user", "registratur")
@@ -106,7 +115,8 @@ def main() -> None:
         started = time.monotonic()
         inst.eakte("migration", "prepare", "Keller", manifest, "--folder", root, "--user", "scan")
         prepared = time.monotonic()
-        inst.eakte("migration", "approve", "Keller", "--user", "registratur")
+        approve = ["migration", "approve", "Keller", "--user", "registratur", "--password-stdin"]
+        inst.eakte(*approve, input=PASSWORD + "\n")
         with MemoryWatch([inst.server.pid]) as memory:
             run_start = time.monotonic()
             runner = inst.start(

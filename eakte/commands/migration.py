@@ -11,6 +11,7 @@ from eakte.commands.common import (
     acting_user,
     jobs_option,
     load_settings,
+    password_option,
     tenant_option,
     user_option,
 )
@@ -76,12 +77,14 @@ def prepare(name, manifest, folder, plan_map, org_unit, device, dpi, colour_mode
 @migration_group.command("approve")
 @click.argument("name")
 @click.option("--note", default="", help="What was checked.")
+@password_option
 @tenant_option
 @user_option(default=None, who="a records officer other than the preparer")
-def approve(name, note, tenant, username):
-    """Approve migration NAME: its cases may be brought in with their dates and closure."""
+def approve(name, note, password_stdin, tenant, username):
+    """Approve migration NAME: its cases may be brought in with their dates and closure.
+    A decision: asks for the approver's password."""
     with open_runtime(load_settings()) as rt, rt.session() as session:
-        actor = acting_user(session, tenant, username)
+        actor = acting_user(session, tenant, username, password_stdin)
         run = migration.decide(session, actor, name, True, note)
         click.echo(f"migration {run.name}: approved")
 

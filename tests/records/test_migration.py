@@ -199,11 +199,14 @@ def test_scanner_files_old_cases_from_the_command_line_issue21(world, env, tmp_p
     steps = [
         ("migration", "prepare", "Keller R3", str(tmp_path / "manifest.csv"), "--folder",
          str(root), "--plan-map", str(tmp_path / "map.csv"), "--dpi", "300", "--user", "scan"),
-        ("migration", "approve", "Keller R3", "--user", "registratur"),
+        ("migration", "approve", "Keller R3", "--user", "registratur", "--password-stdin"),
         ("migration", "run", "Keller R3", str(root), "--user", "scan"),
     ]  # fmt: skip
+    # Approving is a decision: without the approver's password nothing is approved.
+    unconfirmed = eakte(*steps[1][:-1], stdin="")
+    assert unconfirmed.returncode != 0
     for step in steps:
-        done = eakte(*step)
+        done = eakte(*step, stdin=PASSWORD + "\n")
         assert done.returncode == 0, (step, done.stdout, done.stderr)
     assert "2 brought in" in done.stdout and "imported:     3" in done.stdout
     again = eakte("migration", "run", "Keller R3", str(root), "--user", "scan")
