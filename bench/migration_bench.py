@@ -19,11 +19,14 @@ import argparse
 import time
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from bench._ingest_setup import PASSWORD, MemoryWatch, installation, load, stop
 from bench.ingest_born_digital_bench import template
 from eakte.db import make_engine
+from eakte.models import User
+from eakte.services import accounts
 
 PLAN = "code;title;parent;schedule\n32;Ordnung;;\n32.10;Gewerbe;32;Gewerbe 10 Jahre\n"
 HEADER = "box;reference;case_title;plan;opened;closed;process;file;title;date;doc_type;sender\n"
@@ -57,6 +60,18 @@ def generate(inst, cases: int, per_case: int) -> tuple[str, int]:
             files += 1
     (inst.data_dir / "manifest.csv").write_text("".join(lines), encoding="utf-8")
     return str(root), files
+
+
+def own_password(inst, username: str) -> None:
+    """What the officer does at the first sign-in: set their own password (the operator's one
+    works once), which the approval from the command line asks for."""
+    engine = make_engine(f"sqlite:///{inst.data_dir / 'eakte.db'}")
+    try:
+        with Session(engine) as session:
+            user = session.scalar(select(User).where(User.username == username))
+            accounts.change_password(session, user, None, PASSWORD)
+    finally:
+        engine.dispose()
 
 
 def phases(inst) -> list[tuple[str, float]]:
@@ -104,6 +119,7 @@ def main() -> None:
             "--operator",
         ]
         inst.eakte(*officer, "--password-stdin", input=PASSWORD + "\n")
+        own_password(inst, "registratur")
         schedule = ["retention", "schedule", "add", "Gewerbe 10 Jahre", "--years", "10"]
         inst.eakte(*schedule, "--action", "V", "--user", "registratur")
         (inst.data_dir / "plan.csv").write_text(PLAN)
