@@ -7,14 +7,12 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from eakte.errors import ManifestInvalid
 from eakte.jobs.ingest_tasks import enqueue
-from eakte.models import Case
 from eakte.services import listing, migration
 from retention.locks import sync_object_locks
 from web.context import actor
@@ -85,13 +83,10 @@ def runs():
 @bp.get("/<uuid:run_id>")
 def show(run_id):
     run = migration.get_run(db(), actor(), str(run_id))
-    cases = db().scalars(
-        select(Case).where(Case.migration_run_id == run.id).order_by(Case.file_reference)
-    )
     return render_template(
         "migration/run.html",
         run=run,
-        cases=list(cases),
+        cases=migration.cases_of(db(), actor(), run),
         action_form=ActionForm(),
         reject_form=ReasonForm(prefix="reject"),
     )

@@ -193,6 +193,48 @@ def list_runs(session: Session, actor: User) -> list[MigrationRun]:
     )
 
 
+@dataclass(frozen=True)
+class MigratedCase:
+    """A case a run brought in, as the run's page lists it."""
+
+    uuid: object
+    file_reference: str
+    title: str  # empty where the actor may not open the case
+    box: str
+    created_at: datetime
+    closed_at: object
+    retention_end: object
+    may_open: bool
+
+
+def cases_of(session: Session, actor: User, run: MigrationRun) -> list[MigratedCase]:
+    """The cases a run brought in, for whoever may see the run. The reference, box and dates
+    are the manifest's, which they saw; a case they may not open (restricted later, R24, or
+    of another unit) shows no title and no link, as everywhere else (R22)."""
+    _require_may_see(session, actor)
+    cases = session.scalars(
+        select(Case)
+        .where(Case.migration_run_id == run.id, Case.tenant_id == actor.tenant_id)
+        .order_by(Case.file_reference)
+    )
+    lines = []
+    for case in cases:
+        may_open = can(session, actor, Action.view, case)
+        lines.append(
+            MigratedCase(
+                uuid=case.uuid,
+                file_reference=case.file_reference,
+                title=case.title if may_open else "",
+                box=case.migration_box,
+                created_at=case.created_at,
+                closed_at=case.closed_at,
+                retention_end=case.retention_end,
+                may_open=may_open,
+            )
+        )
+    return lines
+
+
 @audited_refusals
 def start(
     session: Session, actor: User, ident: int | str, files: set[str] | None = None

@@ -67,3 +67,22 @@ def test_prepare_approve_run_and_who_may_issue21(world, sign_in):
     page = sign_in("registratur").get(f"/akten/{case.uuid}").get_data(as_text=True)
     assert "Übernommen, wie sie war, durch die Altaktenübernahme Karton 1" in page
     assert "freigegeben von registratur" in page and "K1" in page
+
+
+def test_run_page_shows_no_title_of_a_case_the_viewer_may_not_open_r22_r24(world, sign_in):
+    """The run's page listed its cases from an unfiltered query: a case restricted after the
+    migration still showed its title to scanning staff."""
+    manifest = GOOD.replace(";Alt;", ";Geheimsache Meier;").encode()
+    scanner = sign_in("scan")
+    run_url = _prepare(scanner, manifest, {"a.pdf": born_digital_pdf(1)}).headers["Location"]
+    officer = sign_in("registratur")
+    page = officer.get(run_url).get_data(as_text=True)
+    officer.post(f"{run_url}/freigeben", data={"csrf_token": csrf_token(page)})
+    page = scanner.get(run_url).get_data(as_text=True)
+    scanner.post(f"{run_url}/ausfuehren", data={"csrf_token": csrf_token(page)})
+    assert "Geheimsache Meier" in officer.get(run_url).get_data(as_text=True)
+    with world.session() as s:
+        s.scalar(select(Case).where(Case.file_reference == "A-1/99")).restricted = True
+        s.commit()
+    page = scanner.get(run_url).get_data(as_text=True)
+    assert "A-1/99" in page and "Geheimsache Meier" not in page
