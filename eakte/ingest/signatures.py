@@ -142,6 +142,8 @@ def validate(path: Path, trust: Trust, now: datetime | None = None) -> list[Sign
     data = path.read_bytes()
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
+        if reader.encrypted:  # permission-protected: the empty user password opens it
+            reader.decrypt("")
         embedded = list(reader.embedded_regular_signatures)
     except Exception as exc:
         log.info("signatures of %s not readable: %s", path.name, exc)

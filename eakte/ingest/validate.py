@@ -118,7 +118,7 @@ def inspect_pdf(path: Path, limits: Limits) -> Inspection:
 def _inspect_open_pdf(stream, limits: Limits, path: Path | None = None) -> Inspection:
     try:
         pdf = pikepdf.open(stream)
-    except (pikepdf.PdfError, OSError, ValueError, RuntimeError) as exc:
+    except (pikepdf.PasswordError, pikepdf.PdfError, OSError, ValueError, RuntimeError) as exc:
         # A password, a certificate (/Adobe.PubSec), or damage: see ``pdf_protection``.
         raise rejection_for_unopenable(path, exc) from None
     with pdf:

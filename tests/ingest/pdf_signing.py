@@ -155,6 +155,8 @@ def sign_pdf(data: bytes, signer: Issued, ca: Issued, field: str = "Unterschrift
         cert_registry=SimpleCertificateStore.from_certs([asn1_x509.Certificate.load(ca.der)]),
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    if writer.prev.encrypted:  # owner password only: the empty user password opens it
+        writer.encrypt("")
     out = io.BytesIO()
     signers.sign_pdf(
         writer, signers.PdfSignatureMetadata(field_name=field), signer=simple, output=out

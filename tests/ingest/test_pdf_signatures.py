@@ -14,8 +14,8 @@ from sqlalchemy import select
 from eakte.ingest import signature_store
 from eakte.ingest.signatures import Status, Trust, validate
 from eakte.models import FileVersion
-from eakte.models.ingest import TransferNote
 from eakte.models.api import Scope
+from eakte.models.ingest import TransferNote
 from eakte.services import accounts, api_tokens
 from tests.ingest.conftest import born_digital_pdf
 from tests.ingest.pdf_signing import (
