@@ -276,11 +276,13 @@ def read_text(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
 
 
 def check_signatures(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
-    """Signed PDFs: every signature validated on the original bytes; a broken signature is a
-    finding (``signatures``), never a failure of the document."""
+    """Signed PDFs: every signature validated on the original bytes, in a confined child of
+    its own; a broken signature, or a validation stopped at the limits, is a finding
+    (``signatures``), never a failure of the document."""
     if pdf_features.SIGNED in ctx.flags:
-        trust = signatures.Trust.load(ctx.signature_trust_dir)
-        ctx.signatures = signatures.validate(ctx.local, trust)
+        ctx.signatures = signatures.validate_confined(
+            ctx.local, ctx.signature_trust_dir, ctx.limits
+        )
 
 
 def ocr(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
@@ -311,8 +313,7 @@ def convert(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
         learned = run_confined(lambda: _convert_confined(ctx), ctx.limits)
     except JobFailed as exc:
         raise Failure(str(exc)) from None
-    ctx.pdf, ctx.texts, ctx.pages, ctx.rendition, ctx.born_digital = learned[:5]
-    ctx.form_text, ctx.signatures = learned[5:]
+    ctx.pdf, ctx.texts, ctx.pages, ctx.rendition, ctx.born_digital, ctx.form_text = learned
     if ctx.born_digital:
         finish(session, store, ctx)
 
@@ -324,7 +325,6 @@ def _convert_confined(ctx: ProcessContext) -> tuple:
         with pikepdf.open(ctx.pdf) as pdf:
             limit_cpu(ctx.limits.cpu_seconds(len(pdf.pages)))
         read_text(None, None, ctx)
-        check_signatures(None, None, ctx)
         progressed()
         ocr(None, None, ctx)
     except Failure as exc:
@@ -334,8 +334,7 @@ def _convert_confined(ctx: ProcessContext) -> tuple:
     except Exception as exc:
         log.exception("processing document %s failed unexpectedly", ctx.document_id)
         raise JobFailed(f"internal error: {type(exc).__name__}: {_short(exc)}") from None
-    learned = ctx.pdf, ctx.texts, ctx.pages, ctx.rendition, ctx.born_digital
-    return (*learned, ctx.form_text, ctx.signatures)
+    return ctx.pdf, ctx.texts, ctx.pages, ctx.rendition, ctx.born_digital, ctx.form_text
 
 
 def _preload_ocr(threads: int) -> None:
@@ -439,7 +438,7 @@ def finish(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     ctx.result = Result.ready
 
 
-STEPS: list[Step] = [claim, reuse_duplicate, fetch, convert, store_rendition]
+STEPS: list[Step] = [claim, reuse_duplicate, fetch, check_signatures, convert, store_rendition]
 
 
 # ------------------------------------------------------------------------------ the runner

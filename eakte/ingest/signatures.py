@@ -181,6 +181,20 @@ def validate(path: Path, trust: Trust, now: datetime | None = None) -> list[Sign
     return results
 
 
+def validate_confined(path: Path, trust_dir: Path | None, limits) -> list[SignatureResult]:
+    """``validate`` in a child process under the job's memory and CPU limits (``confine``):
+    a signature that makes the validator run away is reported, and the document goes on."""
+    from eakte.ingest.confine import JobFailed, run_confined
+
+    try:
+        return run_confined(lambda: validate(path, Trust.load(trust_dir)), limits)
+    except JobFailed as exc:
+        log.warning("signature validation of %s stopped: %s", path.name, exc)
+        return [
+            SignatureResult("", Status.unknown, details=[f"Validation stopped: {_plain(exc)}."])
+        ]
+
+
 def _embedded_revocation(reader) -> tuple[list, list, list]:
     """Certificates, CRLs and OCSP responses in the PDF's document security store."""
     from pyhanko.sign.validation.dss import DocumentSecurityStore

@@ -4,6 +4,8 @@ qualified), stored per document, shown on the document page and in the API."""
 
 from __future__ import annotations
 
+import os
+import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,12 +13,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from eakte import audit
 from eakte.ingest import signature_store
 from eakte.ingest.signatures import Status, Trust, validate
 from eakte.models import FileVersion
 from eakte.models.api import Scope
 from eakte.models.ingest import TransferNote
 from eakte.services import accounts, api_tokens
+from tests.fixtures.cli import eakte
 from tests.ingest.conftest import born_digital_pdf
 from tests.ingest.pdf_signing import (
     Issued,
@@ -192,3 +196,39 @@ def test_broken_signature_does_not_fail_the_document(desk, corpus):
     with desk.rt.session() as s:
         (row,) = signature_store.of_document(s, result.document.id)
     assert row.status == "tampered"
+
+
+def test_a_validator_that_dies_leaves_a_finding_not_a_failed_document(desk, corpus, monkeypatch):
+    from eakte.ingest import signatures
+
+    def dies(path, trust, now=None):  # runs in the confined child: the child dies
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(signatures, "validate", dies)
+    result = desk.take(corpus.valid, "absturz.pdf")
+    assert desk.process(result.document.id) == "ready"
+    with desk.rt.session() as s:
+        (row,) = signature_store.of_document(s, result.document.id)
+    assert row.status == "unknown" and "Validation stopped" in row.details
+
+
+def test_signatures_check_command_validates_again_with_the_trust_folder_as_it_is_now(
+    desk, corpus, env, monkeypatch
+):
+    result = desk.take(corpus.valid, "bauantrag.pdf")
+    assert desk.process(result.document.id) == "ready"  # no trust folder: untrusted
+    with desk.rt.session() as s:
+        (row,) = signature_store.of_document(s, result.document.id)
+    assert row.status == "untrusted"
+    monkeypatch.setenv("EAKTE_SIGNATURE_TRUST_DIR", str(corpus.trust_dir))
+    run = eakte("signatures", "check")
+    assert run.returncode == 0, run.stderr
+    assert "Unterschrift: valid (Erika Mustermann)" in run.stdout
+    assert "checked 1 document(s)" in run.stdout
+    with desk.rt.session() as s:
+        (row,) = signature_store.of_document(s, result.document.id)
+        doc = desk.document(result.document.id)
+        actions = [e.action for e in audit.history(s, str(doc.uuid))]
+    assert row.status == "valid" and "signatures_checked" in actions
+    unknown = eakte("signatures", "check", "00000000-0000-0000-0000-000000000000")
+    assert unknown.returncode != 0 and "no document" in unknown.stderr
