@@ -232,3 +232,15 @@ def test_signatures_check_command_validates_again_with_the_trust_folder_as_it_is
     assert row.status == "valid" and "signatures_checked" in actions
     unknown = eakte("signatures", "check", "00000000-0000-0000-0000-000000000000")
     assert unknown.returncode != 0 and "no document" in unknown.stderr
+
+
+def test_trust_folder_setting_must_name_a_folder(tmp_path):
+    from eakte.config import Settings
+    from eakte.errors import ConfigError
+
+    base = {"EAKTE_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(base).signature_trust_dir is None  # nothing trusted by default
+    chosen = Settings.from_env({**base, "EAKTE_SIGNATURE_TRUST_DIR": str(tmp_path)})
+    assert chosen.signature_trust_dir == tmp_path
+    with pytest.raises(ConfigError, match="EAKTE_SIGNATURE_TRUST_DIR"):
+        Settings.from_env({**base, "EAKTE_SIGNATURE_TRUST_DIR": str(tmp_path / "fehlt")})
