@@ -92,12 +92,15 @@ def issue(
     valid_to: datetime | None = None,
     qualified: bool = False,
     encryption: bool = False,
+    time_stamping: bool = False,
 ) -> Issued:
-    """A certificate from ``ca``: for signing, or (``encryption``) an RSA key to encrypt a PDF
-    for (the public-key security handler wants key encipherment)."""
+    """A certificate from ``ca``: for signing, for a time-stamping authority, or
+    (``encryption``) to encrypt a PDF for (the public-key handler wants key encipherment).
+    RSA for the latter two (pyHanko's in-process TSA signs with RSA only), EC otherwise."""
+    rsa_key = encryption or time_stamping
     key = (
         rsa.generate_private_key(65537, 2048)
-        if encryption
+        if rsa_key
         else ec.generate_private_key(ec.SECP256R1())
     )
     now = datetime.now(UTC)
@@ -129,6 +132,10 @@ def issue(
         builder = builder.add_extension(
             x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False
         )
+    if time_stamping:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
+        )
     if qualified:
         builder = builder.add_extension(
             x509.UnrecognizedExtension(QC_STATEMENTS, _qc_statements_der()), critical=False
@@ -136,30 +143,55 @@ def issue(
     return Issued(key, builder.sign(ca.key, hashes.SHA256()))
 
 
-def sign_pdf(data: bytes, signer: Issued, ca: Issued, field: str = "Unterschrift") -> bytes:
-    """``data`` signed in an incremental update (the original bytes stay a prefix)."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import signers
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
-
-    key = asn1_keys.PrivateKeyInfo.load(
-        signer.key.private_bytes(
+def _key_info(issued: Issued) -> asn1_keys.PrivateKeyInfo:
+    return asn1_keys.PrivateKeyInfo.load(
+        issued.key.private_bytes(
             serialization.Encoding.DER,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
     )
+
+
+def sign_pdf(
+    data: bytes,
+    signer: Issued,
+    ca: Issued,
+    field: str = "Unterschrift",
+    tsa: Issued | None = None,
+    tsa_time: datetime | None = None,
+) -> bytes:
+    """``data`` signed in an incremental update (the original bytes stay a prefix); with
+    ``tsa``, a timestamp token from an in-process time-stamping authority is embedded."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
     simple = signers.SimpleSigner(
         signing_cert=asn1_x509.Certificate.load(signer.der),
-        signing_key=key,
+        signing_key=_key_info(signer),
         cert_registry=SimpleCertificateStore.from_certs([asn1_x509.Certificate.load(ca.der)]),
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     if writer.prev.encrypted:  # owner password only: the empty user password opens it
         writer.encrypt("")
     out = io.BytesIO()
+    timestamper = None
+    if tsa is not None:
+        from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+        timestamper = DummyTimeStamper(
+            asn1_x509.Certificate.load(tsa.der),
+            _key_info(tsa),
+            certs_to_embed=SimpleCertificateStore.from_certs([asn1_x509.Certificate.load(ca.der)]),
+            fixed_dt=tsa_time,
+        )
     signers.sign_pdf(
-        writer, signers.PdfSignatureMetadata(field_name=field), signer=simple, output=out
+        writer,
+        signers.PdfSignatureMetadata(field_name=field),
+        signer=simple,
+        output=out,
+        timestamper=timestamper,
     )
     return out.getvalue()
 

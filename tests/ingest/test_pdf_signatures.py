@@ -42,6 +42,8 @@ class Corpus:
     expired: bytes
     qualified: bytes
     qualified_untrusted_root: bytes
+    timestamped: bytes
+    tsa_time: datetime
     signer: Issued
 
 
@@ -63,6 +65,7 @@ def corpus(tmp_path_factory) -> Corpus:
         ca, "Otto Abgelaufen", valid_from=now - timedelta(days=800), valid_to=now - timedelta(1)
     )
     qualified = issue(qualified_ca, "Quentin Qualifiziert", "Notariat", qualified=True)
+    tsa_time = (now - timedelta(hours=2)).replace(microsecond=0)
     return Corpus(
         trust_dir=trust_dir,
         valid=valid,
@@ -75,6 +78,14 @@ def corpus(tmp_path_factory) -> Corpus:
         qualified_untrusted_root=sign_pdf(
             plain, issue(ca, "Quasi Qualifiziert", qualified=True), ca
         ),
+        timestamped=sign_pdf(
+            plain,
+            signer,
+            ca,
+            tsa=issue(ca, "Zeitstempeldienst", time_stamping=True),
+            tsa_time=tsa_time,
+        ),
+        tsa_time=tsa_time,
         signer=signer,
     )
 
@@ -244,3 +255,10 @@ def test_trust_folder_setting_must_name_a_folder(tmp_path):
     assert chosen.signature_trust_dir == tmp_path
     with pytest.raises(ConfigError, match="EAKTE_SIGNATURE_TRUST_DIR"):
         Settings.from_env({**base, "EAKTE_SIGNATURE_TRUST_DIR": str(tmp_path / "fehlt")})
+
+
+def test_timestamp_token_time_is_reported_beside_the_claimed_time(corpus, tmp_path):
+    result = _check(tmp_path, corpus.timestamped, corpus.trust_dir)
+    assert result.status == Status.valid
+    assert result.timestamp_time == corpus.tsa_time
+    assert result.signing_time is not None
