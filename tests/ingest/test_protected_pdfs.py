@@ -139,3 +139,19 @@ def test_dynamic_xfa_form_is_flagged_and_its_data_searchable(desk):
     assert "dynamic XFA form" in _note(desk, doc.id)
     assert "antragsteller: Erika Beispiel" in doc.extracted_text
     assert PLEASE_WAIT.split()[0] in doc.extracted_text  # the placeholder, as it is
+
+
+def test_static_xfa_form_is_rendered_from_its_pages_without_the_xfa_part():
+    from eakte.ingest import pdf_features, pdf_forms
+
+    data = form_pdf({"Aktenzeichen": "32-0815/2026"})
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pdf.Root.AcroForm.XFA = pikepdf.Array([pikepdf.String("datasets"), pdf.make_stream(b"")])
+        flags, notes = pdf_features.pdf_features(pdf)
+        assert any("XFA form" in note for note in notes)
+        assert {"xfa", "form_fields"} <= set(flags) and "xfa_dynamic" not in flags
+        assert pdf_features.needs_rendition(flags) and pdf_features.needs_worker(flags)
+        assert pdf_features.form_text_of(pdf, flags) == "Aktenzeichen: 32-0815/2026"
+        assert pdf_features.rewrite(pdf, flags)
+        assert "/AcroForm" not in pdf.Root  # flattened, XFA gone (PDF/A forbids it)
+        assert not pdf_forms.xfa_kind(pdf)
