@@ -179,8 +179,13 @@ def flatten(pdf: pikepdf.Pdf) -> None:
         del pdf.Root["/NeedsRendering"]
     try:
         pdf.generate_appearance_streams()
-    except pikepdf.PdfError as exc:  # the existing appearances are flattened as they are
-        log.info("appearance streams not generated: %s", exc)
-    pdf.flatten_annotations(mode="all")
+    except (pikepdf.PdfError, RuntimeError, ValueError) as exc:
+        log.info("appearance streams not generated: %s", exc)  # existing ones are used
+    try:
+        pdf.flatten_annotations(mode="all")
+    except (pikepdf.PdfError, RuntimeError, ValueError) as exc:
+        # A form qpdf cannot flatten keeps its fields; the values are in the text anyway.
+        log.info("form not flattened: %s", exc)
+        return
     if "/AcroForm" in pdf.Root:
         del pdf.Root["/AcroForm"]
