@@ -55,6 +55,7 @@ def _register() -> None:
         retention,
         search,
         server,
+        signatures,
         verify,
     )
 
@@ -69,6 +70,7 @@ def _register() -> None:
         search,
         retention,
         ops,
+        signatures,
     )
     for module in modules:
         for command in module.COMMANDS:

@@ -66,6 +66,9 @@ class Settings:
     ingest_job_memory_mb: int = 2048
     ingest_page_cpu_seconds: int = 60
     hot_folder_interval: int = 5
+    # Signed PDFs (issue 25): roots whose signatures count as trusted (PEM/DER files; those in
+    # its ``qualified/`` folder mark qualified anchors). None: nothing is trusted.
+    signature_trust_dir: Path | None = None
     # Full-text search: the embedded Whoosh index, or PostgreSQL's own (several web hosts).
     search_backend: str = "whoosh"
     # Audit anchors (issue 13): how long each is locked, and an optional RFC 3161 TSA.
@@ -118,6 +121,9 @@ class Settings:
             )
         if tsa_ca_file and not Path(tsa_ca_file).is_file():
             raise ConfigError(f"EAKTE_TSA_CA_FILE: {tsa_ca_file} is not a readable file")
+        trust_dir = env.text("EAKTE_SIGNATURE_TRUST_DIR", "")
+        if trust_dir and not Path(trust_dir).is_dir():
+            raise ConfigError(f"EAKTE_SIGNATURE_TRUST_DIR: {trust_dir} is not a folder")
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -150,6 +156,7 @@ class Settings:
             ingest_job_memory_mb=env.integer("EAKTE_INGEST_JOB_MEMORY_MB", 2048, 256, 1_000_000),
             ingest_page_cpu_seconds=env.integer("EAKTE_INGEST_PAGE_CPU_SECONDS", 60, 5, 3600),
             hot_folder_interval=env.integer("EAKTE_HOT_FOLDER_INTERVAL", 5, 1, 3600),
+            signature_trust_dir=Path(trust_dir) if trust_dir else None,
             search_backend=search_backend,
             audit_anchor_years=env.integer("EAKTE_AUDIT_ANCHOR_YEARS", 30, 1, 100),
             tsa_url=tsa_url,

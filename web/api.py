@@ -13,7 +13,7 @@ from flask import Blueprint, g, jsonify, request, send_file
 
 from eakte import audit
 from eakte.errors import BadInput, NotSignedIn, PermissionDenied, UnsupportedType
-from eakte.ingest import names
+from eakte.ingest import names, signature_store
 from eakte.jobs.ingest_tasks import enqueue
 from eakte.models import Case, Document, FileVersion
 from eakte.models.api import Scope
@@ -197,6 +197,7 @@ def document_json(document: Document) -> dict:
         "case": str(process.case.uuid) if process else None,
         "process": str(process.uuid) if process else None,
         "versions": [version_json(v) for v in document.versions],
+        "signatures": signature_store.for_document(document),
     }
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 from flask_babel import gettext as _
 
 from eakte import audit
-from eakte.ingest import names
+from eakte.ingest import names, signature_store
 from eakte.permissions import Action, can
 from eakte.services import documents, listing, previews
 from web.context import actor
@@ -35,6 +35,7 @@ def show(document_id):
         discard_form=ReasonForm(prefix="discard"),
         search_text=search_text,
         candidates=candidates,
+        signatures=signature_store.of_document(session, document.id),
         allowed={a: can(session, user, a, document) for a in Action},
     )
 

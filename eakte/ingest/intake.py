@@ -30,6 +30,7 @@ from eakte import audit
 from eakte.db import transaction
 from eakte.ingest import keys, names
 from eakte.ingest.detect import mime_of
+from eakte.ingest.pdf_features import needs_worker
 from eakte.ingest.reasons import Reason, Rejected
 from eakte.ingest.text import PdfText, join_pages, page_texts
 from eakte.ingest.validate import Inspection, Limits, inspect
@@ -197,6 +198,7 @@ def read_text_layer(session: Session, store: BlobStore, ctx: IntakeContext) -> N
         or inspection.pages > ctx.limits.text_at_intake_pages
         or inspection.page_images
         or "repaired" in inspection.flags
+        or needs_worker(inspection.flags)  # signed, protected, forms: see ``pdf_features``
     ):
         return
     found = PdfText(pages=page_texts(ctx.path), scanned=False)

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from eakte import audit
 from eakte.db import transaction
 from eakte.errors import DatabaseUnavailable, IngestRetryLater
-from eakte.ingest import claims, keys
+from eakte.ingest import claims, keys, pdf_features, signature_store, signatures
 from eakte.ingest.confine import JobFailed, JobLimits, limit_cpu, run_confined
 from eakte.ingest.heartbeat import ClaimHeartbeat, progressed
 from eakte.ingest.reasons import plain
@@ -104,6 +104,9 @@ class ProcessContext:
     rendition: Path | None = None
     born_digital: bool = False
     rendition_object: StoredObject | None = None
+    form_text: str = ""  # the values of a filled-in form
+    signature_trust_dir: Path | None = None
+    signatures: list = field(default_factory=list)  # of ``signatures.SignatureResult``
     result: Result | None = None
 
 
@@ -216,6 +219,7 @@ def reuse_duplicate(session: Session, store: BlobStore, ctx: ProcessContext) -> 
             .limit(1)
         )
         ctx.texts, ctx.pages = [first.extracted_text], first.page_count or 0
+        ctx.signatures = signature_store.results_of(session, first.id)
         if rendition is not None:
             ctx.rendition_object = session.get(StoredObject, rendition.stored_object_id)
     finish(session, store, ctx)
@@ -238,12 +242,15 @@ def fetch(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
 
 
 def prepare(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
-    """A PDF to work on: images converted (img2pdf), a damaged PDF repaired (qpdf)."""
+    """A PDF to work on: images converted (img2pdf), a damaged PDF repaired (qpdf), a
+    protected one decrypted and a form flattened (``pdf_features``); the original untouched."""
     if ctx.original.mime == PDF:
         ctx.pdf = ctx.local
         try:
             with pikepdf.open(ctx.local) as pdf:
-                if pdf.get_warnings():  # repaired on opening: work on the repaired copy
+                ctx.form_text = pdf_features.form_text_of(pdf, ctx.flags)
+                # Repaired on opening, decrypted or flattened: work on the rewritten copy.
+                if pdf_features.rewrite(pdf, ctx.flags) or pdf.get_warnings():
                     ctx.pdf = ctx.workdir / "repaired.pdf"
                     pdf.save(ctx.pdf)
         except pikepdf.PdfError as exc:
@@ -264,7 +271,18 @@ def read_text(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
         return
     found = read_pdf(ctx.pdf)
     ctx.texts, ctx.pages = found.pages, len(found.pages)
-    ctx.born_digital = found.born_digital
+    # Protected PDFs and forms get a rendition all the same (``pdf_features``).
+    ctx.born_digital = found.born_digital and not pdf_features.needs_rendition(ctx.flags)
+
+
+def check_signatures(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+    """Signed PDFs: every signature validated on the original bytes, in a confined child of
+    its own; a broken signature, or a validation stopped at the limits, is a finding
+    (``signatures``), never a failure of the document."""
+    if pdf_features.SIGNED in ctx.flags:
+        ctx.signatures = signatures.validate_confined(
+            ctx.local, ctx.signature_trust_dir, ctx.limits
+        )
 
 
 def ocr(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
@@ -295,7 +313,7 @@ def convert(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
         learned = run_confined(lambda: _convert_confined(ctx), ctx.limits)
     except JobFailed as exc:
         raise Failure(str(exc)) from None
-    ctx.pdf, ctx.texts, ctx.pages, ctx.rendition, ctx.born_digital = learned
+    ctx.pdf, ctx.texts, ctx.pages, ctx.rendition, ctx.born_digital, ctx.form_text = learned
     if ctx.born_digital:
         finish(session, store, ctx)
 
@@ -316,7 +334,7 @@ def _convert_confined(ctx: ProcessContext) -> tuple:
     except Exception as exc:
         log.exception("processing document %s failed unexpectedly", ctx.document_id)
         raise JobFailed(f"internal error: {type(exc).__name__}: {_short(exc)}") from None
-    return ctx.pdf, ctx.texts, ctx.pages, ctx.rendition, ctx.born_digital
+    return ctx.pdf, ctx.texts, ctx.pages, ctx.rendition, ctx.born_digital, ctx.form_text
 
 
 def _preload_ocr(threads: int) -> None:
@@ -389,13 +407,15 @@ def finish(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
             update(Document)
             .where(Document.id == ctx.document_id)
             .values(
-                extracted_text=join_pages(ctx.texts),
+                extracted_text=join_pages([*ctx.texts, ctx.form_text]),
                 page_count=ctx.pages,
                 status=DocumentStatus.ready.value,
                 failure_reason="",
                 index_dirty=True,
             )
         )
+        if ctx.signatures or pdf_features.SIGNED in ctx.flags:
+            signature_store.replace(session, ctx.document_id, ctx.signatures)
         if ctx.scan_batch_id and ctx.pages != ctx.previous_pages:
             session.execute(
                 update(ScanBatch)
@@ -418,7 +438,7 @@ def finish(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     ctx.result = Result.ready
 
 
-STEPS: list[Step] = [claim, reuse_duplicate, fetch, convert, store_rendition]
+STEPS: list[Step] = [claim, reuse_duplicate, fetch, check_signatures, convert, store_rendition]
 
 
 # ------------------------------------------------------------------------------ the runner
@@ -434,6 +454,7 @@ def process_document(
     lease: timedelta = claims.DEFAULT_LEASE,
     ocr_threads: int = 1,
     limits: JobLimits | None = None,
+    signature_trust_dir: Path | None = None,
 ) -> Result:
     """Run the steps for one document; see the module docstring for what can happen.
     ``ocr_threads``: pages OCRed at once (more than one when nothing else waits)."""
@@ -445,6 +466,7 @@ def process_document(
         lease=lease,
         ocr_threads=ocr_threads,
         limits=limits or JobLimits(),
+        signature_trust_dir=signature_trust_dir,
     )
     try:
         with ExitStack() as running:

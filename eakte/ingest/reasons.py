@@ -15,6 +15,7 @@ class Reason(enum.StrEnum):
     pdf_truncated = "pdf_truncated"
     pdf_damaged = "pdf_damaged"
     pdf_encrypted = "pdf_encrypted"
+    pdf_certificate_encrypted = "pdf_certificate_encrypted"
     too_many_pages = "too_many_pages"
     image_damaged = "image_damaged"
     image_too_large = "image_too_large"
@@ -34,6 +35,9 @@ USER_MESSAGES: dict[Reason, str] = {
     Reason.pdf_truncated: N_("The PDF is incomplete: it was cut off."),
     Reason.pdf_damaged: N_("The PDF is damaged and could not be repaired."),
     Reason.pdf_encrypted: N_("The PDF is password-protected."),
+    Reason.pdf_certificate_encrypted: N_(
+        "The PDF is encrypted for a certificate: only its recipient can open it."
+    ),
     Reason.too_many_pages: N_("The document has more pages than allowed."),
     Reason.image_damaged: N_("The image is damaged."),
     Reason.image_too_large: N_("The image has more pixels than allowed."),

@@ -24,6 +24,8 @@ from eakte.ingest.bounds import (
     check_png_chunks,
     direct_parts,
 )
+from eakte.ingest.pdf_features import pdf_features
+from eakte.ingest.pdf_protection import rejection_for_unopenable
 from eakte.ingest.reasons import Reason, Rejected, plain
 from eakte.ingest.text import has_page_images
 
@@ -110,28 +112,23 @@ def inspect_pdf(path: Path, limits: Limits) -> Inspection:
     # An open file rather than the path: qpdf wants a name it can encode, and names from
     # old shares are not always UTF-8.
     with path.open("rb") as stream:
-        return _inspect_open_pdf(stream, limits)
+        return _inspect_open_pdf(stream, limits, path)
 
 
-def _inspect_open_pdf(stream, limits: Limits) -> Inspection:
+def _inspect_open_pdf(stream, limits: Limits, path: Path | None = None) -> Inspection:
     try:
         pdf = pikepdf.open(stream)
-    except pikepdf.PasswordError:
-        raise Rejected(Reason.pdf_encrypted, "the PDF needs a password to open") from None
-    except (pikepdf.PdfError, OSError, ValueError, RuntimeError) as exc:
-        raise Rejected(Reason.pdf_damaged, f"qpdf could not open or repair it: {exc}") from None
+    except (pikepdf.PasswordError, pikepdf.PdfError, OSError, ValueError, RuntimeError) as exc:
+        # A password, a certificate (/Adobe.PubSec), or damage: see ``pdf_protection``.
+        raise rejection_for_unopenable(path, exc) from None
     with pdf:
-        if pdf.is_encrypted:
-            raise Rejected(
-                Reason.pdf_encrypted,
-                "the PDF is encrypted; archive copies must be unencrypted (ask for an "
-                "unprotected file)",
-            )
         try:
             pages = len(pdf.pages)
             if pages:
                 check_pdf(pdf, limits.bounds)
             flags = active_content(pdf)
+            # Opened without a password (owner password only), signed, forms, XFA: kept.
+            features, notes = pdf_features(pdf)
         except (pikepdf.PdfError, RuntimeError, ValueError, TypeError) as exc:
             raise Rejected(Reason.pdf_damaged, f"its structure is broken: {exc}") from None
         result = Inspection(mime="application/pdf", kind="pdf", pages=pages, flags=flags)
@@ -148,6 +145,8 @@ def _inspect_open_pdf(stream, limits: Limits) -> Inspection:
         raise Rejected(Reason.pdf_damaged, "the PDF has no pages")
     for flag in flags:
         result.anomalies.append(f"contains {flag.replace('_', ' ')} (kept, never executed)")
+    result.flags.extend(features)
+    result.anomalies.extend(notes)
     return result
 
 

@@ -60,6 +60,7 @@ def process_document_task(document_id: int, task=None) -> None:
                 work_root=work_root,
                 ocr_threads=threads,
                 limits=JobLimits.from_settings(rt.settings),
+                signature_trust_dir=rt.settings.signature_trust_dir,
             )
         except IngestRetryLater as exc:
             if task.retries > 0:
