@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from eakte.models import Document, DocumentStatus, FileVersion, StoredObject
 from eakte.models.base import utcnow
+from eakte.models.ingest import TransferNote
+from eakte.models.signatures import PdfSignature
 from eakte.services import previews
 from storage.blobstore import BlobStore
 
@@ -107,6 +109,11 @@ def record_destroyed(
 ) -> dict:
     """In the caller's transaction: the document becomes a tombstone without content."""
     document = session.get(Document, plan.document_id)
+    # What was read from the content or names its file goes with it: the transfer note (R16:
+    # who sent which file from where; it refers to the original's version), the signers
+    # found in it. The certificate keeps the hashes (R11).
+    for derived in (TransferNote, PdfSignature):
+        session.execute(delete(derived).where(derived.document_id == document.id))
     session.execute(delete(FileVersion).where(FileVersion.document_id == document.id))
     session.flush()
     still_used = set(

@@ -323,3 +323,39 @@ def test_r10_bytes_shared_with_a_live_document_stay(records, world):
         manifest = json.loads(s.scalar(select(DestructionCertificate.manifest)))
         assert manifest[0]["kept_shared"] == [key]
     assert records.versions_under(key)  # still there for the live duplicate
+
+
+def test_r10_a_document_taken_in_through_intake_is_destroyed_with_its_transfer_note(
+    records, world, settings
+):
+    """Documents that came through the intake carry a transfer note (R16) pointing at their
+    original's version: destroying them failed on that reference, so no real scan could be
+    disposed of. The note (who sent which file from where) goes with the content."""
+    from eakte.models.ingest import TransferNote
+    from eakte.services.intake import intake
+    from tests.ingest.conftest import born_digital_pdf
+
+    case = records.case("Gewerbe Intake", closed_on=None, documents_=0)
+    with world.session() as s:
+        result = intake(
+            s,
+            world.clerk,
+            records.store,
+            born_digital_pdf(1, "Abmeldung Konditorei Weber"),
+            filename="abmeldung-weber.pdf",
+            settings=settings,
+        )
+        assert result.accepted
+        process = s.scalars(select(Case).where(Case.id == case.id)).one().processes[0]
+        documents.file_document(s, world.officer, result.document.id, process.id)
+        cases.close_case(s, world.officer, case.id, on=date(2010, 1, 1))
+        assert s.scalar(select(func.count(TransferNote.id))) == 1
+    request = records.approved(case.id)
+    with world.session() as s:
+        report = execute_request(
+            s, world.officer, records.store, request.id, data_dir=settings.data_dir
+        )
+        assert report.destroyed == [case.file_reference] and report.completed
+        assert s.get(Document, result.document.id).status == DocumentStatus.destroyed
+        assert s.scalar(select(func.count(TransferNote.id))) == 0
+        assert run_verify(VerifyContext(s, records.store)).clean
