@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from eakte.models import Document, DocumentStatus, FileVersion, StoredObject
 from eakte.models.base import utcnow
+from eakte.models.fields import DocumentField
 from eakte.services import previews
 from storage.blobstore import BlobStore
 
@@ -117,6 +118,7 @@ def record_destroyed(
         session.execute(delete(StoredObject).where(StoredObject.key.in_(gone)))
     document.status = DocumentStatus.destroyed.value
     document.extracted_text = ""
+    session.execute(delete(DocumentField).where(DocumentField.document_id == document.id))
     document.failure_reason = ""
     document.updated_at = utcnow()
     document.index_dirty = True  # the indexer removes its entries
