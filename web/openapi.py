@@ -144,6 +144,23 @@ SCHEMAS: dict[str, Any] = {
             "case": {"type": "string", "format": "uuid", "nullable": True},
             "process": {"type": "string", "format": "uuid", "nullable": True},
             "versions": {"type": "array", "items": {"$ref": "#/components/schemas/Version"}},
+            "fields": {
+                "type": "array",
+                "description": "Fields read from the content (an e-invoice's number, seller, ...)",
+                "items": {"$ref": "#/components/schemas/Field"},
+            },
+        },
+    },
+    "Field": {
+        "type": "object",
+        "required": ["name", "value", "source"],
+        "properties": {
+            "name": {"type": "string"},
+            "value": {"type": "string"},
+            "date": {"type": "string", "format": "date", "nullable": True},
+            "number": {"type": "string", "nullable": True},
+            "unit": {"type": "string", "nullable": True},
+            "source": {"type": "string"},
         },
     },
     "Case": {
