@@ -42,6 +42,12 @@ def mime_of(path: Path) -> str:
     if not head:
         return "application/x-empty"
     mime = _magic().from_buffer(head)
+    if mime == "text/plain" and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        # XML without a declaration looks like plain text to libmagic; an e-invoice is XML.
+        from eakte.ingest.einvoice import syntax_of
+
+        if syntax_of(head) is not None:
+            return "text/xml"
     return ALIASES.get(mime, mime)
 
 

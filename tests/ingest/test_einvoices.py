@@ -230,6 +230,16 @@ def test_ubl_missing_mandatory_fields_is_taken_in_with_a_clear_note(desk, tmp_pa
     assert doc.title == "Rechnung – Müller & Söhne Gebäudetechnik GmbH"
 
 
+def test_an_einvoice_without_xml_declaration_is_recognised(tmp_path):
+    from eakte.ingest.detect import mime_of
+
+    path = tmp_path / "ohne-deklaration.xml"
+    path.write_bytes(cii_invoice().split(b"\n", 1)[1])  # starts with the root element
+    assert mime_of(path) == "text/xml" and einvoice.is_einvoice(path)
+    path.write_bytes(b"<p>just text in angle brackets</p>")
+    assert mime_of(path) != "text/xml"
+
+
 def test_other_xml_is_not_an_einvoice():
     assert einvoice.syntax_of(b"<?xml version='1.0'?><Invoice><ID>1</ID></Invoice>") is None
     assert einvoice.syntax_of(b"<rsm:CrossIndustryInvoice xmlns:rsm='urn:other'/>") is None
@@ -298,3 +308,17 @@ def test_rendition_api_is_a_readable_pdfa(tmp_path):
         assert fonts and all("/FontFile2" in f.DescendantFonts[0].FontDescriptor for f in fonts)
     text = " ".join(page_texts(target))
     assert "Prüfung – Äöü" in text and "Schlüssel" in text and "Wert ß" in text
+
+
+def test_r10_a_destroyed_invoice_keeps_none_of_its_fields(desk):
+    from eakte.db import transaction
+    from eakte.services.fields import attach
+    from retention.destruction import plan_document, record_destroyed
+
+    doc_id = desk.world.inbox_document("Rechnung").id
+    with desk.rt.session() as s, transaction(s):
+        attach(s, s.get(Document, doc_id), einvoice.read_xml(ubl_invoice()).fields())
+    assert _fields(desk, doc_id)["leitweg_id"].value == LEITWEG
+    with desk.rt.session() as s, transaction(s):
+        record_destroyed(s, plan_document(s, s.get(Document, doc_id)), [], None)
+    assert _fields(desk, doc_id) == {}
