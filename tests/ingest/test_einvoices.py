@@ -322,3 +322,23 @@ def test_r10_a_destroyed_invoice_keeps_none_of_its_fields(desk):
     with desk.rt.session() as s, transaction(s):
         record_destroyed(s, plan_document(s, s.get(Document, doc_id)), [], None)
     assert _fields(desk, doc_id) == {}
+
+
+def test_postgresql_search_backend_finds_the_invoice_by_number_and_leitweg_id(desk, database_url):
+    """The database's own full-text search (``EAKTE_SEARCH_BACKEND=postgresql``) as well."""
+    import dataclasses
+
+    from tests.fixtures.app import replace_settings
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the PostgreSQL search backend needs PostgreSQL")
+    doc_id = desk.take(facturx_pdf(cii_invoice()), "r.pdf", settings=desk.rt.settings).document.id
+    rt = dataclasses.replace(
+        desk.rt, settings=replace_settings(desk.rt.settings, search_backend="postgresql")
+    )
+    index_pending(rt)
+    for text in (NUMBER, LEITWEG, "Leitweg-ID 04011000-12345-34"):
+        with rt.session() as s:
+            clerk = s.get(User, desk.world.clerk.id)
+            hits = search_service.search(s, clerk, rt.settings, text).hits
+        assert {hit.key for hit in hits} == {f"d{doc_id}"}, text
