@@ -224,24 +224,33 @@ class Invoice:
             parts.append(self.seller.name)
         return " – ".join(parts)
 
-    def missing(self) -> list[str]:
-        """Mandatory fields (EN 16931 core, XRechnung's BT-10) that are empty."""
+    def missing(self, german: bool = False) -> list[str]:
+        """Mandatory fields (EN 16931 core, XRechnung's BT-10) that are empty or unreadable;
+        in English for the record and logs, in German for the rendition."""
         required = [
-            (self.number, "invoice number (BT-1)"),
-            (self.issue_date, "invoice date (BT-2)"),
-            (self.type_code, "invoice type (BT-3)"),
-            (self.currency, "currency (BT-5)"),
-            (self.buyer_reference, "buyer reference / Leitweg-ID (BT-10)"),
-            (self.seller.name, "seller name (BT-27)"),
-            (self.buyer.name, "buyer name (BT-44)"),
-            (self.payable, "amount due for payment (BT-115)"),
-            (self.lines, "invoice lines (BG-25)"),
+            (self.number, "invoice number", "Rechnungsnummer", "BT-1"),
+            (self.issue_date, "invoice date", "Rechnungsdatum", "BT-2"),
+            (self.type_code, "invoice type", "Rechnungsart", "BT-3"),
+            (self.currency, "currency", "Währung", "BT-5"),
+            (self.buyer_reference, "buyer reference / Leitweg-ID", "Leitweg-ID", "BT-10"),
+            (self.seller.name, "seller name", "Name des Verkäufers", "BT-27"),
+            (self.buyer.name, "buyer name", "Name des Käufers", "BT-44"),
+            (self.payable, "amount due for payment", "Zahlbetrag", "BT-115"),
+            (self.lines, "invoice lines", "Rechnungspositionen", "BG-25"),
         ]
-        problems = [label for value, label in required if not value]
-        if self.issue_date and self.issued is None:
-            problems.append(f"invoice date (BT-2) is not a date: {self.issue_date!r}")
-        if self.payable and amount(self.payable) is None:
-            problems.append(f"amount due (BT-115) is not a number: {self.payable!r}")
+        problems = [
+            f"{de if german else en} ({code})" for value, en, de, code in required if not value
+        ]
+        unreadable = [
+            (self.issued is None, self.issue_date, "invoice date", "Rechnungsdatum", "BT-2"),
+            (amount(self.payable) is None, self.payable, "amount due", "Zahlbetrag", "BT-115"),
+        ]
+        for bad, value, en, de, code in unreadable:
+            if value and bad:
+                said = (
+                    f"{de} ({code}) ist nicht lesbar" if german else f"{en} ({code}) is unreadable"
+                )
+                problems.append(f"{said}: {value!r}")
         return problems
 
     def fields(self) -> list[FieldValue]:
@@ -800,7 +809,7 @@ def render(invoice: Invoice, target: Path) -> None:
     title = f"{invoice.kind_label} {invoice.number}".strip()
     if invoice.seller.name:
         title += f" – {invoice.seller.name}"
-    write_pdfa(target, title, sections(invoice, invoice.missing()))
+    write_pdfa(target, title, sections(invoice, invoice.missing(german=True)))
 
 
 # ------------------------------------------------------------------------- ZUGFeRD / Factur-X
