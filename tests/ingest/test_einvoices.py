@@ -345,3 +345,23 @@ def test_postgresql_search_backend_finds_the_invoice_by_number_and_leitweg_id(de
             clerk = s.get(User, desk.world.clerk.id)
             hits = search_service.search(s, clerk, rt.settings, text).hits
         assert {hit.key for hit in hits} == {f"d{doc_id}"}, text
+
+
+@pytest.mark.parametrize("name", ["factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml"])
+def test_each_name_of_the_embedded_invoice_is_read(tmp_path, name):
+    path = tmp_path / "r.pdf"
+    path.write_bytes(facturx_pdf(ubl_invoice(), name=name))
+    found = einvoice.read_pdf(path)
+    assert found.only_invoice and found.invoice.number == NUMBER and not found.problem
+    path.write_bytes(facturx_pdf(ubl_invoice(), name="rechnung-anlage.xml"))
+    assert einvoice.read_pdf(path).invoice is None  # another name: just an attachment
+
+
+def test_hostile_xml_inside_a_pdf_is_refused_and_noted(tmp_path, monkeypatch):
+    path = tmp_path / "r.pdf"
+    path.write_bytes(facturx_pdf(xxe_invoice()))
+    found = einvoice.read_pdf(path)
+    assert found.invoice is None and "declares a DTD or entities" in found.problem
+    monkeypatch.setattr(einvoice, "MAX_ELEMENTS", 50)
+    path.write_bytes(facturx_pdf(ubl_invoice()))
+    assert "more than 50 elements" in einvoice.read_pdf(path).problem
