@@ -21,7 +21,15 @@ from eakte.references import DEFAULT_PATTERN, validate_pattern
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 # Ingest (issue 4): the types the pipeline can process; the allow-list may narrow them.
-INGEST_TYPES = ("application/pdf", "image/tiff", "image/jpeg", "image/png")
+# XML: e-invoices (XRechnung); other XML is not processed yet.
+INGEST_TYPES = (
+    "application/pdf",
+    "image/tiff",
+    "image/jpeg",
+    "image/png",
+    "text/xml",
+    "application/xml",
+)
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,8 @@ def _simple_chunk(chunk: str, parsed: ParsedQuery, analyzer: GermanAnalyzer) -> 
 
 def _reference_query(text: str, parsed: ParsedQuery, analyzer: GermanAnalyzer) -> Q.Query:
     """A file reference or file-plan code: exact, or as a prefix (everything filed beneath);
-    a date such as 12.03.2022 looks alike, so that is also looked for in the text."""
+    a date such as 12.03.2022 or an identifier such as a Leitweg-ID (04011000-12345-34)
+    looks alike, so that is also looked for in the text."""
     low = text.lower()
     words = analyzer.terms(text)
     parsed.highlight.update(words)
@@ -178,8 +179,8 @@ def _reference_query(text: str, parsed: ParsedQuery, analyzer: GermanAnalyzer) -
         ]
     else:
         alternatives.append(Q.Prefix("reference", low))
-    if _DATE_LIKE.match(text):
-        alternatives.append(Q.Phrase(TEXT, words))
+    if (_DATE_LIKE.match(text) or not _CODE_LIKE.match(text)) and words:
+        alternatives.append(Q.Phrase(TEXT, words) if len(words) > 1 else Q.Term(TEXT, words[0]))
     # Among what is filed under a reference, the case itself comes first.
     return Q.AndMaybe(Q.Or(alternatives), Q.Term("kind", CASE, boost=2.0))
 

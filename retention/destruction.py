@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from eakte.models import Document, DocumentStatus, FileVersion, StoredObject
 from eakte.models.base import utcnow
+from eakte.models.fields import DocumentField
 from eakte.models.ingest import TransferNote
 from eakte.models.signatures import PdfSignature
 from eakte.services import previews
@@ -111,8 +112,8 @@ def record_destroyed(
     document = session.get(Document, plan.document_id)
     # What was read from the content or names its file goes with it: the transfer note (R16:
     # who sent which file from where; it refers to the original's version), the signers
-    # found in it. The certificate keeps the hashes (R11).
-    for derived in (TransferNote, PdfSignature):
+    # and fields found in it. The certificate keeps the hashes (R11).
+    for derived in (TransferNote, PdfSignature, DocumentField):
         session.execute(delete(derived).where(derived.document_id == document.id))
     session.execute(delete(FileVersion).where(FileVersion.document_id == document.id))
     session.flush()

@@ -19,6 +19,7 @@ from eakte.models import Case, Document, FileVersion
 from eakte.models.api import Scope
 from eakte.services import api_tokens, cases, documents, listing
 from eakte.services.applications import deliver_application
+from eakte.services.fields import field_json
 from eakte.services.search import SORTS, search
 from web.db import db, runtime
 from web.extensions import csrf
@@ -198,6 +199,7 @@ def document_json(document: Document) -> dict:
         "process": str(process.uuid) if process else None,
         "versions": [version_json(v) for v in document.versions],
         "signatures": signature_store.for_document(document),
+        "fields": [field_json(f) for f in document.fields],
     }
 
 

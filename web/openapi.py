@@ -145,6 +145,11 @@ SCHEMAS: dict[str, Any] = {
             "process": {"type": "string", "format": "uuid", "nullable": True},
             "versions": {"type": "array", "items": {"$ref": "#/components/schemas/Version"}},
             "signatures": {"type": "array", "items": {"$ref": "#/components/schemas/Signature"}},
+            "fields": {
+                "type": "array",
+                "description": "Fields read from the content (an e-invoice's number, seller, ...)",
+                "items": {"$ref": "#/components/schemas/Field"},
+            },
         },
     },
     "Signature": {
@@ -167,6 +172,18 @@ SCHEMAS: dict[str, Any] = {
             "qualified": {"type": "boolean"},
             "details": {"type": "string"},
             "validated_at": {"type": "string", "format": "date-time", "nullable": True},
+        },
+    },
+    "Field": {
+        "type": "object",
+        "required": ["name", "value", "source"],
+        "properties": {
+            "name": {"type": "string"},
+            "value": {"type": "string"},
+            "date": {"type": "string", "format": "date", "nullable": True},
+            "number": {"type": "string", "nullable": True},
+            "unit": {"type": "string", "nullable": True},
+            "source": {"type": "string"},
         },
     },
     "Case": {

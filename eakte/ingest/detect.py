@@ -12,6 +12,8 @@ KINDS = {
     "image/tiff": "tiff",
     "image/jpeg": "jpeg",
     "image/png": "png",
+    "text/xml": "xml",
+    "application/xml": "xml",
 }
 # libmagic's names for the same types on some versions
 ALIASES = {"application/x-pdf": "application/pdf", "image/x-tiff": "image/tiff"}
@@ -20,6 +22,8 @@ EXTENSIONS = {
     "tiff": {"tif", "tiff"},
     "jpeg": {"jpg", "jpeg", "jpe"},
     "png": {"png"},
+    "xml": {"xml"},
+    "einvoice": {"xml"},
 }
 SNIFF_BYTES = 1 << 20  # what libmagic looks at by default
 
@@ -38,12 +42,29 @@ def mime_of(path: Path) -> str:
     if not head:
         return "application/x-empty"
     mime = _magic().from_buffer(head)
+    if mime == "text/plain" and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        # XML without a declaration looks like plain text to libmagic; an e-invoice is XML.
+        from eakte.ingest.einvoice import syntax_of
+
+        if syntax_of(head) is not None:
+            return "text/xml"
     return ALIASES.get(mime, mime)
 
 
 def kind_of(mime: str) -> str | None:
-    """pdf, tiff, jpeg or png; None for anything the pipeline cannot process."""
+    """pdf, tiff, jpeg, png or xml; None for anything the pipeline cannot process."""
     return KINDS.get(mime)
+
+
+def refine(kind: str, path: Path) -> str:
+    """An XML file whose root element is an e-invoice (XRechnung UBL or CII) is kind
+    ``einvoice``; every other kind stays as it is."""
+    if kind == "xml":
+        from eakte.ingest.einvoice import is_einvoice
+
+        if is_einvoice(path):
+            return "einvoice"
+    return kind
 
 
 def name_disagrees(kind: str, filename: str) -> bool:

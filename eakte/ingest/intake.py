@@ -17,7 +17,7 @@ import os
 import tempfile
 import uuid as uuidlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from eakte import audit
 from eakte.db import transaction
-from eakte.ingest import keys, names
+from eakte.ingest import einvoice, keys, names
 from eakte.ingest.detect import mime_of
 from eakte.ingest.pdf_features import needs_worker
 from eakte.ingest.reasons import Reason, Rejected
@@ -46,6 +46,7 @@ from eakte.models.ingest import IngestTask, QuarantinedFile, TransferNote
 from eakte.models.scanning import ScanBatch
 from eakte.permissions import Action, can
 from eakte.services.documents import register_original
+from eakte.services.fields import FieldValue, attach
 from eakte.services.objects import keep_unused
 from storage.blobstore import BlobStore
 from storage.errors import ObjectNotFound
@@ -114,6 +115,7 @@ class IntakeContext:
     duplicate_seen: bool = False  # the uploader may see ``duplicate_of`` (else: no oracle)
     stored: StoredObject | None = None
     text_pages: list[str] | None = None  # a born-digital PDF's text layer, read at intake
+    fields: list[FieldValue] = field(default_factory=list)  # read from the content (e-invoice)
     result: IntakeResult | None = None
 
 
@@ -387,6 +389,8 @@ def register(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
                 session.add(IngestTask(document_id=document.id))
             else:
                 _finish_born_digital(session, ctx, document)
+            if ctx.fields:
+                attach(session, document, ctx.fields)
             if duplicate is not None and ctx.duplicate_seen:
                 audit.record(session, ctx.user, "duplicate", document, of=str(duplicate.uuid))
             elif duplicate is not None:  # on record for auditors, not on either document's page
@@ -439,6 +443,7 @@ INTAKE_STEPS: list[Step] = [
     check_content,
     quarantine,
     read_text_layer,
+    einvoice.read_invoice,
     find_duplicate,
     store_original,
     register,

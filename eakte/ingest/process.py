@@ -57,6 +57,7 @@ from eakte.models.ingest import IngestTask
 from eakte.models.scanning import ScanBatch
 from eakte.retention_rules import new_version_lock
 from eakte.services.documents import version_for
+from eakte.services.fields import with_stored_fields
 from eakte.services.objects import keep_unused
 from storage.blobstore import BlobStore
 from storage.errors import IntegrityError, ObjectNotFound, StorageUnavailable
@@ -243,7 +244,13 @@ def fetch(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
 
 def prepare(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     """A PDF to work on: images converted (img2pdf), a damaged PDF repaired (qpdf), a
-    protected one decrypted and a form flattened (``pdf_features``); the original untouched."""
+    protected one decrypted and a form flattened (``pdf_features``), an e-invoice rendered
+    (``einvoice``); the original untouched."""
+    if "einvoice" in ctx.flags and ctx.original.mime != PDF:
+        from eakte.ingest.einvoice import prepare as render_invoice
+
+        render_invoice(ctx)
+        return
     if ctx.original.mime == PDF:
         ctx.pdf = ctx.local
         try:
@@ -289,7 +296,7 @@ def ocr(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     """Scans and images: OCRmyPDF to PDF/A-2b with a text layer (R19)."""
     from eakte.ingest.ocr import OcrFailed, ocr_to_pdfa
 
-    if ctx.born_digital:
+    if ctx.born_digital or ctx.rendition is not None:  # a rendition eAkte made itself
         return
     ctx.rendition = ctx.workdir / "rendition.pdf"
     try:
@@ -407,7 +414,9 @@ def finish(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
             update(Document)
             .where(Document.id == ctx.document_id)
             .values(
-                extracted_text=join_pages([*ctx.texts, ctx.form_text]),
+                extracted_text=with_stored_fields(
+                    session, ctx.document_id, join_pages([*ctx.texts, ctx.form_text])
+                ),
                 page_count=ctx.pages,
                 status=DocumentStatus.ready.value,
                 failure_reason="",

@@ -25,6 +25,8 @@ class Reason(enum.StrEnum):
     link_outside = "link_outside"
     page_too_large = "page_too_large"
     too_complex = "too_complex"
+    xml_damaged = "xml_damaged"
+    xml_unsafe = "xml_unsafe"
 
 
 # Message ids for the user interface, one per code (translated by the web catalog).
@@ -47,6 +49,8 @@ USER_MESSAGES: dict[Reason, str] = {
     Reason.link_outside: N_("A link that leads out of the folder was not followed."),
     Reason.page_too_large: N_("A page is larger than allowed."),
     Reason.too_complex: N_("The PDF is built in an unreasonably complex way."),
+    Reason.xml_damaged: N_("The XML file is damaged or cannot be read."),
+    Reason.xml_unsafe: N_("The XML file declares entities or a DTD; refused for safety."),
 }
 
 

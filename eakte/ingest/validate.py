@@ -89,9 +89,18 @@ def check_size(size: int, limits: Limits) -> None:
 
 def inspect(path: Path, mime: str, size: int, filename: str, limits: Limits) -> Inspection:
     """All checks in order; returns what was learned, or raises ``Rejected``."""
-    kind = check_type(mime, limits)
+    kind = detect.refine(check_type(mime, limits), path)
     check_size(size, limits)
-    result = inspect_pdf(path, limits) if kind == "pdf" else inspect_image(path, kind, size, limits)
+    if kind == "einvoice":
+        from eakte.ingest.einvoice import inspect_xml
+
+        result = inspect_xml(path)
+    elif kind == "xml":  # only e-invoices among XML files, so far
+        raise Rejected(Reason.type_not_allowed, f"content is {mime} but not an e-invoice")
+    elif kind == "pdf":
+        result = inspect_pdf(path, limits)
+    else:
+        result = inspect_image(path, kind, size, limits)
     result.mime = mime
     if detect.name_disagrees(kind, filename):
         result.flags.append("name_mismatch")
