@@ -7,11 +7,14 @@ from pathlib import Path
 
 import magic
 
+from eakte.ingest import office_types
+
 KINDS = {
     "application/pdf": "pdf",
     "image/tiff": "tiff",
     "image/jpeg": "jpeg",
     "image/png": "png",
+    **office_types.KINDS,  # office documents and text (issue 25)
 }
 # libmagic's names for the same types on some versions
 ALIASES = {"application/x-pdf": "application/pdf", "image/x-tiff": "image/tiff"}
@@ -20,6 +23,7 @@ EXTENSIONS = {
     "tiff": {"tif", "tiff"},
     "jpeg": {"jpg", "jpeg", "jpe"},
     "png": {"png"},
+    **office_types.EXTENSIONS,
 }
 SNIFF_BYTES = 1 << 20  # what libmagic looks at by default
 
@@ -38,11 +42,13 @@ def mime_of(path: Path) -> str:
     if not head:
         return "application/x-empty"
     mime = _magic().from_buffer(head)
-    return ALIASES.get(mime, mime)
+    mime = ALIASES.get(mime, mime)
+    return office_types.refine(path, head, mime)
 
 
 def kind_of(mime: str) -> str | None:
-    """pdf, tiff, jpeg or png; None for anything the pipeline cannot process."""
+    """pdf, tiff, jpeg, png or an office kind (``office_types``); None for anything the
+    pipeline cannot process."""
     return KINDS.get(mime)
 
 

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from eakte import audit
 from eakte.db import transaction
 from eakte.errors import DatabaseUnavailable, IngestRetryLater
-from eakte.ingest import claims, keys
+from eakte.ingest import claims, keys, office
 from eakte.ingest.confine import JobFailed, JobLimits, limit_cpu, run_confined
 from eakte.ingest.heartbeat import ClaimHeartbeat, progressed
 from eakte.ingest.reasons import plain
@@ -238,7 +238,11 @@ def fetch(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
 
 
 def prepare(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
-    """A PDF to work on: images converted (img2pdf), a damaged PDF repaired (qpdf)."""
+    """A PDF to work on: images converted (img2pdf), a damaged PDF repaired (qpdf), office
+    documents and text converted to PDF/A by LibreOffice (``office``)."""
+    if office.handles(ctx.original.mime):
+        office.prepare(ctx)
+        return
     if ctx.original.mime == PDF:
         ctx.pdf = ctx.local
         try:
@@ -271,7 +275,7 @@ def ocr(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     """Scans and images: OCRmyPDF to PDF/A-2b with a text layer (R19)."""
     from eakte.ingest.ocr import OcrFailed, ocr_to_pdfa
 
-    if ctx.born_digital:
+    if ctx.born_digital or ctx.rendition is not None:  # made already (office documents)
         return
     ctx.rendition = ctx.workdir / "rendition.pdf"
     try:

@@ -24,6 +24,8 @@ class Reason(enum.StrEnum):
     link_outside = "link_outside"
     page_too_large = "page_too_large"
     too_complex = "too_complex"
+    office_damaged = "office_damaged"
+    office_too_complex = "office_too_complex"
 
 
 # Message ids for the user interface, one per code (translated by the web catalog).
@@ -43,6 +45,8 @@ USER_MESSAGES: dict[Reason, str] = {
     Reason.link_outside: N_("A link that leads out of the folder was not followed."),
     Reason.page_too_large: N_("A page is larger than allowed."),
     Reason.too_complex: N_("The PDF is built in an unreasonably complex way."),
+    Reason.office_damaged: N_("The office document is damaged."),
+    Reason.office_too_complex: N_("The office document is built in an unreasonably complex way."),
 }
 
 

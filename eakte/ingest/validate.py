@@ -16,7 +16,7 @@ import pikepdf
 from PIL import JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 
 from eakte.config import Settings
-from eakte.ingest import detect
+from eakte.ingest import detect, office_checks
 from eakte.ingest.bounds import (
     Bounds,
     check_pdf,
@@ -89,7 +89,12 @@ def inspect(path: Path, mime: str, size: int, filename: str, limits: Limits) -> 
     """All checks in order; returns what was learned, or raises ``Rejected``."""
     kind = check_type(mime, limits)
     check_size(size, limits)
-    result = inspect_pdf(path, limits) if kind == "pdf" else inspect_image(path, kind, size, limits)
+    if kind in office_checks.KINDS:  # office documents and text (issue 25)
+        result = office_checks.inspect(path, kind, limits)
+    else:
+        result = (
+            inspect_pdf(path, limits) if kind == "pdf" else inspect_image(path, kind, size, limits)
+        )
     result.mime = mime
     if detect.name_disagrees(kind, filename):
         result.flags.append("name_mismatch")
