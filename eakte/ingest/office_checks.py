@@ -6,6 +6,7 @@ Bounded before any work, reading directories and headers only:
   size as declared, compression ratio (a zip bomb declares gigabytes in kilobytes), and ZIPs
   inside the ZIP (embedded documents) followed at most ``MAX_NESTING`` deep — their entries
   count towards the same totals.
+* Pictures in them: their declared pixels within EAKTE_INGEST_MAX_PIXELS (headers only).
 * OLE files (DOC, XLS): number of streams and their declared sizes (``olefile`` reads the
   directory only).
 * Text (TXT, CSV, HTML, XML, RTF): size, and that it decodes as text (UTF-8, else
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eakte.ingest import office_types
+from eakte.ingest.bounds import check_pixels
 from eakte.ingest.reasons import Reason, Rejected
 
 if TYPE_CHECKING:
@@ -40,6 +42,8 @@ RATIO_FROM = 16 * 1024 * 1024  # small archives may compress as well as they lik
 MAX_NESTING = 3  # a document in a document in a document
 MAX_EMBEDDED_BYTES = 64 * 1024 * 1024  # an embedded ZIP larger than this is not opened
 MAX_OLE_STREAMS = 10_000
+MAX_IMAGES_READ = 500  # embedded pictures whose header is read (a few ms each)
+_IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF")
 MAX_TEXT_BYTES = 10 * 1024 * 1024  # about 5,000 pages of plain text
 MAX_CONTROL_SHARE = 0.01  # control characters in a text file: more means not text
 TEXT_ENCODINGS = ("utf-8", "cp1252", "latin-1")
@@ -53,6 +57,7 @@ class Found:
     flags: set[str] = field(default_factory=set)
     entries: int = 0
     uncompressed: int = 0
+    images: int = 0
 
 
 def inspect(path: Path, kind: str, limits: Limits) -> Inspection:
@@ -108,10 +113,48 @@ def _check_zip(stream, size: int, found: Found, limits: Limits, depth: int) -> N
                 found.flags.add("macros")
             elif info.file_size and name.lower().endswith(_CONTAINER_ENDINGS):
                 _check_embedded(archive, info, found, limits, depth)
+            elif info.file_size and name.lower().endswith(_IMAGE_ENDINGS):
+                found.images += 1
+                if found.images <= MAX_IMAGES_READ:
+                    _check_image(archive, info, limits)
 
 
 _CONTAINER_ENDINGS = (".zip", ".docx", ".docm", ".xlsx", ".xlsm", ".pptx", ".pptm", ".odt")
 _CONTAINER_ENDINGS += (".ods", ".odp", ".bin")
+_IMAGE_ENDINGS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff")
+
+
+def _check_image(archive, info, limits: Limits) -> None:
+    """An embedded picture's declared pixels, as for images taken in themselves: LibreOffice
+    would decode it whole (and, short of memory, silently leave it out of the rendition).
+    The format's own class reads the header (``Image.open`` would stop at Pillow's own bomb
+    check without saying the size)."""
+    from PIL import BmpImagePlugin, GifImagePlugin, JpegImagePlugin, PngImagePlugin, TiffImagePlugin
+
+    openers = {
+        b"\x89PNG": PngImagePlugin.PngImageFile,
+        b"\xff\xd8": JpegImagePlugin.JpegImageFile,
+        b"GIF8": GifImagePlugin.GifImageFile,
+        b"BM": BmpImagePlugin.BmpImageFile,
+        b"II*\0": TiffImagePlugin.TiffImageFile,
+        b"MM\0*": TiffImagePlugin.TiffImageFile,
+    }
+    try:
+        with archive.open(info) as stream:
+            head = stream.read(4)
+            opener = next((cls for sig, cls in openers.items() if head.startswith(sig)), None)
+            if opener is None:
+                return
+            stream.seek(0)
+            with opener(stream) as im:
+                dims, mode = im.size, im.mode
+    except Exception:
+        return
+    try:
+        check_pixels(dims, mode, max(1, info.compress_size), limits.bounds)
+    except Rejected as rejected:
+        detail = f"the embedded picture {info.filename}: {rejected.detail}"
+        raise Rejected(rejected.code, detail) from None
 
 
 def _is_macro_part(name: str) -> bool:

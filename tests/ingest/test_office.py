@@ -12,6 +12,7 @@ import hashlib
 import io
 import subprocess
 import zipfile
+import zlib
 from pathlib import Path
 
 import pikepdf
@@ -23,6 +24,7 @@ from eakte.ingest.confine import JobLimits
 from eakte.ingest.reasons import Reason
 from eakte.models import FileVersion
 from eakte.services.intake import Outcome
+from tests.ingest.conftest import png_chunk, png_header
 
 WORD = "Quastenflosser"
 NS = (
@@ -201,6 +203,38 @@ def test_zip_bomb_disguised_as_docx_is_quarantined_with_the_reason(desk):
     assert result.reason_code == Reason.decompression_bomb
     assert "zip bomb" in result.reason and "would expand to 100,000,0" in result.reason
     assert desk.queued == []
+
+
+def _odt_with_picture(png: bytes) -> bytes:
+    """An ODT showing one embedded PNG, made by hand (LibreOffice would decode the picture)."""
+    content = (
+        f"<office:document-content {NS} "
+        'xmlns:xlink="http://www.w3.org/1999/xlink"><office:body><office:text><text:p>Lageplan'
+        '<draw:frame text:anchor-type="as-char" svg:width="15cm" svg:height="15cm">'
+        '<draw:image xlink:href="Pictures/plan.png" xlink:type="simple" xlink:show="embed"/>'
+        "</draw:frame></text:p></office:text></office:body></office:document-content>"
+    )
+    manifest = (
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"'
+        ' manifest:version="1.3"><manifest:file-entry manifest:full-path="/" '
+        f'manifest:media-type="{office_types.ODT}"/></manifest:manifest>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", office_types.ODT)
+        archive.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        archive.writestr("Pictures/plan.png", png)
+    return out.getvalue()
+
+
+def test_picture_bomb_inside_an_odt_is_quarantined_before_conversion(desk):
+    rows = zlib.compress(b"\0" * (1 + 20_000 // 8) * 20_000, 9)  # 1-bit, all black
+    png = png_header(20_000, 20_000, bit_depth=1) + png_chunk(b"IDAT", rows)
+    result = desk.take(_odt_with_picture(png + png_chunk(b"IEND", b"")), "lageplan.odt")
+    assert result.outcome == Outcome.quarantined
+    assert result.reason_code == Reason.decompression_bomb
+    assert "embedded picture Pictures/plan.png: 20000 × 20000 pixels" in result.reason
 
 
 HANGING_SOFFICE = """#!/bin/sh
