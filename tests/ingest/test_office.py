@@ -8,6 +8,7 @@ The corpus is made by LibreOffice itself from flat ODF and CSV written here (onc
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import subprocess
@@ -24,7 +25,7 @@ from eakte.ingest.confine import JobLimits
 from eakte.ingest.reasons import Reason
 from eakte.models import FileVersion
 from eakte.services.intake import Outcome
-from tests.ingest.conftest import png_chunk, png_header
+from tests.ingest.conftest import GERMAN, image_bytes, png_chunk, png_header, scan_image
 
 WORD = "Quastenflosser"
 NS = (
@@ -185,6 +186,28 @@ def test_macros_are_flagged_kept_and_never_run(desk, corpus):
         assert _stored(desk, _version(desk, result.document.id, "original")) == payload
     plain = desk.take(data, name)  # the same letter without: no flag
     assert "macros" not in plain.document.flags
+
+
+def test_document_of_pictures_only_falls_back_to_ocr(desk, tmp_path):
+    """A letter pasted into Word as a picture: LibreOffice's PDF has no text, OCR reads it."""
+    picture = base64.b64encode(image_bytes(scan_image(GERMAN[:3]))).decode()
+    html = tmp_path / "bild.html"
+    html.write_text(f'<html><body><img src="data:image/png;base64,{picture}"></body></html>')
+    subprocess.run(
+        [
+            *("soffice", f"-env:UserInstallation={(tmp_path / 'p').as_uri()}", "--headless"),
+            *("--convert-to", "docx:MS Word 2007 XML", "--outdir", str(tmp_path), str(html)),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    result = desk.take((tmp_path / "bild.docx").read_bytes(), "eingescannt.docx")
+    assert desk.process(result.document.id) == "ready"
+    assert "Ordnungsamt" in desk.document(result.document.id).extracted_text
+    rendition = _stored(desk, _version(desk, result.document.id, "rendition"))
+    with pikepdf.open(io.BytesIO(rendition)) as pdf:
+        assert pdf.open_metadata().pdfa_status == "2B"
 
 
 def _zip_bomb_docx() -> bytes:
