@@ -280,6 +280,9 @@ def _kill_group(proc: subprocess.Popen) -> None:
 def _profile(root: Path):
     """A private profile dir nobody else uses now (flock), made and reused."""
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = root.lstat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o022 or not root.is_dir():
+        raise OfficeFailed("the folder of the LibreOffice profiles is not eAkte's own")
     for number in range(MAX_PROFILES):
         lock_fd = os.open(root / f"profile-{number}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
