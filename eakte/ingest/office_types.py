@@ -1,10 +1,11 @@
 """Office documents and text files: their types, and what libmagic leaves vague.
 
-libmagic names most office files well, but not always: OOXML may come as ``application/zip``
-or ``application/octet-stream`` (older magic databases), an OLE file as
-``application/x-ole-storage`` or ``application/CDFV2``, a CSV as ``text/plain``, XML as
-``application/xml``. ``refine`` looks at the structure then: ``[Content_Types].xml`` and the
-main part in a ZIP (OOXML), the ``mimetype`` first entry (ODF), the ``WordDocument`` or
+libmagic names most office files well (file 5.44 here gives the specific type for each format
+LibreOffice writes, ``text/rtf`` for RTF, ``text/plain`` for CSV), but not always: OOXML may
+come as ``application/zip`` or ``application/octet-stream`` (older magic databases), an OLE
+file as ``application/x-ole-storage`` or ``application/CDFV2``, a CSV as ``text/plain``, XML
+as ``application/xml``. ``refine`` looks at the structure then: ``[Content_Types].xml`` and
+the main part in a ZIP (OOXML), the ``mimetype`` first entry (ODF), the ``WordDocument`` or
 ``Workbook`` stream (OLE), a separator used the same number of times on every line (CSV).
 Only the directory of a ZIP or OLE file is read, nothing is decompressed beyond a few bytes.
 """
