@@ -16,20 +16,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from eakte.errors import ConfigError, DataDirError
+from eakte.ingest.office_types import OFFICE_TYPES
 from eakte.private_files import DIR_MODE, make_private_dir, use_private_umask
 from eakte.references import DEFAULT_PATTERN, validate_pattern
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 # Ingest (issue 4): the types the pipeline can process; the allow-list may narrow them.
-# XML: e-invoices (XRechnung); other XML is not processed yet.
-INGEST_TYPES = (
-    "application/pdf",
-    "image/tiff",
-    "image/jpeg",
-    "image/png",
-    "text/xml",
-    "application/xml",
-)
+# Office documents and text (issue 25) are converted to PDF/A by LibreOffice; XML that is an
+# e-invoice (XRechnung) is read as one.
+INGEST_TYPES = ("application/pdf", "image/tiff", "image/jpeg", "image/png", *OFFICE_TYPES)
 
 
 @dataclass(frozen=True)
@@ -73,6 +68,9 @@ class Settings:
     ingest_max_decoded_mb: int = 2048
     ingest_job_memory_mb: int = 2048
     ingest_page_cpu_seconds: int = 60
+    # One LibreOffice conversion: wall-clock seconds and address space (issue 25).
+    ingest_office_seconds: int = 120
+    ingest_office_memory_mb: int = 2048
     hot_folder_interval: int = 5
     # Signed PDFs (issue 25): roots whose signatures count as trusted (PEM/DER files; those in
     # its ``qualified/`` folder mark qualified anchors). None: nothing is trusted.
@@ -163,6 +161,10 @@ class Settings:
             ingest_max_decoded_mb=env.integer("EAKTE_INGEST_MAX_DECODED_MB", 2048, 16, 1_000_000),
             ingest_job_memory_mb=env.integer("EAKTE_INGEST_JOB_MEMORY_MB", 2048, 256, 1_000_000),
             ingest_page_cpu_seconds=env.integer("EAKTE_INGEST_PAGE_CPU_SECONDS", 60, 5, 3600),
+            ingest_office_seconds=env.integer("EAKTE_INGEST_OFFICE_SECONDS", 120, 5, 3600),
+            ingest_office_memory_mb=env.integer(
+                "EAKTE_INGEST_OFFICE_MEMORY_MB", 2048, 256, 1_000_000
+            ),
             hot_folder_interval=env.integer("EAKTE_HOT_FOLDER_INTERVAL", 5, 1, 3600),
             signature_trust_dir=Path(trust_dir) if trust_dir else None,
             search_backend=search_backend,

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 SYSTEM_PACKAGES=(tesseract-ocr tesseract-ocr-deu ghostscript libmagic1 qpdf python3-venv)
 SYSTEM_PACKAGES+=(postgresql-client)  # pg_dump/pg_restore for eakte backup/restore on PostgreSQL
 SYSTEM_PACKAGES+=(openssl)  # RFC 3161 timestamps of the audit anchors (EAKTE_TSA_URL), and their tests
+# Office documents and text to PDF/A (issue 25): LibreOffice headless, without its GUI; the
+# Liberation fonts stand in for Arial, Times New Roman and Courier New with the same metrics.
+SYSTEM_PACKAGES+=(libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui)
+SYSTEM_PACKAGES+=(fonts-liberation2)
 SYSTEM_PACKAGES+=("$@")  # callers add their own (tests: postgresql client tools, chromium, ...)
 
 missing=()

@@ -37,12 +37,16 @@ class JobLimits:
     cpu_base_s: int = 60
     cpu_per_page_s: int = 60
     stall_s: float = claims.MAX_STALL.total_seconds()  # as long as the claim is kept
+    office_seconds: int = 120  # one LibreOffice conversion (``office``), wall clock
+    office_memory_bytes: int = 2048 * 1024 * 1024  # LibreOffice's own address space
 
     @classmethod
     def from_settings(cls, settings) -> JobLimits:
         return cls(
             memory_bytes=settings.ingest_job_memory_mb * 1024 * 1024,
             cpu_per_page_s=settings.ingest_page_cpu_seconds,
+            office_seconds=settings.ingest_office_seconds,
+            office_memory_bytes=settings.ingest_office_memory_mb * 1024 * 1024,
         )
 
     def cpu_seconds(self, pages: int) -> int:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import magic
 
+from eakte.ingest import office_types
+
 KINDS = {
     "application/pdf": "pdf",
     "image/tiff": "tiff",
     "image/jpeg": "jpeg",
     "image/png": "png",
-    "text/xml": "xml",
-    "application/xml": "xml",
+    **office_types.KINDS,  # office documents and text (issue 25)
 }
 # libmagic's names for the same types on some versions
 ALIASES = {"application/x-pdf": "application/pdf", "image/x-tiff": "image/tiff"}
@@ -22,7 +23,7 @@ EXTENSIONS = {
     "tiff": {"tif", "tiff"},
     "jpeg": {"jpg", "jpeg", "jpe"},
     "png": {"png"},
-    "xml": {"xml"},
+    **office_types.EXTENSIONS,
     "einvoice": {"xml"},
 }
 SNIFF_BYTES = 1 << 20  # what libmagic looks at by default
@@ -42,17 +43,19 @@ def mime_of(path: Path) -> str:
     if not head:
         return "application/x-empty"
     mime = _magic().from_buffer(head)
+    mime = ALIASES.get(mime, mime)
     if mime == "text/plain" and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         # XML without a declaration looks like plain text to libmagic; an e-invoice is XML.
         from eakte.ingest.einvoice import syntax_of
 
         if syntax_of(head) is not None:
             return "text/xml"
-    return ALIASES.get(mime, mime)
+    return office_types.refine(path, head, mime)
 
 
 def kind_of(mime: str) -> str | None:
-    """pdf, tiff, jpeg, png or xml; None for anything the pipeline cannot process."""
+    """pdf, tiff, jpeg, png or an office kind (``office_types``, XML among them); None for
+    anything the pipeline cannot process."""
     return KINDS.get(mime)
 
 

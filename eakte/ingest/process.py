@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from eakte import audit
 from eakte.db import transaction
 from eakte.errors import DatabaseUnavailable, IngestRetryLater
-from eakte.ingest import claims, keys, pdf_features, signature_store, signatures
+from eakte.ingest import claims, keys, office, pdf_features, signature_store, signatures
 from eakte.ingest.confine import JobFailed, JobLimits, limit_cpu, run_confined
 from eakte.ingest.heartbeat import ClaimHeartbeat, progressed
 from eakte.ingest.reasons import plain
@@ -245,11 +245,15 @@ def fetch(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
 def prepare(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     """A PDF to work on: images converted (img2pdf), a damaged PDF repaired (qpdf), a
     protected one decrypted and a form flattened (``pdf_features``), an e-invoice rendered
-    (``einvoice``); the original untouched."""
+    (``einvoice``), office documents and text converted to PDF/A by LibreOffice (``office``);
+    the original untouched."""
     if "einvoice" in ctx.flags and ctx.original.mime != PDF:
         from eakte.ingest.einvoice import prepare as render_invoice
 
         render_invoice(ctx)
+        return
+    if office.handles(ctx.original.mime):
+        office.prepare(ctx)
         return
     if ctx.original.mime == PDF:
         ctx.pdf = ctx.local

@@ -27,6 +27,8 @@ class Reason(enum.StrEnum):
     too_complex = "too_complex"
     xml_damaged = "xml_damaged"
     xml_unsafe = "xml_unsafe"
+    office_damaged = "office_damaged"
+    office_too_complex = "office_too_complex"
 
 
 # Message ids for the user interface, one per code (translated by the web catalog).
@@ -51,6 +53,8 @@ USER_MESSAGES: dict[Reason, str] = {
     Reason.too_complex: N_("The PDF is built in an unreasonably complex way."),
     Reason.xml_damaged: N_("The XML file is damaged or cannot be read."),
     Reason.xml_unsafe: N_("The XML file declares entities or a DTD; refused for safety."),
+    Reason.office_damaged: N_("The office document is damaged."),
+    Reason.office_too_complex: N_("The office document is built in an unreasonably complex way."),
 }
 
 

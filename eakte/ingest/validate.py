@@ -16,7 +16,7 @@ import pikepdf
 from PIL import JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 
 from eakte.config import Settings
-from eakte.ingest import detect
+from eakte.ingest import detect, office_checks
 from eakte.ingest.bounds import (
     Bounds,
     check_pdf,
@@ -95,8 +95,8 @@ def inspect(path: Path, mime: str, size: int, filename: str, limits: Limits) -> 
         from eakte.ingest.einvoice import inspect_xml
 
         result = inspect_xml(path)
-    elif kind == "xml":  # only e-invoices among XML files, so far
-        raise Rejected(Reason.type_not_allowed, f"content is {mime} but not an e-invoice")
+    elif kind in office_checks.KINDS:  # office documents and text (issue 25)
+        result = office_checks.inspect(path, kind, limits)
     elif kind == "pdf":
         result = inspect_pdf(path, limits)
     else:

