@@ -40,8 +40,8 @@ from eakte.ingest import claims, keys
 from eakte.ingest.confine import JobFailed, JobLimits, limit_cpu, run_confined
 from eakte.ingest.heartbeat import ClaimHeartbeat, progressed
 from eakte.ingest.reasons import plain
-from eakte.ingest.unforeseen import describe
 from eakte.ingest.text import join_pages, read_pdf
+from eakte.ingest.unforeseen import describe
 from eakte.models import (
     Case,
     CaseStatus,

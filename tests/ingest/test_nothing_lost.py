@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from eakte.ingest import intake as intake_steps
 from eakte.ingest.reasons import Reason
-from eakte.models import Document, StoredObject
+from eakte.models import StoredObject
 from eakte.models.ingest import QuarantinedFile
 from eakte.services.intake import Outcome, retry_document
 from tests.fixtures.cli import eakte
