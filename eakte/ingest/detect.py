@@ -22,6 +22,10 @@ EXTENSIONS = {
     "png": {"png"},
 }
 SNIFF_BYTES = 1 << 20  # what libmagic looks at by default
+# Readers find the %PDF- header anywhere in a file's first 1024 bytes (a gateway's or a
+# scanner's prefix before it); libmagic looks only at the very start.
+PDF_HEADER_WINDOW = 1024
+UNKNOWN = {"application/octet-stream", "text/plain"}  # libmagic's "no idea"
 
 _local = threading.local()  # a libmagic handle is not safe to share between threads
 
@@ -38,7 +42,10 @@ def mime_of(path: Path) -> str:
     if not head:
         return "application/x-empty"
     mime = _magic().from_buffer(head)
-    return ALIASES.get(mime, mime)
+    mime = ALIASES.get(mime, mime)
+    if mime in UNKNOWN and b"%PDF-" in head[:PDF_HEADER_WINDOW]:
+        return "application/pdf"  # a PDF behind a prefix (readers accept it; libmagic not)
+    return mime
 
 
 def kind_of(mime: str) -> str | None:

@@ -34,3 +34,167 @@ def tiff_second_page_without_width() -> bytes:
         if struct.unpack("<H", data[entry : entry + 2])[0] == 256:  # ImageWidth
             struct.pack_into("<H", data, entry, 65000)
     return bytes(data)
+
+
+# ------------------------------------------------------------------------- odd but readable
+
+SERIF = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
+WORDS = "Bescheid Gebühren"
+
+
+def text_page(size=(560, 90), mode: str = "L", words: str = WORDS) -> Image.Image:
+    """A small page with one line of text (OCR stays quick), at 200 dpi."""
+    from PIL import ImageDraw, ImageFont
+
+    page = Image.new("L", size, 255)
+    ImageDraw.Draw(page).text((20, 20), words, font=ImageFont.truetype(SERIF, 40), fill=0)
+    page = page.convert(mode) if mode != "L" else page
+    page.info["dpi"] = (200, 200)
+    return page
+
+
+def _saved(image: Image.Image, fmt: str, **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, dpi=(200, 200), **options)
+    return out.getvalue()
+
+
+def _g4(image: Image.Image) -> bytes:
+    """The CCITT T.6 (G4) coding of a bilevel image, 0 bits white (as fax and JBIG2's MMR
+    mode code it): the single strip of a G4 TIFF of the inverted image (Pillow writes
+    black-is-zero)."""
+    from PIL import ImageOps
+
+    inverted = ImageOps.invert(image.convert("L")).convert("1")
+    out = io.BytesIO()
+    inverted.save(out, "TIFF", compression="group4", tiffinfo={278: image.height})
+    with Image.open(io.BytesIO(out.getvalue())) as tiff:
+        offset, length = tiff.tag_v2[273][0], tiff.tag_v2[279][0]
+    return out.getvalue()[offset : offset + length]
+
+
+def jbig2_data(image: Image.Image) -> bytes:
+    """An embedded JBIG2 stream (ITU T.88, as PDF carries it): a page information segment
+    and one immediate generic region, MMR-coded."""
+
+    def segment(number: int, kind: int, data: bytes) -> bytes:
+        return struct.pack(">IBBBI", number, kind, 0, 1, len(data)) + data
+
+    width, height = image.size
+    page = segment(0, 48, struct.pack(">IIIIBH", width, height, 0, 0, 0, 0))
+    region = struct.pack(">IIIIB", width, height, 0, 0, 0) + b"\x01" + _g4(image)
+    return page + segment(1, 38, region)
+
+
+def _image_pdf(data: bytes, size: tuple[int, int], dpi: int = 200, **entries) -> bytes:
+    import pikepdf
+
+    pdf = pikepdf.new()
+    points = (size[0] * 72 / dpi, size[1] * 72 / dpi)
+    pdf.add_blank_page(page_size=points)
+    image = pikepdf.Stream(pdf, data)
+    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    image.Width, image.Height = size
+    for key, value in entries.items():
+        image[f"/{key}"] = value
+    page = pdf.pages[0]
+    page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
+    page.Contents = pdf.make_stream(f"q {points[0]} 0 0 {points[1]} 0 0 cm /Im0 Do Q".encode())
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def jbig2_pdf() -> bytes:
+    import pikepdf
+
+    page = text_page(mode="1")
+    return _image_pdf(
+        jbig2_data(page),
+        page.size,
+        BitsPerComponent=1,
+        ColorSpace=pikepdf.Name.DeviceGray,
+        Filter=pikepdf.Name.JBIG2Decode,
+    )
+
+
+def ccitt_pdf() -> bytes:
+    """A fax page: G4 TIFF → PDF (img2pdf embeds the CCITT data as it is)."""
+    import img2pdf
+
+    return img2pdf.convert(_saved(text_page(mode="1"), "TIFF", compression="group4"))
+
+
+def junk_before_header(junk: int = 300) -> bytes:
+    """A PDF behind ``junk`` bytes (a mail gateway's or a scanner's prefix): readers look for
+    ``%PDF-`` in the first 1024 bytes."""
+    from tests.ingest.conftest import born_digital_pdf
+
+    prefix = (b"X-Scanner: Kyocera\r\n" + bytes(range(256)))[:junk].ljust(junk, b"\0")
+    return prefix + born_digital_pdf(1, "Bescheid über Gebühren")
+
+
+def tiny(fmt: str, size: tuple[int, int]) -> bytes:
+    options = {"compression": "tiff_lzw"} if fmt == "TIFF" else {}
+    return _saved(Image.new("L", size, 0), fmt, **options)
+
+
+def sixteen_bit(fmt: str, mode: str) -> bytes:
+    """16 bits per sample: grey ("I;16") or RGB (PNG and TIFF; Pillow cannot write 16-bit
+    RGB, so the PNG is assembled by hand and the TIFF through its raw writer)."""
+    page = text_page()
+    if mode == "I;16":
+        return _saved(page.convert("I").point(lambda v: v * 257).convert("I;16"), fmt)
+    width, height = page.size
+    samples = b"".join(struct.pack(">H", v * 257) * 3 for v in page.tobytes())
+    if fmt == "PNG":
+        import zlib
+
+        from tests.ingest.conftest import png_chunk, png_header
+
+        rows = b"".join(
+            b"\0" + samples[y * width * 6 : (y + 1) * width * 6] for y in range(height)
+        )
+        return (
+            png_header(width, height, bit_depth=16, colour=2)
+            + png_chunk(b"IDAT", zlib.compress(rows))
+            + png_chunk(b"IEND", b"")
+        )
+    return _rgb16_tiff(width, height, samples)
+
+
+def _rgb16_tiff(width: int, height: int, big_endian_samples: bytes) -> bytes:
+    body = big_endian_samples
+    entries = [
+        (256, 4, 1, width), (257, 4, 1, height), (258, 3, 3, 0), (259, 3, 1, 1),
+        (262, 3, 1, 2), (273, 4, 1, 0), (277, 3, 1, 3), (278, 4, 1, height),
+        (279, 4, 1, len(body)), (284, 3, 1, 1),
+    ]  # fmt: skip
+    ifd_at = 8
+    ifd_size = 2 + 12 * len(entries) + 4
+    bits_at = ifd_at + ifd_size
+    data_at = bits_at + 6
+    out = bytearray(b"MM\0*" + struct.pack(">I", ifd_at) + struct.pack(">H", len(entries)))
+    for tag, kind, count, value in entries:
+        value = {258: bits_at, 273: data_at}.get(tag, value)
+        packed = struct.pack(">HHI", tag, kind, count)
+        packed += struct.pack(">HH", value, 0) if kind == 3 and count == 1 else struct.pack(">I", value)
+        out += packed
+    out += struct.pack(">I", 0) + struct.pack(">HHH", 16, 16, 16) + body
+    return bytes(out)
+
+
+def cmyk(fmt: str) -> bytes:
+    return _saved(text_page().convert("CMYK"), fmt)
+
+
+def phone_photo(orientation: int) -> bytes:
+    """A JPEG as a phone writes it: the pixels as the sensor saw them, turned, and the EXIF
+    Orientation tag saying how to show them upright (6: turn 90° clockwise; 3: 180°; 8: 90°
+    counter-clockwise)."""
+    page = text_page().convert("RGB")
+    stored = {6: Image.Transpose.ROTATE_90, 3: Image.Transpose.ROTATE_180,
+              8: Image.Transpose.ROTATE_270}[orientation]  # fmt: skip
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return _saved(page.transpose(stored), "JPEG", exif=exif.tobytes(), quality=90)
