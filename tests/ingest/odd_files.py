@@ -152,9 +152,7 @@ def sixteen_bit(fmt: str, mode: str) -> bytes:
 
         from tests.ingest.conftest import png_chunk, png_header
 
-        rows = b"".join(
-            b"\0" + samples[y * width * 6 : (y + 1) * width * 6] for y in range(height)
-        )
+        rows = b"".join(b"\0" + samples[y * width * 6 : (y + 1) * width * 6] for y in range(height))
         return (
             png_header(width, height, bit_depth=16, colour=2)
             + png_chunk(b"IDAT", zlib.compress(rows))
@@ -178,7 +176,8 @@ def _rgb16_tiff(width: int, height: int, big_endian_samples: bytes) -> bytes:
     for tag, kind, count, value in entries:
         value = {258: bits_at, 273: data_at}.get(tag, value)
         packed = struct.pack(">HHI", tag, kind, count)
-        packed += struct.pack(">HH", value, 0) if kind == 3 and count == 1 else struct.pack(">I", value)
+        short = kind == 3 and count == 1  # a SHORT value sits left-aligned in the field
+        packed += struct.pack(">HH", value, 0) if short else struct.pack(">I", value)
         out += packed
     out += struct.pack(">I", 0) + struct.pack(">HHH", 16, 16, 16) + body
     return bytes(out)
