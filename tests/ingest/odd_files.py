@@ -197,3 +197,166 @@ def phone_photo(orientation: int) -> bytes:
     exif = Image.Exif()
     exif[0x0112] = orientation
     return _saved(page.transpose(stored), "JPEG", exif=exif.tobytes(), quality=90)
+
+
+# ------------------------------------------------------------------ image bombs inside PDFs
+
+BOMB_SIDE = 60_000  # 60,000 × 60,000 = 3.6 gigapixels: gigabytes once decoded
+_INLINE = f"BI /W {BOMB_SIDE} /H {BOMB_SIDE} /BPC 8 /CS /G ID \0\0\0\0 EI".encode()
+
+
+def _one_page(build) -> bytes:
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(200, 100))
+    build(pdf, pdf.pages[0])
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def _form(pdf, content: bytes, **entries):
+    import pikepdf
+
+    form = pdf.make_stream(content)
+    form.Type, form.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+    form.BBox = [0, 0, 200, 100]
+    for key, value in entries.items():
+        form[f"/{key}"] = value
+    return form
+
+
+def inline_in_page() -> bytes:
+    def build(pdf, page):
+        page.Contents = pdf.make_stream(b"q 200 0 0 100 0 0 cm " + _INLINE + b" Q")
+
+    return _one_page(build)
+
+
+def inline_in_nested_form() -> bytes:
+    """A form that draws a form that holds the inline image."""
+    import pikepdf
+
+    def build(pdf, page):
+        inner = _form(pdf, b"q 200 0 0 100 0 0 cm " + _INLINE + b" Q")
+        outer = _form(
+            pdf, b"/Fx1 Do", Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Fx1=inner))
+        )
+        page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Fx0=outer))
+        page.Contents = pdf.make_stream(b"/Fx0 Do")
+
+    return _one_page(build)
+
+
+def inline_in_annotation() -> bytes:
+    """The image in the appearance stream of a stamp annotation (drawn by every viewer)."""
+    import pikepdf
+
+    def build(pdf, page):
+        appearance = _form(pdf, b"q 200 0 0 100 0 0 cm " + _INLINE + b" Q")
+        stamp = pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name.Stamp,
+            Rect=[0, 0, 200, 100],
+            AP=pikepdf.Dictionary(N=appearance),
+        )
+        page.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(stamp)]))
+
+    return _one_page(build)
+
+
+def inline_in_pattern() -> bytes:
+    """A tiling pattern whose cell draws the image; the page is filled with the pattern."""
+    import pikepdf
+
+    def build(pdf, page):
+        cell = _form(
+            pdf,
+            b"q 200 0 0 100 0 0 cm " + _INLINE + b" Q",
+            PatternType=1,
+            PaintType=1,
+            TilingType=1,
+            XStep=200,
+            YStep=100,
+        )
+        del cell["/Type"], cell["/Subtype"]
+        cell.Type = pikepdf.Name.Pattern
+        page.Resources = pikepdf.Dictionary(Pattern=pikepdf.Dictionary(P0=cell))
+        page.Contents = pdf.make_stream(b"/Pattern cs /P0 scn 0 0 200 100 re f")
+
+    return _one_page(build)
+
+
+def inline_in_type3_glyph() -> bytes:
+    """A Type 3 font whose glyph draws the image; the page shows one character."""
+    import pikepdf
+
+    def build(pdf, page):
+        glyph = pdf.make_stream(b"1000 0 d0 q 200 0 0 100 0 0 cm " + _INLINE + b" Q")
+        font = pikepdf.Dictionary(
+            Type=pikepdf.Name.Font,
+            Subtype=pikepdf.Name.Type3,
+            FontBBox=[0, 0, 1000, 1000],
+            FontMatrix=[0.001, 0, 0, 0.001, 0, 0],
+            CharProcs=pikepdf.Dictionary(a=glyph),
+            Encoding=pikepdf.Dictionary(Differences=[97, pikepdf.Name.a]),
+            FirstChar=97,
+            LastChar=97,
+            Widths=[1000],
+            Resources=pikepdf.Dictionary(),
+        )
+        page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(T0=pdf.make_indirect(font)))
+        page.Contents = pdf.make_stream(b"BT /T0 100 Tf 0 0 Td (a) Tj ET")
+
+    return _one_page(build)
+
+
+def jpeg_larger_inside() -> bytes:
+    """An image object that says 100 × 50 pixels, its JPEG data (what the decoder believes)
+    60,000 × 60,000."""
+    import pikepdf
+
+    data = bytearray(_saved(Image.new("L", (8, 8), 255), "JPEG"))
+    sof = data.find(b"\xff\xc0")
+    struct.pack_into(">HH", data, sof + 5, BOMB_SIDE, BOMB_SIDE)
+
+    def build(pdf, page):
+        image = pikepdf.Stream(pdf, bytes(data))
+        image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+        image.Width, image.Height, image.BitsPerComponent = 100, 50, 8
+        image.ColorSpace, image.Filter = pikepdf.Name.DeviceGray, pikepdf.Name.DCTDecode
+        page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
+        page.Contents = pdf.make_stream(b"q 200 0 0 100 0 0 cm /Im0 Do Q")
+
+    return _one_page(build)
+
+
+def smask_without_subtype() -> bytes:
+    """A small image whose soft mask (a stream without ``/Subtype /Image``) declares
+    60,000 × 60,000."""
+    import pikepdf
+
+    def build(pdf, page):
+        mask = pikepdf.Stream(pdf, b"\0" * 16)
+        mask.Width, mask.Height, mask.BitsPerComponent = BOMB_SIDE, BOMB_SIDE, 8
+        mask.ColorSpace = pikepdf.Name.DeviceGray
+        image = pikepdf.Stream(pdf, b"\0" * 4)
+        image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+        image.Width, image.Height, image.BitsPerComponent = 2, 2, 8
+        image.ColorSpace, image.SMask = pikepdf.Name.DeviceGray, mask
+        page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
+        page.Contents = pdf.make_stream(b"q 200 0 0 100 0 0 cm /Im0 Do Q")
+
+    return _one_page(build)
+
+
+HIDDEN_BOMBS = {
+    "inline_in_page": inline_in_page,
+    "inline_in_nested_form": inline_in_nested_form,
+    "inline_in_annotation": inline_in_annotation,
+    "inline_in_pattern": inline_in_pattern,
+    "inline_in_type3_glyph": inline_in_type3_glyph,
+    "jpeg_larger_inside": jpeg_larger_inside,
+    "smask_without_subtype": smask_without_subtype,
+}
