@@ -11,7 +11,6 @@ import io
 
 import pikepdf
 import pypdfium2 as pdfium
-import pytest
 
 from eakte.models import VersionKind
 from eakte.services.intake import Outcome
