@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 SYSTEM_PACKAGES=(tesseract-ocr tesseract-ocr-deu ghostscript libmagic1 qpdf python3-venv)
 SYSTEM_PACKAGES+=(postgresql-client)  # pg_dump/pg_restore for eakte backup/restore on PostgreSQL
 SYSTEM_PACKAGES+=(openssl)  # RFC 3161 timestamps of the audit anchors (EAKTE_TSA_URL), and their tests
+SYSTEM_PACKAGES+=(jbig2dec)  # JBIG2 scan pages decoded by pikepdf (OCR input); without it PDFium renders them
 SYSTEM_PACKAGES+=("$@")  # callers add their own (tests: postgresql client tools, chromium, ...)
 
 missing=()
