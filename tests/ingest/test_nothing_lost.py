@@ -207,3 +207,23 @@ def test_a_failure_outside_the_confined_child_is_readable_too(desk, monkeypatch)
     reason = desk.document(doc_id).failure_reason
     _readable(reason)
     assert reason.startswith("processing failed unexpectedly: "), reason
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        ("", "no details were given"),
+        (f"[Errno 2] No such file or directory: '{WORKDIR}'", "No such file or directory"),
+        ("cannot open '/srv/Eingang Scans/Antrag 2.pdf' now", "cannot open 'the file' now"),
+        ("expected <class 'pikepdf.Dictionary'>", "expected an object"),
+        ('Traceback (most recent call last):\n  File "/srv/x.py"\nKeyError: 1', "KeyError: 1"),
+        ("saved to C:\\Users\\amt\\scan.pdf", "saved to the file"),
+    ],
+)
+def test_plain_leaves_out_reprs_paths_and_tracebacks(message, shown):
+    from eakte.ingest.reasons import plain
+
+    text = plain(message)
+    assert shown in text
+    _readable(text)
+    assert "Eingang" not in text and "Users" not in text and "File" not in text
