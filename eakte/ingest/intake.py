@@ -508,9 +508,11 @@ def rescue(
     if isinstance(exc, Rejected):
         ctx.rejection = exc
     elif ctx.rejection is None:
-        kind = kind_of(ctx.mime) if ctx.inspection is None else ctx.inspection.kind
+        # A parser failing on the file says it is damaged; a later step failing does not.
+        parsing = step.__name__ == "check_content"
+        kind = kind_of(ctx.mime) if parsing else None
         doing = DOING.get(step.__name__, "taking the file in")
-        if step.__name__ == "check_content" and kind:
+        if kind:
             doing = f"checking {KIND_NAMES.get(kind, 'the ' + kind.upper() + ' image')}"
         ctx.rejection = Rejected(reason_code(exc, kind), describe(exc, doing))
     quarantine(session, store, ctx)
