@@ -29,10 +29,11 @@ from sqlalchemy.orm import Session
 from eakte import audit
 from eakte.db import transaction
 from eakte.ingest import keys, names
-from eakte.ingest.detect import kind_of, mime_of
+from eakte.ingest.detect import mime_of
 from eakte.ingest.reasons import Reason, Rejected
+from eakte.ingest.rescue import rescue
 from eakte.ingest.text import PdfText, join_pages, page_texts
-from eakte.ingest.unforeseen import INFRASTRUCTURE, describe, reason_code
+from eakte.ingest.unforeseen import INFRASTRUCTURE
 from eakte.ingest.validate import Inspection, Limits, inspect
 from eakte.models import (
     Document,
@@ -456,86 +457,15 @@ def run_intake(session: Session, store: BlobStore, ctx: IntakeContext) -> Intake
             except INFRASTRUCTURE:
                 raise  # an outage, not the file's fault: the caller retries the source
             except Exception as exc:
-                if step is quarantine or ctx.result is not None:
-                    raise  # the last resort itself failed, or the file is in already
-                rescue(session, store, ctx, step, exc)
+                if step is quarantine:
+                    raise  # the last resort itself failed
+                rescue(session, store, ctx, step, exc, read=read_bytes, keep=quarantine)
             if ctx.result is not None:
                 return ctx.result
     finally:
         if ctx.spooled and ctx.path is not None:
             ctx.path.unlink(missing_ok=True)
     raise RuntimeError("intake ended without an outcome")  # every path sets one
-
-
-# ------------------------------------------------------------------------------ the rescue
-
-# What each step does, for the reason a person reads when it fails unexpectedly.
-DOING = {
-    "find_existing": "looking up earlier intakes of the file",
-    "read_bytes": "reading the file",
-    "check_content": "checking the file",
-    "read_text_layer": "reading the text of the file",
-    "find_duplicate": "looking for the same file",
-    "store_original": "storing the file",
-    "register": "registering the document",
-}
-KIND_NAMES = {"pdf": "the PDF", "tiff": "the TIFF image", "jpeg": "the JPEG image"}
-
-
-def rescue(
-    session: Session, store: BlobStore, ctx: IntakeContext, step: Step, exc: Exception
-) -> None:
-    """A step failed in a way nobody foresaw (a parser's ``KeyError``, Pillow's
-    ``DecompressionBombError``, a bug): the file goes to quarantine with its bytes and a
-    readable reason, instead of the caller hearing of a Python error and the file being
-    nowhere."""
-    log.info("intake of %s: %s failed unexpectedly", ctx.source, step.__name__, exc_info=exc)
-    if session.in_transaction():
-        session.rollback()  # whatever the step had begun is not kept
-    if ctx.stored is not None and ctx.stored.id is None and ctx.duplicate_of is None:
-        try:  # uploaded as the original, never registered: on the books, it expires
-            keep_unused(session, ctx.stored)
-        except Exception:  # (the bytes go to quarantine in any case)
-            log.warning("unused upload %s not registered", ctx.stored.key, exc_info=True)
-            session.rollback()
-    ctx.stored, ctx.duplicate_of = None, None
-    if not ctx.filename:
-        ctx.filename = names.sanitise(ctx.filename_raw) or "unnamed"
-    if ctx.uuid is None:
-        ctx.uuid = keys.identity(ctx.tenant.id, ctx.source_key)
-    if ctx.rejection is None and (ctx.path is None or not ctx.sha256):
-        _read_again(session, store, ctx)
-    if isinstance(exc, Rejected):
-        ctx.rejection = exc
-    elif ctx.rejection is None:
-        # A parser failing on the file says it is damaged; a later step failing does not.
-        parsing = step.__name__ == "check_content"
-        kind = kind_of(ctx.mime) if parsing else None
-        doing = DOING.get(step.__name__, "taking the file in")
-        if kind:
-            doing = f"checking {KIND_NAMES.get(kind, 'the ' + kind.upper() + ' image')}"
-        ctx.rejection = Rejected(reason_code(exc, kind), describe(exc, doing))
-    quarantine(session, store, ctx)
-
-
-def _read_again(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
-    """The bytes, if reading them was what failed: a file is read again, a stream that can
-    be rewound spooled again."""
-    if ctx.spooled and ctx.path is not None:
-        ctx.path.unlink(missing_ok=True)
-    ctx.path, ctx.spooled = None, False
-    if not isinstance(ctx.data, Path):
-        try:
-            ctx.data.seek(0)
-        except (AttributeError, OSError, ValueError):
-            return
-    try:
-        read_bytes(session, store, ctx)
-    except Exception:  # (quarantined without bytes, with the reason)
-        log.warning("intake of %s: the bytes cannot be read again", ctx.source, exc_info=True)
-        if ctx.spooled and ctx.path is not None:
-            ctx.path.unlink(missing_ok=True)
-        ctx.path, ctx.spooled = None, False
 
 
 # --------------------------------------------------------------------------------- helpers
