@@ -28,6 +28,7 @@ PAGE_BREAK = "\f"  # OCRmyPDF's sidecar separates pages with a form feed
 FAX_CODES = ("group3", "group4")  # TIFF compressions img2pdf embeds without decoding
 MIN_SIDE = 64  # pixels: smaller images are enlarged for the PDF page and OCR (``big_enough``)
 MAX_SIDE = 10_000  # ... but not beyond this
+MIN_POINTS, MAX_POINTS = 3.5, 14_000  # a PDF page's side (img2pdf: 3 to 14,400), with a margin
 
 
 class OcrFailed(Exception):
@@ -45,9 +46,11 @@ def image_to_pdf(source: Path, target: Path, dpi: int | None = None) -> None:
     layout = img2pdf.default_layout_fun
     with Image.open(source) as im:
         declared = im.info.get("dpi")
-        if not declared or min(declared) < 50:
-            fixed = dpi or DEFAULT_DPI
-            layout = img2pdf.get_fixed_dpi_layout_fun((fixed, fixed))
+        sensible = bool(declared) and min(declared) >= 50
+        base = float(min(declared)) if sensible else float(dpi or DEFAULT_DPI)
+        fitting = page_dpi(im.size, base)
+        if not sensible or fitting != base:
+            layout = img2pdf.get_fixed_dpi_layout_fun((fitting, fitting))
         as_is = im.format in ("JPEG", "PNG") or im.info.get("compression") in FAX_CODES
         as_is = as_is and min(im.size) >= MIN_SIDE
     if as_is:
@@ -62,6 +65,16 @@ def image_to_pdf(source: Path, target: Path, dpi: int | None = None) -> None:
     finally:
         for frame in frames:
             frame.unlink(missing_ok=True)
+
+
+def page_dpi(size: tuple[int, int], dpi: float) -> float:
+    """``dpi``, or the nearest resolution at which the page fits what a PDF page may be
+    (3 to 14,400 points a side): a 64-pixel image claiming 4,800 dpi, a strip scanned 5 m long.
+    Small images count as enlarged (``big_enough``)."""
+    longest, shortest = max(size), max(min(size), MIN_SIDE)
+    low = longest * 72 / MAX_POINTS  # below this the longest side is too long
+    high = shortest * 72 / MIN_POINTS  # above this the shortest side is too short
+    return low if low > high else min(max(dpi, low), high)
 
 
 def big_enough(image: Image.Image) -> Image.Image:

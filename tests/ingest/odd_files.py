@@ -360,3 +360,11 @@ HIDDEN_BOMBS = {
     "jpeg_larger_inside": jpeg_larger_inside,
     "smask_without_subtype": smask_without_subtype,
 }
+
+
+def claiming_dpi(size: tuple[int, int], dpi: int) -> bytes:
+    """A small image that claims a resolution no scanner has (its page would be under the
+    3 points a PDF page needs at least)."""
+    out = io.BytesIO()
+    text_page(size=size).save(out, "PNG", dpi=(dpi, dpi))
+    return out.getvalue()

@@ -76,6 +76,17 @@ def test_images_a_few_pixels_large_are_taken_in_and_processed(desk):
         ("TIFF", (3, 5), "klein.tif"),
     ]:
         assert _processed(desk, odd_files.tiny(fmt, size), name).page_count == 1
+    # a resolution no scanner has would make its page too small for a PDF: laid out anew
+    _recognised(desk, odd_files.claiming_dpi((560, 90), 48_000), "winzig.png")
+
+
+def test_an_image_gets_a_page_a_pdf_can_have():
+    from eakte.ingest.ocr import MAX_POINTS, MIN_POINTS, page_dpi
+
+    assert page_dpi((2480, 3508), 300) == 300  # A4 at 300 dpi: as declared
+    strip = page_dpi((64, 61_000), 300)  # 5 m long at 300 dpi: longer than a page may be
+    assert 61_000 * 72 / strip <= MAX_POINTS and 64 * 72 / strip >= MIN_POINTS
+    assert 560 * 72 / page_dpi((560, 90), 48_000) >= MIN_POINTS
 
 
 def test_16_bit_and_cmyk_images_are_processed(desk):
