@@ -351,7 +351,35 @@ def smask_without_subtype() -> bytes:
     return _one_page(build)
 
 
+def image_in_annotation_form() -> bytes:
+    """An image object (declaring the bomb) drawn by a form inside an annotation's
+    appearance: found before issue 25 already, as every object of the file is looked at."""
+    import pikepdf
+
+    def build(pdf, page):
+        image = pikepdf.Stream(pdf, b"\0" * 16)
+        image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+        image.Width, image.Height, image.BitsPerComponent = BOMB_SIDE, BOMB_SIDE, 8
+        image.ColorSpace = pikepdf.Name.DeviceGray
+        inner = _form(
+            pdf, b"/Im0 Do", Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
+        )
+        appearance = _form(
+            pdf, b"/Fx1 Do", Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Fx1=inner))
+        )
+        stamp = pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name.Stamp,
+            Rect=[0, 0, 200, 100],
+            AP=pikepdf.Dictionary(N=appearance),
+        )
+        page.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(stamp)]))
+
+    return _one_page(build)
+
+
 HIDDEN_BOMBS = {
+    "image_in_annotation_form": image_in_annotation_form,
     "inline_in_page": inline_in_page,
     "inline_in_nested_form": inline_in_nested_form,
     "inline_in_annotation": inline_in_annotation,
