@@ -11,6 +11,7 @@ SYSTEM_PACKAGES+=(openssl)  # RFC 3161 timestamps of the audit anchors (EAKTE_TS
 # Liberation fonts stand in for Arial, Times New Roman and Courier New with the same metrics.
 SYSTEM_PACKAGES+=(libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui)
 SYSTEM_PACKAGES+=(fonts-liberation2)
+SYSTEM_PACKAGES+=(jbig2dec)  # JBIG2 scan pages decoded by pikepdf (OCR input); without it PDFium renders them
 SYSTEM_PACKAGES+=("$@")  # callers add their own (tests: postgresql client tools, chromium, ...)
 
 missing=()

@@ -4,12 +4,13 @@ rasterised or decompressed for real.
 What a file may ask of the machine is learned from what it declares: the size of each page
 (points × ``/UserUnit``) and the pixels it needs at the resolution it will be rendered at (OCR,
 previews), the number of pages and objects, how deeply objects nest, the dimensions of every
-image (PDF image objects, TIFF directories, PNG and JPEG headers), and what its compressed
-streams really inflate to — inflated here with a hard cap on the bytes produced, counted and
-thrown away, never trusting a declared length. A file out of bounds raises ``Rejected`` (it goes
-to quarantine, with the reason). What cannot be bounded from outside (LZW streams, the inside of
-JBIG2 or JPEG data, inline images) is left to the second line: processing runs in a child
-process with hard memory and CPU limits (``confine``).
+image (PDF image objects, soft masks, inline images in any content stream and the sizes JPEG
+and JPEG 2000 data declare inside: ``pdf_content``; TIFF directories, PNG and JPEG headers),
+and what its compressed streams really inflate to — inflated here with a hard cap on the bytes
+produced, counted and thrown away, never trusting a declared length. A file out of bounds
+raises ``Rejected`` (it goes to quarantine, with the reason). What cannot be bounded from
+outside (LZW streams, the inside of JBIG2 data) is left to the second line: processing runs in
+a child process with hard memory and CPU limits (``confine``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 import pikepdf
 from PIL import PngImagePlugin
 
+from eakte.ingest.pdf_content import check_coded_size, check_inline_images
 from eakte.ingest.reasons import Reason, Rejected
 
 OCR_DPI = 400  # OCRmyPDF rasterises a page with vector content or text at this resolution
@@ -110,6 +112,7 @@ def check_pdf(pdf: pikepdf.Pdf, bounds: Bounds) -> None:
         _check_depth(obj)
         if isinstance(obj, pikepdf.Stream):
             _check_stream(obj, bounds, budget)
+    check_inline_images(pdf, bounds.max_pixels)  # in content streams, bounded just now
 
 
 def _check_depth(top: pikepdf.Object) -> None:
@@ -157,7 +160,9 @@ def _check_stream(stream: pikepdf.Stream, bounds: Bounds, budget: _Budget) -> No
     """An image may inflate to its declared size (itself bounded), any other stream to
     ``MAX_STREAM_BYTES``, and all other streams together to the file's budget (a scan of
     2,000 pages holds gigabytes of legitimate image data; its other streams do not)."""
-    image = stream.get("/Subtype") == pikepdf.Name.Image
+    image = stream.get("/Subtype") == pikepdf.Name.Image or (
+        "/Subtype" not in stream and "/Width" in stream and "/Height" in stream
+    )  # a soft mask need not say that it is an image, and is decoded as one
     cap = _check_image(stream, bounds) if image else MAX_STREAM_BYTES
     spend = _ignore if image else budget.spend
     filters = stream.get("/Filter")
@@ -177,6 +182,8 @@ def _check_stream(stream: pikepdf.Stream, bounds: Bounds, budget: _Budget) -> No
         else:  # an image codec, LZW, RunLength: decoded later, under the process limits
             if name == "/JBIG2Decode":
                 _check_jbig2(data, stream, bounds)
+            elif image and name in ("/DCTDecode", "/DCT", "/JPXDecode"):
+                check_coded_size(data, name, stream.objgen[0], bounds.max_pixels)
             break
     spend(len(data))
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from eakte.ingest import claims, heartbeat
+from eakte.ingest.unforeseen import describe
 
 T = TypeVar("T")
 PROGRESS = b"p"
@@ -120,7 +121,7 @@ def _child(work: Callable[[], object], limits: JobLimits, out: int, parent: int)
         except JobFailed as exc:
             answer = ("error", str(exc))
         except Exception as exc:  # reported to the worker as the job's reason
-            answer = ("error", f"{type(exc).__name__}: {exc}")
+            answer = ("error", describe(exc, "processing the file"))
         payload = pickle.dumps(answer)
         _write_all(out, RESULT + struct.pack(">Q", len(payload)) + payload)
     except BaseException:  # nothing may escape into the worker's code in the child

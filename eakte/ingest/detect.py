@@ -27,6 +27,10 @@ EXTENSIONS = {
     "einvoice": {"xml"},
 }
 SNIFF_BYTES = 1 << 20  # what libmagic looks at by default
+# Readers find the %PDF- header anywhere in a file's first 1024 bytes (a gateway's or a
+# scanner's prefix before it); libmagic looks only at the very start.
+PDF_HEADER_WINDOW = 1024
+UNKNOWN = {"application/octet-stream", "text/plain"}  # libmagic's "no idea"
 
 _local = threading.local()  # a libmagic handle is not safe to share between threads
 
@@ -44,6 +48,8 @@ def mime_of(path: Path) -> str:
         return "application/x-empty"
     mime = _magic().from_buffer(head)
     mime = ALIASES.get(mime, mime)
+    if mime in UNKNOWN and b"%PDF-" in head[:PDF_HEADER_WINDOW]:
+        return "application/pdf"  # a PDF behind a prefix (readers accept it; libmagic not)
     if mime == "text/plain" and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         # XML without a declaration looks like plain text to libmagic; an e-invoice is XML.
         from eakte.ingest.einvoice import syntax_of

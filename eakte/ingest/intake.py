@@ -32,7 +32,9 @@ from eakte.ingest import einvoice, keys, names
 from eakte.ingest.detect import mime_of
 from eakte.ingest.pdf_features import needs_worker
 from eakte.ingest.reasons import Reason, Rejected
+from eakte.ingest.rescue import rescue
 from eakte.ingest.text import PdfText, join_pages, page_texts
+from eakte.ingest.unforeseen import INFRASTRUCTURE
 from eakte.ingest.validate import Inspection, Limits, inspect
 from eakte.models import (
     Document,
@@ -203,7 +205,11 @@ def read_text_layer(session: Session, store: BlobStore, ctx: IntakeContext) -> N
         or needs_worker(inspection.flags)  # signed, protected, forms: see ``pdf_features``
     ):
         return
-    found = PdfText(pages=page_texts(ctx.path), scanned=False)
+    try:
+        found = PdfText(pages=page_texts(ctx.path), scanned=False)
+    except Exception as exc:  # (the worker reads it again, confined)
+        log.warning("text of %s not read at intake, left to the worker: %s", ctx.source, exc)
+        return
     if found.born_digital and len(found.pages) == inspection.pages:
         ctx.text_pages = found.pages
 
@@ -412,12 +418,12 @@ def register(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
         if ctx.result is None:
             raise
         return
-    if unused_upload is not None and unused_upload.id is None:
-        keep_unused(session, unused_upload)
     outcome = (
         Outcome.duplicate if duplicate is not None and ctx.duplicate_seen else Outcome.accepted
     )
-    ctx.result = IntakeResult(outcome, document=document)
+    ctx.result = IntakeResult(outcome, document=document)  # committed: it is in
+    if unused_upload is not None and unused_upload.id is None:
+        keep_unused(session, unused_upload)
 
 
 def _finish_born_digital(session: Session, ctx: IntakeContext, document: Document) -> None:
@@ -453,7 +459,14 @@ INTAKE_STEPS: list[Step] = [
 def run_intake(session: Session, store: BlobStore, ctx: IntakeContext) -> IntakeResult:
     try:
         for step in INTAKE_STEPS:
-            step(session, store, ctx)
+            try:
+                step(session, store, ctx)
+            except INFRASTRUCTURE:
+                raise  # an outage, not the file's fault: the caller retries the source
+            except Exception as exc:
+                if step is quarantine:
+                    raise  # the last resort itself failed
+                rescue(session, store, ctx, step, exc, read=read_bytes, keep=quarantine)
             if ctx.result is not None:
                 return ctx.result
     finally:

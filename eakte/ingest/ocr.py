@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from pathlib import Path
 
 import img2pdf
@@ -25,6 +26,9 @@ PLUGIN = "eakte.ingest.ocr_engine"
 DEFAULT_DPI = 300  # for images that do not say their resolution
 PAGE_BREAK = "\f"  # OCRmyPDF's sidecar separates pages with a form feed
 FAX_CODES = ("group3", "group4")  # TIFF compressions img2pdf embeds without decoding
+MIN_SIDE = 64  # pixels: smaller images are enlarged for the PDF page and OCR (``big_enough``)
+MAX_SIDE = 10_000  # ... but not beyond this
+MIN_POINTS, MAX_POINTS = 3.5, 14_000  # a PDF page's side (img2pdf: 3 to 14,400), with a margin
 
 
 class OcrFailed(Exception):
@@ -42,10 +46,13 @@ def image_to_pdf(source: Path, target: Path, dpi: int | None = None) -> None:
     layout = img2pdf.default_layout_fun
     with Image.open(source) as im:
         declared = im.info.get("dpi")
-        if not declared or min(declared) < 50:
-            fixed = dpi or DEFAULT_DPI
-            layout = img2pdf.get_fixed_dpi_layout_fun((fixed, fixed))
+        sensible = bool(declared) and min(declared) >= 50
+        base = float(min(declared)) if sensible else float(dpi or DEFAULT_DPI)
+        fitting = page_dpi(im.size, base)
+        if not sensible or fitting != base:
+            layout = img2pdf.get_fixed_dpi_layout_fun((fitting, fitting))
         as_is = im.format in ("JPEG", "PNG") or im.info.get("compression") in FAX_CODES
+        as_is = as_is and min(im.size) >= MIN_SIDE
     if as_is:
         try:
             target.write_bytes(img2pdf.convert(str(source), layout_fun=layout))
@@ -60,6 +67,39 @@ def image_to_pdf(source: Path, target: Path, dpi: int | None = None) -> None:
             frame.unlink(missing_ok=True)
 
 
+def page_dpi(size: tuple[int, int], dpi: float) -> float:
+    """``dpi``, or the nearest resolution at which the page fits what a PDF page may be
+    (3 to 14,400 points a side): a 64-pixel image claiming 4,800 dpi, a strip scanned 5 m long.
+    Small images count as enlarged (``big_enough``)."""
+    longest, shortest = max(size), max(min(size), MIN_SIDE)
+    low = longest * 72 / MAX_POINTS  # below this the longest side is too long
+    high = shortest * 72 / MIN_POINTS  # above this the shortest side is too short
+    return low if low > high else min(max(dpi, low), high)
+
+
+def big_enough(image: Image.Image) -> Image.Image:
+    """An image a few pixels large (an icon, a 1 × 1 tracking pixel someone saved) made
+    ``MIN_SIDE`` pixels on each side: enlarged by whole pixels as far as the longer side
+    allows, then padded with white. A PDF page must be 3 points wide at least, and OCR
+    needs something to look at; the original stays as it came."""
+    width, height = image.size
+    if min(width, height) >= MIN_SIDE:
+        return image
+    factor = max(1, min(math.ceil(MIN_SIDE / min(width, height)), MAX_SIDE // max(width, height)))
+    if factor > 1:
+        image = image.resize((width * factor, height * factor), Image.Resampling.NEAREST)
+    if min(image.size) < MIN_SIDE:
+        canvas = Image.new(image.mode, (max(image.width, MIN_SIDE), max(image.height, MIN_SIDE)))
+        canvas.paste(_white(image.mode), (0, 0, canvas.width, canvas.height))
+        canvas.paste(image, (0, 0))
+        image = canvas
+    return image
+
+
+def _white(mode: str):
+    return {"1": 1, "L": 255, "RGB": (255, 255, 255)}.get(mode, 255)
+
+
 def _png_frames(source: Path, work: Path) -> list[Path]:
     frames = []
     with Image.open(source) as im:
@@ -72,6 +112,7 @@ def _png_frames(source: Path, work: Path) -> list[Path]:
                 frame = im.convert("L")
             else:
                 frame = im.convert("RGBA").convert("RGB") if "A" in im.mode else im.convert("RGB")
+            frame = big_enough(frame)
             path = work / f"frame-{index:05d}.png"
             options = {"dpi": dpi} if dpi else {}
             frame.save(path, compress_level=1, **options)

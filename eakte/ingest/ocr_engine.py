@@ -201,7 +201,13 @@ def _scan_of_page(input_file: Path, pageno: int, dpi) -> Image.Image | None:
         plain = "/Decode" not in image.obj and not image.image_mask
         if not plain or image.colorspace != "/DeviceGray" or image.bits_per_component not in (1, 8):
             return None
-        scan = image.as_pil_image().convert("L")
+        try:
+            scan = image.as_pil_image().convert("L")
+        except (pikepdf.PikepdfError, OSError, ValueError) as exc:
+            # pikepdf decodes JBIG2 with the jbig2dec program; without it (or for data it
+            # refuses) the page is rendered instead: PDFium decodes JBIG2 and CCITT itself.
+            log.info("page %d: image not decoded by pikepdf (%s); rendering it", pageno, exc)
+            return None
     if scan.size != expected:
         canvas = Image.new("L", expected, 255)
         canvas.paste(scan, (0, 0))

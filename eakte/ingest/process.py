@@ -41,6 +41,7 @@ from eakte.ingest.confine import JobFailed, JobLimits, limit_cpu, run_confined
 from eakte.ingest.heartbeat import ClaimHeartbeat, progressed
 from eakte.ingest.reasons import plain
 from eakte.ingest.text import join_pages, read_pdf
+from eakte.ingest.unforeseen import describe
 from eakte.models import (
     Case,
     CaseStatus,
@@ -344,7 +345,7 @@ def _convert_confined(ctx: ProcessContext) -> tuple:
         raise  # the child reports it as memory beyond the limit
     except Exception as exc:
         log.exception("processing document %s failed unexpectedly", ctx.document_id)
-        raise JobFailed(f"internal error: {type(exc).__name__}: {_short(exc)}") from None
+        raise JobFailed(describe(exc, "processing the file")) from None
     return ctx.pdf, ctx.texts, ctx.pages, ctx.rendition, ctx.born_digital, ctx.form_text
 
 
@@ -510,7 +511,7 @@ def process_document(
         # A bug or an unforeseen input must not stop the worker or leave the document hanging.
         log.exception("processing document %s failed unexpectedly", document_id)
         session.rollback()
-        return _fail(session, ctx, f"internal error: {type(exc).__name__}: {_short(exc)}")
+        return _fail(session, ctx, describe(exc, "processing"))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -614,5 +615,4 @@ def _release(session: Session, ctx: ProcessContext, exc: Exception) -> None:
 
 
 def _short(exc: Exception) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:500]
+    return plain(str(getattr(exc, "orig", None) or exc))

@@ -68,23 +68,32 @@ class Rejected(Exception):
 
 
 # What libraries put into their messages that means nothing to a reader: object reprs
-# (``stream <_io.BufferedReader name='/data/spool/intake-x'>: ...``) and our working paths.
+# (``stream <_io.BufferedReader name='/data/spool/intake-x'>: ...``), class reprs, tracebacks
+# and our working paths (the worker's ``/tmp/doc-12-xyz/original``, spool files).
 _REPR_PREFIX = re.compile(r"^\s*(?:stream\s+)?<[^<>]*>\s*:\s*")
 _FILE_REPR = re.compile(r"(?:stream\s+)?<[^<>]*name=[^<>]*>")
-_OBJECT_REPR = re.compile(r"<[^<>]* at 0x[0-9a-f]+>")
-_PATH = re.compile(r"(?<![\w.])(?:/[\w.+-]+){2,}/?")
+_OBJECT_REPR = re.compile(
+    r"<[^<>]* at 0x[0-9a-fA-F]+>|<(?:class|function|module|bound method|built-in)\b[^<>]*>"
+)
+_QUOTED_PATH = re.compile(r"""(['"])(?:/|[A-Za-z]:\\)[^'"\n]*\1""")
+_PATH = re.compile(r"(?<![\w.])(?:/[\w.+@%~=,-]+){2,}/?|(?<!\w)[A-Za-z]:\\[^\s'\"]+")
+_TRACEBACK = "Traceback (most recent call last)"
 MAX_DETAIL = 300
 
 
 def plain(problem: BaseException | str) -> str:
-    """A library's message made readable: first line only, object reprs and file paths of
-    working copies left out, at most ``MAX_DETAIL`` characters."""
+    """A library's message made readable: one line (the last of a traceback, else the
+    first), object reprs and file paths of working copies left out, at most ``MAX_DETAIL``
+    characters; never empty."""
     text = str(problem).strip()
-    lines = text.splitlines()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if lines and lines[0].startswith(_TRACEBACK):
+        lines = lines[-1:]  # the exception line; the frames name our files
     text = lines[0] if lines else ""
     text = _REPR_PREFIX.sub("", text)
     text = _FILE_REPR.sub("the file", text)
+    text = _QUOTED_PATH.sub("'the file'", text)
     text = _PATH.sub("the file", _OBJECT_REPR.sub("an object", text)).strip()
-    if not text:
-        text = type(problem).__name__ if isinstance(problem, BaseException) else "unknown"
+    if not text or text == ":":
+        text = "no details were given"
     return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"

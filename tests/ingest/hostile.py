@@ -140,8 +140,9 @@ def ccitt_bomb() -> bytes:  # small /Width and /Height, the decoder told 100,000
 
 
 def inline_image_bomb() -> bytes:
-    """An inline image (inside the content stream, where no bounds check looks) declaring
-    60,000 × 60,000 pixels: only the second line (the job's limits) stops this one."""
+    """An inline image (inside the content stream) declaring 60,000 × 60,000 pixels: found
+    at intake since issue 25 (``pdf_content``); with the limit raised, the second line (the
+    job's limits) stops it."""
 
     def build(pdf):
         content = b"q 595 0 0 842 0 0 cm BI /W 60000 /H 60000 /BPC 8 /CS /G ID \0\0\0\0 EI Q"
@@ -273,7 +274,7 @@ CORPUS = {
     "png_bomb": (png_bomb, "foto.png", "decompression_bomb"),
     "png_icc_bomb": (png_icc_bomb, "foto.png", "decompression_bomb"),
     "jpeg_65535_x_65535": (jpeg_huge, "foto.jpg", "decompression_bomb"),
-    "inline_image_bomb": (inline_image_bomb, "inline.pdf", "failed"),
+    "inline_image_bomb": (inline_image_bomb, "inline.pdf", "image_too_large"),
     "self_referencing_objects": (self_referencing_objects, "schleife.pdf", "ready"),
     "page_tree_loop": (page_tree_loop, "schleife.pdf", "pdf_damaged"),
     "broken_font_and_content": (broken_font_and_content, "schrift.pdf", "ready"),

@@ -75,10 +75,11 @@ def test_hostile_corpus_ends_in_quarantine_or_a_processed_document(desk):
 
 
 def test_second_line_a_job_beyond_its_memory_ends_failed_and_the_worker_lives_on(desk):
-    """An inline image declaring 60,000 × 60,000 pixels passes the bounds (they read no
-    content streams); rendering it needs gigabytes. The job's child process hits its memory
-    limit, the document fails with a reason, this process stays small."""
-    doc_id = desk.take(hostile.inline_image_bomb(), "inline.pdf").document.id
+    """An inline image declaring 60,000 × 60,000 pixels passes the bounds when their pixel
+    limit is raised beyond it; rendering it needs gigabytes. The job's child process hits its
+    memory limit, the document fails with a reason, this process stays small."""
+    lenient = replace_settings(desk.settings, ingest_max_pixels=4_000_000_000)
+    doc_id = desk.take(hostile.inline_image_bomb(), "inline.pdf", settings=lenient).document.id
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     limits = JobLimits(memory_bytes=768 * 2**20)
     assert desk.process(doc_id, limits=limits) == "failed"
