@@ -22,6 +22,8 @@ from eakte.references import DEFAULT_PATTERN, validate_pattern
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 # Ingest (issue 4): the types the pipeline can process; the allow-list may narrow them.
 INGEST_TYPES = ("application/pdf", "image/tiff", "image/jpeg", "image/png")
+# Mail files (issue 25): the message a document, each attachment one of its own.
+INGEST_TYPES += ("message/rfc822", "application/vnd.ms-outlook")
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,15 @@ from pathlib import Path
 
 import magic
 
+from eakte.ingest import mail
+
 KINDS = {
     "application/pdf": "pdf",
     "image/tiff": "tiff",
     "image/jpeg": "jpeg",
     "image/png": "png",
+    "message/rfc822": "eml",
+    "application/vnd.ms-outlook": "msg",
 }
 # libmagic's names for the same types on some versions
 ALIASES = {"application/x-pdf": "application/pdf", "image/x-tiff": "image/tiff"}
@@ -20,6 +24,8 @@ EXTENSIONS = {
     "tiff": {"tif", "tiff"},
     "jpeg": {"jpg", "jpeg", "jpe"},
     "png": {"png"},
+    "eml": {"eml"},
+    "msg": {"msg"},
 }
 SNIFF_BYTES = 1 << 20  # what libmagic looks at by default
 
@@ -38,11 +44,12 @@ def mime_of(path: Path) -> str:
     if not head:
         return "application/x-empty"
     mime = _magic().from_buffer(head)
-    return ALIASES.get(mime, mime)
+    mime = ALIASES.get(mime, mime)
+    return mail.refine_mime(path, head, mime)  # libmagic calls many mails text or OLE
 
 
 def kind_of(mime: str) -> str | None:
-    """pdf, tiff, jpeg or png; None for anything the pipeline cannot process."""
+    """pdf, tiff, jpeg, png, eml or msg; None for anything the pipeline cannot process."""
     return KINDS.get(mime)
 
 

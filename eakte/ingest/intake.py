@@ -17,7 +17,7 @@ import os
 import tempfile
 import uuid as uuidlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from eakte import audit
 from eakte.db import transaction
-from eakte.ingest import keys, names
+from eakte.ingest import keys, mail_intake, names
 from eakte.ingest.detect import mime_of
 from eakte.ingest.reasons import Reason, Rejected
 from eakte.ingest.text import PdfText, join_pages, page_texts
@@ -76,6 +76,7 @@ class IntakeResult:
     quarantined: QuarantinedFile | None = None
     reason_code: str = ""
     reason: str = ""  # English, for logs and the CLI
+    attachments: list[IntakeResult] = field(default_factory=list)  # a mail message's
 
     @property
     def accepted(self) -> bool:
@@ -99,6 +100,7 @@ class IntakeContext:
     scan_batch_id: int | None
     limits: Limits
     spool_dir: Path
+    mail_depth: int = 0  # messages around this file (an attachment of a mail: 1)
     # what the steps learn
     filename: str = ""
     uuid: uuidlib.UUID | None = None
@@ -435,6 +437,7 @@ INTAKE_STEPS: list[Step] = [
     find_existing,
     read_bytes,
     check_content,
+    mail_intake.check_message,
     quarantine,
     read_text_layer,
     find_duplicate,
@@ -448,11 +451,14 @@ def run_intake(session: Session, store: BlobStore, ctx: IntakeContext) -> Intake
         for step in INTAKE_STEPS:
             step(session, store, ctx)
             if ctx.result is not None:
-                return ctx.result
+                break
     finally:
         if ctx.spooled and ctx.path is not None:
             ctx.path.unlink(missing_ok=True)
-    raise RuntimeError("intake ended without an outcome")  # every path sets one
+    if ctx.result is None:
+        raise RuntimeError("intake ended without an outcome")  # every path sets one
+    mail_intake.take_in_attachments(session, store, ctx)  # a message's follow it in
+    return ctx.result
 
 
 # --------------------------------------------------------------------------------- helpers

@@ -39,6 +39,7 @@ from eakte.errors import DatabaseUnavailable, IngestRetryLater
 from eakte.ingest import claims, keys
 from eakte.ingest.confine import JobFailed, JobLimits, limit_cpu, run_confined
 from eakte.ingest.heartbeat import ClaimHeartbeat, progressed
+from eakte.ingest.mail import KINDS
 from eakte.ingest.reasons import plain
 from eakte.ingest.text import join_pages, read_pdf
 from eakte.models import (
@@ -65,6 +66,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5  # claims of one document before it counts as crashing its workers
 PDF = "application/pdf"
+MAIL_TYPES = frozenset(KINDS)  # .eml and .msg: rendered from the message, not OCRed
 
 
 class Result(enum.StrEnum):
@@ -238,7 +240,11 @@ def fetch(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
 
 
 def prepare(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
-    """A PDF to work on: images converted (img2pdf), a damaged PDF repaired (qpdf)."""
+    """A PDF to work on: images converted (img2pdf), a damaged PDF repaired (qpdf), a mail
+    message rendered (its PDF/A is the rendition: ``ocr`` has nothing left to do)."""
+    if ctx.original.mime in MAIL_TYPES:
+        _render_mail(ctx)
+        return
     if ctx.original.mime == PDF:
         ctx.pdf = ctx.local
         try:
@@ -258,6 +264,16 @@ def prepare(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
         raise Failure(f"the image cannot be converted to PDF: {exc}") from None
 
 
+def _render_mail(ctx: ProcessContext) -> None:
+    from eakte.ingest.mail_render import RenderFailed, render_message
+
+    ctx.pdf = ctx.rendition = ctx.workdir / "message.pdf"
+    try:
+        ctx.texts, ctx.pages = render_message(ctx.local, ctx.original.mime, ctx.rendition)
+    except RenderFailed as exc:
+        raise Failure(f"the message cannot be rendered: {exc}") from None
+
+
 def read_text(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     """Born-digital PDFs: the text layer is the text (no OCR, no rendition, R19)."""
     if ctx.original.mime != PDF:
@@ -271,7 +287,7 @@ def ocr(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     """Scans and images: OCRmyPDF to PDF/A-2b with a text layer (R19)."""
     from eakte.ingest.ocr import OcrFailed, ocr_to_pdfa
 
-    if ctx.born_digital:
+    if ctx.born_digital or ctx.rendition is not None:  # done in ``prepare`` (a mail message)
         return
     ctx.rendition = ctx.workdir / "rendition.pdf"
     try:

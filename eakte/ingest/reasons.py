@@ -24,6 +24,9 @@ class Reason(enum.StrEnum):
     link_outside = "link_outside"
     page_too_large = "page_too_large"
     too_complex = "too_complex"
+    mail_encrypted = "mail_encrypted"
+    mail_damaged = "mail_damaged"
+    mail_too_complex = "mail_too_complex"
 
 
 # Message ids for the user interface, one per code (translated by the web catalog).
@@ -43,6 +46,9 @@ USER_MESSAGES: dict[Reason, str] = {
     Reason.link_outside: N_("A link that leads out of the folder was not followed."),
     Reason.page_too_large: N_("A page is larger than allowed."),
     Reason.too_complex: N_("The PDF is built in an unreasonably complex way."),
+    Reason.mail_encrypted: N_("The message is encrypted and cannot be read."),
+    Reason.mail_damaged: N_("The message is damaged and cannot be read."),
+    Reason.mail_too_complex: N_("The message has more parts, attachments or nesting than allowed."),
 }
 
 
