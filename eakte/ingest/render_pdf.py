@@ -23,7 +23,9 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 REGULAR, BOLD = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
 MAX_PAGES = 300
 MAX_ROW_VALUE = 2000  # characters of one row's value (a row does not break across pages)
-CHUNK = 2000  # running text is written in pieces of about this size, to check the page count
+# Running text is written in pieces (at most a page long each), the page count checked
+# before each: so the bound holds whatever the text looks like.
+CHUNK, CHUNK_LINES = 1500, 30
 LABEL_WIDTH = 38  # mm
 LINE = 5.0  # mm, 10 pt text
 TRUNCATED = (
@@ -105,18 +107,18 @@ def _row(pdf: FPDF, label: str, value: str) -> None:
 
 
 def _check(pdf: FPDF) -> None:
-    if pdf.page_no() >= MAX_PAGES:
+    if pdf.page_no() >= MAX_PAGES - 1:  # what comes next may need one more page
         raise _Full
 
 
 def _pieces(text: str) -> list[str]:
-    """Running text in pieces of about ``CHUNK`` characters, cut at line ends."""
+    """Running text in pieces of at most ``CHUNK`` characters and ``CHUNK_LINES`` lines."""
     pieces, current, size = [], [], 0
     for line in text.split("\n"):
         while len(line) > CHUNK:  # one very long line
             pieces.append(line[:CHUNK])
             line = line[CHUNK:]
-        if size + len(line) > CHUNK and current:
+        if current and (size + len(line) > CHUNK or len(current) >= CHUNK_LINES):
             pieces.append("\n".join(current))
             current, size = [], 0
         current.append(line)
