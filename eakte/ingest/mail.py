@@ -371,7 +371,8 @@ def _extension(ctype: str) -> str:
 
 
 def _safe_name(text: str) -> str:
-    return re.sub(r"[^\w äöüÄÖÜß.-]+", "_", text).strip(" ._")[:80]
+    """A subject as a file name: characters that file systems dislike become spaces."""
+    return " ".join(re.sub(r"[^\w.,()&+-]+", " ", text).split()).strip(" .")[:80]
 
 
 def addresses(value: str) -> list[str]:

@@ -158,7 +158,7 @@ def test_attachments_in_message_order_nested_message_read_too():
         (1, "Grundriss.pdf", "application/pdf"),
         (2, "Foto.png", "image/png"),
         (3, "Anlagen.zip", "application/zip"),
-        (4, "Weitergeleitet_ Stellungnahme Bauamt.eml", "message/rfc822"),
+        (4, "Weitergeleitet Stellungnahme Bauamt.eml", "message/rfc822"),
     ]
     assert read.attachments[0].data.startswith(b"%PDF")
     inner = mail.parse(read.attachments[3].data, "eml", LIMITS)
@@ -399,7 +399,7 @@ def test_message_becomes_a_document_with_linked_attachments(desk, world, tmp_pat
             (1, "Grundriss.pdf"),
             (2, "Foto.png"),
             (3, "Anlagen.zip"),
-            (4, "Weitergeleitet_ Stellungnahme Bauamt.eml"),
+            (4, "Weitergeleitet Stellungnahme Bauamt.eml"),
         ]
         assert links.attachments[2].document is None and links.attachments[2].reason_code == (
             "type_not_allowed"
@@ -501,7 +501,7 @@ def test_filing_the_message_files_its_attachments_along(desk, world):
     with world.session() as s:
         filed = s.scalars(select(Document.title).where(Document.process_id == process.id)).all()
         assert sorted(filed) == sorted(
-            ["Antrag", "Grundriss", "Foto", "Weitergeleitet_ Stellungnahme Bauamt", "Stellungnahme"]
+            ["Antrag", "Grundriss", "Foto", "Weitergeleitet Stellungnahme Bauamt", "Stellungnahme"]
         )
 
 
