@@ -193,10 +193,11 @@ def parse_eml(raw: bytes, limits: MailLimits, depth: int = 0) -> Message:
     reader = _EmlReader(limits, depth)
     try:
         return reader.read(parsed)
-    except Rejected:
+    except (Rejected, MemoryError):
         raise
-    except (ValueError, LookupError, TypeError, AttributeError, IndexError, KeyError) as exc:
-        # header or content the email package cannot decode (a broken encoded word, …)
+    except Exception as exc:
+        # header or content the email package cannot decode (a broken encoded word, …):
+        # whatever it raises, the message goes to quarantine with a reason
         raise Rejected(Reason.mail_damaged, f"the message cannot be read: {exc}") from None
 
 
@@ -214,7 +215,7 @@ class _EmlReader:
         message.sender = _header(parsed, "from")
         message.to = _header(parsed, "to")
         message.cc = _header(parsed, "cc")
-        message.message_id = _header(parsed, "message-id").strip()[:998]
+        message.message_id = _header(parsed, "message-id").strip()[:500]
         message.date_text = _header(parsed, "date")
         message.date = _date(message.date_text)
         self._check_headers(parsed)

@@ -166,7 +166,7 @@ def _record_message(
                 MailMessage(
                     document_id=document.id,
                     tenant_id=ctx.tenant.id,
-                    message_id=message.message_id[:998],
+                    message_id=message.message_id[:500],
                     subject=message.subject[:500],
                     sender=message.sender[:500],
                     sent_at=message.date,

@@ -90,7 +90,7 @@ def parse_msg(raw: bytes, limits: MailLimits, depth: int = 0) -> Message:
             )
         try:
             return _Reader(ole, limits).message([], depth)
-        except Rejected:
+        except (Rejected, MemoryError):
             raise
         except Exception as exc:  # a malformed stream anywhere: unreadable, kept in quarantine
             raise Rejected(Reason.mail_damaged, f"the Outlook file cannot be read: {exc}") from None
@@ -155,7 +155,7 @@ class _Reader:
         message.cc = _header(parsed, "cc") or self._string(where, DISPLAY_CC, codepage)
         message.message_id = (
             _header(parsed, "message-id") or self._string(where, MESSAGE_ID, codepage)
-        ).strip()[:998]
+        ).strip()[:500]
         message.date_text = _header(parsed, "date")
         message.date = _date(message.date_text)
         if message.date is None:

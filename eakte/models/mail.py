@@ -20,7 +20,7 @@ class MailMessage(Base):
 
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
-    message_id: Mapped[str] = mapped_column(String(998), default="")
+    message_id: Mapped[str] = mapped_column(String(500), default="")  # indexed: bounded
     subject: Mapped[str] = mapped_column(String(500), default="")
     sender: Mapped[str] = mapped_column(String(500), default="")
     sent_at: Mapped[datetime | None]

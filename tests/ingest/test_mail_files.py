@@ -7,6 +7,7 @@ Messages are made here with the stdlib ``email`` package; .msg files with ``test
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from email.message import EmailMessage
 from email.mime.application import MIMEApplication
@@ -24,11 +25,13 @@ from eakte.ingest.reasons import Reason, Rejected
 from eakte.ingest.render_pdf import Section, write_pdfa
 from eakte.ingest.text import page_texts
 from eakte.models import Document, FileVersion, VersionKind
-from eakte.models.ingest import QuarantinedFile
+from eakte.models.ingest import QuarantinedFile, TransferNote
 from eakte.models.mail import MailAttachment, MailMessage
 from eakte.services import cases, documents
 from eakte.services import mail as mail_service
 from eakte.services.intake import Outcome
+from tests.fixtures.app import csrf_token
+from tests.fixtures.cli import eakte
 from tests.ingest.conftest import born_digital_pdf, image_bytes, scan_image
 from tests.ingest.msgfile import compound_file, outlook_message
 from web.api import document_json
@@ -505,19 +508,35 @@ def test_filing_the_message_files_its_attachments_along(desk, world):
         )
 
 
-def test_document_page_and_api_show_the_links(desk, world, sign_in):
-    result = desk.take(with_attachments().as_bytes(), "Antrag.eml")
+def test_uploaded_message_page_and_api_show_the_links(world, sign_in):
     client = sign_in("sachb")
-    page = client.get(f"/dokumente/{result.document.uuid}")
+    form = client.get("/hochladen/").get_data(as_text=True)
+    response = client.post(
+        "/hochladen/",
+        data={
+            "csrf_token": csrf_token(form),
+            "inbox": "32",
+            "files": [(io.BytesIO(with_attachments().as_bytes()), "Antrag mit Anlagen.eml")],
+        },
+        headers={"Accept": "application/json"},
+        content_type="multipart/form-data",
+    )
+    (uploaded,) = response.get_json()["results"]
+    assert uploaded["outcome"] == "accepted"
+    page = client.get(uploaded["document"])
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Grundriss.pdf" in html and "Anlagen.zip" in html and "Quarantäne" in html
+    assert "Anhänge" in html and "Grundriss.pdf" in html and "Anlagen.zip" in html
+    assert "in Quarantäne" in html
+    with world.session() as s:
+        message_uuid = s.scalar(select(Document.uuid).where(Document.title == "Antrag mit Anlagen"))
+    assert uploaded["document"].endswith(str(message_uuid))
     with world.session() as s:
         pdf_uuid = s.scalar(select(Document.uuid).where(Document.title == "Grundriss"))
     attachment_page = client.get(f"/dokumente/{pdf_uuid}").get_data(as_text=True)
-    assert f"/dokumente/{result.document.uuid}" in attachment_page
+    assert f"/dokumente/{message_uuid}" in attachment_page
     with world.session() as s:
-        message = s.get(Document, result.document.id)
+        message = s.scalar(select(Document).where(Document.uuid == message_uuid))
         data = document_json(message, mail_service.links(s, world.clerk, message))
         assert data["message"]["subject"] == "Antrag mit Anlagen"
         assert [a["filename"] for a in data["attachments"]][:2] == ["Grundriss.pdf", "Foto.png"]
@@ -570,3 +589,37 @@ def test_intake_message_entry_point_for_imap(desk, world):
         result = mail_intake.intake_message(s, desk.rt.store, raw, ctx)
     assert len(list(mail_intake.every_result(result))) == 6
     assert _counts(world) == (5, 1, 5)
+
+
+def test_same_message_id_with_other_bytes_is_noted(desk, world):
+    """The same mail received twice (other Received lines): both kept, the second noted."""
+    first = letter("Einmal")
+    second = letter("Einmal")
+    second["Received"] = "from mx2.example.de by mail.usingen.example; Mon, 7 Dec 2026"
+    assert first["Message-ID"] == second["Message-ID"]
+    one = desk.take(first.as_bytes(), "a.eml", actor=world.clerk)
+    two = desk.take(second.as_bytes(), "b.eml", actor=world.clerk)
+    assert two.outcome == Outcome.accepted
+    with world.session() as s:
+        note = s.scalar(select(TransferNote).where(TransferNote.document_id == two.document.id))
+        assert f"the same Message-ID as document {one.document.uuid}" in note.anomalies
+
+
+def test_eakte_import_twice_takes_each_attachment_once(tmp_path, world, env):
+    folder = tmp_path / "post"
+    folder.mkdir()
+    (folder / "antrag.eml").write_bytes(with_attachments().as_bytes())
+    (folder / "bauantrag.msg").write_bytes(
+        outlook_message(
+            subject="Bauantrag",
+            body="Anbei.",
+            attachments=[("Lageplan.pdf", born_digital_pdf(1, "Lageplan"), "application/pdf")],
+        )
+    )
+    first = eakte("import", str(folder), "--user", "scan")
+    assert first.returncode == 0, first.stderr
+    assert "imported:     2" in first.stdout
+    again = eakte("import", str(folder), "--user", "scan")
+    assert again.returncode == 0, again.stderr
+    assert "already in:   2" in again.stdout
+    assert _counts(world) == (7, 1, 6)

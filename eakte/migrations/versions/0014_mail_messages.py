@@ -23,7 +23,7 @@ def upgrade() -> None:
         "mail_message",
         sa.Column("document_id", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.Column("message_id", sa.String(length=998), nullable=False),
+        sa.Column("message_id", sa.String(length=500), nullable=False),
         sa.Column("subject", sa.String(length=500), nullable=False),
         sa.Column("sender", sa.String(length=500), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
