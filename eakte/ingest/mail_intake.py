@@ -107,11 +107,12 @@ def take_in_attachments(session: Session, store: BlobStore, ctx: IntakeContext) 
     document = result.document if result is not None else None
     if document is None:
         return
-    message = ctx.inspection.message if ctx.inspection is not None else None
-    if message is None:
+    if ctx.inspection is not None:  # read in this intake: a message, or no message at all
+        message = ctx.inspection.message
+    else:  # found taken in before (a re-run): perhaps a message whose attachments are not
         message = _unfinished(session, store, ctx, document)
-        if message is None:
-            return
+    if message is None:
+        return
     _record_message(session, ctx, document, message)
     for attachment in message.documents:
         child = _attachment_context(ctx, document, attachment)

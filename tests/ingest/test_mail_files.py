@@ -302,6 +302,18 @@ def test_encrypted_mail_rejected(raw):
     assert caught.value.code == Reason.mail_encrypted
 
 
+def test_signed_mail_read_and_its_signature_not_taken_in_as_a_document():
+    signed = MIMEMultipart("signed", protocol="application/pkcs7-signature", micalg="sha-256")
+    signed["From"], signed["Subject"] = "a@example.de", "signiert"
+    signed.attach(MIMEText("Der Bescheid ist bestandskräftig.", _charset="utf-8"))
+    signature = MIMEApplication(b"\x30\x82", "pkcs7-signature", name="smime.p7s")
+    signed.attach(signature)
+    read = mail.parse(signed.as_bytes(), "eml", LIMITS)
+    assert "bestandskräftig" in read.body
+    assert [(a.filename, a.signature) for a in read.attachments] == [("smime.p7s", True)]
+    assert read.documents == []
+
+
 def test_encrypted_outlook_message_rejected():
     raw = outlook_message(subject="x", message_class="IPM.Note.SMIME")
     with pytest.raises(Rejected) as caught:
