@@ -12,6 +12,7 @@ original .msg, which contains it, is kept byte-exact.
 from __future__ import annotations
 
 import codecs
+import io
 import struct
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -78,7 +79,7 @@ def is_outlook_message(path: Path) -> bool:
 
 def parse_msg(raw: bytes, limits: MailLimits, depth: int = 0) -> Message:
     try:
-        ole = olefile.OleFileIO(raw)
+        ole = olefile.OleFileIO(io.BytesIO(raw))  # bytes under 1.5 KB would be taken as a path
     except Exception as exc:
         raise Rejected(Reason.mail_damaged, f"the Outlook file cannot be opened: {exc}") from None
     with ole:
@@ -88,8 +89,17 @@ def parse_msg(raw: bytes, limits: MailLimits, depth: int = 0) -> Message:
                 f"the Outlook file has {len(ole.direntries)} entries (more than "
                 f"{limits.max_parts} parts)",
             )
+        if _cut_off(ole):
+            raise Rejected(Reason.mail_damaged, "the Outlook file is cut off (incomplete)")
         try:
-            return _Reader(ole, limits).message([], depth)
+            reader = _Reader(ole, limits)
+            roots = reader.children.get((), [])
+            if PROPERTIES not in roots or not any(n.startswith(SUBSTG) for n in roots):
+                raise Rejected(
+                    Reason.mail_damaged,
+                    "the Outlook file is incomplete: the message's property streams are missing",
+                )
+            return reader.message([], depth)
         except (Rejected, MemoryError):
             raise
         except Exception as exc:  # a malformed stream anywhere: unreadable, kept in quarantine
@@ -242,6 +252,37 @@ def as_eml(message: Message) -> bytes:
             filename=attachment.filename,
         )
     return out.as_bytes()
+
+
+def _cut_off(ole: olefile.OleFileIO) -> bool:
+    """Streams whose sectors lie beyond the end of the file, or structures olefile found
+    broken (it reads what is missing as nothing, which would make an empty message)."""
+    if ole.parsing_issues:
+        return True
+    chains = []
+    if ole.num_mini_fat_sectors:
+        chains.append((ole.first_mini_fat_sector, ole.num_mini_fat_sectors * ole.sectorsize))
+    for entry in ole.direntries:
+        if entry is None or not entry.size:
+            continue
+        if entry.entry_type == olefile.STGTY_ROOT or (
+            entry.entry_type == olefile.STGTY_STREAM and entry.size >= ole.minisectorcutoff
+        ):
+            chains.append((entry.isectStart, entry.size))
+    return not all(_complete(ole, start, size) for start, size in chains)
+
+
+def _complete(ole: olefile.OleFileIO, start: int, size: int) -> bool:
+    """The sector chain from ``start`` holds ``size`` bytes within the file."""
+    need = -(-size // ole.sectorsize)
+    if need > ole.nb_sect:
+        return False
+    sector = start
+    for _ in range(need):
+        if not 0 <= sector < min(ole.nb_sect, len(ole.fat)):
+            return False
+        sector = ole.fat[sector]
+    return True
 
 
 def _long(value: tuple[int, bytes]) -> int:

@@ -321,10 +321,14 @@ def test_encrypted_outlook_message_rejected():
     assert caught.value.code == Reason.mail_encrypted
 
 
-def test_damaged_outlook_file_rejected_with_a_reason():
-    raw = outlook_message(subject="x", body="y")
+@pytest.mark.parametrize(
+    "cut", [lambda raw: raw[:1024] + b"\xff" * 600, lambda raw: raw[:2048], lambda raw: raw[:-512]]
+)
+def test_damaged_or_cut_off_outlook_file_rejected_with_a_reason(cut):
+    raw = outlook_message(subject="x", body="y", attachments=[("a.pdf", b"%PDF" * 1500, "x/y")])
+    assert mail.parse(raw, "msg", LIMITS).subject == "x"
     with pytest.raises(Rejected) as caught:
-        mail.parse(raw[:1024] + b"\xff" * 200, "msg", LIMITS)
+        mail.parse(cut(raw), "msg", LIMITS)
     assert caught.value.code == Reason.mail_damaged and caught.value.detail
 
 
