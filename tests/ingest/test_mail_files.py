@@ -621,6 +621,8 @@ def test_same_message_id_with_other_bytes_is_noted(desk, world):
         assert f"the same Message-ID as document {one.document.uuid}" in note.anomalies
 
 
+# The command is the same on both databases (the re-run on each: the test above).
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_eakte_import_twice_takes_each_attachment_once(tmp_path, world, env):
     folder = tmp_path / "post"
     folder.mkdir()
