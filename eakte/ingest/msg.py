@@ -33,6 +33,7 @@ from eakte.ingest.mail import (
     _safe_name,
 )
 from eakte.ingest.reasons import Reason, Rejected
+from eakte.ingest.rtf_text import RtfError, decompress, rtf_to_text
 
 PROPERTIES = "__properties_version1.0"
 SUBSTG = "__substg1.0_"
@@ -181,10 +182,12 @@ class _Reader:
             )
             if text.strip():
                 message.body, message.body_from_html = html_to_text(text), True
-            elif self._binary(where, RTF) is not None:
-                message.notes.append(
-                    "the body is stored only as rich text (RTF); it is kept in the original"
-                )
+            elif (rtf := self._binary(where, RTF)) is not None:
+                message.body = _rtf_body(rtf, codepage)
+                if not message.body:
+                    message.notes.append(
+                        "the body is stored only as rich text (RTF); it is kept in the original"
+                    )
         if "-----BEGIN PGP MESSAGE-----" in message.body:
             raise Rejected(Reason.mail_encrypted, "the message is PGP-encrypted (inline)")
         attachments = sorted(n for n in self.children.get(tuple(where), ()) if n.startswith(ATTACH))
@@ -252,6 +255,13 @@ def as_eml(message: Message) -> bytes:
             filename=attachment.filename,
         )
     return out.as_bytes()
+
+
+def _rtf_body(compressed: bytes, codepage: str) -> str:
+    try:
+        return rtf_to_text(decompress(compressed), codepage)
+    except (RtfError, ValueError, IndexError, struct.error):
+        return ""  # the note says where the body is
 
 
 def _cut_off(ole: olefile.OleFileIO) -> bool:

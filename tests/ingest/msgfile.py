@@ -139,6 +139,23 @@ def compound_file(tree: dict[str, object]) -> bytes:
     return bytes(out)
 
 
+def lzfu(rtf: bytes) -> bytes:
+    """Compressed RTF ([MS-OXRTFCP]) made of literals only (valid, if not small)."""
+    body, write = bytearray(), 207  # the decompressor's dictionary starts after its preset text
+    groups = [rtf[i : i + 8] for i in range(0, len(rtf), 8)] or [b""]
+    for number, group in enumerate(groups):
+        last = number == len(groups) - 1
+        end_bit = (1 << len(group)) if last and len(group) < 8 else 0
+        body.append(end_bit)
+        body += group
+        write = (write + len(group)) % 4096
+        if end_bit:
+            body += struct.pack(">H", write << 4)
+    if len(groups[-1]) == 8:
+        body += bytes([1]) + struct.pack(">H", write << 4)
+    return struct.pack("<IIII", len(body) + 12, len(rtf), 0x75465A4C, 0) + bytes(body)
+
+
 def _unicode(pid: int, text: str) -> tuple[str, bytes]:
     return f"__substg1.0_{pid:04X}{PT_UNICODE:04X}", text.encode("utf-16-le") + b"\0\0"
 
@@ -159,6 +176,7 @@ def message_storage(
     to: str = "",
     headers: str = "",
     html: bytes | None = None,
+    rtf: bytes | None = None,
     message_class: str = "IPM.Note",
     attachments: list[tuple[str, bytes, str]] = (),
     embedded: list[dict] = (),
@@ -181,6 +199,8 @@ def message_storage(
     if html is not None:
         node[f"__substg1.0_1013{PT_BINARY:04X}"] = html
         node["__properties_version1.0"] = _properties(32 if top else 24, {0x3FDE: 65001})
+    if rtf is not None:
+        node[f"__substg1.0_1009{PT_BINARY:04X}"] = lzfu(rtf)
     number = 0
     for name, data, mime in attachments:
         storage = {

@@ -23,6 +23,7 @@ from eakte.ingest import detect, mail, mail_intake, render_pdf
 from eakte.ingest.mail_render import render_message
 from eakte.ingest.reasons import Reason, Rejected
 from eakte.ingest.render_pdf import Section, write_pdfa
+from eakte.ingest.rtf_text import decompress, rtf_to_text
 from eakte.ingest.text import page_texts
 from eakte.models import Document, FileVersion, VersionKind
 from eakte.models.ingest import QuarantinedFile, TransferNote
@@ -201,6 +202,25 @@ def test_outlook_message_read(tmp_path):
     assert [a.filename for a in inner.attachments] == ["Unterschrift.png"]
     html = outlook_message(subject="HTML", html="<p>Grüße<script>x()</script></p>".encode())
     assert mail.parse(html, "msg", LIMITS).body == "Grüße"
+    rtf = (
+        rb"{\rtf1\ansi\ansicpg1252{\fonttbl{\f0 Arial;}}{\*\generator Outlook;}"
+        rb"\f0 Sehr geehrte Damen und Herren,\par die Geb\'fchren f\u252?r die Stra\'dfe"
+        rb"\par {\*\htmltag84 <p>}\htmlrtf {\b fett}\htmlrtf0 Ende.}"
+    )
+    only_rtf = mail.parse(outlook_message(subject="RTF", rtf=rtf), "msg", LIMITS)
+    assert only_rtf.body == "Sehr geehrte Damen und Herren,\ndie Gebühren für die Straße\nEnde."
+
+
+def test_compressed_rtf_examples_of_the_specification():
+    """The two examples of [MS-OXRTFCP] 3.1/3.2 (Microsoft Open Specifications)."""
+    first = bytes.fromhex(
+        "2d0000002b0000004c5a4675f1c5c7a703000a0072637067313235423"
+        "20af32068656c090020627705b06c647d0a800fa0"
+    )
+    assert decompress(first) == b"{\\rtf1\\ansi\\ansicpg1252\\pard hello world}\r\n"
+    assert rtf_to_text(decompress(first)) == "hello world"
+    repeated = bytes.fromhex("1a0000001c0000004c5a4675e2d44b51410004205758595a0d6e7d010eb0")
+    assert decompress(repeated) == b"{\\rtf1 WXYZWXYZWXYZWXYZWXYZ}"
 
 
 # ----------------------------------------------------------------------------- bounded
