@@ -383,6 +383,7 @@ def register(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
                     anomalies="; ".join(anomalies),
                 )
             )
+            mail_intake.record_message(session, ctx, document)  # a message: its mail data
             if ctx.text_pages is None:
                 session.add(IngestTask(document_id=document.id))
             else:

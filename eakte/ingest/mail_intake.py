@@ -16,10 +16,12 @@ read back, and each attachment taken in or found: no loss, no duplicate.
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 import tempfile
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,12 +32,15 @@ from sqlalchemy.orm import Session
 from eakte.db import transaction
 from eakte.ingest import mail, names
 from eakte.ingest.reasons import Reason, Rejected
-from eakte.models import Document, DocumentStatus, FileVersion, VersionKind
+from eakte.models import Document, DocumentStatus, FileVersion, Tenant, User, VersionKind
+from eakte.models.base import utcnow
+from eakte.models.ingest import TransferNote
 from eakte.models.mail import MailAttachment, MailMessage
 from eakte.permissions import Action, can
 from storage.blobstore import BlobStore
 
 if TYPE_CHECKING:
+    from eakte.config import Settings
     from eakte.ingest.intake import IntakeContext, IntakeResult
 
 log = logging.getLogger(__name__)
@@ -152,29 +157,44 @@ def _unfinished(
             return mail.parse(local.read_bytes(), mail.KINDS[row.mime], ctx.limits.mail_limits)
         except Rejected as exc:  # accepted before, beyond a limit now: keep what is there
             log.warning("message %s cannot be read again: %s", document.uuid, exc.detail)
-            return None
+    with transaction(session):  # nothing more can be taken from it: not tried again
+        recorded = session.get(MailMessage, document.id)
+        if recorded is not None:
+            recorded.complete = True
+    return None
+
+
+def record_message(session: Session, ctx: IntakeContext, document: Document) -> None:
+    """In the transaction that registers a message: its mail data, ``complete`` not yet
+    (so a crash before its attachments are in is found by ``finish_messages``)."""
+    message = ctx.inspection.message if ctx.inspection is not None else None
+    if message is not None:
+        session.add(_row(ctx, document, message))
+
+
+def _row(ctx: IntakeContext, document: Document, message: mail.Message) -> MailMessage:
+    return MailMessage(
+        document_id=document.id,
+        tenant_id=ctx.tenant.id,
+        message_id=message.message_id[:500],
+        subject=message.subject[:500],
+        sender=message.sender[:500],
+        sent_at=message.date,
+        attachment_count=len(message.documents),
+        complete=False,
+    )
 
 
 def _record_message(
     session: Session, ctx: IntakeContext, document: Document, message: mail.Message
 ) -> None:
+    """The mail data of a message registered without it (a parallel run's race)."""
     if session.get(MailMessage, document.id) is not None:
         session.rollback()
         return
     try:
         with transaction(session):
-            session.add(
-                MailMessage(
-                    document_id=document.id,
-                    tenant_id=ctx.tenant.id,
-                    message_id=message.message_id[:500],
-                    subject=message.subject[:500],
-                    sender=message.sender[:500],
-                    sent_at=message.date,
-                    attachment_count=len(message.documents),
-                    complete=False,
-                )
-            )
+            session.add(_row(ctx, document, message))
     except IntegrityError:
         session.rollback()  # recorded a moment ago by a parallel run
 
@@ -248,3 +268,85 @@ def _link(
             )
     except IntegrityError:
         session.rollback()  # linked a moment ago by a parallel run
+
+
+# ---------------------------------------------------------------------------- recovery
+
+
+def finish_messages(
+    session: Session,
+    store: BlobStore,
+    settings: Settings,
+    *,
+    enqueue=None,
+    older_than: timedelta = timedelta(minutes=10),
+    limit: int = 50,
+) -> int:
+    """Messages whose attachments a crash left not all taken in, and that no re-run will
+    finish (an upload has no source key to be found by): their attachments taken in now, as
+    the message's intake would have (its submitter, inbox or process, method). Only messages
+    older than ``older_than``, so an intake still at work is left alone. Returns how many."""
+    from eakte.ingest.intake import DocumentMetadata, IntakeContext, IntakeResult, Outcome
+    from eakte.ingest.validate import Limits
+
+    rows = session.execute(
+        select(Document, TransferNote)
+        .join(MailMessage, MailMessage.document_id == Document.id)
+        .join(TransferNote, TransferNote.document_id == Document.id)
+        .where(
+            MailMessage.complete.is_(False),
+            Document.created_at < utcnow() - older_than,
+            Document.status != DocumentStatus.destroyed.value,
+        )
+        .order_by(Document.id, TransferNote.id)
+        .limit(limit)
+    ).all()
+    finished = 0
+    for document, note in rows:
+        raw_name = base64.b64decode(note.filename_raw) if note.filename_raw else b"message"
+        ctx = IntakeContext(
+            tenant=session.get(Tenant, document.tenant_id),
+            user=session.get(User, note.received_by_id) if note.received_by_id else None,
+            submitted_by=note.received_by,
+            data=None,
+            filename_raw=raw_name,
+            metadata=DocumentMetadata(
+                correspondent=document.correspondent, received_date=document.received_date
+            ),
+            inbox_org_unit_id=document.inbox_org_unit_id,
+            process_id=document.process_id,
+            method=note.method,
+            source=note.source[:300],
+            source_key=document.source_key,
+            scan_batch_id=document.scan_batch_id,
+            limits=Limits.from_settings(settings),
+            spool_dir=settings.spool_dir(),
+            mail_depth=_depth(session, document.id),
+            filename=names.sanitise(raw_name),
+        )
+        ctx.result = IntakeResult(Outcome.existing, document=document)
+        try:
+            take_in_attachments(session, store, ctx)
+        except Exception:  # the next round tries again; the others go on
+            session.rollback()
+            log.warning("message %s: attachments not finished", document.uuid, exc_info=True)
+            continue
+        finished += 1
+        log.info("message %s: attachments finished after an interruption", document.uuid)
+        for each in every_result(ctx.result):
+            if enqueue is not None and each.outcome in (Outcome.accepted, Outcome.duplicate):
+                enqueue(each.document.id, ready=each.document.status == DocumentStatus.ready)
+    return finished
+
+
+def _depth(session: Session, document_id: int) -> int:
+    """How many messages this document is attached inside."""
+    depth, current = 0, document_id
+    while depth < 10:
+        parent = session.scalar(
+            select(MailAttachment.message_document_id).where(MailAttachment.document_id == current)
+        )
+        if parent is None:
+            break
+        depth, current = depth + 1, parent
+    return depth

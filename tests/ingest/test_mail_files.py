@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
+from datetime import timedelta
 from email.message import EmailMessage
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
@@ -520,6 +521,44 @@ def test_import_rerun_and_crash_between_message_and_attachments(desk, world, mon
         sources = s.scalars(select(Document.source_key).order_by(Document.id)).all()
         message_uuid = s.scalar(select(Document.uuid).where(Document.source_key == key))
         assert sources[1] == f"mail:{message_uuid}/1"
+
+
+def test_recovery_finishes_an_uploaded_message_a_crash_interrupted(desk, world, monkeypatch):
+    """An upload has no source key for a re-run: the recovery finds the message by its
+    unfinished mark and takes in what is missing, once."""
+    real = mail_intake._run
+    calls = []
+
+    def crash_at_third(session, store, child):
+        calls.append(child.source_key)
+        if len(calls) == 3:
+            raise OSError("worker killed")
+        return real(session, store, child)
+
+    monkeypatch.setattr(mail_intake, "_run", crash_at_third)
+    with pytest.raises(OSError):
+        desk.take(with_attachments().as_bytes(), "antrag.eml")
+    monkeypatch.setattr(mail_intake, "_run", real)
+    assert _counts(world) == (3, 0, 2)
+    finish = mail_intake.finish_messages
+    with world.session() as s:
+        assert finish(s, desk.rt.store, desk.settings) == 0  # too young: perhaps still at work
+    queued = []
+    with world.session() as s:
+        done = finish(
+            s,
+            desk.rt.store,
+            desk.settings,
+            older_than=timedelta(0),
+            enqueue=lambda i, ready=False: queued.append(i),
+        )
+    assert done == 1 and len(queued) == 2  # the forwarded message and its PDF; zip quarantined
+    assert _counts(world) == (5, 1, 5)
+    with world.session() as s:
+        assert finish(s, desk.rt.store, desk.settings, older_than=timedelta(0)) == 0
+        zipped = s.scalar(select(QuarantinedFile))
+        assert zipped.submitted_by == "scan" and zipped.org_unit_id is not None
+    assert _counts(world) == (5, 1, 5)
 
 
 def test_same_bytes_again_is_a_duplicate(desk, world):
