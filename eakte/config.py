@@ -25,6 +25,8 @@ SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 # Office documents and text (issue 25) are converted to PDF/A by LibreOffice; XML that is an
 # e-invoice (XRechnung) is read as one.
 INGEST_TYPES = ("application/pdf", "image/tiff", "image/jpeg", "image/png", *OFFICE_TYPES)
+# Mail files (issue 25): the message a document, each attachment one of its own.
+INGEST_TYPES += ("message/rfc822", "application/vnd.ms-outlook")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from eakte.ingest import names, signature_store
 from eakte.jobs.ingest_tasks import enqueue
 from eakte.models import Case, Document, FileVersion
 from eakte.models.api import Scope
-from eakte.services import api_tokens, cases, documents, listing
+from eakte.services import api_tokens, cases, documents, listing, mail
 from eakte.services.applications import deliver_application
 from eakte.services.fields import field_json
 from eakte.services.search import SORTS, search
@@ -72,7 +72,7 @@ def get_case(case_id):
 @scoped(Scope.read)
 def get_document(document_id):
     document = documents.get_document(db(), g.api_user, str(document_id))
-    return jsonify(document_json(document))
+    return jsonify(document_json(document, mail.links(db(), g.api_user, document)))
 
 
 @bp.get("/versions/<uuid:version_id>/content")
@@ -184,9 +184,10 @@ def case_json(case: Case) -> dict:
     }
 
 
-def document_json(document: Document) -> dict:
+def document_json(document: Document, mail_links: mail.MailLinks | None = None) -> dict:
     process = document.process
     return {
+        **(mail.links_json(mail_links) if mail_links is not None else {}),
         "uuid": str(document.uuid),
         "title": document.title,
         "doc_type": document.doc_type,

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from eakte import audit
 from eakte.ingest import names, signature_store
 from eakte.permissions import Action, can
-from eakte.services import documents, listing, previews
+from eakte.services import documents, listing, mail, previews
 from web.context import actor
 from web.db import db, runtime
 from web.forms import DocumentEditForm, FileForm, ReasonForm
@@ -37,6 +37,7 @@ def show(document_id):
         candidates=candidates,
         signatures=signature_store.of_document(session, document.id),
         allowed={a: can(session, user, a, document) for a in Action},
+        mail=mail.links(session, user, document),
     )
 
 

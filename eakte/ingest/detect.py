@@ -7,7 +7,7 @@ from pathlib import Path
 
 import magic
 
-from eakte.ingest import office_types
+from eakte.ingest import mail, office_types
 
 KINDS = {
     "application/pdf": "pdf",
@@ -15,6 +15,8 @@ KINDS = {
     "image/jpeg": "jpeg",
     "image/png": "png",
     **office_types.KINDS,  # office documents and text (issue 25)
+    "message/rfc822": "eml",
+    "application/vnd.ms-outlook": "msg",
 }
 # libmagic's names for the same types on some versions
 ALIASES = {"application/x-pdf": "application/pdf", "image/x-tiff": "image/tiff"}
@@ -25,6 +27,8 @@ EXTENSIONS = {
     "png": {"png"},
     **office_types.EXTENSIONS,
     "einvoice": {"xml"},
+    "eml": {"eml"},
+    "msg": {"msg"},
 }
 SNIFF_BYTES = 1 << 20  # what libmagic looks at by default
 # Readers find the %PDF- header anywhere in a file's first 1024 bytes (a gateway's or a
@@ -56,12 +60,13 @@ def mime_of(path: Path) -> str:
 
         if syntax_of(head) is not None:
             return "text/xml"
+    mime = mail.refine_mime(path, head, mime)  # libmagic calls many mails text or OLE
     return office_types.refine(path, head, mime)
 
 
 def kind_of(mime: str) -> str | None:
-    """pdf, tiff, jpeg, png or an office kind (``office_types``, XML among them); None for
-    anything the pipeline cannot process."""
+    """pdf, tiff, jpeg, png, eml, msg or an office kind (``office_types``, XML among them);
+    None for anything the pipeline cannot process."""
     return KINDS.get(mime)
 
 

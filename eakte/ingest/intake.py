@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from eakte import audit
 from eakte.db import transaction
-from eakte.ingest import einvoice, keys, names
+from eakte.ingest import einvoice, keys, mail_intake, names
 from eakte.ingest.detect import mime_of
 from eakte.ingest.pdf_features import needs_worker
 from eakte.ingest.reasons import Reason, Rejected
@@ -80,6 +80,7 @@ class IntakeResult:
     quarantined: QuarantinedFile | None = None
     reason_code: str = ""
     reason: str = ""  # English, for logs and the CLI
+    attachments: list[IntakeResult] = field(default_factory=list)  # a mail message's
 
     @property
     def accepted(self) -> bool:
@@ -103,6 +104,7 @@ class IntakeContext:
     scan_batch_id: int | None
     limits: Limits
     spool_dir: Path
+    mail_depth: int = 0  # messages around this file (an attachment of a mail: 1)
     # what the steps learn
     filename: str = ""
     uuid: uuidlib.UUID | None = None
@@ -391,6 +393,7 @@ def register(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
                     anomalies="; ".join(anomalies),
                 )
             )
+            mail_intake.record_message(session, ctx, document)  # a message: its mail data
             if ctx.text_pages is None:
                 session.add(IngestTask(document_id=document.id))
             else:
@@ -447,6 +450,7 @@ INTAKE_STEPS: list[Step] = [
     find_existing,
     read_bytes,
     check_content,
+    mail_intake.check_message,
     quarantine,
     read_text_layer,
     einvoice.read_invoice,
@@ -468,11 +472,14 @@ def run_intake(session: Session, store: BlobStore, ctx: IntakeContext) -> Intake
                     raise  # the last resort itself failed
                 rescue(session, store, ctx, step, exc, read=read_bytes, keep=quarantine)
             if ctx.result is not None:
-                return ctx.result
+                break
     finally:
         if ctx.spooled and ctx.path is not None:
             ctx.path.unlink(missing_ok=True)
-    raise RuntimeError("intake ended without an outcome")  # every path sets one
+    if ctx.result is None:
+        raise RuntimeError("intake ended without an outcome")  # every path sets one
+    mail_intake.take_in_attachments(session, store, ctx)  # a message's follow it in
+    return ctx.result
 
 
 # --------------------------------------------------------------------------------- helpers

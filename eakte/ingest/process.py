@@ -39,6 +39,7 @@ from eakte.errors import DatabaseUnavailable, IngestRetryLater
 from eakte.ingest import claims, keys, office, pdf_features, signature_store, signatures
 from eakte.ingest.confine import JobFailed, JobLimits, limit_cpu, run_confined
 from eakte.ingest.heartbeat import ClaimHeartbeat, progressed
+from eakte.ingest.mail import KINDS
 from eakte.ingest.reasons import plain
 from eakte.ingest.text import join_pages, read_pdf
 from eakte.ingest.unforeseen import describe
@@ -67,6 +68,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5  # claims of one document before it counts as crashing its workers
 PDF = "application/pdf"
+MAIL_TYPES = frozenset(KINDS)  # .eml and .msg: rendered from the message, not OCRed
 
 
 class Result(enum.StrEnum):
@@ -245,13 +247,17 @@ def fetch(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
 
 def prepare(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     """A PDF to work on: images converted (img2pdf), a damaged PDF repaired (qpdf), a
-    protected one decrypted and a form flattened (``pdf_features``), an e-invoice rendered
-    (``einvoice``), office documents and text converted to PDF/A by LibreOffice (``office``);
-    the original untouched."""
+    protected one decrypted and a form flattened (``pdf_features``), an e-invoice or a mail
+    message rendered (``einvoice``, ``mail_render``), office documents and text converted to
+    PDF/A by LibreOffice (``office``); the original untouched. A rendition made here is the
+    rendition: ``ocr`` has nothing left to do."""
     if "einvoice" in ctx.flags and ctx.original.mime != PDF:
         from eakte.ingest.einvoice import prepare as render_invoice
 
         render_invoice(ctx)
+        return
+    if ctx.original.mime in MAIL_TYPES:
+        _render_mail(ctx)
         return
     if office.handles(ctx.original.mime):
         office.prepare(ctx)
@@ -275,6 +281,16 @@ def prepare(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
         image_to_pdf(ctx.local, ctx.pdf, ctx.scan_dpi)
     except (OSError, ValueError) as exc:
         raise Failure(f"the image cannot be converted to PDF: {exc}") from None
+
+
+def _render_mail(ctx: ProcessContext) -> None:
+    from eakte.ingest.mail_render import RenderFailed, render_message
+
+    ctx.pdf = ctx.rendition = ctx.workdir / "message.pdf"
+    try:
+        ctx.texts, ctx.pages = render_message(ctx.local, ctx.original.mime, ctx.rendition)
+    except RenderFailed as exc:
+        raise Failure(f"the message cannot be rendered: {exc}") from None
 
 
 def read_text(session: Session, store: BlobStore, ctx: ProcessContext) -> None:

@@ -29,6 +29,9 @@ class Reason(enum.StrEnum):
     xml_unsafe = "xml_unsafe"
     office_damaged = "office_damaged"
     office_too_complex = "office_too_complex"
+    mail_encrypted = "mail_encrypted"
+    mail_damaged = "mail_damaged"
+    mail_too_complex = "mail_too_complex"
 
 
 # Message ids for the user interface, one per code (translated by the web catalog).
@@ -55,6 +58,9 @@ USER_MESSAGES: dict[Reason, str] = {
     Reason.xml_unsafe: N_("The XML file declares entities or a DTD; refused for safety."),
     Reason.office_damaged: N_("The office document is damaged."),
     Reason.office_too_complex: N_("The office document is built in an unreasonably complex way."),
+    Reason.mail_encrypted: N_("The message is encrypted and cannot be read."),
+    Reason.mail_damaged: N_("The message is damaged and cannot be read."),
+    Reason.mail_too_complex: N_("The message has more parts, attachments or nesting than allowed."),
 }
 
 

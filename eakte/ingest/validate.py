@@ -16,7 +16,7 @@ import pikepdf
 from PIL import JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 
 from eakte.config import Settings
-from eakte.ingest import detect, office_checks
+from eakte.ingest import detect, mail, office_checks
 from eakte.ingest.bounds import (
     Bounds,
     check_pdf,
@@ -40,6 +40,7 @@ class Limits:
     max_pixels: int
     text_at_intake_pages: int = 0  # born-digital PDFs up to this many pages: text read at intake
     max_decoded_bytes: int = 2048 * 1024 * 1024
+    mail_limits: mail.MailLimits = field(default_factory=mail.MailLimits)
 
     @property
     def bounds(self) -> Bounds:
@@ -65,6 +66,7 @@ class Inspection:
     flags: list[str] = field(default_factory=list)
     anomalies: list[str] = field(default_factory=list)
     page_images: bool = False  # a PDF with a page-sized image on some page (a scan)
+    message: mail.Message | None = None  # a mail file, read (its attachments follow it in)
 
 
 def check_type(mime: str, limits: Limits) -> str:
@@ -91,7 +93,11 @@ def inspect(path: Path, mime: str, size: int, filename: str, limits: Limits) -> 
     """All checks in order; returns what was learned, or raises ``Rejected``."""
     kind = detect.refine(check_type(mime, limits), path)
     check_size(size, limits)
-    if kind == "einvoice":
+    if kind in mail.MAIL_KINDS:
+        result = Inspection(
+            mime, kind, 1, message=mail.inspect_message(path, kind, limits.mail_limits)
+        )
+    elif kind == "einvoice":
         from eakte.ingest.einvoice import inspect_xml
 
         result = inspect_xml(path)

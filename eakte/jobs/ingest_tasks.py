@@ -21,6 +21,7 @@ from huey import crontab
 
 from eakte.errors import IngestRetryLater
 from eakte.ingest import spool
+from eakte.ingest.mail_intake import finish_messages
 from eakte.jobs.context import runtime
 from eakte.jobs.index_tasks import index_pending_task, request_index
 from eakte.jobs.periodic import periodic
@@ -130,7 +131,10 @@ def recover_now(rt=None) -> RecoverReport:
     rt = rt or runtime()
     spool.sweep(rt.settings.spool_dir())
     with rt.session() as session:
-        return recover(session, enqueue=enqueue, queued=queued_document_ids())
+        report = recover(session, enqueue=enqueue, queued=queued_document_ids())
+    with rt.session() as session:  # mail messages a crash left without all their attachments
+        finish_messages(session, rt.store, rt.settings, enqueue=enqueue)
+    return report
 
 
 @periodic(crontab(minute="*/10"), every=timedelta(minutes=10))

@@ -1,7 +1,16 @@
 """All ORM models; importing this module registers every table on ``Base.metadata``."""
 
 # Areas that keep their models in modules of their own; imported so their tables register.
-from eakte.models import api, fields, ingest, migration, retention, signatures, signin  # noqa: F401
+from eakte.models import (  # noqa: F401
+    api,
+    fields,
+    ingest,
+    mail,
+    migration,
+    retention,
+    signatures,
+    signin,
+)
 from eakte.models.accounts import OrgUnit, Role, RoleGrant, Tenant, User, UserKind, UserRole
 from eakte.models.audit import AuditAnchor, AuditEvent, AuditHead
 from eakte.models.base import Base

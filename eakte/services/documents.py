@@ -22,6 +22,7 @@ from eakte.models import (
 )
 from eakte.models.base import utcnow
 from eakte.permissions import Action, require
+from eakte.services import mail
 from eakte.services.cases import ensure_may_move_retention, ensure_open
 from eakte.services.guard import audited_refusals, changes, load
 from storage.blobstore import BlobStore
@@ -136,6 +137,7 @@ def file_document(
             case=process.case.file_reference,
             process=process.number,
         )
+        mail.file_attachments_along(session, actor, document, process)  # a message's go along
     return document
 
 

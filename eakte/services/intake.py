@@ -35,6 +35,7 @@ from eakte.ingest.intake import (
     Outcome,
     run_intake,
 )
+from eakte.ingest.mail_intake import every_result
 from eakte.ingest.reasons import Rejected
 from eakte.ingest.validate import Limits
 from eakte.models import Document, DocumentStatus, OrgUnit, Process, Tenant, User
@@ -124,6 +125,12 @@ def intake(
         scan_batch_id=scan_batch_id,
         problem=problem,
     )
+    for each in every_result(result):  # a mail message's attachments are documents too
+        _enqueue(each, enqueue)
+    return result
+
+
+def _enqueue(result: IntakeResult, enqueue: Enqueue | None) -> None:
     if enqueue is not None and result.outcome in (Outcome.accepted, Outcome.duplicate):
         try:
             if result.document.status == DocumentStatus.ready:
@@ -140,7 +147,6 @@ def intake(
                 result.document.id,
                 exc_info=True,
             )
-    return result
 
 
 @audited_refusals
