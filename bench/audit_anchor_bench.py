@@ -22,8 +22,10 @@ benchmark), so the retention check reports each: it still stats every version.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -42,6 +44,7 @@ from bench.retention_bench import _load_cases, _setup
 from eakte import audit
 from eakte.audit_anchors import Anchor, AnchorPolicy, anchor_if_moved, put_locked
 from eakte.config import S3Settings, Settings
+from eakte.db import make_engine, make_session_factory
 from eakte.models import (
     AuditEvent,
     AuditHead,
@@ -53,9 +56,10 @@ from eakte.models import (
     Tenant,
     User,
 )
-from eakte.verify import CHECKS, VerifyContext, VerifyReport
+from eakte.verify import CHECKS, VerifyContext, VerifyReport, check_objects
 
 _BATCH = 5000
+BUCKET = "anchor-bench"
 _PAYLOAD = 1024
 POLICY = AnchorPolicy(retain_years=1)  # the bench's bucket is thrown away afterwards
 
@@ -240,21 +244,25 @@ def _timestamps(sessions, store, workdir: Path, count: int) -> None:
                 )
 
 
-def run(args, workdir: Path) -> None:
+def _settings(workdir: Path, url: str, server, store) -> Settings:
+    settings = Settings(
+        data_dir=workdir / "data",
+        database_url=url,
+        s3=S3Settings(server.endpoint, server.access_key, server.secret_key, store.bucket),
+    )
+    settings.ensure_data_dir()
+    return settings
+
+
+def set_up(args, workdir: Path, url: str) -> None:
     from storage.embedded import EmbeddedSeaweedFS
 
-    url = args.database_url or f"sqlite:///{workdir / 'eakte.db'}"
     engine, sessions = _setup(url)
     server = EmbeddedSeaweedFS(workdir / "s3").start()
+    start = time.perf_counter()
     try:
-        store = server.blobstore("anchor-bench")
+        store = server.blobstore(BUCKET)
         store.ensure_bucket()
-        settings = Settings(
-            data_dir=workdir / "data",
-            database_url=url,
-            s3=S3Settings(server.endpoint, server.access_key, server.secret_key, store.bucket),
-        )
-        settings.ensure_data_dir()
         print(f"set-up ({args.cases:,} cases, {args.objects:,} objects):")
         _timed("cases inserted", lambda: _load_cases(sessions, args.cases))
         _timed(
@@ -269,7 +277,22 @@ def run(args, workdir: Path) -> None:
             f"{args.anchors:,} anchors in the bucket",
             lambda: _load_anchors(store, chain, args.anchors, args.threads),
         )
+    finally:
+        server.stop()
+        engine.dispose()
+    print(f"  {'set-up total':44} {time.perf_counter() - start:9.3f} s")
 
+
+def measure(args, workdir: Path, url: str) -> None:
+    """The anchor job and every check of ``eakte verify`` over what :func:`set_up` left."""
+    from storage.embedded import EmbeddedSeaweedFS
+
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    server = EmbeddedSeaweedFS(workdir / "s3").start()
+    try:
+        store = server.blobstore(BUCKET)
+        settings = _settings(workdir, url, server, store)
         print("anchor job:")
 
         def job_after_entry():
@@ -290,21 +313,39 @@ def run(args, workdir: Path) -> None:
 
         print("eakte verify, each check:")
         report = VerifyReport()
+        rss_before = _peak_rss_mib()
         total = time.perf_counter()
+        objects_time = 0.0
         with sessions() as s:
             ctx = VerifyContext(s, store, settings)
             for check in CHECKS:
+                start = time.perf_counter()
                 found = _timed(check.__name__, lambda check=check: list(check(ctx, report.checked)))
+                if check is check_objects:
+                    objects_time = time.perf_counter() - start
                 report.findings.extend(found)
-        print(f"  {'total':44} {time.perf_counter() - total:9.3f} s")
+        elapsed = time.perf_counter() - total
+        print(f"  {'total':44} {elapsed:9.3f} s")
         print(f"  checked: {report.checked}")
         by_check = {}
         for finding in report.findings:
             by_check[finding.check] = by_check.get(finding.check, 0) + 1
         print(f"  findings by check: {by_check or 'none'}")
+        objects = report.checked.get("objects", 0)
+        if objects:
+            print(f"  object check per version: {objects_time / objects * 1000:.2f} ms")
+            print(f"  verify total per version: {elapsed / objects * 1000:.2f} ms")
+        print(
+            f"  peak RSS of this process: {rss_before:.0f} MiB before verify, "
+            f"{_peak_rss_mib():.0f} MiB after"
+        )
     finally:
         server.stop()
         engine.dispose()
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def main() -> None:
@@ -319,10 +360,35 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=8, help="parallel S3 uploads in set-up")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="keep database and bucket here (default: a temp dir, removed afterwards)",
+    )
+    parser.add_argument(
+        "--phase",
+        choices=["all", "setup", "measure"],
+        default="all",
+        help="setup: only fill --workdir; measure: time over what a setup left there",
+    )
     args = parser.parse_args()
+    if args.phase != "all" and args.workdir is None:
+        parser.error("--phase setup/measure needs --workdir")
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    with tempfile.TemporaryDirectory(prefix="anchor-bench-") as tmp:
-        run(args, Path(tmp))
+    with contextlib.ExitStack() as stack:
+        if args.workdir is None:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="anchor-bench-")))
+        else:
+            workdir = args.workdir
+            workdir.mkdir(parents=True, exist_ok=True)
+        url = args.database_url or f"sqlite:///{workdir / 'eakte.db'}"
+        if args.phase in ("all", "setup"):
+            set_up(args, workdir, url)
+        if args.phase in ("all", "measure"):
+            if args.phase == "all":
+                print(f"load average after set-up: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            measure(args, workdir, url)
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
