@@ -4,19 +4,26 @@ at 100,000 cases / 300,000 objects.
     python -m bench.audit_anchor_bench                          # the issue's size
     python -m bench.audit_anchor_bench --cases 10000 --objects 30000 --anchors 500
     python -m bench.audit_anchor_bench --database-url postgresql://...   # default: SQLite file
+    python -m bench.audit_anchor_bench --workdir DIR --phase setup     # fill DIR once, then
+    python -m bench.audit_anchor_bench --workdir DIR --phase measure   # time over it
 
 Set-up (timed, but not the point): the file plan and the cases of ``retention_bench`` (90 %
 closed), one process per case, ``--objects`` documents spread over the cases, each with one
-original whose bytes (1 KiB) are really in S3 (an embedded SeaweedFS of its own); an audit
-trail of ``--entries-per-case`` hash-chained entries per case; ``--anchors`` anchors spread
-over the chain's history, as locked objects in the bucket; with ``--timestamps N``, N more
-anchors with a token from a local ``openssl ts`` TSA.
+original whose bytes (1 KiB) are really in S3 (an embedded SeaweedFS of its own; uploads
+``--threads`` at a time), registered by bulk core inserts (stored object, document, file
+version rows: the benchmark needs the data, not the intake path); an audit trail of
+``--entries-per-case`` hash-chained entries per case (bulk inserts); ``--anchors`` anchors
+spread over the chain's history, as locked objects in the bucket; with ``--timestamps N``, N
+more anchors with a token from a local ``openssl ts`` TSA.
 
 Timed: the periodic anchor job when entries were written since the last anchor (median of
 ``--runs``) and when none were; then every check of ``eakte verify`` on its own (one run:
-the object check reads every byte), anchors included, and the whole report's total. Object
-versions of closed cases carry no retention lock here (the lock sync is not part of this
-benchmark), so the retention check reports each: it still stats every version.
+the object check reads every byte), anchors included, and the whole report's total, the cost
+per object version and the peak RSS of the process. Every version is stored with the store's
+floor (365 days) only, as the lock sync is not part of this benchmark: the retention check
+reports each version of a closed case whose end lies further ahead (from the fixity check's
+reads, no request of its own). With ``--phase measure`` the process does nothing but the
+anchor job and the verify, so its peak RSS is theirs.
 """
 
 from __future__ import annotations
