@@ -45,11 +45,11 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from bench.retention_bench import _load_cases, _setup
 from eakte import audit
-from eakte.audit_anchors import Anchor, AnchorPolicy, anchor_if_moved, put_locked
+from eakte.audit_anchors import PREFIX, Anchor, AnchorPolicy, anchor_if_moved, put_locked
 from eakte.config import S3Settings, Settings
 from eakte.db import make_engine, make_session_factory
 from eakte.models import (
@@ -76,22 +76,26 @@ def _batches(rows, size=_BATCH):
         yield rows[start : start + size]
 
 
-def _load_records(sessions, store, objects: int, threads: int) -> int:
-    """One process per case; ``objects`` documents over the cases, bytes in S3."""
+def _load_records(sessions, store, objects: int, threads: int, first: int = 0) -> int:
+    """One process per case; ``objects`` documents over the cases (numbered from ``first``),
+    bytes in S3."""
     with sessions() as s:
         tenant = s.scalar(select(Tenant))
-        case_ids = list(s.scalars(select(Case.id).order_by(Case.id)))
-        for chunk in _batches(case_ids):
-            s.execute(
-                insert(Process),
-                [
-                    {"tenant_id": tenant.id, "case_id": c, "number": 1, "title": "Vorgang"}
-                    for c in chunk
-                ],
-            )
-        s.commit()
+        if not s.scalar(select(func.count(Process.id))):
+            case_ids = list(s.scalars(select(Case.id).order_by(Case.id)))
+            for chunk in _batches(case_ids):
+                s.execute(
+                    insert(Process),
+                    [
+                        {"tenant_id": tenant.id, "case_id": c, "number": 1, "title": "Vorgang"}
+                        for c in chunk
+                    ],
+                )
+            s.commit()
         process_ids = list(s.scalars(select(Process.id).order_by(Process.id)))
-    plan = [(process_ids[n % len(process_ids)], uuid.uuid4(), n) for n in range(objects)]
+    plan = [
+        (process_ids[n % len(process_ids)], uuid.uuid4(), n) for n in range(first, first + objects)
+    ]
 
     def put(item):
         _, document_uuid, number = item
@@ -262,28 +266,47 @@ def _settings(workdir: Path, url: str, server, store) -> Settings:
 
 
 def set_up(args, workdir: Path, url: str) -> None:
+    """Fill ``workdir``; a set-up that was stopped (or a smaller one) is completed: only the
+    steps, and the objects, not there yet are added."""
     from storage.embedded import EmbeddedSeaweedFS
 
-    engine, sessions = _setup(url)
+    resumed = (workdir / "eakte.db").exists() and args.database_url is None
+    if resumed:
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+    else:
+        engine, sessions = _setup(url)
     server = EmbeddedSeaweedFS(workdir / "s3").start()
     start = time.perf_counter()
     try:
         store = server.blobstore(BUCKET)
         store.ensure_bucket()
+        with sessions() as s:
+            cases = s.scalar(select(func.count(Case.id)))
+            objects = s.scalar(select(func.count(StoredObject.id)))
+            entries_there = s.scalar(select(func.count(AuditEvent.id)))
+        anchors_there = sum(1 for _ in store.list(prefix=PREFIX))
         print(f"set-up ({args.cases:,} cases, {args.objects:,} objects):")
-        _timed("cases inserted", lambda: _load_cases(sessions, args.cases))
+        if resumed:
+            print(
+                f"  resumed: {cases:,} cases, {objects:,} objects, {entries_there:,} entries, "
+                f"{anchors_there:,} anchors there"
+            )
+        if not cases:
+            _timed("cases inserted", lambda: _load_cases(sessions, args.cases))
         _timed(
             "objects stored in S3 and registered",
-            lambda: _load_records(sessions, store, args.objects, args.threads),
+            lambda: _load_records(sessions, store, args.objects - objects, args.threads, objects),
         )
         entries = args.cases * args.entries_per_case
-        chain = _timed(
-            f"audit chain of {entries:,} entries", lambda: _load_audit(sessions, entries)
-        )
-        _timed(
-            f"{args.anchors:,} anchors in the bucket",
-            lambda: _load_anchors(store, chain, args.anchors, args.threads),
-        )
+        if entries_there < entries:
+            chain = _timed(
+                f"audit chain of {entries:,} entries", lambda: _load_audit(sessions, entries)
+            )
+            _timed(
+                f"{args.anchors:,} anchors in the bucket",
+                lambda: _load_anchors(store, chain, args.anchors, args.threads),
+            )
     finally:
         server.stop()
         engine.dispose()
