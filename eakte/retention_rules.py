@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from eakte.holds import holds_covering
@@ -99,19 +99,31 @@ def new_version_lock(session: Session, document: Document) -> VersionLock:
 def needs_floor() -> ColumnElement[bool]:
     """SQL: the stored object is a version of a record that still needs the floor (not held:
     holds are resolved per hold)."""
+    return (
+        floor_versions()
+        .where(
+            FileVersion.s3_key == StoredObject.key,
+            FileVersion.s3_version_id == StoredObject.version_id,
+        )
+        .exists()
+    )
+
+
+def floor_versions() -> Select[tuple[str, str]]:
+    """SQL: (key, version id) of every file version of a record that still needs the floor.
+    Driven from the file versions, so all of them are found in one pass (``needs_floor`` per
+    stored object has no index on the key to use)."""
     archived = (
         select(DisposalItem.id)
         .where(DisposalItem.case_id == Case.id, DisposalItem.archive_id != "")
         .exists()
     )
     return (
-        select(FileVersion.id)
+        select(FileVersion.s3_key, FileVersion.s3_version_id)
         .join(Document, Document.id == FileVersion.document_id)
         .outerjoin(Process, Process.id == Document.process_id)
         .outerjoin(Case, Case.id == Process.case_id)
         .where(
-            FileVersion.s3_key == StoredObject.key,
-            FileVersion.s3_version_id == StoredObject.version_id,
             Document.status.not_in(
                 (DocumentStatus.destroyed.value, DocumentStatus.discarded.value)
             ),
@@ -121,7 +133,6 @@ def needs_floor() -> ColumnElement[bool]:
                 and_(Case.retention_end.is_(None), Case.disposal_state == "", ~archived),
             ),
         )
-        .exists()
     )
 
 

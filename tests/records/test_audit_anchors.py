@@ -102,6 +102,17 @@ def test_r20_anchor_is_a_locked_object_with_the_head(world):
         store.delete_all_versions(anchor.key)
 
 
+def test_r20_anchor_kept_at_least_for_the_stores_floor(world):
+    # An anchor policy shorter than the store's floor (every version's minimum lock): the
+    # anchor is still written, locked for the floor (COMPLIANCE cannot be shortened after).
+    with world.session() as s:
+        audit.record(s, None, "test")
+        s.commit()
+        anchor = write_anchor(s, world.rt.store, AnchorPolicy(retain_years=0), "test")
+    store = world.rt.store
+    assert store.stat(anchor.key).retain_until >= anchor.at + store.min_retention
+
+
 def test_r20_overwritten_or_hidden_anchor_is_reported(world):
     import io
 

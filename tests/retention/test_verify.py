@@ -2,13 +2,16 @@
 (issue 13): the floor of a live record, a closed case's retain-until (R25), the S3 legal hold
 beneath a hold (R12)."""
 
+import threading
 from datetime import date
 
+import pytest
 from sqlalchemy import select, update
 
-from eakte.models import Case, FileVersion
+from eakte.models import Case, FileVersion, StoredObject
 from eakte.verify import VerifyContext, check_objects, check_retention_locks, run_verify
 from retention import holds
+from storage.errors import StorageUnavailable
 from tests.fixtures.s3 import wait_for_floor
 from tests.retention.conftest import FaultyStore
 
@@ -60,3 +63,70 @@ def test_r25_verify_reports_every_version_without_the_lock_it_should_have(record
     heads = FaultyStore(records.store, "stat", lambda *_: None)
     full = _findings(world, heads, (check_objects, check_retention_locks)).findings
     assert [f for f in full if f.check == "retention"] == findings and heads.calls == 0
+
+
+class _Overlapping:
+    """The real store; the first read waits (up to 10 s) until a second one has started."""
+
+    def __init__(self, store):
+        self._store = store
+        self._second = threading.Event()
+        self._lock = threading.Lock()
+        self.reads = 0
+        self.overlapped = False
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def verify_version(self, *args):
+        with self._lock:
+            self.reads += 1
+            first = self.reads == 1
+        if first:
+            self.overlapped = self._second.wait(10)
+        else:
+            self._second.set()
+        return self._store.verify_version(*args)
+
+
+def test_r18_verify_reads_objects_in_parallel_and_reports_in_order(world):
+    docs = [world.inbox_document(f"Antrag {n}") for n in range(40)]
+    with world.session() as s, s.begin():
+        ids = [d.stored_object_id for d in _originals(s, docs)]
+        # bytes that no longer match (the database's sha256 changed) and a version gone
+        s.execute(update(StoredObject).where(StoredObject.id == ids[5]).values(sha256="0" * 64))
+        gone = s.get(StoredObject, ids[33])
+        gone.key = gone.key + "-gone"
+        subjects = {
+            n: f"{s.get(StoredObject, ids[n]).key}@{s.get(StoredObject, ids[n]).version_id}"
+            for n in (5, 33)
+        }
+
+    store = _Overlapping(world.rt.store)
+    report = _findings(world, store, (check_objects,))
+    assert store.overlapped and store.reads == report.checked["objects"] == 40
+    assert [(f.subject, f.problem.split(":")[0]) for f in report.findings] == [
+        (subjects[5], "sha256 mismatch"),
+        (subjects[33], "missing in object storage"),
+    ]
+
+    # A store that cannot be reached is not a finding: verify fails.
+    def unreachable(call, *args):
+        if call == 20:
+            raise StorageUnavailable("S3 down")
+
+    with pytest.raises(StorageUnavailable):
+        _findings(
+            world, FaultyStore(world.rt.store, "verify_version", unreachable), (check_objects,)
+        )
+
+
+def _originals(s, docs):
+    return [
+        s.scalar(
+            select(FileVersion).where(
+                FileVersion.document_id == d.id, FileVersion.kind == "original"
+            )
+        )
+        for d in docs
+    ]
