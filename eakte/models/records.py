@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eakte.models.base import Base, CreatedMixin, UuidMixin
@@ -138,6 +138,9 @@ class Document(UuidMixin, CreatedMixin, Base):
 
 class FileVersion(UuidMixin, CreatedMixin, Base):
     __tablename__ = "file_version"
+    # Object Lock and disposal go from a stored object to the versions that keep it (the
+    # floor's extension, the retention check, destruction): without it, a table scan each.
+    __table_args__ = (Index("ix_file_version_s3_key", "s3_key", "s3_version_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
