@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from eakte.ingest import einvoice
+from eakte.ingest.einvoice import embedded
+from eakte.ingest.einvoice import xml as einvoice_xml
 from eakte.ingest.text import page_texts
 from eakte.models import Document, User
 from eakte.models.api import Scope
@@ -262,7 +264,7 @@ def test_other_xml_is_not_an_einvoice():
 
 
 def test_embedded_invoice_is_read_with_a_bound(tmp_path, monkeypatch):
-    monkeypatch.setattr(einvoice, "MAX_XML_BYTES", 4096)
+    monkeypatch.setattr(embedded, "MAX_XML_BYTES", 4096)
     path = tmp_path / "big.pdf"
     path.write_bytes(facturx_pdf(cii_invoice()))  # about 9 kB of XML
     found = einvoice.read_pdf(path)
@@ -372,6 +374,6 @@ def test_hostile_xml_inside_a_pdf_is_refused_and_noted(tmp_path, monkeypatch):
     path.write_bytes(facturx_pdf(xxe_invoice()))
     found = einvoice.read_pdf(path)
     assert found.invoice is None and "declares a DTD or entities" in found.problem
-    monkeypatch.setattr(einvoice, "MAX_ELEMENTS", 50)
+    monkeypatch.setattr(einvoice_xml, "MAX_ELEMENTS", 50)
     path.write_bytes(facturx_pdf(ubl_invoice()))
     assert "more than 50 elements" in einvoice.read_pdf(path).problem
