@@ -126,19 +126,27 @@ def file_document(
         process = load(session, actor, Process, process_ident)
         require(session, actor, Action.file, process)
         ensure_open(process)
-        document.process = process
-        document.inbox_org_unit_id = None
-        document.index_dirty = True
-        audit.record(
-            session,
-            actor,
-            "file",
-            document,
-            case=process.case.file_reference,
-            process=process.number,
-        )
-        mail.file_attachments_along(session, actor, document, process)  # a message's go along
+        _file_into(session, actor, document, process)
+        mail.file_attachments_along(session, actor, document, process, _file_into)
     return document
+
+
+def _file_into(
+    session: Session, actor: User, document: Document, process: Process, **note: str
+) -> None:
+    """Within the caller's transaction: the document into the process, audited."""
+    document.process = process
+    document.inbox_org_unit_id = None
+    document.index_dirty = True
+    audit.record(
+        session,
+        actor,
+        "file",
+        document,
+        case=process.case.file_reference,
+        process=process.number,
+        **note,
+    )
 
 
 @audited_refusals

@@ -3,12 +3,12 @@ filing a message files its attachments along."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eakte import audit
 from eakte.models import Document, Process, User
 from eakte.models.ingest import QuarantinedFile
 from eakte.models.mail import MailAttachment, MailMessage
@@ -71,10 +71,15 @@ def links(session: Session, actor: User, document: Document) -> MailLinks:
 
 
 def file_attachments_along(
-    session: Session, actor: User, message: Document, process: Process
+    session: Session,
+    actor: User,
+    message: Document,
+    process: Process,
+    file_into: Callable[..., None],
 ) -> list[Document]:
     """Within the filing's transaction: the message's attachments that are still in the inbox
-    and that ``actor`` may file go into the same process (each audited)."""
+    and that ``actor`` may file go into the same process, each by ``file_into`` (the
+    documents service's one way of filing), nested messages' attachments too."""
     attached = session.scalars(
         select(Document)
         .join(MailAttachment, MailAttachment.document_id == Document.id)
@@ -85,20 +90,9 @@ def file_attachments_along(
     for document in attached:
         if not can(session, actor, Action.file, document):
             continue
-        document.process = process
-        document.inbox_org_unit_id = None
-        document.index_dirty = True
-        audit.record(
-            session,
-            actor,
-            "file",
-            document,
-            case=process.case.file_reference,
-            process=process.number,
-            with_message=str(message.uuid),
-        )
+        file_into(session, actor, document, process, with_message=str(message.uuid))
         filed.append(document)
-        filed.extend(file_attachments_along(session, actor, document, process))  # nested
+        filed.extend(file_attachments_along(session, actor, document, process, file_into))
     return filed
 
 
