@@ -4,21 +4,22 @@ start them) and the multi-host installation on them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from tests.cluster.cluster import ClusterInstall, cluster_install
 from tests.ops import redis_server
 
-REDIS_DB = 12  # a database number of its own (the other Redis tests use 15): flushed freely
+# A database number of its own (the other Redis tests use 15), flushed freely; under xdist each
+# worker's is another (redis_server.worker_db).
+REDIS_DB = 12
 
 
 @pytest.fixture(scope="session")
 def cluster_redis_url() -> Iterator[str]:
-    url, started = redis_server.server_url()
+    url, started = redis_server.server_url(REDIS_DB)
     try:
-        yield urlunsplit(urlsplit(url)._replace(path=f"/{REDIS_DB}"))
+        yield url
     finally:
         if started is not None:
             started.terminate()

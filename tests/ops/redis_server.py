@@ -1,18 +1,28 @@
 """A Redis server for the tests: the one named by EAKTE_TEST_REDIS_URL (default
 redis://127.0.0.1:6379/15), or, where none answers, Debian's redis-server installed and started
-here for the session (like tests/fixtures/postgres.py does for PostgreSQL)."""
+here for the session (like tests/fixtures/postgres.py does for PostgreSQL).
+
+Parallel test processes (pytest-xdist workers) share the server but not its databases: each
+worker has a pair of its own (:func:`worker_db`), since tests flush theirs and Huey's queue
+``eakte`` lives in one."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import shutil
+import socket
 import subprocess
+import tempfile
 import time
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
 DEFAULT_URL = "redis://127.0.0.1:6379/15"
+DATABASES = 16  # redis.conf's default
 
 
 def answers(url: str) -> bool:
@@ -56,11 +66,42 @@ def start(url: str) -> subprocess.Popen:
     return proc
 
 
-def server_url() -> tuple[str, subprocess.Popen | None]:
-    """The URL to use and the process started for it (None if one was already running)."""
+def worker_db(db: int) -> int:
+    """The database number of this test process for a test that alone would use ``db``.
+
+    xdist worker N (``gwN``) gets ``db - 2N``: the suite's two numbers, 15 (ops tests) and 12
+    (cluster test), differ in parity, so those of up to eight workers are all different."""
+    worker = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
+    n = int(worker.group(1)) if worker else 0
+    if n >= DATABASES // 2:
+        raise RuntimeError(f"Redis has {DATABASES} databases: two each for at most 8 workers")
+    return (db - 2 * n) % DATABASES
+
+
+def with_db(url: str, db: int) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_url(db: int | None = None) -> tuple[str, subprocess.Popen | None]:
+    """The URL to use (with this worker's database for ``db``, default: the URL's) and the
+    process started for it (None if one was already running)."""
     url = os.environ.get("EAKTE_TEST_REDIS_URL", DEFAULT_URL)
+    db = worker_db(int(urlsplit(url).path.strip("/") or 0) if db is None else db)
     if answers(url):
-        return url, None
+        return with_db(url, db), None
     if "EAKTE_TEST_REDIS_URL" in os.environ:
         raise RuntimeError(f"EAKTE_TEST_REDIS_URL={url} does not answer")
+    # None runs: a server of this process's own on a free port, so that parallel processes do
+    # not fight over one port nor stop the server another still uses. One install at a time.
+    with open(Path(tempfile.gettempdir()) / "eakte-test-redis-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not shutil.which("redis-server"):
+            _install()
+    url = with_db(f"redis://127.0.0.1:{_free_port()}", db)
     return url, start(url)
