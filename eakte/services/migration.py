@@ -208,9 +208,10 @@ class MigratedCase:
 
 
 def cases_of(session: Session, actor: User, run: MigrationRun) -> list[MigratedCase]:
-    """The cases a run brought in, for whoever may see the run. The reference, box and dates
-    are the manifest's, which they saw; a case they may not open (restricted later, R24, or
-    of another unit) shows no title and no link, as everywhere else (R22)."""
+    """The cases a run brought in, for whoever may see the run (scanning staff and records
+    officers). Reference, title, box and dates are the manifest's, which they saw; a case
+    restricted since (R24) shows no title to who may not see restricted records, and only a
+    case the viewer may open is linked (R22)."""
     _require_may_see(session, actor)
     cases = session.scalars(
         select(Case)
@@ -224,7 +225,7 @@ def cases_of(session: Session, actor: User, run: MigrationRun) -> list[MigratedC
             MigratedCase(
                 uuid=case.uuid,
                 file_reference=case.file_reference,
-                title=case.title if may_open else "",
+                title=case.title if may_open or not case.restricted else "",
                 box=case.migration_box,
                 created_at=case.created_at,
                 closed_at=case.closed_at,

@@ -141,8 +141,11 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Per module: Playwright's sync API keeps an event loop running in this thread while it
+    is open, and a test run next on the same worker that calls ``asyncio.run`` (pyHanko signs
+    and validates that way) would fail."""
     from playwright.sync_api import sync_playwright
 
     _ensure_chromium()
