@@ -25,26 +25,26 @@ reports each version of a closed case whose end lies further ahead (from the fix
 reads, no request of its own). With ``--phase measure`` the process does nothing but the
 anchor job and the verify, so its peak RSS is theirs.
 
-Figures (2026-12-07, SQLite, 2 cores shared with 7 other sessions, load average 9-16, the
-bench at ``nice -n 10``): 100,000 cases, 200,000 objects (the set-up was stopped there: at
-the ~108 uploads/s reached under that load, 300,000 and a verify of them would not have
-finished in the time the session had), 1,000,018 audit entries, 5,005 anchors.
+Figures at the issue's size (2026-12-07, SQLite, 2 cores, the bench at ``nice -n 10``; load
+average 6-9 during the set-up, 2-8 during the verify, beside a test suite run): 100,000 cases,
+300,000 objects, 1,000,018 audit entries, 5,005 anchors.
 
-    set-up: cases 9 s; 200,000 objects stored and registered ~1,850 s (~108/s);
-            audit chain of 1,000,000 entries 119 s; 5,000 anchors 28 s
-    anchor job: entries written since the last anchor 0.027 s, none 0.008 s (medians of 5)
-    eakte verify: objects 921 s (4.6 ms per version, 8 reads at a time), orphans 493 s
-            (listing 200,001 versions), audit chain 52 s (1,000,018 entries), anchors 8.6 s
-            (5,005), retention locks 53 s (99,914 versions), data dir / transfer notes /
-            index < 0.1 s; total 1,527 s = 7.6 ms per object version
-    peak RSS of the verify process 407 MiB (122 MiB at the start of the object check,
-            ~205 MiB at its end: the lock states kept for the retention check, ~0.4 KiB per
-            version; the orphan and retention checks hold every registered version's key)
-    object check, same data, load ~7.5, 2,000 versions a run, medians of 5: one
-            read at a time (the check before) 2.80 ms per version, 8 at a time 2.03 ms
-            (the two cores, not the waits, are the limit here)
-    findings: 22,630 retention (closed cases' ends beyond the floor, see above), 1 orphan
-            (an upload of the stopped set-up that was never registered)
+    set-up: cases 35 s; 300,000 objects stored and registered 1,764 s (~170/s, 8 uploads at
+            a time); audit chain of 1,000,000 entries 30 s; 5,000 anchors 9 s
+    anchor job: entries written since the last anchor 0.009 s, none 0.001 s (medians of 5)
+    eakte verify: objects 1,547 s (5.16 ms per version, 8 reads at a time), orphans 180 s
+            (listing 300,000 versions), audit chain 18 s (1,000,018 entries), anchors 2.0 s
+            (5,005), retention locks 14 s (149,871 versions), data dir / transfer notes /
+            index < 0.01 s; total 1,762 s = 5.87 ms per object version
+    peak RSS of the process 472 MiB, 395 MiB before the verify (the set-up ran in the same
+            process, ``--phase all``: its memory is in both figures)
+    findings: 33,945 retention (closed cases' ends beyond the floor, see above), nothing else
+
+An earlier run at 200,000 objects under heavier load (9-16): objects 921 s (4.6 ms per
+version), orphans 493 s, chain 52 s, anchors 8.6 s, retention locks 53 s, total 1,527 s
+(7.6 ms per version), peak RSS 407 MiB with ``--phase measure``. Object check, same data, load
+~7.5, 2,000 versions a run, medians of 5: one read at a time (the check before) 2.80 ms per
+version, 8 at a time 2.03 ms (the two cores, not the waits, are the limit here).
 """
 
 from __future__ import annotations
