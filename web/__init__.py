@@ -27,7 +27,7 @@ from web import (
     upload,
 )
 from web.extensions import babel, csrf, login_manager
-from web.filters import audit_details, dict_with, dict_without
+from web.filters import audit_details, dict_with, dict_without, flag_labels
 
 
 def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
@@ -59,7 +59,10 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     reindex.init_app(app)
 
     app.jinja_env.filters.update(
-        audit_details=audit_details, dict_with=dict_with, dict_without=dict_without
+        audit_details=audit_details,
+        dict_with=dict_with,
+        dict_without=dict_without,
+        flag_labels=flag_labels,
     )
     areas = (
         auth,
