@@ -42,10 +42,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from indexing.backend import WhooshIndex
+from indexing.core import SearchRequest
 from indexing.errors import QueryError
 from indexing.query import Access, Reach
 from indexing.schema import CASE, CLOSED, DOCUMENT, INBOX, OPEN, IndexEntry
-from indexing.search import Searcher, SearchRequest
+from indexing.search import Searcher
 from indexing.store import IndexStore
 
 # --- corpus -----------------------------------------------------------------------------------
@@ -505,7 +506,7 @@ def measure_queries(path: Path | str, corpus: Corpus, seed: int) -> dict[str, li
         try:
             searcher.search(request)
         except QueryError as exc:
-            print(f"  query {request.text!r} refused: {exc.message_id}")
+            print(f"  query {request.text!r} refused: {exc.user_message}")
         timings.setdefault(category, []).append((time.perf_counter() - started) * 1000)
     return timings
 
@@ -705,7 +706,7 @@ def measure_upload_latency(work: Path, steady: int, idle: int, idle_gap: float) 
                 assert accepted.accepted, accepted.reason
                 key = f"d{accepted.document.id}"
                 while True:
-                    found = search_service.search(s, clerk, settings, word, facets=False)
+                    found = search_service.search(s, clerk, rt.search, word, facets=False)
                     if not found.fuzzy and key in {hit.key for hit in found.hits}:
                         return time.perf_counter() - started
                     if time.perf_counter() - started > 120:

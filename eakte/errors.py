@@ -5,14 +5,16 @@ a message for the user (an English message id, marked with ``N_`` and shown in G
 web catalog); ``str(error)`` is the English text for logs. Adapters map errors to exit codes and
 responses only at the edge (``eakte.cli``, ``web``); nothing matches errors by their text.
 
-Errors raised by ``storage/`` (``storage.errors.StorageError``) follow the same contract and the
-same exit codes, so the edge treats both alike (see ``EDGE_ERRORS``).
+Errors raised by ``storage/`` (``storage.errors.StorageError``) and ``indexing/``
+(``indexing.errors.SearchIndexError``: search queries, a busy index) follow the same contract and
+the same exit codes, so the edge treats them alike (see ``EDGE_ERRORS``).
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
 
+from indexing.errors import SearchIndexError
 from storage.errors import StorageError
 
 
@@ -162,7 +164,7 @@ class VerifyFailed(EakteError):
 
 
 # What the edges (CLI, web) translate; everything else is a bug and is logged as such.
-EDGE_ERRORS: tuple[type[Exception], ...] = (EakteError, StorageError)
+EDGE_ERRORS: tuple[type[Exception], ...] = (EakteError, StorageError, SearchIndexError)
 
 
 # --- retention and disposal (issue 6) ---
@@ -283,43 +285,6 @@ class ExternalToolFailed(EakteError):
     """pg_dump or pg_restore is not installed or failed."""
 
     user_message = N_("An external program failed.")
-
-
-# --- search (issue 5) ---
-
-
-class SearchQueryInvalid(BadInput):
-    """A search text that cannot be run (the query language's syntax)."""
-
-    user_message = N_("The search query could not be understood.")
-
-
-class SearchQueryTooLong(SearchQueryInvalid):
-    user_message = N_("The search query is too long.")
-
-
-class SearchQueryEmpty(SearchQueryInvalid):
-    user_message = N_("Please enter a search term.")
-
-
-class SearchUnknownField(SearchQueryInvalid):
-    user_message = N_("The search query names a field that does not exist.")
-
-
-class SearchInvalidDate(SearchQueryInvalid):
-    user_message = N_("A date in the search query is not valid.")
-
-
-class SearchReversedRange(SearchQueryInvalid):
-    user_message = N_("The date range in the search query ends before it starts.")
-
-
-class SearchIndexBusy(EakteError):
-    """The search index stayed locked by another writer for too long."""
-
-    exit_code = ExitCode.conflict
-    http_status = 503
-    user_message = N_("The search index is busy. Please try again shortly.")
 
 
 class UnsupportedType(EakteError):

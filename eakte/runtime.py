@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from eakte import schema
 from eakte.config import Settings
 from eakte.db import check_connection, make_engine, make_session_factory
+from indexing import compat as search_compat
+from indexing.backend import SearchBackend, open_backend
 from storage.blobstore import BlobStore
 from storage.embedded import EmbeddedSeaweedFS
 from storage.shared_store import SharedEmbeddedStore
@@ -30,6 +32,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     _store: BlobStore | None = None
+    _search: SearchBackend | None = None
     _closers: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
 
     def session(self) -> Session:
@@ -42,7 +45,17 @@ class Runtime:
             self._store = open_store(self.settings, self._closers)
         return self._store
 
+    @property
+    def search(self) -> SearchBackend:
+        """The search index (Whoosh or PostgreSQL), built on first use; it keeps the caches
+        of searches for the life of this runtime."""
+        if self._search is None:
+            self._search = open_search(self.settings, self.engine)
+        return self._search
+
     def close(self) -> None:
+        if self._search is not None:
+            self._search.close()
         self._closers.close()
         self.engine.dispose()
 
@@ -73,9 +86,18 @@ def open_store(settings: Settings, closers: contextlib.ExitStack) -> BlobStore:
     )
 
 
+def open_search(settings: Settings, engine: Engine) -> SearchBackend:
+    """The search backend of the installation: Whoosh in the data dir, or the PostgreSQL
+    tables reached through ``engine`` (``EAKTE_SEARCH_BACKEND=postgresql``)."""
+    return open_backend(
+        settings.search_backend, index_dir=settings.data_dir / "index", engine=engine
+    )
+
+
 @contextlib.contextmanager
 def open_runtime(settings: Settings, *, require_schema: bool = True) -> Iterator[Runtime]:
     """Database and store ready for use; everything started here is stopped on exit."""
+    search_compat.self_check()  # a changed Whoosh fails here, not in a search (issue 15)
     settings.ensure_data_dir()
     engine = open_database(settings)
     try:

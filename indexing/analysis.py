@@ -78,7 +78,7 @@ class GermanAnalyzer(Analyzer):
         return {"stemming": self.stemming, "stop_words": self.stop_words}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(**state)
+        GermanAnalyzer.__init__(self, **state)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, GermanAnalyzer) and self.__getstate__() == other.__getstate__()
@@ -174,10 +174,10 @@ class GermanAnalyzer(Analyzer):
         pos = start_pos
         term = self.term
         for match in WORD.finditer(value):
-            text = term(match.group())
-            if text is None:
+            found = term(match.group())
+            if found is None:
                 continue
-            token.text = text
+            token.text = found
             token.boost = 1.0
             if keeporiginal:
                 token.original = match.group()

@@ -2,8 +2,11 @@
 
 Two backends: the Whoosh index in a directory (``WhooshIndex``, the embedded default) and the
 PostgreSQL full-text tables (``indexing.pg.PgIndex``, for several web hosts). Both take plain
-``IndexEntry`` values and answer a ``SearchRequest`` with a ``SearchResult``; both run every
-search inside the request's ``Access`` filter (R22).
+``IndexEntry`` values and answer a ``SearchRequest`` with a ``SearchResult`` (the search core,
+``indexing.core``); both run every search inside the request's ``Access`` filter (R22).
+
+``open_backend`` builds the one of an installation; the application's runtime keeps it, and
+with it the backend's caches (open searchers, cached postings), for the life of the process.
 """
 
 from __future__ import annotations
@@ -13,9 +16,16 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy.engine import Engine
+from whoosh.filedb.filestore import FileStorage
+
+from indexing.core import Health, SearchRequest, SearchResult
+from indexing.pg.store import PgIndex
 from indexing.schema import IndexEntry
-from indexing.search import SearchRequest, SearchResult, searcher_for
+from indexing.search import Searcher
 from indexing.store import IndexStore
+
+BACKENDS = ("whoosh", "postgresql")
 
 
 class SearchBackend(Protocol):
@@ -52,14 +62,21 @@ class SearchBackend(Protocol):
 
     def search(self, request: SearchRequest) -> SearchResult: ...
 
+    def health(self) -> Health:
+        """The index opens and answers (for the health page); raises when it does not."""
+
+    def close(self) -> None:
+        """Let go of what searches keep open (the backend stays usable)."""
+
 
 class WhooshIndex:
-    """The Whoosh index in a directory (``IndexStore``) with its process-wide searcher."""
+    """The Whoosh index in a directory (``IndexStore``) with its searcher and caches."""
 
     name = "whoosh"
 
     def __init__(self, path: Path | str, *, lock_timeout: float = 300.0):
         self.store = IndexStore(path, lock_timeout=lock_timeout)
+        self._searcher: Searcher | None = None
 
     @property
     def path(self) -> Path:
@@ -80,10 +97,12 @@ class WhooshIndex:
     def busy(self) -> bool:
         return self.store.busy()
 
-    def write(self, entries, delete=(), *, purge=False) -> None:
+    def write(
+        self, entries: Iterable[IndexEntry], delete: Iterable[str] = (), *, purge: bool = False
+    ) -> None:
         self.store.write(entries, delete, purge=purge)
 
-    def rebuild(self, entries, *, workers: int = 0) -> int:
+    def rebuild(self, entries: Iterable[IndexEntry], *, workers: int = 0) -> int:
         return self.store.rebuild(entries, workers=workers)
 
     def keys(self) -> set[str]:
@@ -93,4 +112,44 @@ class WhooshIndex:
         return self.store.doc_count()
 
     def search(self, request: SearchRequest) -> SearchResult:
-        return searcher_for(self.store).search(request)
+        if self._searcher is None:
+            self._searcher = Searcher(self.store)
+        return self._searcher.search(request)
+
+    def health(self) -> Health:
+        """Every Whoosh index in the directory opens; none yet (before the first index run)
+        is fine. Read only: nothing is created or locked."""
+        path = self.store.path
+        if not path.is_dir():
+            return {"status": "empty", "documents": 0}
+        # Whoosh names each index's table of contents ``_<name>_<generation>.toc``.
+        names = {toc.name[1:].rsplit("_", 1)[0] for toc in path.glob("_*_*.toc")}
+        if not names:
+            return {"status": "empty", "documents": 0}
+        storage = FileStorage(str(path), readonly=True)
+        documents = 0
+        for name in sorted(names):
+            index = storage.open_index(indexname=name)
+            try:
+                documents += index.doc_count()
+            finally:
+                index.close()
+        return {"status": "ok", "documents": documents}
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+
+
+def open_backend(
+    kind: str, *, index_dir: Path | str, engine: Engine | str | None = None
+) -> SearchBackend:
+    """The search backend ``kind`` ("whoosh": the index in ``index_dir``; "postgresql": the
+    search tables of the database behind ``engine``). Cheap: nothing is opened yet."""
+    if kind == "whoosh":
+        return WhooshIndex(index_dir)
+    if kind == "postgresql":
+        if engine is None:
+            raise ValueError("the PostgreSQL search backend needs the database engine")
+        return PgIndex(engine)
+    raise ValueError(f"unknown search backend {kind!r}; known: {', '.join(BACKENDS)}")

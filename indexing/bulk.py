@@ -11,16 +11,18 @@ files Whoosh writes (same codec), and a commit makes them visible together.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterable
 
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import Schema
-from whoosh.system import pack_ushort
 
+from indexing import whoosh_compat as compat
 from indexing.analysis import GermanAnalyzer, PositionsFormat
 
 # Terms with fewer postings than this (most of a Zipf vocabulary in a segment) are stored in the
 # term table itself instead of a compressed block of their own: much faster to write and read.
-# Whoosh's readers handle such terms; its writer cannot make them (see ``_finish_inline``).
+# Whoosh's readers handle such terms; its writer cannot make them (see
+# ``whoosh_compat.finish_inline``).
 INLINE_POSTINGS = 16
 
 
@@ -36,11 +38,18 @@ class SegmentBuilder:
     ``indexing.store.IndexStore.rebuild``).
     """
 
-    def __init__(self, storage, indexname: str, schema: Schema, max_postings: int = 4_000_000):
+    def __init__(
+        self,
+        storage,
+        indexname: str,
+        schema: Schema,
+        max_postings: int = 4_000_000,
+        block_postings: int = BLOCK_POSTINGS,
+    ):
         self.storage = storage
         self.indexname = indexname
         self.schema = schema
-        self.codec = W3Codec(blocklimit=BLOCK_POSTINGS)
+        self.codec = W3Codec(blocklimit=block_postings)
         self.max_postings = max_postings
         self.done: list = []
         self._start()
@@ -90,7 +99,7 @@ class SegmentBuilder:
                         entry[2].append(encoded(poslist))
                         length += freq
                         count += 1
-                    value_items = ()
+                    value_items: Iterable[tuple[bytes, int, float, bytes]] = ()
                 else:
                     value_items = field.index(value)
                 for tbytes, freq, weight, vbytes in value_items:
@@ -135,9 +144,9 @@ class SegmentBuilder:
             for tbytes in sorted(terms):
                 docnums, weights, values = terms[tbytes]
                 writer.start_term(tbytes)
-                _fill_blocks(writer._postwriter, docnums, weights, values, lengths)
+                compat.fill_blocks(writer, docnums, weights, values, lengths)
                 if len(docnums) < INLINE_POSTINGS:
-                    _finish_inline(writer)
+                    compat.finish_inline(writer)
                 else:
                     writer.finish_term()
             writer.finish_field()
@@ -149,40 +158,6 @@ class SegmentBuilder:
     def segments(self) -> list:
         self.flush()
         return self.done
-
-
-def _fill_blocks(postwriter, docnums: array, weights: array, values: list, lengths) -> None:
-    """What ``add_posting`` does one posting at a time (with type checks), a block at a time:
-    fill the writer's block buffer and statistics, write every full block; the last block is
-    written (or inlined) by ``finish_term``. Tied to Whoosh 2.7's ``W3PostingsWriter``."""
-    limit = postwriter._blocklimit
-    total = len(docnums)
-    for start in range(0, total, limit):
-        if start:
-            postwriter._write_block()
-        ids = docnums[start : start + limit]
-        block_weights = weights[start : start + limit]
-        postwriter._ids = ids
-        postwriter._weights = block_weights
-        postwriter._values = values[start : start + limit]
-        postwriter._maxweight = max(block_weights)
-        if lengths is not None:
-            block_lengths = [lengths[d] for d in ids]
-            postwriter._minlength = min(block_lengths)
-            postwriter._maxlength = max(block_lengths)
-
-
-def _finish_inline(fieldwriter) -> None:
-    """``finish_term`` for a term whose postings go into the term table: what Whoosh 2.7's
-    ``W3PostingsWriter.finish_postings`` means to do for an inline limit, were it not calling a
-    method its term info lacks (``set_inline`` for ``set_inlined``)."""
-    postwriter = fieldwriter._postwriter
-    terminfo = postwriter._terminfo
-    terminfo.add_block(postwriter)
-    terminfo.set_inlined(postwriter._ids, postwriter._weights, postwriter._values)
-    postwriter._terminfo = None
-    key = pack_ushort(fieldwriter._fieldid) + fieldwriter._btext
-    fieldwriter._tindex.add(key, terminfo.to_bytes())
 
 
 def _german_text(field, value) -> bool:

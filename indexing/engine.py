@@ -24,11 +24,11 @@ import numpy as np
 from whoosh import query as Q
 from whoosh.automata.fsa import find_all_matches
 from whoosh.automata.lev import levenshtein_automaton
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.fields import DATETIME, NUMERIC
-from whoosh.matching import ListMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
+
+from indexing import whoosh_compat as compat
 
 TERM_CACHE = 4000  # terms per segment
 # Expanding a wildcard to more terms than this is refused (it would read most of the index).
@@ -79,24 +79,21 @@ def _read_postings(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np
 
 
 def _matcher_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(matcher, ListMatcher):
-        ids = np.asarray(matcher._ids, dtype=np.int64)
-        weights = matcher._weights
+    listed = compat.list_postings(matcher)
+    if listed is not None:
+        ids, weights = np.asarray(listed[0], dtype=np.int64), listed[1]
         if weights is None:
             return ids, np.ones(len(ids), dtype=np.float32)
         return ids, np.asarray(weights, dtype=np.float32)
-    if not isinstance(matcher, W3LeafMatcher):
+    if not compat.is_leaf(matcher):
         items = _walk(matcher)
         ids = np.asarray([i for i, _ in items], dtype=np.int64)
         return ids, np.asarray([w for _, w in items], dtype=np.float32)
     id_blocks, weight_blocks = [], []
-    # Whole blocks at a time: ids are delta-encoded from 0 within a block; weights are None
-    # (all 1), one number (all equal) or one per posting.
-    while not matcher._atend:
-        if matcher._data is None:
-            matcher._read_data()
-        deltas, weights = matcher._data[0], matcher._data[1]
-        ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
+    # Whole blocks at a time; weights are None (all 1), one number (all equal) or one per
+    # posting.
+    for block in compat.leaf_blocks(matcher):
+        ids, weights, _values = block.data()
         id_blocks.append(ids)
         if weights is None:
             weight_blocks.append(np.ones(len(ids), dtype=np.float32))
@@ -104,7 +101,6 @@ def _matcher_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
             weight_blocks.append(np.full(len(ids), weights, dtype=np.float32))
         else:
             weight_blocks.append(np.asarray(weights, dtype=np.float32))
-        matcher._next_block()
     if not id_blocks:
         return _EMPTY_IDS, _EMPTY_WEIGHTS
     return np.concatenate(id_blocks), np.concatenate(weight_blocks)
@@ -117,11 +113,13 @@ def _positions(reader, fieldname: str, btext: bytes, ids: np.ndarray, fmt) -> li
     matcher = reader.postings(fieldname, btext)
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
-    if isinstance(matcher, ListMatcher):
-        block_ids = np.asarray(matcher._ids, dtype=np.int64)
+    listed = compat.list_postings(matcher)
+    if listed is not None:
+        block_ids = np.asarray(listed[0], dtype=np.int64)
         where = np.searchsorted(block_ids, ids)
-        return [fmt.decode_positions(matcher._values[i]) for i in where]
-    if not isinstance(matcher, W3LeafMatcher):
+        values = compat.list_values(matcher)
+        return [fmt.decode_positions(values[i]) for i in where]
+    if not compat.is_leaf(matcher):
         wanted = set(ids.tolist())
         positions = {}
         while matcher.is_active():
@@ -130,18 +128,15 @@ def _positions(reader, fieldname: str, btext: bytes, ids: np.ndarray, fmt) -> li
             matcher.next()
         return [positions[d] for d in ids.tolist()]
     start = 0
-    while start < len(ids) and not matcher._atend:
-        last = matcher._maxid
-        end = int(np.searchsorted(ids, last, side="right"))
+    for block in compat.leaf_blocks(matcher):
+        if start >= len(ids):
+            break
+        end = int(np.searchsorted(ids, block.maxid, side="right"))
         if end > start:  # this block holds some of the documents
-            if matcher._data is None:
-                matcher._read_data()
-            block_ids = np.cumsum(np.asarray(matcher._data[0], dtype=np.int64))
-            values = matcher._data[2]
+            block_ids, _weights, values = block.data()
             where = np.searchsorted(block_ids, ids[start:end])
             found.extend(fmt.decode_positions(values[i]) for i in where)
             start = end
-        matcher._next_block()
     return found
 
 
@@ -202,15 +197,15 @@ class SegmentData:
     def prefix(self, reader, fieldname: str, prefix: bytes) -> int:
         """Documents with a term starting with ``prefix``: the term table is read in order from
         there (terms with few postings carry them inline), not looked up term by term."""
-        terms = getattr(reader, "_terms", None)
-        if terms is None or not hasattr(terms, "items_from"):
+        items = compat.term_table_items(reader, fieldname, prefix)
+        if items is None:
             found = [
                 self.postings(reader, fieldname, t)[0]
                 for t in reader.expand_prefix(fieldname, prefix)
             ]
         else:
             found = []
-            for n, ((name, tbytes), info) in enumerate(terms.items_from(fieldname, prefix)):
+            for n, ((name, tbytes), info) in enumerate(items):
                 if name != fieldname or not tbytes.startswith(prefix):
                     break
                 if n >= MAX_EXPANSION:
@@ -220,9 +215,7 @@ class SegmentData:
                 elif (fieldname, tbytes) in self.terms:
                     found.append(self.postings(reader, fieldname, tbytes)[0])
                 else:  # read from the term info at hand (no second lookup), not cached
-                    matcher = terms._codec.postings_reader(
-                        terms._postfile, info, reader.schema[fieldname].format
-                    )
+                    matcher = compat.postings_of_info(reader, fieldname, info)
                     found.append(_matcher_postings(matcher)[0])
         if not found:
             return 0
@@ -234,7 +227,7 @@ class SegmentData:
             column = reader.column_reader(fieldname, translate=False)  # numbers as stored
             # The schema's column type, not the reader's (a segment without any value of the
             # field has a reader of defaults that does not say).
-            typecode = getattr(reader.schema[fieldname].column_type, "_typecode", "q")
+            typecode = compat.column_typecode(reader.schema[fieldname].column_type)
             dtype = np.uint64 if typecode in "BHILQ" else np.int64
             values = np.fromiter(column, dtype=dtype, count=self.size)
             self.columns[fieldname] = values
@@ -371,8 +364,8 @@ class View:
         """A range of numbers or dates over the field's column (where it has one)."""
         fieldobj = self.searcher.schema[q.fieldname]
         if fieldobj.column_type is None or not isinstance(fieldobj, NUMERIC):
-            return self.bitmap(q._compile_query(self.searcher.reader()))
-        missing = fieldobj.column_type._default
+            return self.bitmap(compat.compile_query(q, self.searcher.reader()))
+        missing = compat.column_default(fieldobj.column_type)
 
         # Number columns hold the sortable form (dates: the same long as the range's bounds).
         def stored(bound):
@@ -433,7 +426,7 @@ class View:
         bits = 0
         for _sub, reader, offset, data, live in self.leaves:
             local = 0
-            for n, btext in enumerate(q._btexts(reader)):
+            for n, btext in enumerate(compat.expanded_terms(q, reader)):
                 if n >= MAX_EXPANSION:
                     raise TooManyTerms(f"{q} matches more than {MAX_EXPANSION} terms")
                 local |= data.term(reader, q.fieldname, btext)

@@ -15,9 +15,9 @@ import fcntl
 import json
 import multiprocessing
 import os
-import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -26,6 +26,7 @@ from whoosh.reading import SegmentReader
 
 from indexing.bulk import SegmentBuilder
 from indexing.errors import IndexBusy
+from indexing.locks import HOLDS
 from indexing.schema import SCHEMA_VERSION, IndexEntry, build_schema, entry_from_stored, to_fields
 
 INDEX_NAME = "MAIN"
@@ -42,9 +43,6 @@ MOSTLY_DELETED = 0.3
 REBUILD_SEGMENT_POSTINGS = 6_000_000
 # Documents per message to a rebuild worker process.
 _CHUNK = 100
-
-
-_held = threading.local()
 
 
 class IndexStore:
@@ -87,19 +85,13 @@ class IndexStore:
 
     # --- locking ---------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self) -> AbstractContextManager[None]:
         """The write lock of this index, across processes; waits up to ``lock_timeout``.
         Re-entrant within a thread (an indexer holds it around a batch that writes)."""
-        held = _held.__dict__.setdefault("depth", {})
-        key = str(self.path)
-        if held.get(key):
-            held[key] += 1
-            try:
-                yield
-            finally:
-                held[key] -= 1
-            return
+        return HOLDS.hold(str(self.path), self._flock)
+
+    @contextlib.contextmanager
+    def _flock(self) -> Iterator[None]:
         self.path.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -114,11 +106,7 @@ class IndexStore:
                             f"the index {self.path} stayed locked for {self.lock_timeout:.0f} s"
                         ) from None
                     time.sleep(0.02)
-            held[key] = 1
-            try:
-                yield
-            finally:
-                held.pop(key, None)
+            yield
         finally:
             os.close(fd)  # closing releases the lock
 

@@ -129,7 +129,7 @@ def search_records():
     result = search(
         db(),
         g.api_user,
-        runtime().settings,
+        runtime().search,
         text,
         advanced=request.args.get("advanced") == "1",
         page=page_arg("page"),

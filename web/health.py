@@ -17,11 +17,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from huey import Huey
-from whoosh.filedb.filestore import FileStorage
 
 from eakte import metrics, schema
 from eakte.jobs.queue import make_huey
@@ -66,11 +64,7 @@ def readyz():
         "database": functools.partial(check_database, rt),
         "storage": functools.partial(check_storage, rt),
         "queue": functools.partial(check_queue, queue),
-        "index": (
-            functools.partial(check_pg_index, rt)
-            if rt.settings.search_backend == "postgresql"
-            else functools.partial(check_index, rt.settings.data_dir / "index")
-        ),
+        "index": lambda: dict(rt.search.health()),  # the runtime's search backend
     }
     # Each probe runs in the request's context, so its log lines carry the request id.
     futures = {
@@ -124,35 +118,6 @@ def check_storage(rt: Runtime) -> dict:
 
 def check_queue(queue: Huey) -> dict:
     return {"status": "ok", "pending": queue.pending_count()}
-
-
-def check_index(path: Path) -> dict:
-    """Every Whoosh index in ``path`` opens; none yet (before the first index run) is fine."""
-    if not path.is_dir():
-        return {"status": "empty", "documents": 0}
-    # Whoosh names each index's table of contents ``_<name>_<generation>.toc``.
-    names = {toc.name[1:].rsplit("_", 1)[0] for toc in path.glob("_*_*.toc")}
-    if not names:
-        return {"status": "empty", "documents": 0}
-    storage = FileStorage(str(path), readonly=True)
-    documents = 0
-    for name in sorted(names):
-        index = storage.open_index(indexname=name)
-        try:
-            documents += index.doc_count()
-        finally:
-            index.close()
-    return {"status": "ok", "documents": documents}
-
-
-def check_pg_index(rt) -> dict:
-    """The PostgreSQL search tables answer (EAKTE_SEARCH_BACKEND=postgresql)."""
-    from eakte.services.indexer import index_store
-
-    index = index_store(rt.settings, rt.engine)
-    if not index.exists():
-        return {"status": "empty", "documents": 0}
-    return {"status": "ok", "documents": index.doc_count()}
 
 
 @bp.get("/metrics", endpoint="metrics")  # the name web/security.py makes public

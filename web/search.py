@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from eakte.errors import SearchQueryInvalid
 from eakte.services import listing
 from eakte.services.search import SORTS, search
+from indexing.errors import QueryError
 from web.context import actor
 from web.db import db, runtime
 from web.params import choice_arg, page_arg
@@ -29,14 +29,14 @@ def results():
             result = search(
                 db(),
                 actor(),
-                runtime().settings,
+                runtime().search,
                 text,
                 advanced=advanced,
                 page=page,
                 sort=sort,
                 filters=filters,
             )
-        except SearchQueryInvalid as exc:
+        except QueryError as exc:
             error = exc.user_message
         else:
             links = listing.uuids_for_hits(db(), actor(), result.hits)

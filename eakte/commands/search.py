@@ -76,7 +76,7 @@ def search(query, advanced, page, per_page, sort, filters, as_json, tenant, user
         result = search_service.search(
             session,
             actor,
-            settings,
+            rt.search,
             query,
             advanced=advanced,
             page=page,

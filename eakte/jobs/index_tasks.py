@@ -30,14 +30,14 @@ BUSY_RETRY_DELAY_S = 5.0
 
 @huey.task()
 def index_pending_task() -> int:
-    from eakte.services.indexer import index_pending, index_store  # the indexer service
+    from eakte.services.indexer import index_pending  # the indexer service
 
     rt = runtime()
     lock = huey.lock_task(INDEX_LOCK)
     try:
         lock.acquire()
     except TaskLockedException:
-        if index_store(rt.settings).busy():
+        if rt.search.busy():
             raise RetryTask(delay=RETRY_DELAY_S) from None
         lock.clear()  # stale: its holder died; the index lock (flock) guards the writing
         try:
@@ -45,7 +45,7 @@ def index_pending_task() -> int:
         except TaskLockedException:
             raise RetryTask(delay=RETRY_DELAY_S) from None
     try:
-        if index_store(rt.settings).busy():  # e.g. "eakte reindex" is rebuilding the index
+        if rt.search.busy():  # e.g. "eakte reindex" is rebuilding the index
             raise RetryTask(delay=BUSY_RETRY_DELAY_S)
         return index_pending(rt)
     finally:

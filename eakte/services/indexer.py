@@ -9,8 +9,9 @@ leaves the batch claimed, which is pending as well, so nothing is lost and the n
 it. The index's own write lock is held around the whole batch, so two indexers never
 interleave.
 
-The index is the Whoosh directory in the data dir or, with ``EAKTE_SEARCH_BACKEND=postgresql``,
-the search tables in the database (``indexing.pg``); both take the same calls.
+The index is the runtime's search backend (``Runtime.search``): the Whoosh directory in the data
+dir or, with ``EAKTE_SEARCH_BACKEND=postgresql``, the search tables in the database
+(``indexing.pg``); both take the same calls.
 
 Destroyed documents and disposed cases (and the documents of disposed cases) are removed from
 the index, and the segments that held them are rewritten, so nothing of them stays on disk
@@ -20,25 +21,18 @@ the index, and the segments that held them are rewritten, so nothing of them sta
 from __future__ import annotations
 
 import logging
-import os
-import threading
-import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from eakte.config import Settings
-from eakte.db import make_engine, transaction
-from eakte.errors import SearchIndexBusy
+from eakte.db import transaction
 from eakte.models import Case, Document, DocumentStatus, FilePlanNode, Process
-from eakte.runtime import Runtime
-from indexing.backend import SearchBackend, WhooshIndex
-from indexing.errors import IndexBusy
-from indexing.pg import PgIndex
+from eakte.runtime import Runtime, open_search
+from indexing.backend import SearchBackend
 from indexing.schema import (
     CASE,
     DOCUMENT,
@@ -55,32 +49,6 @@ BATCH = 500
 CLAIMED = -1  # taken by an indexer run, not yet committed to the index
 STREAM = 1000  # rows per fetch when streaming the whole database
 PARALLEL_FROM = 5000  # rows; a smaller archive is rebuilt in the calling process
-
-
-def index_dir(settings: Settings) -> Path:
-    return settings.data_dir / "index"
-
-
-_pg_indexes: weakref.WeakKeyDictionary[Engine, PgIndex] = weakref.WeakKeyDictionary()
-_engines: dict[tuple[str, int], Engine] = {}
-_lock = threading.Lock()
-
-
-def index_store(settings: Settings, engine: Engine | None = None) -> SearchBackend:
-    """The search index of this installation: Whoosh in the data dir, or the PostgreSQL
-    tables reached through ``engine`` (default: an engine of this process for the database)."""
-    if settings.search_backend != "postgresql":
-        return WhooshIndex(index_dir(settings))
-    with _lock:
-        if engine is None:
-            key = (settings.database_url, os.getpid())  # engines are not shared across forks
-            engine = _engines.get(key)
-            if engine is None:
-                engine = _engines[key] = make_engine(settings.database_url)
-        found = _pg_indexes.get(engine)
-        if found is None:
-            found = _pg_indexes[engine] = PgIndex(engine)
-        return found
 
 
 # --- from rows to index entries ---------------------------------------------------------------
@@ -227,20 +195,17 @@ def index_pending(rt: Runtime, batch: int = BATCH) -> int:
     An index that is missing, of another schema version or not completely built is rebuilt
     from the database first (``reindex``).
     """
-    store = index_store(rt.settings, rt.engine)
+    store = rt.search
     if not store.complete():
         return reindex(rt)
     done = 0
-    try:
-        with store.locked(), rt.session() as session:
-            for model in (Document, Case):
-                while True:
-                    count = _index_batch(session, store, model, batch)
-                    done += count
-                    if count < batch:
-                        break
-    except IndexBusy as exc:
-        raise SearchIndexBusy(str(exc)) from None
+    with store.locked(), rt.session() as session:
+        for model in (Document, Case):
+            while True:
+                count = _index_batch(session, store, model, batch)
+                done += count
+                if count < batch:
+                    break
     if done:
         log.info("index: %d changed row(s) written", done)
     return done
@@ -315,14 +280,11 @@ def reindex(rt: Runtime, missing_only: bool = False, *, workers: int = 0) -> int
     what it should not hold (as ``index_drift`` finds it) — the quick repair after, say, a lost
     index directory was restored from an older backup.
     """
-    store = index_store(rt.settings, rt.engine)
-    try:
-        if missing_only and store.complete():
-            return _repair(rt, store)
-        with store.locked(), rt.session() as session:
-            count = _rebuild(session, store, workers)
-    except IndexBusy as exc:
-        raise SearchIndexBusy(str(exc)) from None
+    store = rt.search
+    if missing_only and store.complete():
+        return _repair(rt, store)
+    with store.locked(), rt.session() as session:
+        count = _rebuild(session, store, workers)
     log.info("index: rebuilt with %d entries", count)
     index_pending(rt)  # what changed while the rebuild ran
     return count
@@ -422,7 +384,7 @@ class Drift:
 
 def index_drift(rt: Runtime) -> Drift:
     with rt.session() as session:
-        return index_drift_in(session, index_store(rt.settings, rt.engine))
+        return index_drift_in(session, rt.search)
 
 
 def index_drift_in(session: Session, store: SearchBackend) -> Drift:
@@ -482,7 +444,8 @@ def check_search_index(ctx, counts: dict[str, int]):
     settings = _settings_of(ctx.session)
     if settings is None:
         return
-    store = index_store(settings, ctx.session.get_bind())
+    engine = ctx.session.get_bind()
+    store = open_search(settings, engine if isinstance(engine, Engine) else engine.engine)
     drift = index_drift_in(ctx.session, store)
     counts["index entries"] = drift.indexed
     if not drift.complete and _any_indexed(ctx.session):

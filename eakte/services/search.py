@@ -3,34 +3,22 @@
 The filter comes from ``permissions.visibility`` — the same rules as ``permissions.can`` — and
 is applied by the index itself (Whoosh or PostgreSQL, as configured), before anything is
 counted, grouped into facets, cut into snippets or suggested. Bad input never escapes as an
-exception: it becomes a typed error whose message says what to change.
+untyped exception: the index raises a typed error (``indexing.errors.QueryError``) whose message
+says what to change, and which the edges (CLI, web) map like every typed error.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from eakte import errors
-from eakte.config import Settings
 from eakte.models import User
 from eakte.permissions import Action, Visibility, require, visibility
 from eakte.services.guard import audited_refusals
-from eakte.services.indexer import index_store
-from indexing import errors as index_errors
+from indexing.backend import SearchBackend
+from indexing.core import SORTS, SearchRequest, SearchResult
 from indexing.query import Access, Reach
-from indexing.search import SORTS, SearchRequest, SearchResult
 
 __all__ = ["SORTS", "SearchResult", "access_for", "search"]
-
-# One typed error per way a query can be wrong; the index's message id is the same text.
-_ERRORS: dict[type[index_errors.QueryError], type[errors.SearchQueryInvalid]] = {
-    index_errors.QueryTooLong: errors.SearchQueryTooLong,
-    index_errors.EmptyQuery: errors.SearchQueryEmpty,
-    index_errors.UnknownField: errors.SearchUnknownField,
-    index_errors.InvalidDate: errors.SearchInvalidDate,
-    index_errors.ReversedRange: errors.SearchReversedRange,
-    index_errors.QuerySyntaxError: errors.SearchQueryInvalid,
-}
 
 
 def access_for(vis: Visibility) -> Access:
@@ -44,7 +32,7 @@ def access_for(vis: Visibility) -> Access:
 def search(
     session: Session,
     actor: User,
-    settings: Settings,
+    index: SearchBackend,
     text: str,
     *,
     advanced: bool = False,
@@ -54,7 +42,9 @@ def search(
     filters: dict[str, str] | None = None,
     facets: bool = True,
 ) -> SearchResult:
-    """Search documents and cases. ``advanced``: the query language (AND/OR/NOT, phrases,
+    """Search documents and cases in ``index`` (the runtime's search backend,
+    ``Runtime.search``); a query that cannot be run raises ``indexing.errors.QueryError``.
+    ``advanced``: the query language (AND/OR/NOT, phrases,
     ``feld:wert``, wildcards, ``eingang:2022``); else every word must occur. ``filters``
     narrows to selected facet values: ``node`` (a file-plan code: everything beneath),
     ``doctype``, ``year``, ``status``, ``kind`` (``document`` or ``case``)."""
@@ -69,7 +59,4 @@ def search(
         filters=tuple(sorted((filters or {}).items())),
         facets=facets,
     )
-    try:
-        return index_store(settings, session.get_bind()).search(request)
-    except index_errors.QueryError as exc:
-        raise _ERRORS.get(type(exc), errors.SearchQueryInvalid)(str(exc)) from None
+    return index.search(request)

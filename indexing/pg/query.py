@@ -10,14 +10,17 @@ table, as Whoosh expands them over its term list.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from whoosh import query as Q
 from whoosh.util.times import long_to_datetime
 
+from indexing.core import edit_distance
 from indexing.errors import QuerySyntaxError
 from indexing.pg.schema import CONFIG, ENTRIES, trgm_schema
 from indexing.query import Access
@@ -302,6 +305,7 @@ class Compiler:
 
     def range(self, q: Q.NumericRange) -> _Node:
         name = q.fieldname
+        convert: Callable[[Any], object]
         if name in DATE_COLUMNS:
             column = f"{name}::timestamp"
             convert = _moment
@@ -323,21 +327,6 @@ def _moment(value) -> datetime:
     if isinstance(value, datetime):
         return value
     return long_to_datetime(int(value))
-
-
-def distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, giving up (returning ``limit + 1``) once it exceeds ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        if min(current) > limit:
-            return limit + 1
-        previous = current
-    return previous[-1]
 
 
 def similar_words(
@@ -370,7 +359,7 @@ def similar_words(
             ),
             {"n": FUZZY_SCAN, **bounds},
         )
-    return [w for w in rows if distance(w, word, maxdist) <= maxdist]
+    return [w for w in rows if edit_distance(w, word, maxdist) <= maxdist]
 
 
 def trigram_floor(length: int, maxdist: int) -> float:

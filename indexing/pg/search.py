@@ -25,30 +25,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from indexing import query as parsing
-from indexing.analysis import WORD, GermanAnalyzer
+from indexing import core
+from indexing.analysis import GermanAnalyzer
+from indexing.core import FACETS, FEW_HITS, FacetCount, Hit, SearchRequest, SearchResult
 from indexing.errors import QuerySyntaxError
 from indexing.highlight import Marker
 from indexing.pg.analysis import surface
-from indexing.pg.query import Compiler, access_sql, like_escape, quote, similar_words
+from indexing.pg.query import Compiler, access_sql, like_escape, similar_words
 from indexing.pg.schema import CONFIG, VERSION, trgm_schema
 from indexing.query import ParsedQuery
 from indexing.schema import IndexEntry
-from indexing.search import (
-    FACETS,
-    FEW_HITS,
-    FILTER_FIELDS,
-    MAX_FACET_VALUES,
-    MAX_PER_PAGE,
-    SORTS,
-    FacetCount,
-    Hit,
-    SearchRequest,
-    SearchResult,
-    _distance,
-    _replace_terms,
-    hit_for,
-)
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +72,8 @@ class PgSearcher:
         self._checked = 0.0
 
     def search(self, request: SearchRequest) -> SearchResult:
-        parse = parsing.advanced if request.advanced else parsing.simple
-        parsed = parse(request.text, self.analyzer)
-        if request.sort not in SORTS:
-            raise QuerySyntaxError(f"unknown sort order {request.sort!r}")
-        per_page = max(1, min(request.per_page, MAX_PER_PAGE))
-        page = max(1, request.page)
+        parsed = core.parse(request, self.analyzer)
+        page, per_page = core.paging(request)
         with self.engine.connect() as conn:
             if not self._current(conn):
                 return SearchResult(total=0, page=page, per_page=per_page)
@@ -165,9 +147,7 @@ class PgSearcher:
         """What the user may see, narrowed by the selected facet values."""
         parts = [access_sql(request.access, compiler)]
         for name, value in request.filters:
-            fieldname = FILTER_FIELDS.get(name)
-            if fieldname is None:
-                raise QuerySyntaxError(f"unknown filter {name!r}")
+            fieldname = core.filter_field(name)
             value = str(value).strip()
             if fieldname == "plan":
                 parts.append(
@@ -185,7 +165,7 @@ class PgSearcher:
     def _run(self, conn, where: str, params: dict, compiled, parsed, request):
         """The number of hits, the facet counts and the page's (key, score) — in one statement
         that reads the hits once (see the module docstring for what is ranked)."""
-        page, per_page = max(1, request.page), max(1, min(request.per_page, MAX_PER_PAGE))
+        page, per_page = core.paging(request)
         params = dict(params, limit=per_page, offset=(page - 1) * per_page)
         params.update(window=RANK_WINDOW, rank_all=RANK_ALL)
         relevance = request.sort == "relevance" and not parsed.match_all
@@ -255,12 +235,7 @@ class PgSearcher:
             if value in ("", 0, None):  # no node, type or date: not a facet value
                 continue
             facets[name].append(FacetCount(str(value), row.n))
-        for name, counts in facets.items():
-            if name == "year":
-                counts.sort(key=lambda c: c.value, reverse=True)
-            else:
-                counts.sort(key=lambda c: (-c.count, c.value))
-            facets[name] = counts[:MAX_FACET_VALUES]
+        facets = {name: core.sorted_facet(name, counts) for name, counts in facets.items()}
         ranked.sort()
         return total, facets if request.facets else {}, [(k, sc) for _p, k, sc in ranked]
 
@@ -282,7 +257,7 @@ class PgSearcher:
 
     def _hit(self, found, marker: Marker, snippets: bool) -> Hit:
         row, score = found
-        return hit_for(_entry(row.entry, row.content), score, marker, snippets)
+        return core.hit_for(_entry(row.entry, row.content), score, marker, snippets)
 
     # --- typo tolerance ------------------------------------------------------------------------
 
@@ -300,29 +275,20 @@ class PgSearcher:
 
     def _tolerate_typos(self, conn, parsed, scope, compiler, result, typed_text):
         """Words that (almost) do not occur in what the user may see are allowed in a close
-        spelling that does; the suggestion shows it as a visible document spells it."""
+        spelling that does (``core.corrections``); the suggestion shows it as a visible
+        document spells it."""
         trgm = trgm_schema(conn)
-        words = [w for w in dict.fromkeys(parsed.words) if len(w) >= 3]
-        own = self._counts(conn, scope, compiler.params, words)
-        replacements: dict[str, str] = {}
-        for word in words:
-            if own.get(word, 0) >= FEW_HITS:
-                continue
-            maxdist = 1 if len(word) <= 5 else 2
-            candidates = [w for w in similar_words(conn, word, maxdist, 1, trgm) if w != word]
-            counts = self._counts(conn, scope, compiler.params, candidates)
-            found = own.get(word, 0)
-            best, best_count = None, max(FEW_HITS - 1, 2 * found) if found else 0
-            for candidate in candidates:
-                if counts.get(candidate, 0) > best_count:
-                    best, best_count = candidate, counts[candidate]
-            if best is not None:
-                replacements[word] = best
+
+        def counts(words: list[str]) -> dict[str, int]:
+            return self._counts(conn, scope, compiler.params, words)
+
+        def similar(word: str, maxdist: int) -> list[str]:
+            return similar_words(conn, word, maxdist, 1, trgm)
+
+        replacements = core.corrections(parsed.words, counts, similar)
         if not replacements:
             return None
-        parsed.query = _replace_terms(parsed.query, replacements)
-        parsed.highlight.update(replacements.values())
-        result.fuzzy = True
+        core.apply_corrections(parsed, replacements, result)
         corrected = Compiler(conn)
         corrected.params.update(compiler.params)  # the scope's parameters keep their names
         compiled = corrected.compile(parsed.query)
@@ -331,33 +297,22 @@ class PgSearcher:
         return compiled
 
     def _suggestion(self, conn, where, params, replacements: dict[str, str], typed_text: str):
-        typed = {}  # corrected word -> the word as typed
-        for word in WORD.findall(typed_text):
-            if surface(word) in replacements:
-                typed[replacements[surface(word)]] = word
         sql = (
             "SELECT d.entry, d.content FROM search_doc d WHERE d.key IN "  # noqa: S608
             f"(SELECT key FROM search_entry WHERE {where} "
-            "ORDER BY sort_date DESC NULLS LAST, key LIMIT 5)"
+            f"ORDER BY sort_date DESC NULLS LAST, key LIMIT {core.SUGGESTION_SOURCES})"
         )
-        spellings: dict[str, set[str]] = {}
-        firsts = {w[0] for w in typed} | {_PLAIN.get(w[0], w[0]) for w in typed}
+        sources = [
+            f"{row.entry.get('title', '')} {row.content}" for row in conn.execute(text(sql), params)
+        ]
+        # Folding keeps the first letter's case: a word starting otherwise is no spelling of a
+        # correction (a cheap check before folding every word of the sources).
+        firsts = {w[0] for w in replacements.values()}
+        firsts |= {_PLAIN.get(c, c) for c in firsts}
         starts = tuple(firsts | {c.upper() for c in firsts})
-        for row in conn.execute(text(sql), params):
-            title = row.entry.get("title", "")
-            for word in WORD.findall(f"{title} {row.content}"):
-                if not word.startswith(starts):  # folding keeps the first letter's case
-                    continue
-                found = surface(word)
-                if found in typed:
-                    spellings.setdefault(found, set()).add(word)
-        best = {
-            found: min(words, key=lambda w: (_distance(w.lower(), typed[found].lower()), w))
-            for found, words in spellings.items()
-        }
-        words = WORD.findall(typed_text)
-        suggestion = " ".join(best.get(replacements.get(surface(w), ""), w) for w in words)
-        return suggestion if suggestion != " ".join(words) else None
+        return core.suggestion(
+            typed_text, replacements, sources, surface, lambda word: word.startswith(starts)
+        )
 
 
 def _entry(stored: dict, content: str) -> IndexEntry:
@@ -368,4 +323,4 @@ def _entry(stored: dict, content: str) -> IndexEntry:
     return IndexEntry(**values)
 
 
-__all__ = ["PgSearcher", "quote"]
+__all__ = ["PgSearcher", "access_sql"]

@@ -20,12 +20,15 @@ import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from indexing.core import Health, SearchRequest, SearchResult
 from indexing.errors import IndexBusy
+from indexing.locks import HOLDS
 from indexing.pg import schema
 from indexing.pg.analysis import SurfaceAnalyzer
 from indexing.pg.schema import (
@@ -35,6 +38,7 @@ from indexing.pg.schema import (
     VECTOR_WORD_BYTES,
     VERSION,
 )
+from indexing.pg.search import PgSearcher
 from indexing.schema import IndexEntry
 
 log = logging.getLogger(__name__)
@@ -54,8 +58,6 @@ _VECTOR = (
     f"setweight(to_tsvector('{CONFIG}', t_type), 'C') || "
     f"setweight(to_tsvector('{CONFIG}', t_content), 'D')"
 )
-
-_held = threading.local()
 
 
 def _ahead(items: Iterator, depth: int = 2) -> Iterator:
@@ -126,7 +128,7 @@ class PgIndex:
         self.engine = create_engine(engine) if isinstance(engine, str) else engine
         self.lock_timeout = lock_timeout
         self.analyzer = SurfaceAnalyzer()
-        self._searcher = None
+        self._searcher: PgSearcher | None = None
 
     def describe(self) -> str:
         return "the PostgreSQL search tables (search_entry)"
@@ -159,19 +161,13 @@ class PgIndex:
     def _held_key(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self) -> AbstractContextManager[None]:
         """The writers' lock, across processes and hosts; waits up to ``lock_timeout``.
         Re-entrant within a thread."""
-        held = _held.__dict__.setdefault("depth", {})
-        key = self._held_key()
-        if held.get(key):
-            held[key] += 1
-            try:
-                yield
-            finally:
-                held[key] -= 1
-            return
+        return HOLDS.hold(self._held_key(), self._advisory_lock)
+
+    @contextlib.contextmanager
+    def _advisory_lock(self) -> Iterator[None]:
         with self.engine.connect() as conn:
             deadline = time.monotonic() + self.lock_timeout
             while not conn.scalar(text(f"SELECT pg_try_advisory_lock({_LOCK})")):
@@ -180,17 +176,15 @@ class PgIndex:
                     raise IndexBusy(f"the search index stayed locked for {self.lock_timeout:.0f} s")
                 time.sleep(0.05)
             conn.commit()  # the lock is the session's, not the transaction's
-            held[key] = 1
             try:
                 yield
             finally:
-                held.pop(key, None)
                 conn.execute(text(f"SELECT pg_advisory_unlock({_LOCK})"))
                 conn.commit()
 
     def busy(self) -> bool:
         """Another process holds the writers' lock right now."""
-        if _held.__dict__.get("depth", {}).get(self._held_key()):
+        if HOLDS.held(self._held_key()):
             return False
         with self.engine.connect() as conn:
             got = conn.scalar(text(f"SELECT pg_try_advisory_lock({_LOCK})"))
@@ -201,7 +195,7 @@ class PgIndex:
 
     def _lock_transaction(self, conn: Connection) -> None:
         """Inside a writing transaction: queue for the lock unless this thread holds it."""
-        if _held.__dict__.get("depth", {}).get(self._held_key()):
+        if HOLDS.held(self._held_key()):
             return
         conn.execute(text(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'"))
         try:
@@ -285,6 +279,7 @@ class PgIndex:
         )
         words: set[str] = set()
         raw = conn.connection.driver_connection
+        assert raw is not None  # an open connection has its driver's
         columns = ", ".join(_LOAD_COLUMNS)
         insert = text(
             f"INSERT INTO search_entry{suffix} ({', '.join(_ROW_COLUMNS)}, "  # noqa: S608
@@ -428,9 +423,16 @@ class PgIndex:
                 return 0
             return conn.scalar(text("SELECT count(*) FROM search_entry")) or 0
 
-    def search(self, request):
-        from indexing.pg.search import PgSearcher
-
+    def search(self, request: SearchRequest) -> SearchResult:
         if self._searcher is None:
             self._searcher = PgSearcher(self)
         return self._searcher.search(request)
+
+    def health(self) -> Health:
+        """The search tables answer; none yet (before the first index run) is fine."""
+        if not self.exists():
+            return {"status": "empty", "documents": 0}
+        return {"status": "ok", "documents": self.doc_count()}
+
+    def close(self) -> None:
+        """Nothing stays open between searches (a connection per search)."""

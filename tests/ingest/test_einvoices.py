@@ -50,7 +50,7 @@ def _found(desk, text: str) -> set[str]:
     index_pending(desk.rt)
     with desk.rt.session() as s:
         clerk = s.get(User, desk.world.clerk.id)
-        result = search_service.search(s, clerk, desk.rt.settings, text, per_page=50)
+        result = search_service.search(s, clerk, desk.rt.search, text, per_page=50)
     return {hit.key for hit in result.hits}
 
 
@@ -355,7 +355,7 @@ def test_postgresql_search_backend_finds_the_invoice_by_number_and_leitweg_id(de
     for text in (NUMBER, LEITWEG, "Leitweg-ID 04011000-12345-34"):
         with rt.session() as s:
             clerk = s.get(User, desk.world.clerk.id)
-            hits = search_service.search(s, clerk, rt.settings, text).hits
+            hits = search_service.search(s, clerk, rt.search, text).hits
         assert {hit.key for hit in hits} == {f"d{doc_id}"}, text
 
 

@@ -8,9 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from eakte.cli import main
-from eakte.errors import ExitCode, SearchQueryInvalid
+from eakte.errors import ExitCode
 from eakte.models import User
 from eakte.services import search as search_service
+from indexing.errors import QueryError
 
 
 def _run(*args):
@@ -38,9 +39,9 @@ def test_bad_input_never_escapes_as_an_exception(world, archive):
         for (text, advanced), expected in cases.items():
             try:
                 found = search_service.search(
-                    s, clerk, world.rt.settings, text, advanced=advanced
+                    s, clerk, world.rt.search, text, advanced=advanced
                 ).total
-            except SearchQueryInvalid as exc:  # typed, with the message for the user
+            except QueryError as exc:  # typed, with the message for the user
                 found = exc.user_message
                 assert exc.http_status == 400 and exc.exit_code == ExitCode.bad_input
             assert found == expected, text[:40]

@@ -18,11 +18,12 @@ from sqlalchemy import text as sql
 
 from indexing.analysis import GermanAnalyzer
 from indexing.backend import WhooshIndex
+from indexing.core import SearchRequest
 from indexing.errors import QueryError
 from indexing.pg import PgIndex
 from indexing.query import Access, Reach
 from indexing.schema import CASE, DOCUMENT, SCHEMA_VERSION, IndexEntry
-from indexing.search import Searcher, SearchRequest
+from indexing.search import Searcher
 from indexing.store import MERGE_FACTOR, STATE_FILE, IndexStore
 from tests.search.conftest import pg_index
 
@@ -337,7 +338,7 @@ def test_bad_input_gives_results_or_a_clear_message(store, advanced):
             result = search(store, text, advanced=advanced)
             outcomes[text] = result.total
         except QueryError as exc:  # the only exception a caller ever sees
-            assert exc.message_id and exc.message_id[0].isupper(), text
+            assert exc.user_message and exc.user_message[0].isupper(), text
             outcomes[text] = type(exc).__name__
     assert outcomes["*"] == 2  # everything the user may see
     assert outcomes["x" * 5000] == "QueryTooLong"

@@ -14,7 +14,6 @@ from eakte.services.indexer import (
     check_search_index,
     index_drift,
     index_pending,
-    index_store,
     reindex,
 )
 from eakte.verify import VerifyContext
@@ -26,13 +25,13 @@ from indexing.schema import SCHEMA_VERSION
 def _keys(world, text="*", user=None):
     with world.session() as s:
         user = s.get(User, (user or world.officer).id)
-        result = search_service.search(s, user, world.rt.settings, text, per_page=100)
+        result = search_service.search(s, user, world.rt.search, text, per_page=100)
     return {hit.key for hit in result.hits}
 
 
 def _backend_class(world):
     """The class of the configured index (Whoosh or PostgreSQL), to inject failures into."""
-    return type(index_store(world.rt.settings, world.rt.engine))
+    return type(world.rt.search)
 
 
 def _flags(world, model=Document):
@@ -116,7 +115,7 @@ def test_r10_destroyed_documents_and_disposed_cases_leave_the_index(world, archi
     assert archive.key("restricted_doc") not in keys
     assert archive.key("bau") not in keys and archive.key("bau_antrag") not in keys
     assert _keys(world, "Geheimwort") == set()
-    store = index_store(world.rt.settings, world.rt.engine)
+    store = world.rt.search
     if store.name == "whoosh":
         # Nothing of the destroyed text stays in the index files (their segments were rewritten).
         stem = GermanAnalyzer().terms("Krankheitsgeschichte")[0].encode()
@@ -136,7 +135,7 @@ def test_r10_destroyed_documents_and_disposed_cases_leave_the_index(world, archi
 
 
 def test_drift_is_reported_by_verify_and_repaired(world, archive, env):
-    store = index_store(world.rt.settings, world.rt.engine)
+    store = world.rt.search
     gone, ghost = archive.key("hund_bescheid"), "d99999"
     from indexing.schema import DOCUMENT, IndexEntry
 
@@ -157,7 +156,7 @@ def test_drift_is_reported_by_verify_and_repaired(world, archive, env):
 
 
 def test_a_lost_or_outdated_index_is_rebuilt_by_the_indexer(world, archive):
-    store = index_store(world.rt.settings, world.rt.engine)
+    store = world.rt.search
     before = _keys(world)
     import shutil
 

@@ -12,7 +12,7 @@ from eakte.services import search as search_service
 
 def _search(world, user, text, **kw):
     with world.session() as s:
-        return search_service.search(s, s.get(User, user.id), world.rt.settings, text, **kw)
+        return search_service.search(s, s.get(User, user.id), world.rt.search, text, **kw)
 
 
 def _may_open(world, user) -> set[str]:

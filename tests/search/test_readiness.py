@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from eakte.services.indexer import index_store
-
 
 def test_readyz_reports_the_configured_index(world, archive, client):
     index = client.get("/readyz").get_json()["checks"]["index"]
-    keys = index_store(world.rt.settings, world.rt.engine).keys()
+    keys = world.rt.search.keys()
     assert (index["status"], index["documents"]) == ("ok", len(keys))
     assert len(keys) > 10  # the archive's cases and documents

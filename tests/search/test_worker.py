@@ -63,7 +63,7 @@ def test_requested_index_runs_make_documents_searchable_without_lock_errors(
         def all_found():
             with world.session() as s:
                 result = search_service.search(
-                    s, s.get(User, world.clerk.id), world.rt.settings, "Zeppelinhalle", per_page=50
+                    s, s.get(User, world.clerk.id), world.rt.search, "Zeppelinhalle", per_page=50
                 )
             return {hit.key for hit in result.hits} == {f"d{i}" for i in ids}
 
