@@ -24,11 +24,12 @@ from whoosh.index import EmptyIndexError
 from indexing import core
 from indexing.analysis import GermanAnalyzer
 from indexing.core import FACETS, FEW_HITS, FacetCount, Hit, SearchRequest, SearchResult
-from indexing.engine import SegmentData, TooManyTerms, View
+from indexing.engine import View
 from indexing.errors import QuerySyntaxError
 from indexing.highlight import Marker
 from indexing.query import ParsedQuery, access_query
 from indexing.schema import IndexEntry, entry_from_stored
+from indexing.segments import SegmentData, TooManyTerms
 from indexing.store import IndexStore
 
 log = logging.getLogger(__name__)

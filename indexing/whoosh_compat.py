@@ -217,8 +217,8 @@ def _probe() -> str | None:
     from whoosh.filedb.filestore import RamStorage
 
     from indexing.bulk import SegmentBuilder
-    from indexing.engine import SegmentData, _positions, _read_postings
     from indexing.schema import DOCUMENT, IndexEntry, build_schema, to_fields
+    from indexing.segments import SegmentData, positions, read_postings
 
     ix = RamStorage().create_index(build_schema(), indexname="PROBE")
     builder = SegmentBuilder(ix.storage, "PROBE", ix.schema, block_postings=PROBE_BLOCK)
@@ -250,12 +250,12 @@ def _probe() -> str | None:
             while public.is_active():
                 expected.append((public.id(), public.weight(), public.value_as("positions")))
                 public.next()
-            ids, weights = _read_postings(reader, "text", btext)
+            ids, weights = read_postings(reader, "text", btext)
             if ids.tolist() != [e[0] for e in expected]:
                 return f"postings of {btext!r} read block-wise differ"
             if weights.tolist() != [e[1] for e in expected]:
                 return f"weights of {btext!r} read block-wise differ"
-            if _positions(reader, "text", btext, ids, fmt) != [e[2] for e in expected]:
+            if positions(reader, "text", btext, ids, fmt) != [e[2] for e in expected]:
                 return f"positions of {btext!r} read block-wise differ"
         if not {"list", W3LeafMatcher.__name__} <= kinds:
             return f"the probe index did not hold inline and block postings ({sorted(kinds)})"

@@ -9,7 +9,6 @@ Pages that already carry text are left as they are (``mode="skip"``). The plugin
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 from pathlib import Path
@@ -18,6 +17,8 @@ import img2pdf
 import ocrmypdf
 import ocrmypdf.exceptions
 from PIL import Image
+
+from eakte.ingest import ocrmypdf_compat
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def ocr_to_pdfa(source: Path, target: Path, sidecar: Path, threads: int = 1) -> 
     page), Ghostscript converts instead, with every page rasterised and recognised: Debian's
     Ghostscript 10.0 corrupts kept text, and OCRmyPDF refuses that combination.
     """
-    _keep_tool_versions()
+    ocrmypdf_compat.keep_tool_versions()  # tool versions asked once per process
     try:
         _ocrmypdf(source, target, sidecar, "skip", "internal", threads)
     except ocrmypdf.exceptions.PdfaConversionFailedError as exc:
@@ -165,26 +166,3 @@ def _ocrmypdf(
         raise
     except ocrmypdf.exceptions.ExitCodeException as exc:
         raise OcrFailed(f"OCR failed ({type(exc).__name__}): {exc}") from None
-
-
-@functools.cache
-def _keep_tool_versions() -> None:
-    """OCRmyPDF asks ``tesseract --version`` and ``gs --version`` in subprocesses on every
-    call, six per document; a worker calls it for every document, so the answers are kept
-    for the life of the process. Skipped silently if OCRmyPDF's internals differ."""
-    try:
-        from ocrmypdf._exec import _probe
-    except ImportError:
-        return
-    original = getattr(_probe, "get_version", None)
-    if original is None:
-        return
-    answers: dict = {}
-
-    def get_version(program, *args, env=None, **kwargs):
-        key = (program, args, tuple(sorted(kwargs.items())), tuple(sorted((env or {}).items())))
-        if key not in answers:
-            answers[key] = original(program, *args, env=env, **kwargs)
-        return answers[key]
-
-    _probe.get_version = get_version

@@ -18,7 +18,9 @@ only how the answers are found:
   (``_deskew_in_memory``). Compressing and decompressing 8-megapixel intermediates cost a
   fifth of the OCR time.
 
-Loaded by name: ``ocrmypdf.ocr(..., plugins=["eakte.ingest.ocr_engine"])``.
+Loaded by name: ``ocrmypdf.ocr(..., plugins=["eakte.ingest.ocr_engine"])``; when OCRmyPDF
+loads it (its ``initialize`` hook), the deskew step and the PDFium lock are installed. Every use
+of OCRmyPDF's private internals is in ``eakte.ingest.ocrmypdf_compat``, behind a version gate.
 """
 
 from __future__ import annotations
@@ -30,22 +32,16 @@ import threading
 from contextlib import closing
 from pathlib import Path
 
-import ocrmypdf._pipelines._common as ocrmypdf_common
-import ocrmypdf.builtin_plugins.pypdfium as builtin_pdfium
 import ocrmypdf.exceptions
 import pikepdf
+import pluggy
 import pypdfium2 as pdfium
 from ocrmypdf import hookimpl
-from ocrmypdf._pipeline import (
-    calculate_image_dpi,
-    get_page_square_dpi,
-    should_visible_page_image_use_jpg,
-)
 from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOcrEngine
 from ocrmypdf.pluginspec import OrientationConfidence
 from PIL import Image
 
-from eakte.ingest import heartbeat, tesseract_api
+from eakte.ingest import heartbeat, ocrmypdf_compat, tesseract_api
 from eakte.ingest.deskew import skew_angle
 from eakte.ingest.orientation import looks_upright
 from eakte.ingest.text import PDFIUM_LOCK
@@ -55,9 +51,8 @@ log = logging.getLogger(__name__)
 UPRIGHT_CONFIDENCE = 15.0  # above OCRmyPDF's default threshold for acting on an orientation
 GRAY_DEVICES = {"pnggray": "L", "pngmono": "1", "pngmonod": "1"}
 # PDFium is not thread-safe: one lock for every use in the process — text reading, our
-# rasteriser and OCRmyPDF's built-in one (which looks its lock up when it renders).
+# rasteriser and OCRmyPDF's built-in one (given this lock in ``initialize``).
 _pdfium_lock = PDFIUM_LOCK
-builtin_pdfium._pdfium_lock = PDFIUM_LOCK
 _pages = threading.local()  # the page image of the page this thread is working on
 
 
@@ -112,7 +107,8 @@ class ResidentTesseract(TesseractOcrEngine):
         languages = "+".join(options.languages)
         # The OCR image is usually a link to the deskewed page, which is still in memory.
         kept = _kept(Path(input_file).resolve())
-        image, dpi = input_file, None
+        image: Path | Image.Image = input_file
+        dpi = None
         if kept is not None and "dpi" in kept.info:
             image, dpi = kept, round(kept.info["dpi"][0])
         mode = tesseract_api.PSM_AUTO if psm is None else psm
@@ -134,8 +130,8 @@ def _deskew_in_memory(input_file: Path, page_context) -> Path:
     back to make the visible JPEG (a PNG there would be compressed once and thrown away)."""
     image = _kept(Path(input_file))
     if image is None:  # not rendered by this plugin: OCRmyPDF's own step
-        return _original_deskew(input_file, page_context)
-    dpi = get_page_square_dpi(page_context, calculate_image_dpi(page_context))
+        return ocrmypdf_compat.original_deskew(input_file, page_context)
+    dpi = ocrmypdf_compat.page_square_dpi(page_context)
     options = page_context.options
     engine = page_context.plugin_manager.get_ocr_engine(options=options)
     angle = engine.get_deskew(input_file, options)
@@ -144,7 +140,7 @@ def _deskew_in_memory(input_file: Path, page_context) -> Path:
         # bicubic (same OCR accuracy in bench/ingest_ocr_bench.py) at a third of the cost.
         image = image.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=255)
     image.info["dpi"] = (float(dpi.x), float(dpi.y))
-    if should_visible_page_image_use_jpg(page_context.pageinfo):
+    if ocrmypdf_compat.visible_page_is_jpeg(page_context.pageinfo):
         output_file = page_context.get_path("pp_deskew.tif")
         image.save(output_file, format="TIFF", dpi=image.info["dpi"])
     else:  # this file becomes the page image itself (img2pdf embeds PNG data as it is)
@@ -154,9 +150,12 @@ def _deskew_in_memory(input_file: Path, page_context) -> Path:
     return output_file
 
 
-_original_deskew = ocrmypdf_common.preprocess_deskew
-# OCRmyPDF has no hook for this step; its pipeline looks the function up in this module.
-ocrmypdf_common.preprocess_deskew = _deskew_in_memory
+@hookimpl
+def initialize(plugin_manager: pluggy.PluginManager) -> None:
+    """When OCRmyPDF loads the plugin (holding its plugin lock): the deskew step and the
+    shared PDFium lock, which OCRmyPDF offers no hook for (``ocrmypdf_compat``)."""
+    ocrmypdf_compat.share_pdfium_lock(PDFIUM_LOCK)
+    ocrmypdf_compat.install_deskew(_deskew_in_memory)
 
 
 def _middle(image: Image.Image) -> Image.Image:
@@ -194,7 +193,10 @@ def _scan_of_page(input_file: Path, pageno: int, dpi) -> Image.Image | None:
         width_pt, height_pt = right - left, top - bottom
         if not _drawn_over_whole_page(page, width_pt, height_pt):
             return None
-        image = pikepdf.PdfImage(next(iter(images.values())))
+        stream = next(iter(images.values()))
+        if not isinstance(stream, pikepdf.Stream):  # an image XObject is a stream
+            return None
+        image = pikepdf.PdfImage(stream)
         expected = (round(width_pt * dpi.x / 72.0), round(height_pt * dpi.y / 72.0))
         if abs(image.width - expected[0]) > 2 or abs(image.height - expected[1]) > 2:
             return None
@@ -217,7 +219,7 @@ def _scan_of_page(input_file: Path, pageno: int, dpi) -> Image.Image | None:
 
 def _drawn_over_whole_page(page: pikepdf.Page, width_pt: float, height_pt: float) -> bool:
     """The content is ``q W 0 0 H 0 0 cm /Im Do Q``: the image stretched over the page."""
-    operators = [(str(op), operands) for operands, op in pikepdf.parse_content_stream(page)]
+    operators = [(str(i.operator), i.operands) for i in pikepdf.parse_content_stream(page)]
     names = [op for op, _ in operators]
     if names != ["q", "cm", "Do", "Q"]:
         return False

@@ -15,9 +15,10 @@ import ctypes
 import ctypes.util
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
@@ -54,7 +55,11 @@ def _load(name: str, soname: str) -> ctypes.CDLL:
 class _Lib:
     """The few C functions used, with their signatures."""
 
-    def __init__(self):
+    if TYPE_CHECKING:
+        # Each C function is set by name in ``__init__`` (a ctypes function with argtypes).
+        def __getattr__(self, name: str) -> Callable[..., Any]: ...
+
+    def __init__(self) -> None:
         t = _load("tesseract", "libtesseract.so.5")
         lept = _load("lept", "liblept.so.5")
         vp, cp, i, f = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_float

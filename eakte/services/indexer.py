@@ -444,8 +444,8 @@ def check_search_index(ctx, counts: dict[str, int]):
     settings = _settings_of(ctx.session)
     if settings is None:
         return
-    engine = ctx.session.get_bind()
-    store = open_search(settings, engine if isinstance(engine, Engine) else engine.engine)
+    bind = ctx.session.get_bind()
+    store = open_search(settings, bind if isinstance(bind, Engine) else bind.engine)
     drift = index_drift_in(ctx.session, store)
     counts["index entries"] = drift.indexed
     if not drift.complete and _any_indexed(ctx.session):
@@ -470,7 +470,9 @@ def _settings_of(session: Session) -> Settings | None:
         settings = Settings.from_env()
     except ConfigError:
         return None
-    bound = session.get_bind().url.render_as_string(hide_password=False)
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    bound = engine.url.render_as_string(hide_password=False)
     configured = make_url(settings.database_url).render_as_string(hide_password=False)
     return settings if bound == configured else None
 

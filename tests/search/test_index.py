@@ -459,7 +459,8 @@ def test_bitmap_engine_matches_what_whoosh_matches(whoosh_store, monkeypatch):
     from whoosh import query as Q
 
     from indexing import bulk
-    from indexing.engine import View, ids_from_bits
+    from indexing.engine import View
+    from indexing.segments import ids_from_bits
 
     monkeypatch.setattr(bulk, "BLOCK_POSTINGS", 4)  # many blocks even for a small archive
     monkeypatch.setattr(bulk, "INLINE_POSTINGS", 3)
