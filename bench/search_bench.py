@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from indexing.backend import WhooshIndex
 from indexing.core import SearchRequest
-from indexing.errors import QueryError
+from indexing.errors import SearchQueryInvalid
 from indexing.query import Access, Reach
 from indexing.schema import CASE, CLOSED, DOCUMENT, INBOX, OPEN, IndexEntry
 from indexing.search import Searcher
@@ -505,7 +505,7 @@ def measure_queries(path: Path | str, corpus: Corpus, seed: int) -> dict[str, li
         started = time.perf_counter()
         try:
             searcher.search(request)
-        except QueryError as exc:
+        except SearchQueryInvalid as exc:
             print(f"  query {request.text!r} refused: {exc.user_message}")
         timings.setdefault(category, []).append((time.perf_counter() - started) * 1000)
     return timings

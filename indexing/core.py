@@ -23,7 +23,7 @@ from whoosh import query as Q
 
 from indexing import query as parsing
 from indexing.analysis import WORD, GermanAnalyzer
-from indexing.errors import QuerySyntaxError
+from indexing.errors import SearchQueryInvalid
 from indexing.highlight import Marker, highlight_all, snippet
 from indexing.query import Access, ParsedQuery
 from indexing.schema import IndexEntry
@@ -113,11 +113,11 @@ class Health(TypedDict):
 
 def parse(request: SearchRequest, analyzer: GermanAnalyzer | None = None) -> ParsedQuery:
     """The request's text as a query tree (the simple box or the query language); raises a
-    ``QueryError`` for text (or a sort order) that cannot be run."""
+    ``SearchQueryInvalid`` for text (or a sort order) that cannot be run."""
     parser = parsing.advanced if request.advanced else parsing.simple
     parsed = parser(request.text) if analyzer is None else parser(request.text, analyzer)
     if request.sort not in SORTS:
-        raise QuerySyntaxError(f"unknown sort order {request.sort!r}")
+        raise SearchQueryInvalid(f"unknown sort order {request.sort!r}")
     return parsed
 
 
@@ -130,7 +130,7 @@ def filter_field(name: str) -> str:
     """The index field a selected facet value filters on."""
     fieldname = FILTER_FIELDS.get(name)
     if fieldname is None:
-        raise QuerySyntaxError(f"unknown filter {name!r}")
+        raise SearchQueryInvalid(f"unknown filter {name!r}")
     return fieldname
 
 

@@ -7,7 +7,8 @@ Each class carries what the adapters need at the edge, as ``storage.errors`` doe
 - ``user_message``: an English message id for the user interface, marked with ``N_`` and
   shown in German through the web's catalog.
 
-``str(exc)`` is the detail for logs. Callers match on the class, never on the text.
+``str(exc)`` is the detail for logs. Callers match on the class, never on the text; the class
+name is also the JSON API's error code (``search_query_invalid``, ...), so names are stable.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class SearchIndexError(Exception):
     user_message: str = N_("An internal error occurred. Please try again later.")
 
 
-class IndexBusy(SearchIndexError):
+class SearchIndexBusy(SearchIndexError):
     """Another process kept the index write lock longer than we were willing to wait."""
 
     exit_code = 10
@@ -48,23 +49,24 @@ class IncompatibleDependency(SearchIndexError):
         self.detail = detail
 
 
-class QueryError(SearchIndexError):
-    """A search text that cannot be run; ``user_message`` says why in words for the user."""
+class SearchQueryInvalid(SearchIndexError):
+    """A search text that cannot be run (the query language's syntax, a query the index
+    refuses); subclasses say more precisely why. ``user_message`` says it for the user."""
 
     exit_code = 12
     http_status = 400
     user_message = N_("The search query could not be understood.")
 
 
-class QueryTooLong(QueryError):
+class SearchQueryTooLong(SearchQueryInvalid):
     user_message = N_("The search query is too long.")
 
 
-class EmptyQuery(QueryError):
+class SearchQueryEmpty(SearchQueryInvalid):
     user_message = N_("Please enter a search term.")
 
 
-class UnknownField(QueryError):
+class SearchUnknownField(SearchQueryInvalid):
     user_message = N_("The search query names a field that does not exist.")
 
     def __init__(self, field: str, known: list[str]):
@@ -73,13 +75,9 @@ class UnknownField(QueryError):
         self.known = known
 
 
-class InvalidDate(QueryError):
+class SearchInvalidDate(SearchQueryInvalid):
     user_message = N_("A date in the search query is not valid.")
 
 
-class ReversedRange(QueryError):
+class SearchReversedRange(SearchQueryInvalid):
     user_message = N_("The date range in the search query ends before it starts.")
-
-
-class QuerySyntaxError(QueryError):
-    user_message = N_("The search query could not be understood.")

@@ -8,7 +8,8 @@ Two kinds of input:
   fails on odd characters: stray quotes are ignored.
 - the query language for power users (Whoosh syntax: AND/OR/NOT, parentheses, phrases,
   ``field:value``, wildcards, ranges, ``word~`` for fuzzy) with German field names such as
-  ``eingang:2022`` or ``az:32.10*``. What cannot be run raises a ``QueryError`` that says why.
+  ``eingang:2022`` or ``az:32.10*``. What cannot be run raises a ``SearchQueryInvalid`` that
+  says why.
 """
 
 from __future__ import annotations
@@ -28,13 +29,12 @@ from whoosh.qparser import plugins as qplugins
 
 from indexing.analysis import WORD, GermanAnalyzer
 from indexing.errors import (
-    EmptyQuery,
-    InvalidDate,
-    QueryError,
-    QuerySyntaxError,
-    QueryTooLong,
-    ReversedRange,
-    UnknownField,
+    SearchInvalidDate,
+    SearchQueryEmpty,
+    SearchQueryInvalid,
+    SearchQueryTooLong,
+    SearchReversedRange,
+    SearchUnknownField,
 )
 from indexing.schema import CASE, CLOSED, DOCUMENT, INBOX, OPEN, BadDate, build_schema
 
@@ -98,7 +98,7 @@ def clean(text: str) -> str:
     """Control and invisible formatting characters become spaces; length is checked."""
     text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text or "")).strip()
     if len(text) > MAX_QUERY_CHARS:
-        raise QueryTooLong(f"{len(text)} characters (at most {MAX_QUERY_CHARS})")
+        raise SearchQueryTooLong(f"{len(text)} characters (at most {MAX_QUERY_CHARS})")
     return text
 
 
@@ -128,7 +128,7 @@ def simple(text: str, analyzer: GermanAnalyzer = _analyzer) -> ParsedQuery:
         if part is not None:
             parts.append(part)
     if not parts:
-        raise EmptyQuery(f"no words to search for in {text!r}")
+        raise SearchQueryEmpty(f"no words to search for in {text!r}")
     required = parts[0] if len(parts) == 1 else Q.And(parts)
     if parsed.words:
         # Words in the title count extra: the title names what a document is about.
@@ -207,7 +207,7 @@ class _AliasPlugin(qplugins.Plugin):
 class _Parser(QueryParser):
     def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
         if fieldname not in self.schema:
-            raise UnknownField(fieldname.lstrip("?"), USER_FIELDS)
+            raise SearchUnknownField(fieldname.lstrip("?"), USER_FIELDS)
         if fieldname in VALUE_ALIASES:
             text = VALUE_ALIASES[fieldname].get(text.lower(), text.lower())
         fieldobj = self.schema[fieldname]
@@ -225,7 +225,7 @@ def _pattern_query(fieldname: str, text: str, boost: float, analyzer: GermanAnal
     if text.endswith("*") and not any(c in text[:-1] for c in "*?"):
         base = text[:-1]
         if len(base) < MIN_PREFIX:
-            raise QuerySyntaxError(f"prefix {text!r} is too short")
+            raise SearchQueryInvalid(f"prefix {text!r} is too short")
         return Q.Prefix(fieldname, analyzer.prefix(base), boost)
     if text.strip("*?") == "":
         return Q.Every(fieldname)
@@ -258,21 +258,21 @@ def advanced(text: str, analyzer: GermanAnalyzer = _analyzer) -> ParsedQuery:
     """The Whoosh query language with German field names; see the module docstring."""
     text = clean(text)
     if not text:
-        raise EmptyQuery("empty query")
+        raise SearchQueryEmpty("empty query")
     if text.strip() == "*":
         return ParsedQuery(Q.Every(), match_all=True)
     try:
         parsed = _parser_for(analyzer).parse(text)
-    except QueryError:
+    except SearchQueryInvalid:
         raise
     except BadDate as exc:  # raised by a date range, not turned into an error query
-        raise InvalidDate(str(exc)) from None
+        raise SearchInvalidDate(str(exc)) from None
     except Exception as exc:  # Whoosh's parser is lenient; anything left is a syntax problem
-        raise QuerySyntaxError(f"{type(exc).__name__}: {exc}") from None
+        raise SearchQueryInvalid(f"{type(exc).__name__}: {exc}") from None
     result = ParsedQuery(parsed)
     _check(parsed, result)
     if parsed is Q.NullQuery or isinstance(parsed, type(Q.NullQuery)):
-        raise EmptyQuery(f"no words to search for in {text!r}")
+        raise SearchQueryEmpty(f"no words to search for in {text!r}")
     return result
 
 
@@ -281,13 +281,13 @@ def _check(q: Q.Query, result: ParsedQuery) -> None:
     error = getattr(q, "error", None)
     if error is not None:
         if isinstance(error, BadDate):
-            raise InvalidDate(str(error))
-        raise QuerySyntaxError(str(error))
+            raise SearchInvalidDate(str(error))
+        raise SearchQueryInvalid(str(error))
     fieldname = getattr(q, "fieldname", None)
     if fieldname is not None and fieldname.startswith("?"):
-        raise UnknownField(fieldname[1:], USER_FIELDS)
+        raise SearchUnknownField(fieldname[1:], USER_FIELDS)
     if isinstance(q, Q.NumericRange) and None not in (q.start, q.end) and q.start > q.end:
-        raise ReversedRange(f"{q.fieldname}: {q.start} > {q.end}")
+        raise SearchReversedRange(f"{q.fieldname}: {q.start} > {q.end}")
     if isinstance(q, Q.FuzzyTerm):
         # More than two edits match nearly everything (and Whoosh's automaton cannot build it).
         q.maxdist = max(1, min(q.maxdist, 2))

@@ -25,7 +25,7 @@ from indexing import core
 from indexing.analysis import GermanAnalyzer
 from indexing.core import FACETS, FEW_HITS, FacetCount, Hit, SearchRequest, SearchResult
 from indexing.engine import View
-from indexing.errors import QuerySyntaxError
+from indexing.errors import SearchQueryInvalid
 from indexing.highlight import Marker
 from indexing.query import ParsedQuery, access_query
 from indexing.schema import IndexEntry, entry_from_stored
@@ -120,10 +120,10 @@ class Searcher:
         try:
             return view.bitmap(q)
         except TooManyTerms as exc:
-            raise QuerySyntaxError(str(exc)) from None
+            raise SearchQueryInvalid(str(exc)) from None
         except (ValueError, IndexError, TypeError, KeyError) as exc:
             log.warning("query %s could not be run", q, exc_info=True)
-            raise QuerySyntaxError(f"{type(exc).__name__}: {exc}") from None
+            raise SearchQueryInvalid(f"{type(exc).__name__}: {exc}") from None
 
     def _scope(self, view: View, request: SearchRequest) -> int:
         """What the user may see, narrowed by the selected facet values."""

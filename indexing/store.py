@@ -25,7 +25,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
 
 from indexing.bulk import SegmentBuilder
-from indexing.errors import IndexBusy
+from indexing.errors import SearchIndexBusy
 from indexing.locks import HOLDS
 from indexing.schema import SCHEMA_VERSION, IndexEntry, build_schema, entry_from_stored, to_fields
 
@@ -102,7 +102,7 @@ class IndexStore:
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        raise IndexBusy(
+                        raise SearchIndexBusy(
                             f"the index {self.path} stayed locked for {self.lock_timeout:.0f} s"
                         ) from None
                     time.sleep(0.02)

@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request
 
 from eakte.services import listing
 from eakte.services.search import SORTS, search
-from indexing.errors import QueryError
+from indexing.errors import SearchQueryInvalid
 from web.context import actor
 from web.db import db, runtime
 from web.params import choice_arg, page_arg
@@ -36,7 +36,7 @@ def results():
                 sort=sort,
                 filters=filters,
             )
-        except QueryError as exc:
+        except SearchQueryInvalid as exc:
             error = exc.user_message
         else:
             links = listing.uuids_for_hits(db(), actor(), result.hits)

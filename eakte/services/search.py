@@ -3,8 +3,8 @@
 The filter comes from ``permissions.visibility`` — the same rules as ``permissions.can`` — and
 is applied by the index itself (Whoosh or PostgreSQL, as configured), before anything is
 counted, grouped into facets, cut into snippets or suggested. Bad input never escapes as an
-untyped exception: the index raises a typed error (``indexing.errors.QueryError``) whose message
-says what to change, and which the edges (CLI, web) map like every typed error.
+untyped exception: the index raises a typed error (``indexing.errors.SearchQueryInvalid``)
+whose message says what to change, and which the edges (CLI, web) map like every typed error.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def search(
     facets: bool = True,
 ) -> SearchResult:
     """Search documents and cases in ``index`` (the runtime's search backend,
-    ``Runtime.search``); a query that cannot be run raises ``indexing.errors.QueryError``.
+    ``Runtime.search``); a query that cannot be run raises ``indexing.errors.SearchQueryInvalid``.
     ``advanced``: the query language (AND/OR/NOT, phrases,
     ``feld:wert``, wildcards, ``eingang:2022``); else every word must occur. ``filters``
     narrows to selected facet values: ``node`` (a file-plan code: everything beneath),

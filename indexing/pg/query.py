@@ -21,7 +21,7 @@ from whoosh import query as Q
 from whoosh.util.times import long_to_datetime
 
 from indexing.core import edit_distance
-from indexing.errors import QuerySyntaxError
+from indexing.errors import SearchQueryInvalid
 from indexing.pg.schema import CONFIG, ENTRIES, trgm_schema
 from indexing.query import Access
 
@@ -176,7 +176,7 @@ class Compiler:
             return _Node(sql=f"{ID_COLUMNS[fieldname]} <> ''")
         if fieldname in DATE_COLUMNS or fieldname in INT_COLUMNS:
             return _Node(sql=f"{fieldname} IS NOT NULL")
-        raise QuerySyntaxError(f"field {fieldname!r} cannot be searched")
+        raise SearchQueryInvalid(f"field {fieldname!r} cannot be searched")
 
     # --- worded fields ---------------------------------------------------------------------
 
@@ -195,7 +195,7 @@ class Compiler:
             return self.any_of([f"{quote(p)}:*{weight}" for p in self.prefixes(q.text)])
         if isinstance(q, Q.Wildcard):
             return self.any_of([quote(w) + suffix for w in self.matching(q.text)])
-        raise QuerySyntaxError(f"{type(q).__name__} cannot be searched in {q.fieldname}")
+        raise SearchQueryInvalid(f"{type(q).__name__} cannot be searched in {q.fieldname}")
 
     def any_of(self, operands: list[str]) -> _Node:
         if not operands:
@@ -250,7 +250,7 @@ class Compiler:
             )
         )
         if len(words) > MAX_EXPANSION:
-            raise QuerySyntaxError(f"{pattern!r} matches more than {MAX_EXPANSION} words")
+            raise SearchQueryInvalid(f"{pattern!r} matches more than {MAX_EXPANSION} words")
         return words
 
     def similar(self, word: str, maxdist: int, prefix: int) -> list[str]:
@@ -281,7 +281,7 @@ class Compiler:
             return _Node(sql=f"{name} = {self.param(number)}")
         column = ID_COLUMNS.get(name)
         if column is None:
-            raise QuerySyntaxError(f"{type(q).__name__} cannot be searched in {name}")
+            raise SearchQueryInvalid(f"{type(q).__name__} cannot be searched in {name}")
         if isinstance(q, Q.Term):
             value = str(q.text)
             if name == "plan":
@@ -301,7 +301,7 @@ class Compiler:
             if q.end is not None:
                 parts.append(f"{column} {'<' if q.endexcl else '<='} {self.param(q.end)}")
             return _Node(sql=" AND ".join(parts) or "TRUE")
-        raise QuerySyntaxError(f"{type(q).__name__} cannot be searched in {name}")
+        raise SearchQueryInvalid(f"{type(q).__name__} cannot be searched in {name}")
 
     def range(self, q: Q.NumericRange) -> _Node:
         name = q.fieldname
@@ -312,7 +312,7 @@ class Compiler:
         elif name == "year":
             column, convert = "year", int
         else:
-            raise QuerySyntaxError(f"a range cannot be searched in {name}")
+            raise SearchQueryInvalid(f"a range cannot be searched in {name}")
         parts = [f"{name} IS NOT NULL" if name != "year" else "year <> 0"]
         if q.start is not None:
             op = ">" if q.startexcl else ">="
@@ -380,7 +380,7 @@ def phrase(operands: list[str], slop: int) -> str:
     if slop <= 1:
         return " <-> ".join(operands)
     if slop ** (len(operands) - 1) > MAX_PHRASE_FORMS:
-        raise QuerySyntaxError(f"a phrase of {len(operands)} words with distance {slop}")
+        raise SearchQueryInvalid(f"a phrase of {len(operands)} words with distance {slop}")
     found = operands[0]
     for operand in operands[1:]:
         found = "(" + " | ".join(f"({found}) <{d}> {operand}" for d in range(1, slop + 1)) + ")"

@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from indexing import core
 from indexing.analysis import GermanAnalyzer
 from indexing.core import FACETS, FEW_HITS, FacetCount, Hit, SearchRequest, SearchResult
-from indexing.errors import QuerySyntaxError
+from indexing.errors import SearchQueryInvalid
 from indexing.highlight import Marker
 from indexing.pg.analysis import surface
 from indexing.pg.query import Compiler, access_sql, like_escape, similar_words
@@ -84,7 +84,7 @@ class PgSearcher:
                 # anything else (connection lost) is not.
                 state = getattr(exc.orig, "sqlstate", "")
                 if state in _USER_ERRORS:
-                    raise QuerySyntaxError(str(exc.orig)) from None
+                    raise SearchQueryInvalid(str(exc.orig)) from None
                 if state == "42P01":  # the tables were dropped since they were last checked
                     self._checked = 0.0
                     return SearchResult(total=0, page=page, per_page=per_page)

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from indexing.core import Health, SearchRequest, SearchResult
-from indexing.errors import IndexBusy
+from indexing.errors import SearchIndexBusy
 from indexing.locks import HOLDS
 from indexing.pg import schema
 from indexing.pg.analysis import SurfaceAnalyzer
@@ -173,7 +173,9 @@ class PgIndex:
             while not conn.scalar(text(f"SELECT pg_try_advisory_lock({_LOCK})")):
                 conn.rollback()
                 if time.monotonic() >= deadline:
-                    raise IndexBusy(f"the search index stayed locked for {self.lock_timeout:.0f} s")
+                    raise SearchIndexBusy(
+                        f"the search index stayed locked for {self.lock_timeout:.0f} s"
+                    )
                 time.sleep(0.05)
             conn.commit()  # the lock is the session's, not the transaction's
             try:
@@ -202,7 +204,7 @@ class PgIndex:
             conn.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK})"))
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
-                raise IndexBusy(
+                raise SearchIndexBusy(
                     f"the search index stayed locked for {self.lock_timeout:.0f} s"
                 ) from None
             raise

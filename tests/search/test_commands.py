@@ -11,7 +11,7 @@ from eakte.cli import main
 from eakte.errors import ExitCode
 from eakte.models import User
 from eakte.services import search as search_service
-from indexing.errors import QueryError
+from indexing.errors import SearchQueryInvalid
 
 
 def _run(*args):
@@ -41,7 +41,7 @@ def test_bad_input_never_escapes_as_an_exception(world, archive):
                 found = search_service.search(
                     s, clerk, world.rt.search, text, advanced=advanced
                 ).total
-            except QueryError as exc:  # typed, with the message for the user
+            except SearchQueryInvalid as exc:  # typed, with the message for the user
                 found = exc.user_message
                 assert exc.http_status == 400 and exc.exit_code == ExitCode.bad_input
             assert found == expected, text[:40]

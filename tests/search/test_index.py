@@ -19,7 +19,7 @@ from sqlalchemy import text as sql
 from indexing.analysis import GermanAnalyzer
 from indexing.backend import WhooshIndex
 from indexing.core import SearchRequest
-from indexing.errors import QueryError
+from indexing.errors import SearchQueryInvalid
 from indexing.pg import PgIndex
 from indexing.query import Access, Reach
 from indexing.schema import CASE, DOCUMENT, SCHEMA_VERSION, IndexEntry
@@ -337,20 +337,20 @@ def test_bad_input_gives_results_or_a_clear_message(store, advanced):
         try:
             result = search(store, text, advanced=advanced)
             outcomes[text] = result.total
-        except QueryError as exc:  # the only exception a caller ever sees
+        except SearchQueryInvalid as exc:  # the only exception a caller ever sees
             assert exc.user_message and exc.user_message[0].isupper(), text
             outcomes[text] = type(exc).__name__
     assert outcomes["*"] == 2  # everything the user may see
-    assert outcomes["x" * 5000] == "QueryTooLong"
+    assert outcomes["x" * 5000] == "SearchQueryTooLong"
     assert outcomes["Antrag\x00\x07\x1b[31m\u200b"] in (1, 0) or advanced
     assert outcomes['"Antrag auf'] == 1
-    assert outcomes[""] == "EmptyQuery"
+    assert outcomes[""] == "SearchQueryEmpty"
     if advanced:
-        assert outcomes["foo:bar"] == "UnknownField"
-        assert outcomes["tenant:2"] == "UnknownField"
-        assert outcomes["eingang:[2023 to 2021]"] == "ReversedRange"
-        assert outcomes["eingang:2022-13"] == "InvalidDate"
-        assert outcomes["eingang:[2022-13 to 2023]"] == "InvalidDate"
+        assert outcomes["foo:bar"] == "SearchUnknownField"
+        assert outcomes["tenant:2"] == "SearchUnknownField"
+        assert outcomes["eingang:[2023 to 2021]"] == "SearchReversedRange"
+        assert outcomes["eingang:2022-13"] == "SearchInvalidDate"
+        assert outcomes["eingang:[2022-13 to 2023]"] == "SearchInvalidDate"
     else:
         assert outcomes["(Antrag Bescheid"] == 1
 

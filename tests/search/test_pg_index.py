@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy import text as sql
 
-from indexing.errors import QuerySyntaxError
+from indexing.errors import SearchQueryInvalid
 from indexing.pg import analysis as pg_analysis
 from indexing.pg import query as pg_query
 from indexing.pg import search as pg_search
@@ -30,11 +30,11 @@ def test_wildcards_and_phrases_that_reach_too_far_are_refused(pg_store):
     # Each word of an expansion is checked against every candidate's vector: a thousand at most.
     words = [f"wort{n:04d}i" for n in range(pg_query.MAX_EXPANSION + 1)]
     pg_store.write([doc(1, " ".join(words)), doc(2, "a b c d e")])
-    with pytest.raises(QuerySyntaxError):
+    with pytest.raises(SearchQueryInvalid):
         search(pg_store, "*i*", advanced=True)
     assert keys(search(pg_store, "wort000*", advanced=True)) == {"d1"}
     # One alternative per spacing of the words: 9 ** 4 of them is too many.
-    with pytest.raises(QuerySyntaxError):
+    with pytest.raises(SearchQueryInvalid):
         search(pg_store, '"a b c d e"~9', advanced=True)
 
 
@@ -48,7 +48,7 @@ def test_a_search_running_past_the_time_limit_is_reported_as_too_broad(pg_store,
 
     monkeypatch.setattr(pg_search, "access_sql", slow)
     started = time.monotonic()
-    with pytest.raises(QuerySyntaxError):
+    with pytest.raises(SearchQueryInvalid):
         search(pg_store, "Antrag")
     assert time.monotonic() - started < 1
     monkeypatch.undo()
