@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from whoosh.analysis import Analyzer, Token
 from whoosh.formats import Positions
@@ -59,10 +61,11 @@ def stem(normalised: str) -> str:
     (folded like every stem)."""
     if len(normalised) < 3 or not normalised.isalpha():
         return normalised.translate(_PLAIN)
-    return _stemmer.stem(normalised)
+    stemmed: str = _stemmer.stem(normalised)
+    return stemmed
 
 
-class GermanAnalyzer(Analyzer):
+class GermanAnalyzer(Analyzer):  # type: ignore[misc]  # Whoosh has no type information
     """A Whoosh analyzer: words → folded, stop-word-free, stemmed terms.
 
     ``mode="query"`` with ``tokenize=False`` (wildcards) only folds: a pattern is not stemmed.
@@ -73,11 +76,11 @@ class GermanAnalyzer(Analyzer):
         self.stop_words = stop_words
         self._cache: dict[str, str | None] = {}
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         # The schema (with this analyzer) is pickled into the index; the cache is not part of it.
         return {"stemming": self.stemming, "stop_words": self.stop_words}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         GermanAnalyzer.__init__(self, **state)
 
     def __eq__(self, other: object) -> bool:
@@ -105,7 +108,7 @@ class GermanAnalyzer(Analyzer):
         except KeyError:
             return self._learn([word])[word]
 
-    def _learn(self, words) -> dict[str, str | None]:
+    def _learn(self, words: Iterable[str]) -> dict[str, str | None]:
         cache = self._cache
         if len(cache) >= _CACHE_LIMIT:
             # The next texts start a new cache: the text being analysed looks up its other
@@ -151,17 +154,17 @@ class GermanAnalyzer(Analyzer):
 
     def __call__(
         self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        tokenize=True,
-        mode="",
-        **kwargs,
-    ):
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Any]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
             # One word as it is (fuzzy terms): stemmed like indexed words; patterns only folded.
@@ -190,11 +193,13 @@ class GermanAnalyzer(Analyzer):
             yield token
 
 
-class PositionsFormat(Positions):
+class PositionsFormat(Positions):  # type: ignore[misc]  # Whoosh has no type information
     """Whoosh's positions format, fed by ``GermanAnalyzer.positions`` in one pass instead of a
     token stream (the same postings, a fraction of the Python calls)."""
 
-    def word_values(self, value, analyzer, **kwargs):
+    def word_values(
+        self, value: Any, analyzer: Any, **kwargs: Any
+    ) -> Iterator[tuple[str, int, float, bytes]]:
         if not isinstance(analyzer, GermanAnalyzer) or not isinstance(value, str):
             yield from super().word_values(value, analyzer, **kwargs)
             return
@@ -210,7 +215,8 @@ class PositionsFormat(Positions):
             if vbytes is None:
                 vbytes = _SINGLE_POSITION[poslist[0]] = self.encode(poslist)
             return vbytes
-        return self.encode(poslist)
+        encoded: bytes = self.encode(poslist)
+        return encoded
 
 
 # Most terms occur once in a document: their encoded position list is one of few values.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable
+from typing import Any
 
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import Schema
@@ -40,31 +41,31 @@ class SegmentBuilder:
 
     def __init__(
         self,
-        storage,
+        storage: Any,
         indexname: str,
         schema: Schema,
         max_postings: int = 4_000_000,
         block_postings: int = BLOCK_POSTINGS,
-    ):
+    ) -> None:
         self.storage = storage
         self.indexname = indexname
         self.schema = schema
         self.codec = W3Codec(blocklimit=block_postings)
         self.max_postings = max_postings
-        self.done: list = []
+        self.done: list[Any] = []  # Whoosh segments
         self._start()
 
     def _start(self) -> None:
         self.segment = self.codec.new_segment(self.storage, self.indexname)
         self.perdoc = self.codec.per_document_writer(self.storage, self.segment)
         # fieldname -> term bytes -> (docnums, weights, encoded values)
-        self.postings: dict[str, dict[bytes, tuple[array, array, list]]] = {}
-        self.lengths: dict[str, array] = {}
+        self.postings: dict[str, dict[bytes, tuple[array[int], array[float], list[bytes]]]] = {}
+        self.lengths: dict[str, array[int]] = {}
         self._bytes: dict[str, bytes] = {}
         self.docnum = 0
         self.count = 0
 
-    def add(self, fields: dict) -> None:
+    def add(self, fields: dict[str, Any]) -> None:
         """One document: field name → value, as for ``writer.add_document``."""
         schema = self.schema
         docnum = self.docnum
@@ -155,12 +156,12 @@ class SegmentBuilder:
         self.done.append(self.segment)
         self._start()
 
-    def segments(self) -> list:
+    def segments(self) -> list[Any]:
         self.flush()
         return self.done
 
 
-def _german_text(field, value) -> bool:
+def _german_text(field: Any, value: object) -> bool:
     return (
         isinstance(value, str)
         and isinstance(field.format, PositionsFormat)

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import reduce
 from operator import and_, or_
+from typing import Any
 
 import numpy as np
 from whoosh import query as Q
@@ -47,7 +49,7 @@ BM25_K1 = 1.2
 class View:
     """One opened state of the index (a Whoosh searcher) with its bit sets."""
 
-    def __init__(self, searcher, segment_cache: dict[str, SegmentData]):
+    def __init__(self, searcher: Any, segment_cache: dict[str, SegmentData]) -> None:
         self.searcher = searcher
         self.leaves = []
         total = 0
@@ -74,10 +76,10 @@ class View:
 
     # --- bit sets ------------------------------------------------------------------------------
 
-    def _btext(self, fieldname: str, text) -> bytes:
+    def _btext(self, fieldname: str, text: object) -> bytes:
         return text if isinstance(text, bytes) else self.searcher.schema[fieldname].to_bytes(text)
 
-    def term(self, fieldname: str, text) -> int:
+    def term(self, fieldname: str, text: object) -> int:
         if fieldname not in self.searcher.schema:
             return 0
         btext = self._btext(fieldname, text)
@@ -88,7 +90,7 @@ class View:
                 bits |= local << offset
         return bits
 
-    def cached(self, key, compute) -> int:
+    def cached(self, key: object, compute: Callable[[], int]) -> int:
         bits = self._cache.get(key)
         if bits is None:
             bits = self._cache[key] = compute()
@@ -135,7 +137,7 @@ class View:
         missing = compat.column_default(fieldobj.column_type)
 
         # Number columns hold the sortable form (dates: the same long as the range's bounds).
-        def stored(bound):
+        def stored(bound: Any) -> Any:
             if bound is None or isinstance(fieldobj, DATETIME):
                 return bound
             return NUMERIC.to_column_value(fieldobj, bound)
@@ -213,7 +215,7 @@ class View:
         for _sub, reader, _offset, data, _live in self.leaves:
             words = data.lexicon(reader, fieldname)
 
-            def lookup(text: str, words=words) -> str | None:
+            def lookup(text: str, words: list[str] = words) -> str | None:
                 i = bisect_left(words, text)
                 return words[i] if i < len(words) else None
 

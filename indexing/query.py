@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from whoosh import query as Q
 from whoosh.qparser import (
@@ -188,13 +190,13 @@ def _reference_query(text: str, parsed: ParsedQuery, analyzer: GermanAnalyzer) -
 # --- the query language -----------------------------------------------------------------------
 
 
-class _AliasPlugin(qplugins.Plugin):
+class _AliasPlugin(qplugins.Plugin):  # type: ignore[misc]  # Whoosh has no type information
     """German field names (any case) to schema fields; unknown names are kept for the check."""
 
-    def filters(self, parser):
+    def filters(self, parser: Any) -> list[tuple[Callable[[Any, Any], Any], int]]:
         return [(self.rename, 90)]  # before the fields plugin (100)
 
-    def rename(self, parser, group):
+    def rename(self, parser: Any, group: Any) -> Any:
         for i, node in enumerate(group):
             if isinstance(node, syntax.GroupNode):
                 group[i] = self.rename(parser, node)
@@ -204,8 +206,16 @@ class _AliasPlugin(qplugins.Plugin):
         return group
 
 
-class _Parser(QueryParser):
-    def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
+class _Parser(QueryParser):  # type: ignore[misc]  # Whoosh has no type information
+    def term_query(
+        self,
+        fieldname: str,
+        text: str,
+        termclass: Any,
+        boost: float = 1.0,
+        tokenize: bool = True,
+        removestops: bool = True,
+    ) -> Any:
         if fieldname not in self.schema:
             raise SearchUnknownField(fieldname.lstrip("?"), USER_FIELDS)
         if fieldname in VALUE_ALIASES:

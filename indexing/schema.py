@@ -11,6 +11,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from whoosh.analysis import IDAnalyzer
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
@@ -32,11 +33,11 @@ class BadDate(ValueError):
     """A date in a query that is not one (month 13, 31 February, letters)."""
 
 
-class GermanDate(DATETIME):
+class GermanDate(DATETIME):  # type: ignore[misc]  # Whoosh has no type information
     """A date field that also understands German notation (15.03.2022, 03.2022) besides
     2022, 2022-03 and 2022-03-15; a partial date means the whole year or month."""
 
-    def _parse_datestring(self, qstring):
+    def _parse_datestring(self, qstring: str) -> Any:
         text = qstring.strip()
         match = _GERMAN_DATE.match(text)
         if match:
@@ -134,7 +135,7 @@ class IndexEntry:
         return self.received or self.created
 
 
-def entry_from_stored(stored: dict) -> IndexEntry:
+def entry_from_stored(stored: dict[str, Any]) -> IndexEntry:
     return IndexEntry(**stored["entry"])
 
 
@@ -156,7 +157,7 @@ def _at(day: date | None) -> datetime | None:
     return datetime(day.year, day.month, day.day) if day else None
 
 
-def to_fields(entry: IndexEntry) -> dict:
+def to_fields(entry: IndexEntry) -> dict[str, Any]:
     """The keyword arguments of ``writer.add_document`` for one entry."""
     day = entry.sort_date
     values = {

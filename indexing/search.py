@@ -150,7 +150,9 @@ class Searcher:
             for name in FACETS
         }
 
-    def _hit(self, view: View, docnum: int, score, marker: Marker, snippets: bool) -> Hit:
+    def _hit(
+        self, view: View, docnum: int, score: float | None, marker: Marker, snippets: bool
+    ) -> Hit:
         entry: IndexEntry = entry_from_stored(view.searcher.stored_fields(docnum))
         return core.hit_for(entry, score, marker, snippets)
 

@@ -9,6 +9,7 @@ segment. Document sets are Python ``int`` bit sets (bit n = document n).
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 from whoosh.matching.wrappers import FilterMatcher
@@ -47,7 +48,7 @@ def ids_from_bits(bits: int, size: int) -> np.ndarray:
     return np.flatnonzero(mask_from_bits(bits, size))
 
 
-def read_postings(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+def read_postings(reader: Any, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Document numbers and weights (term frequencies) of one term in one segment, deleted
     documents included (the caller masks them)."""
     try:
@@ -59,7 +60,7 @@ def read_postings(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.
     return _matcher_postings(matcher)
 
 
-def _matcher_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
+def _matcher_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     listed = compat.list_postings(matcher)
     if listed is not None:
         ids, weights = np.asarray(listed[0], dtype=np.int64), listed[1]
@@ -87,7 +88,9 @@ def _matcher_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(id_blocks), np.concatenate(weight_blocks)
 
 
-def positions(reader, fieldname: str, btext: bytes, ids: np.ndarray, fmt) -> list[list[int]]:
+def positions(
+    reader: Any, fieldname: str, btext: bytes, ids: np.ndarray, fmt: Any
+) -> list[list[int]]:
     """The positions of a term in each of the documents ``ids`` (which all contain it); blocks
     without any of them are skipped unread."""
     found: list[list[int]] = []
@@ -132,7 +135,7 @@ def in_a_row(positions: list[list[int]]) -> bool:
     return True
 
 
-def _walk(matcher) -> list[tuple[int, float]]:
+def _walk(matcher: Any) -> list[tuple[int, float]]:
     items = []
     while matcher.is_active():
         items.append((matcher.id(), matcher.weight()))
@@ -144,16 +147,17 @@ class SegmentData:
     """What is cached of one segment: postings and bit sets of terms (LRU), field lengths,
     facet columns, dates."""
 
-    def __init__(self, reader):
+    def __init__(self, reader: Any) -> None:
         self.size = reader.doc_count_all()
-        self.terms: OrderedDict[tuple[str, bytes], list] = OrderedDict()
+        # (field, term) -> [ids, weights, bit set or None]
+        self.terms: OrderedDict[tuple[str, bytes], list[Any]] = OrderedDict()
         self.lengths: dict[str, np.ndarray] = {}
         self.lexicons: dict[str, list[str]] = {}
         self.columns: dict[str, np.ndarray] = {}
         self.facets: dict[str, dict[str, int]] = {}
         self.dates: np.ndarray | None = None
 
-    def _entry(self, reader, fieldname: str, btext: bytes) -> list:
+    def _entry(self, reader: Any, fieldname: str, btext: bytes) -> list[Any]:
         key = (fieldname, btext)
         entry = self.terms.get(key)
         if entry is None:
@@ -165,17 +169,18 @@ class SegmentData:
             self.terms.move_to_end(key)
         return entry
 
-    def postings(self, reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+    def postings(self, reader: Any, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         entry = self._entry(reader, fieldname, btext)
         return entry[0], entry[1]
 
-    def term(self, reader, fieldname: str, btext: bytes) -> int:
+    def term(self, reader: Any, fieldname: str, btext: bytes) -> int:
         entry = self._entry(reader, fieldname, btext)
         if entry[2] is None:
             entry[2] = bits_from_ids(entry[0], self.size)
-        return entry[2]
+        bits: int = entry[2]
+        return bits
 
-    def prefix(self, reader, fieldname: str, prefix: bytes) -> int:
+    def prefix(self, reader: Any, fieldname: str, prefix: bytes) -> int:
         """Documents with a term starting with ``prefix``: the term table is read in order from
         there (terms with few postings carry them inline), not looked up term by term."""
         items = compat.term_table_items(reader, fieldname, prefix)
@@ -202,7 +207,7 @@ class SegmentData:
             return 0
         return bits_from_ids(np.concatenate(found), self.size)
 
-    def column(self, reader, fieldname: str) -> np.ndarray:
+    def column(self, reader: Any, fieldname: str) -> np.ndarray:
         values = self.columns.get(fieldname)
         if values is None:
             column = reader.column_reader(fieldname, translate=False)  # numbers as stored
@@ -214,14 +219,14 @@ class SegmentData:
             self.columns[fieldname] = values
         return values
 
-    def lexicon(self, reader, fieldname: str) -> list[str]:
+    def lexicon(self, reader: Any, fieldname: str) -> list[str]:
         words = self.lexicons.get(fieldname)
         if words is None:
             words = [btext.decode("utf-8") for btext in reader.lexicon(fieldname)]
             self.lexicons[fieldname] = words
         return words
 
-    def field_lengths(self, reader, fieldname: str) -> np.ndarray:
+    def field_lengths(self, reader: Any, fieldname: str) -> np.ndarray:
         lengths = self.lengths.get(fieldname)
         if lengths is None:
             length = reader.doc_field_length
@@ -233,7 +238,7 @@ class SegmentData:
             self.lengths[fieldname] = lengths
         return lengths
 
-    def facet(self, reader, name: str) -> dict[str, int]:
+    def facet(self, reader: Any, name: str) -> dict[str, int]:
         values = self.facets.get(name)
         if values is None:
             column = reader.column_reader(FACET_COLUMNS[name])
@@ -251,7 +256,7 @@ class SegmentData:
             self.facets[name] = values
         return values
 
-    def date_array(self, reader) -> np.ndarray:
+    def date_array(self, reader: Any) -> np.ndarray:
         if self.dates is None:
             column = reader.column_reader("date")
             self.dates = np.fromiter(column, dtype=np.int64, count=self.size)

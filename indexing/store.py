@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
@@ -54,13 +55,14 @@ class IndexStore:
 
     # --- state ---------------------------------------------------------------------------------
 
-    def _state(self) -> dict:
+    def _state(self) -> dict[str, Any]:
         try:
-            return json.loads((self.path / STATE_FILE).read_text())
+            state: dict[str, Any] = json.loads((self.path / STATE_FILE).read_text())
+            return state
         except (OSError, ValueError):
             return {}
 
-    def _write_state(self, **state) -> None:
+    def _write_state(self, **state: object) -> None:
         tmp = self.path / f".{STATE_FILE}.tmp"
         tmp.write_text(json.dumps({"schema": SCHEMA_VERSION, **state}))
         os.replace(tmp, self.path / STATE_FILE)
@@ -77,7 +79,7 @@ class IndexStore:
         """False after the index was (re)created empty and before a full rebuild finished."""
         return self.exists() and bool(self._state().get("complete"))
 
-    def open(self):
+    def open(self) -> Any:
         """The Whoosh index for reading; None if there is none of the current version."""
         if not self.exists():
             return None
@@ -123,7 +125,7 @@ class IndexStore:
             os.close(fd)
         return False
 
-    def _writable(self):
+    def _writable(self) -> Any:
         """Open (or create) the index; the caller holds the lock."""
         if self.exists():
             return whoosh_index.open_dir(self.path, indexname=INDEX_NAME)
@@ -134,7 +136,9 @@ class IndexStore:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def write(self, entries: Iterable[IndexEntry], delete: Iterable[str] = (), *, purge=False):
+    def write(
+        self, entries: Iterable[IndexEntry], delete: Iterable[str] = (), *, purge: bool = False
+    ) -> None:
         """Add or replace ``entries`` and remove the keys in ``delete``, in one commit.
 
         ``purge``: rewrite the segments that held removed documents, so nothing of them stays
@@ -219,11 +223,11 @@ class _Merge:
     ``MERGE_FACTOR`` small segments of the same size class (so their number stays
     logarithmic)."""
 
-    def __init__(self, added: list, *, purge: bool):
+    def __init__(self, added: list[Any], *, purge: bool) -> None:
         self.added = added
         self.purge = purge
 
-    def __call__(self, writer, segments: list) -> list:
+    def __call__(self, writer: Any, segments: list[Any]) -> list[Any]:
         candidates = [s for s in segments if s.doc_count() > 0] + list(self.added)
         rewrite = [
             s
@@ -231,7 +235,7 @@ class _Merge:
             if s.has_deletions()
             and (self.purge or s.deleted_count() > MOSTLY_DELETED * s.doc_count_all())
         ]
-        tiers: dict[int, list] = {}
+        tiers: dict[int, list[Any]] = {}
         for segment in candidates:
             if segment not in rewrite and segment.doc_count() < MERGE_BELOW:
                 tiers.setdefault(len(str(segment.doc_count())), []).append(segment)
@@ -254,7 +258,9 @@ class _Merge:
 # --- parallel rebuild -------------------------------------------------------------------------
 
 
-def _build_parallel(path: Path, schema, entries: Iterable[IndexEntry], workers: int):
+def _build_parallel(
+    path: Path, schema: Any, entries: Iterable[IndexEntry], workers: int
+) -> tuple[list[Any], int]:
     """Feed ``entries`` to worker processes that each write segments; return (segments, n)."""
     ctx = multiprocessing.get_context("spawn")
     inbox = ctx.Queue(maxsize=workers * 4)
@@ -295,7 +301,7 @@ def _build_parallel(path: Path, schema, entries: Iterable[IndexEntry], workers: 
                 proc.join()
 
 
-def _put(queue, item, procs) -> None:
+def _put(queue: Any, item: object, procs: list[Any]) -> None:
     while True:
         try:
             queue.put(item, timeout=1.0)
@@ -304,7 +310,7 @@ def _put(queue, item, procs) -> None:
             _check_alive(procs)
 
 
-def _get(queue, procs):
+def _get(queue: Any, procs: list[Any]) -> Any:
     while True:
         try:
             return queue.get(timeout=1.0)
@@ -312,13 +318,13 @@ def _get(queue, procs):
             _check_alive(procs)
 
 
-def _check_alive(procs) -> None:
+def _check_alive(procs: list[Any]) -> None:
     for proc in procs:
         if proc.exitcode not in (None, 0):
             raise RuntimeError(f"an index build process ended with exit code {proc.exitcode}")
 
 
-def _worker(path: str, inbox, results) -> None:
+def _worker(path: str, inbox: Any, results: Any) -> None:
     """A rebuild process: entries in, segment files out (not yet committed)."""
     try:
         storage = FileStorage(path)

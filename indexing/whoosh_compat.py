@@ -122,7 +122,7 @@ def term_table_items(
 def postings_of_info(reader: IndexReader, fieldname: str, info: Any) -> Any:
     """A matcher over the postings a term info (from ``term_table_items``) points at,
     without looking the term up again."""
-    terms = reader._terms  # type: ignore[attr-defined]  # a segment reader's term table
+    terms = reader._terms  # a segment reader's term table
     return terms._codec.postings_reader(terms._postfile, info, reader.schema[fieldname].format)
 
 
@@ -138,7 +138,7 @@ def column_default(column_type: object) -> Any:
 
 def compile_query(q: Q.Query, reader: IndexReader) -> Q.Query:
     """What a query becomes on a reader (e.g. a numeric range as term ranges)."""
-    return q._compile_query(reader)  # type: ignore[attr-defined,no-any-return]
+    return q._compile_query(reader)
 
 
 def expanded_terms(q: Q.MultiTerm, reader: IndexReader) -> Iterable[bytes]:

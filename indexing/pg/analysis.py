@@ -10,6 +10,8 @@ documents and queries. "Gebühr", "Gebuehr" and "Gebühren" thus become "gebühr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from indexing.analysis import MAX_WORD, STOP_WORDS, WORD, GermanAnalyzer, normalise
 
 _CACHE_LIMIT = 300_000
@@ -24,10 +26,10 @@ class SurfaceAnalyzer(GermanAnalyzer):
     """The query parser's analyzer for this backend: terms are folded words, not stems (the
     database stems them with the ``german`` configuration)."""
 
-    def __init__(self, **_settings):
+    def __init__(self, **_settings: object) -> None:
         super().__init__(stemming=False, stop_words=True)
 
-    def _learn(self, words) -> dict[str, str | None]:
+    def _learn(self, words: Iterable[str]) -> dict[str, str | None]:
         cache = self._cache
         if len(cache) >= _CACHE_LIMIT:
             # The next texts start a new cache: the text being analysed looks up its other

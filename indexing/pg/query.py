@@ -65,7 +65,7 @@ class Compiled:
     """SQL for the ``WHERE`` clause, its parameters, and what ranks the hits."""
 
     where: str
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     rank: str | None = None  # tsquery text of every positive worded part
     extras: list[str] = field(default_factory=list)  # SQL scores of boosted field terms
 
@@ -86,12 +86,12 @@ TRUE, FALSE = _Node(sql="TRUE"), _Node(sql="FALSE")
 class Compiler:
     def __init__(self, conn: Connection):
         self.conn = conn
-        self.params: dict = {}
+        self.params: dict[str, Any] = {}
         self.rank: list[str] = []
         self.extras: list[str] = []
         self._trgm: str | bool | None = False
 
-    def param(self, value) -> str:
+    def param(self, value: object) -> str:
         name = f"p{len(self.params)}"
         self.params[name] = value
         return f":{name}"
@@ -323,10 +323,12 @@ class Compiler:
         return _Node(sql="(" + " AND ".join(parts) + ")")
 
 
-def _moment(value) -> datetime:
+def _moment(value: datetime | int | str) -> datetime:
+    """A range bound as a moment: Whoosh gives dates as datetimes or as its sortable longs."""
     if isinstance(value, datetime):
         return value
-    return long_to_datetime(int(value))
+    moment: datetime = long_to_datetime(int(value))
+    return moment
 
 
 def similar_words(

@@ -105,7 +105,7 @@ def trgm_schema(conn: Connection) -> str | None:
             "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
         )
     )
-    return found
+    return str(found) if found is not None else None
 
 
 def _create_trgm(conn: Connection) -> str | None:

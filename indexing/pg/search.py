@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -31,10 +32,13 @@ from indexing.core import FACETS, FEW_HITS, FacetCount, Hit, SearchRequest, Sear
 from indexing.errors import SearchQueryInvalid
 from indexing.highlight import Marker
 from indexing.pg.analysis import surface
-from indexing.pg.query import Compiler, access_sql, like_escape, similar_words
+from indexing.pg.query import Compiled, Compiler, access_sql, like_escape, similar_words
 from indexing.pg.schema import CONFIG, VERSION, trgm_schema
 from indexing.query import ParsedQuery
 from indexing.schema import IndexEntry
+
+if TYPE_CHECKING:  # the index builds its searcher: only its type is needed here
+    from indexing.pg.store import PgIndex
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +68,7 @@ _USER_ERRORS = ("42601", "22023", "54000", "57014")
 class PgSearcher:
     """Searches the tables of one ``PgIndex``; thread-safe (a connection per search)."""
 
-    def __init__(self, index):
+    def __init__(self, index: PgIndex) -> None:
         self.index = index
         self.engine = index.engine
         self.analyzer = index.analyzer
@@ -101,7 +105,14 @@ class PgSearcher:
         self._checked = time.monotonic() if current else 0.0
         return current
 
-    def _search(self, conn, request, parsed: ParsedQuery, page: int, per_page: int):
+    def _search(
+        self,
+        conn: Connection,
+        request: SearchRequest,
+        parsed: ParsedQuery,
+        page: int,
+        per_page: int,
+    ) -> SearchResult:
         # The planner does not count what reading a vector costs: to it, checking every row's
         # vector (a sequential scan) looks cheaper than the GIN index once a word is common,
         # when it is ten times slower. Just-in-time compilation only pays for long reports;
@@ -162,7 +173,15 @@ class PgSearcher:
                 parts.append(f"{fieldname} = {compiler.param(value)}")
         return " AND ".join(f"({p})" for p in parts)
 
-    def _run(self, conn, where: str, params: dict, compiled, parsed, request):
+    def _run(
+        self,
+        conn: Connection,
+        where: str,
+        params: dict[str, Any],
+        compiled: Compiled,
+        parsed: ParsedQuery,
+        request: SearchRequest,
+    ) -> tuple[int, dict[str, list[FacetCount]], list[tuple[str, float | None]]]:
         """The number of hits, the facet counts and the page's (key, score) — in one statement
         that reads the hits once (see the module docstring for what is ranked)."""
         page, per_page = core.paging(request)
@@ -239,7 +258,14 @@ class PgSearcher:
         ranked.sort()
         return total, facets if request.facets else {}, [(k, sc) for _p, k, sc in ranked]
 
-    def _documents(self, conn, ranked: list, relevance: bool, scope: str, params: dict) -> list:
+    def _documents(
+        self,
+        conn: Connection,
+        ranked: list[tuple[str, float | None]],
+        relevance: bool,
+        scope: str,
+        params: dict[str, Any],
+    ) -> list[tuple[Any, float | None]]:
         """What the page's hits show, in their order: read inside the user's scope again, as
         this is a statement of its own, which sees entries changed since the hits were found
         (one moved out of the user's reach is left out, R22)."""
@@ -255,13 +281,15 @@ class PgSearcher:
             if key in docs
         ]
 
-    def _hit(self, found, marker: Marker, snippets: bool) -> Hit:
+    def _hit(self, found: tuple[Any, float | None], marker: Marker, snippets: bool) -> Hit:
         row, score = found
         return core.hit_for(_entry(row.entry, row.content), score, marker, snippets)
 
     # --- typo tolerance ------------------------------------------------------------------------
 
-    def _counts(self, conn, scope: str, params: dict, words: list[str]) -> dict[str, int]:
+    def _counts(
+        self, conn: Connection, scope: str, params: dict[str, Any], words: list[str]
+    ) -> dict[str, int]:
         """How many visible entries contain each word (one statement for all)."""
         if not words:
             return {}
@@ -273,7 +301,15 @@ class PgSearcher:
         rows = conn.execute(text(sql), dict(params, typo_words=words))
         return {row.w: row.n for row in rows}
 
-    def _tolerate_typos(self, conn, parsed, scope, compiler, result, typed_text):
+    def _tolerate_typos(
+        self,
+        conn: Connection,
+        parsed: ParsedQuery,
+        scope: str,
+        compiler: Compiler,
+        result: SearchResult,
+        typed_text: str,
+    ) -> Compiled | None:
         """Words that (almost) do not occur in what the user may see are allowed in a close
         spelling that does (``core.corrections``); the suggestion shows it as a visible
         document spells it."""
@@ -296,7 +332,14 @@ class PgSearcher:
         result.suggestion = self._suggestion(conn, where, compiled.params, replacements, typed_text)
         return compiled
 
-    def _suggestion(self, conn, where, params, replacements: dict[str, str], typed_text: str):
+    def _suggestion(
+        self,
+        conn: Connection,
+        where: str,
+        params: dict[str, Any],
+        replacements: dict[str, str],
+        typed_text: str,
+    ) -> str | None:
         sql = (
             "SELECT d.entry, d.content FROM search_doc d WHERE d.key IN "  # noqa: S608
             f"(SELECT key FROM search_entry WHERE {where} "
@@ -315,7 +358,7 @@ class PgSearcher:
         )
 
 
-def _entry(stored: dict, content: str) -> IndexEntry:
+def _entry(stored: dict[str, Any], content: str) -> IndexEntry:
     values = dict(stored, content=content)
     for name in ("received", "created", "closed"):
         if values.get(name):

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
@@ -42,6 +43,7 @@ from indexing.pg.search import PgSearcher
 from indexing.schema import IndexEntry
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CHUNK = 1000  # entries per COPY during a rebuild
 _LOCK = "hashtext(current_schema() || '.eakte-search-index')"
@@ -60,10 +62,10 @@ _VECTOR = (
 )
 
 
-def _ahead(items: Iterator, depth: int = 2) -> Iterator:
+def _ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
     """``items``, produced by a thread up to ``depth`` ahead of the consumer; an error in the
     producer is raised in the consumer."""
-    found: queue.Queue = queue.Queue(maxsize=depth)
+    found: queue.Queue[object] = queue.Queue(maxsize=depth)
     done = object()
     stop = threading.Event()
 
@@ -91,7 +93,7 @@ def _ahead(items: Iterator, depth: int = 2) -> Iterator:
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            yield item  # type: ignore[misc]  # what produce() put: a T
     finally:
         stop.set()
         thread.join(timeout=5)
@@ -212,7 +214,9 @@ class PgIndex:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def write(self, entries: Iterable[IndexEntry], delete: Iterable[str] = (), *, purge=False):
+    def write(
+        self, entries: Iterable[IndexEntry], delete: Iterable[str] = (), *, purge: bool = False
+    ) -> None:
         """Add or replace ``entries`` and remove the keys in ``delete``, in one transaction.
 
         ``purge``: also drop the words only the removed entries had, and vacuum the tables
@@ -248,7 +252,7 @@ class PgIndex:
         if purge and removed:
             self._vacuum()
 
-    def _words(self, stored: dict, content: str) -> set[str]:
+    def _words(self, stored: dict[str, Any], content: str) -> set[str]:
         parts = (stored.get("title"), stored.get("correspondent"), stored.get("doc_type"), content)
         return set(self.analyzer.fold_text(" ".join(p for p in parts if p), MAX_TEXT_CHARS).split())
 
@@ -303,9 +307,11 @@ class PgIndex:
             conn.execute(text("TRUNCATE search_load"))
         return words
 
-    def _batches(self, entries: Iterable[IndexEntry]) -> Iterator[tuple[list, set[str]]]:
+    def _batches(
+        self, entries: Iterable[IndexEntry]
+    ) -> Iterator[tuple[list[tuple[Any, ...]], set[str]]]:
         """Rows for COPY, ``CHUNK`` at a time, with their folded words."""
-        batch: list[tuple] = []
+        batch: list[tuple[Any, ...]] = []
         words: set[str] = set()
         for entry in entries:
             row, folded = self._row(entry)
@@ -318,7 +324,7 @@ class PgIndex:
         if batch:
             yield batch, words
 
-    def _row(self, entry: IndexEntry) -> tuple[tuple, tuple[str, ...]]:
+    def _row(self, entry: IndexEntry) -> tuple[tuple[Any, ...], tuple[str, ...]]:
         fold = self.analyzer.fold_text
         parts = (entry.title, entry.correspondent, entry.doc_type, entry.content)
         folded = _within_vector(fold(part, MAX_TEXT_CHARS) for part in parts)
