@@ -26,7 +26,7 @@ class InitResult:
 def migrate(rt: Runtime) -> tuple[str | None, str]:
     before = schema.current_revision(rt.engine)
     schema.upgrade(rt.engine)
-    return before, schema.current_revision(rt.engine)
+    return before, schema.head_revision()  # where upgrade() brought it
 
 
 def initialise(rt: Runtime, admin_password: str | None) -> InitResult:
