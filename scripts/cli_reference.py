@@ -21,7 +21,8 @@ HEADER = """\
 Every command with its help and options, as `eakte COMMAND --help` prints them. Generated from the
 click commands by `python scripts/cli_reference.py` (do not edit by hand; `tests/test_docs.py`
 fails while this file is out of date). Exit codes and the common options `--user` and `--tenant`
-are described in the [README](../README.md#the-eakte-command).
+are described in the [README](../README.md#the-eakte-command). One page for every command (so it
+is long), to be searched rather than read through.
 """
 
 
