@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,7 +35,23 @@ def _canonical_time(at: datetime) -> str:
     return at.isoformat(timespec="microseconds")
 
 
-def entry_hash(event: AuditEvent) -> str:
+class _Entry(Protocol):
+    """What the hash covers: an ``AuditEvent``, or a plain row of its columns (``check_chain``)."""
+
+    id: int
+    at: datetime
+    tenant_id: int | None
+    user_id: int | None
+    username: str
+    action: str
+    object_type: str
+    object_uuid: str
+    outcome: str
+    details: str  # canonical JSON
+    prev_hash: str
+
+
+def entry_hash(event: _Entry) -> str:
     canonical = json.dumps(
         {
             "id": event.id,

@@ -80,7 +80,7 @@ def transaction(session: Session) -> Iterator[Session]:
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("a service was called with uncommitted changes in the session")
         session.commit()
-    with _write_gate(session.get_bind()), session.begin():
+    with _write_gate(session.get_bind().engine), session.begin():
         session.connection(execution_options={WRITE_OPTION: True})
         yield session
 

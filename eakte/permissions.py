@@ -97,7 +97,7 @@ def _owner_unit(obj: Any) -> tuple[int | None, bool]:
     if isinstance(obj, Process):
         return obj.case.org_unit_id, False
     if isinstance(obj, Document):
-        if obj.process_id is None:
+        if obj.process_id is None or obj.process is None:  # the second: for the type checker
             return obj.inbox_org_unit_id, True
         return obj.process.case.org_unit_id, False
     if isinstance(obj, FilePlanNode):

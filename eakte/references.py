@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import string
+from typing import cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,7 +38,7 @@ def next_number(session: Session, node_id: int, year: int) -> int:
     receive the same number."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = FileReferenceCounter.__table__
+    table = cast(Table, FileReferenceCounter.__table__)  # declared as FromClause; a Table
     stmt = (
         insert(table)
         .values(node_id=node_id, year=year, last_value=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
@@ -18,14 +19,17 @@ def _config() -> Config:
     return cfg
 
 
-def include_name(name: str | None, type_: str, _parents: dict) -> bool:
+def include_name(name: str | None, type_: NameFilterType, _parents: NameFilterParentNames) -> bool:
     """What model comparisons look at: not the PostgreSQL search tables, which ``indexing.pg``
     owns (created by migration 0007, rebuilt by the index itself)."""
     return not (type_ == "table" and name in SEARCH_TABLES)
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    if head is None:  # only a package shipped without its migrations has none
+        raise RuntimeError("eakte: no schema migrations found in eakte/migrations/versions")
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -51,7 +51,7 @@ class VerifyContext:
 
     # The lock state of each version as the fixity check's read saw it (retain-until, mode,
     # legal hold): the lock check then needs no request of its own for it.
-    locks: dict[tuple[str, str], tuple[datetime | None, str | None, bool]] = field(
+    locks: dict[tuple[str, str | None], tuple[datetime | None, str | None, bool]] = field(
         default_factory=dict
     )
 

@@ -200,7 +200,8 @@ def document_json(document: Document, mail_links: mail.MailLinks | None = None) 
         "process": str(process.uuid) if process else None,
         "versions": [version_json(v) for v in document.versions],
         "signatures": signature_store.for_document(document),
-        "fields": [field_json(f) for f in document.fields],
+        # a backref made in eakte.models.fields (so the records model stays untouched)
+        "fields": [field_json(f) for f in document.fields],  # type: ignore[attr-defined]
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, request
 from waitress.channel import HTTPChannel
@@ -62,6 +63,8 @@ def limit_request_bodies(server, current_app: Callable[[], object]) -> None:
         return body_limit(app, method, path) if isinstance(app, Flask) else SIGN_IN_LIMIT
 
     class Parser(HTTPRequestParser):
+        adj: Any  # waitress' Adjustments (waitress has no type information)
+
         def parse_header(self, header_plus: bytes) -> None:
             super().parse_header(header_plus)
             # waitress compares the body against adj.max_request_body_size right after

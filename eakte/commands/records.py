@@ -87,7 +87,7 @@ def close(reference: str, tenant: str, username: str):
         from retention.locks import sync_object_locks
 
         sync_object_locks(session, rt.store, case_ids=[closed.id])
-        click.echo(f"{closed.file_reference} closed on {closed.closed_at.isoformat()}")
+        click.echo(f"{closed.file_reference} closed on {closed.closed_at}")  # a date: ISO
 
 
 @case.command("reopen")

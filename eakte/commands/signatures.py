@@ -37,7 +37,7 @@ def check(document: str | None) -> None:
         else:
             ids = list(signed_documents(session))
         for document_id in ids:
-            uuid = session.get(Document, document_id).uuid
+            uuid = session.get_one(Document, document_id).uuid
             results = recheck(
                 session,
                 rt.store,

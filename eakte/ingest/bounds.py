@@ -165,11 +165,14 @@ def _check_stream(stream: pikepdf.Stream, bounds: Bounds, budget: _Budget) -> No
     )  # a soft mask need not say that it is an image, and is decoded as one
     cap = _check_image(stream, bounds) if image else MAX_STREAM_BYTES
     spend = _ignore if image else budget.spend
-    filters = stream.get("/Filter")
-    if isinstance(filters, pikepdf.Name):
-        filters = [filters]
-    elif not isinstance(filters, pikepdf.Array):
-        filters = []
+    found = stream.get("/Filter")
+    filters: list[object] = (
+        [found]
+        if isinstance(found, pikepdf.Name)
+        else list(found)
+        if isinstance(found, pikepdf.Array)
+        else []
+    )
     data = stream.read_raw_bytes()
     for name in (str(f) for f in filters):
         if name in ("/ASCIIHexDecode", "/AHx"):

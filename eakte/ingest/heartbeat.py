@@ -14,9 +14,10 @@ import logging
 import threading
 import time
 from datetime import timedelta
+from typing import Any, cast
 
 from sqlalchemy import update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -96,13 +97,17 @@ class ClaimHeartbeat:
         """One renewal; False once the claim is no longer ours (nothing left to renew)."""
         try:
             with Session(self.engine) as session, transaction(session):
-                renewed = session.execute(
-                    update(IngestTask)
-                    .where(
-                        IngestTask.document_id == self.document_id,
-                        IngestTask.claimed_by == self.worker,
-                    )
-                    .values(claimed_at=utcnow())
+                # an UPDATE's result is a CursorResult, which counts the rows it matched
+                renewed = cast(
+                    CursorResult[Any],
+                    session.execute(
+                        update(IngestTask)
+                        .where(
+                            IngestTask.document_id == self.document_id,
+                            IngestTask.claimed_by == self.worker,
+                        )
+                        .values(claimed_at=utcnow())
+                    ),
                 ).rowcount
         except (SQLAlchemyError, DatabaseUnavailable) as exc:
             # The database may be away for a moment; the lease leaves room for a few misses.

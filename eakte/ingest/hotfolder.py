@@ -52,7 +52,7 @@ class HotFolder:
         now = time.time() if now is None else now
         ready, current, unreadable = [], {}, set()
         try:
-            for entry in walk(self.root, {self.done, self.failed}, self.protected):
+            for entry in walk(self.root, set(self._settled()), self.protected):
                 if entry.problem is None and _temporary(entry.path.name):
                     continue
                 if entry.problem is not None and _unreadable_folder(entry):
@@ -74,7 +74,8 @@ class HotFolder:
 
     def settle(self, entry: Entry, accepted: bool, reason: str = "") -> Path:
         """Move a taken file out of the way; returns where it went."""
-        target_dir = self.done if accepted else self.failed
+        done, failed = self._settled()
+        target_dir = done if accepted else failed
         target = _free_name(target_dir, entry.path.name)
         shutil.move(entry.path, target)  # done/ may be on another file system
         if not accepted and reason:
@@ -82,11 +83,16 @@ class HotFolder:
         self._last.pop(entry.path, None)
         return target
 
+    def _settled(self) -> tuple[Path, Path]:
+        """``done`` and ``failed``, always set once ``__post_init__`` has run."""
+        assert self.done is not None and self.failed is not None
+        return self.done, self.failed
+
 
 def _unreadable_folder(entry: Entry) -> bool:
     """A folder of ours that could not be read (looked at again next round); a link that
     leads out of the hot folder is not one: it goes to ``failed/`` like a bad file."""
-    if entry.problem.code == Reason.link_outside:
+    if entry.problem is None or entry.problem.code == Reason.link_outside:
         return False
     try:
         return entry.path.is_dir()

@@ -23,6 +23,7 @@ from email.message import Message as LegacyMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
+from typing import cast
 
 from eakte.ingest.html_text import html_to_text
 from eakte.ingest.reasons import Reason, Rejected
@@ -259,14 +260,16 @@ class _EmlReader:
             self._check_headers(part)
         ctype = part.get_content_type()
         if ctype in ENCRYPTED_TYPES:
-            smime = (part.get_param("smime-type") or "").lower()
+            param = part.get_param("smime-type")  # a tuple when RFC 2231-encoded: not "signed"
+            smime = param.lower() if isinstance(param, str) else ""
             what = "S/MIME-signed in an opaque form" if smime == "signed-data" else "encrypted"
             raise Rejected(Reason.mail_encrypted, f"the message is {what} ({ctype})")
         if ctype == "message/rfc822":  # before is_multipart: its payload is the message
             self._nested(part)
             return
         if part.is_multipart():
-            children = part.get_payload()
+            # a multipart's payload is the list of its parts, each an EmailMessage (our policy)
+            children = cast(list[EmailMessage], part.get_payload())
             if ctype == "multipart/alternative":
                 self._alternative(children, level)
                 return
@@ -346,9 +349,10 @@ def _date(text: str) -> datetime | None:
 
 def _bytes_of(part: LegacyMessage) -> bytes:
     try:
-        data = part.get_payload(decode=True)
+        decoded = part.get_payload(decode=True)
     except (ValueError, TypeError, LookupError):
-        data = None
+        decoded = None
+    data = decoded if isinstance(decoded, bytes) else None  # None: a multipart
     if data is None:
         payload = part.get_payload()
         data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
@@ -361,7 +365,8 @@ def _text_of(part: EmailMessage) -> str:
     except (LookupError, ValueError, TypeError, AttributeError):
         content = None  # an unknown charset: the bytes as Latin-1 lose nothing
     if not isinstance(content, str):
-        content = (part.get_payload(decode=True) or b"").decode("latin-1")
+        payload = part.get_payload(decode=True)
+        content = (payload if isinstance(payload, bytes) else b"").decode("latin-1")
     return content
 
 

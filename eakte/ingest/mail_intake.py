@@ -109,9 +109,9 @@ def check_message(session: Session, store: BlobStore, ctx: IntakeContext) -> Non
 def take_in_attachments(session: Session, store: BlobStore, ctx: IntakeContext) -> None:
     """If the intake's document is a message whose attachments are not all in: take them in."""
     result = ctx.result
-    document = result.document if result is not None else None
-    if document is None:
+    if result is None or result.document is None:
         return
+    document = result.document
     if ctx.inspection is not None:  # read in this intake: a message, or no message at all
         message = ctx.inspection.message
     else:  # found taken in before (a re-run): perhaps a message whose attachments are not
@@ -125,7 +125,7 @@ def take_in_attachments(session: Session, store: BlobStore, ctx: IntakeContext) 
         _link(session, document, attachment, outcome)
         result.attachments.append(outcome)
     with transaction(session):
-        row = session.get(MailMessage, document.id)
+        row = session.get_one(MailMessage, document.id)  # recorded by _record_message above
         row.complete = True
 
 
@@ -214,26 +214,21 @@ def _attachment_context(
         source_key=f"mail:{document.uuid}/{attachment.index}",
         mail_depth=ctx.mail_depth + 1,
         rejection=None,
-        **_FRESH,
+        # what the steps learn about a file: an attachment starts without any of it
+        filename="",
+        uuid=None,
+        path=None,
+        spooled=False,
+        size=0,
+        sha256="",
+        mime="",
+        inspection=None,
+        duplicate_of=None,
+        duplicate_seen=False,
+        stored=None,
+        text_pages=None,
+        result=None,
     )
-
-
-# what the steps learn about a file: an attachment starts without any of it
-_FRESH = dict(
-    filename="",
-    uuid=None,
-    path=None,
-    spooled=False,
-    size=0,
-    sha256="",
-    mime="",
-    inspection=None,
-    duplicate_of=None,
-    duplicate_seen=False,
-    stored=None,
-    text_pages=None,
-    result=None,
-)
 
 
 def _run(session: Session, store: BlobStore, child: IntakeContext) -> IntakeResult:
@@ -305,7 +300,7 @@ def finish_messages(
     for document, note in rows:
         raw_name = base64.b64decode(note.filename_raw) if note.filename_raw else b"message"
         ctx = IntakeContext(
-            tenant=session.get(Tenant, document.tenant_id),
+            tenant=session.get_one(Tenant, document.tenant_id),
             user=session.get(User, note.received_by_id) if note.received_by_id else None,
             submitted_by=note.received_by,
             data=None,

@@ -17,6 +17,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -123,7 +124,7 @@ def read_rows(
     return rows, problems
 
 
-def parse_date(text: str) -> date | bool | None:
+def parse_date(text: str) -> date | Literal[False] | None:
     """A date, None when empty, False when not a date."""
     if not text:
         return None

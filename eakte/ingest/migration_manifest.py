@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -259,7 +260,7 @@ def _case(
         unit_id = lookup.units.get(values["org_unit"], 0)
         if not unit_id:
             problems.append(f"{here}: unknown org unit {values['org_unit']!r}")
-    dates = {}
+    dates: dict[str, date | Literal[False] | None] = {}
     for name in ("opened", "closed"):
         dates[name] = parse_date(values[name])
         if dates[name] is False:

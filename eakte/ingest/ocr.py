@@ -46,7 +46,7 @@ def image_to_pdf(source: Path, target: Path, dpi: int | None = None) -> None:
     """
     layout = img2pdf.default_layout_fun
     with Image.open(source) as im:
-        declared = im.info.get("dpi")
+        declared = im.info.get("dpi") or ()
         sensible = bool(declared) and min(declared) >= 50
         base = float(min(declared)) if sensible else float(dpi or DEFAULT_DPI)
         fitting = page_dpi(im.size, base)
@@ -107,6 +107,7 @@ def _png_frames(source: Path, work: Path) -> list[Path]:
         dpi = im.info.get("dpi")
         for index in range(getattr(im, "n_frames", 1)):
             im.seek(index)
+            frame: Image.Image
             if im.mode in ("1", "L", "RGB"):
                 frame = im
             elif im.mode in ("LA", "I", "I;16", "F"):

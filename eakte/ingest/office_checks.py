@@ -24,9 +24,12 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from PIL import ImageFile
 
 from eakte.ingest import office_types
 from eakte.ingest.bounds import check_pixels
@@ -119,7 +122,16 @@ def _check_zip(stream, size: int, found: Found, limits: Limits, depth: int) -> N
                     _check_image(archive, info, limits)
 
 
-_CONTAINER_ENDINGS = (".zip", ".docx", ".docm", ".xlsx", ".xlsm", ".pptx", ".pptm", ".odt")
+_CONTAINER_ENDINGS: tuple[str, ...] = (
+    ".zip",
+    ".docx",
+    ".docm",
+    ".xlsx",
+    ".xlsm",
+    ".pptx",
+    ".pptm",
+    ".odt",
+)
 _CONTAINER_ENDINGS += (".ods", ".odp", ".bin")
 _IMAGE_ENDINGS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff")
 
@@ -131,7 +143,7 @@ def _check_image(archive, info, limits: Limits) -> None:
     check without saying the size)."""
     from PIL import BmpImagePlugin, GifImagePlugin, JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 
-    openers = {
+    openers: dict[bytes, Callable[..., ImageFile.ImageFile]] = {  # not type[]: see _OPENERS
         b"\x89PNG": PngImagePlugin.PngImageFile,
         b"\xff\xd8": JpegImagePlugin.JpegImageFile,
         b"GIF8": GifImagePlugin.GifImageFile,

@@ -113,7 +113,9 @@ def _check(pdf: FPDF) -> None:
 
 def _pieces(text: str) -> list[str]:
     """Running text in pieces of at most ``CHUNK`` characters and ``CHUNK_LINES`` lines."""
-    pieces, current, size = [], [], 0
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
     for line in text.split("\n"):
         while len(line) > CHUNK:  # one very long line
             pieces.append(line[:CHUNK])

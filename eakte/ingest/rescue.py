@@ -93,6 +93,8 @@ def _read_again(session: Session, store: BlobStore, ctx: IntakeContext, read: St
     if ctx.spooled and ctx.path is not None:
         ctx.path.unlink(missing_ok=True)
     ctx.path, ctx.spooled = None, False
+    if ctx.data is None:
+        return  # nothing to read from
     if not isinstance(ctx.data, Path):
         try:
             ctx.data.seek(0)

@@ -9,11 +9,12 @@ file is accepted and marked ``repaired``; one that qpdf cannot open is quarantin
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pikepdf
-from PIL import JpegImagePlugin, PngImagePlugin, TiffImagePlugin
+from PIL import ImageFile, JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 
 from eakte.config import Settings
 from eakte.ingest import detect, mail, office_checks
@@ -198,7 +199,9 @@ def _dictionaries(top: pikepdf.Object):
 
 # --------------------------------------------------------------------------------- images
 
-_OPENERS = {
+# Callables, not type[ImageFile]: the stubs call ImageFile abstract (its _open), each plugin
+# class implements it
+_OPENERS: dict[str, Callable[..., ImageFile.ImageFile]] = {
     "png": PngImagePlugin.PngImageFile,
     "jpeg": JpegImagePlugin.JpegImageFile,
     "tiff": TiffImagePlugin.TiffImageFile,

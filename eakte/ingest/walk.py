@@ -16,6 +16,7 @@ import errno
 import os
 import stat
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ class Entry:
 
 
 def walk(
-    root: Path, skip: set[Path] = frozenset(), protected: Iterable[Path] = ()
+    root: Path, skip: AbstractSet[Path] = frozenset(), protected: Iterable[Path] = ()
 ) -> Iterator[Entry]:
     """Every file under ``root``, depth first, names sorted; ``skip``: directories to leave
     out (e.g. the hot folder's done and failed folders); ``protected``: directories never to

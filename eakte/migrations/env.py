@@ -1,4 +1,5 @@
-"""Alembic environment: always driven programmatically by ``eakte.migrations_runner``."""
+"""Alembic environment: always driven programmatically by ``eakte.schema.upgrade``, which
+passes the connection in (``config.attributes["connection"]``); there is no alembic.ini."""
 
 from alembic import context
 

@@ -50,7 +50,7 @@ def create_token(
             user = actor
         else:
             require(session, actor, Action.manage_users)
-            user = find_user(session, session.get(Tenant, actor.tenant_id), service_account)
+            user = find_user(session, session.get_one(Tenant, actor.tenant_id), service_account)
             if not user.is_service:
                 raise PermissionDenied(
                     f"{service_account!r} is a person: only they can make a token acting as them"

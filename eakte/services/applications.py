@@ -137,6 +137,7 @@ def deliver_application(
 
 def _existing(session, user, first: Document, source, external_id, count) -> Delivery:
     process = first.process
+    assert process is not None  # a delivery's documents are filed when they are taken in
     case = cases.get_case(session, user, process.case_id)
     delivery = Delivery(case, process, existing=True)
     for index in range(count):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eakte.models import AuditEvent, Case, Document, FilePlanNode, Process, User
-from eakte.models.base import utcnow
+from eakte.models.base import UuidMixin, utcnow
 from eakte.permissions import Action, can, require
 from eakte.services.guard import audited_refusals
 from eakte.services.listing import Page, paginate
@@ -48,7 +48,9 @@ class AuditFilter:
 
 
 # Audit object types that are records: their values are shown only to who may open them.
-RECORD_TYPES = {cls.__name__.lower(): cls for cls in (Case, Process, Document, FilePlanNode)}
+RECORD_TYPES: dict[str, type[UuidMixin]] = {
+    cls.__name__.lower(): cls for cls in (Case, Process, Document, FilePlanNode)
+}
 
 
 @dataclass(frozen=True)

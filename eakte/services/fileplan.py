@@ -310,7 +310,7 @@ class _Plan:
 
     def _cycles(self, rows, in_file) -> list[LineProblem]:
         parent_of = {code: node.parent_id for code, node in self.nodes.items()}
-        by_id = {node.id: code for code, node in self.nodes.items()}
+        by_id: dict[int | None, str] = {node.id: code for code, node in self.nodes.items()}
         parents = {code: by_id.get(pid) for code, pid in parent_of.items()}
         parents.update({row["code"]: row.get("parent") or None for row in rows})
         for code, line in in_file.items():
@@ -326,9 +326,10 @@ class _Plan:
 
     def changes(self, rows: list[dict[str, str]]) -> list[NodeChange]:
         """What the rows would change of existing nodes (an empty org unit keeps the node's)."""
-        codes = {node.id: code for code, node in self.nodes.items()}
-        schedules = {i: name for name, i in self.schedules.items()}
-        units = {i: code for code, i in self.units.items()}
+        # keyed by int | None: a node's nullable parent, schedule and unit ids look up as they are
+        codes: dict[int | None, str] = {node.id: code for code, node in self.nodes.items()}
+        schedules: dict[int | None, str] = {i: name for name, i in self.schedules.items()}
+        units: dict[int | None, str] = {i: code for code, i in self.units.items()}
         found = []
         for row in rows:
             node = self.nodes.get(row["code"])
@@ -478,8 +479,12 @@ def export_csv(session: Session, actor: User) -> bytes:
         select(FilePlanNode).where(FilePlanNode.tenant_id == actor.tenant_id)
     ).all()
     by_id = {n.id: n for n in nodes}
-    schedules = dict(session.execute(select(RetentionSchedule.id, RetentionSchedule.name)).all())
-    units = dict(session.execute(select(OrgUnit.id, OrgUnit.code)).all())
+    schedules: dict[int | None, str] = dict(
+        session.execute(select(RetentionSchedule.id, RetentionSchedule.name)).tuples().all()
+    )
+    units: dict[int | None, str] = dict(
+        session.execute(select(OrgUnit.id, OrgUnit.code)).tuples().all()
+    )
     out = io.StringIO(newline="")
     writer = csv_writer(out)
     writer.writerow([*CSV_COLUMNS, *OPTIONAL_COLUMNS])

@@ -14,8 +14,10 @@ from eakte import audit
 from eakte.db import transaction
 from eakte.errors import BadInput, NotFound, PermissionDenied
 from eakte.models import User
+from eakte.models.base import UuidMixin
 
 T = TypeVar("T")
+M = TypeVar("M", bound=UuidMixin)  # loaded by id or UUID
 
 
 def audited_refusals(fn: Callable[..., T]) -> Callable[..., T]:
@@ -56,7 +58,7 @@ def row_id(ident: int | str | uuidlib.UUID) -> int | None:
     return None
 
 
-def load(session: Session, actor: User, model: type[T], ident: int | str | uuidlib.UUID) -> T:
+def load(session: Session, actor: User, model: type[M], ident: int | str | uuidlib.UUID) -> M:
     """An object of the actor's tenant by id or UUID; other tenants' objects do not exist."""
     number = row_id(ident)
     if number is not None:

@@ -158,7 +158,7 @@ def inbox_units(session: Session, actor: User) -> list[OrgUnit]:
 
 def uuids_for_hits(session: Session, actor: User, hits) -> dict[tuple[str, int], str]:
     """(kind, id) → UUID for search hits: pages link by UUID, never by sequential id."""
-    wanted = {"document": set(), "case": set()}
+    wanted: dict[str, set[int]] = {"document": set(), "case": set()}
     for hit in hits:
         wanted.setdefault(hit.kind, set()).add(hit.id)
     found: dict[tuple[str, int], str] = {}
@@ -175,7 +175,7 @@ def uuids_for_hits(session: Session, actor: User, hits) -> dict[tuple[str, int],
 
 @dataclass(frozen=True)
 class BatchRow:
-    batch: object
+    batch: ScanBatch
     counts: dict[str, int]
     quarantined: int
 
@@ -202,7 +202,7 @@ def scan_batches(session: Session, actor: User, limit: int = 50) -> list[BatchRo
         .limit(limit)
     ).all()
     ids = [b.id for b in batches]
-    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    counts: dict[int | None, dict[str, int]] = {i: {} for i in ids}  # None never comes: in_(ids)
     for batch_id, status, n in session.execute(
         select(Document.scan_batch_id, Document.status, func.count(Document.id))
         .where(Document.scan_batch_id.in_(ids))

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import UpdateBase
 
 from eakte import audit
 from eakte.db import transaction
@@ -109,6 +110,7 @@ def _audit_view(session: Session, actor: User, document: Document) -> None:
     if seen is not None and seen >= hour:
         return  # the common case: no write at all
     with transaction(session):
+        claim: UpdateBase  # an upsert or an update, both with RETURNING
         if seen is None:
             insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
             claim = insert(PreviewView).values(**key, hour=hour).on_conflict_do_nothing()

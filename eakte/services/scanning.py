@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 from sqlalchemy import func, select
@@ -76,7 +77,7 @@ def open_batch(
         raise BadInput(f"dpi must be between 50 and 2400, not {dpi}")
     if colour_mode not in COLOUR_MODES:
         raise BadInput(f"colour mode must be one of bw, gray, color, not {colour_mode!r}")
-    given = {
+    given: dict[str, Any] = {  # ScanBatch columns, also the audit entry's details
         "operator": operator[:200],
         "device": device[:200],
         "dpi": dpi,
@@ -234,7 +235,7 @@ def replace_page(
         if not 1 <= page <= (document.page_count or 0):
             raise BadInput(f"page {page} does not exist (the document has {document.page_count})")
         current = _current_original(session, document)
-        tenant = session.get(Tenant, document.tenant_id)
+        tenant = session.get_one(Tenant, document.tenant_id)
         lock = new_version_lock(session, document)
     work = Path(tempfile.mkdtemp(prefix="rescan-", dir=settings.spool_dir()))
     try:
@@ -252,7 +253,7 @@ def replace_page(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     with transaction(session):
-        document = session.get(Document, document.id, with_for_update=True)
+        document = session.get_one(Document, document.id, with_for_update=True)
         stored = StoredObject.of(put, document.tenant_id)
         session.add(stored)
         session.flush()
@@ -281,7 +282,7 @@ def replace_page(
         task = session.get(IngestTask, document.id) or IngestTask(document_id=document.id)
         task.attempts, task.claimed_by, task.claimed_at = 0, "", None
         session.add(task)
-        batch = session.get(ScanBatch, document.scan_batch_id)
+        batch = session.get_one(ScanBatch, document.scan_batch_id)  # checked above: a scan
         if batch.qc_status != QcStatus.pending:
             audit.record(
                 session, actor, "qc_reset", batch, changes={"qc": [batch.qc_status, "pending"]}
@@ -339,7 +340,7 @@ def _compose(
 
 
 def _current_original(session: Session, document: Document) -> FileVersion:
-    return session.scalar(
+    return session.scalars(
         select(FileVersion)
         .where(
             FileVersion.document_id == document.id,
@@ -347,7 +348,7 @@ def _current_original(session: Session, document: Document) -> FileVersion:
         )
         .order_by(FileVersion.id.desc())
         .limit(1)
-    )
+    ).one()  # every document has its original
 
 
 def _batch(session: Session, actor: User, ident: int | str, action: Action) -> ScanBatch:

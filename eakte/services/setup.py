@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from eakte import schema
+from eakte.config import Settings
 from eakte.models import Role
 from eakte.passwords import generate_password
 from eakte.private_files import LoosePath, tighten
-from eakte.runtime import Runtime
 from eakte.services.accounts import create_user, ensure_default_tenant, has_admin
+from storage.blobstore import BlobStore
 
 ADMIN_USERNAME = "admin"
+
+
+class Installation(Protocol):
+    """What setting up needs of the composition root's Runtime (the core does not import it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def engine(self) -> Engine: ...
+    @property
+    def store(self) -> BlobStore: ...
+    def session(self) -> Session: ...
 
 
 @dataclass
@@ -23,13 +40,13 @@ class InitResult:
     made_private: list[LoosePath] = field(default_factory=list)  # data dir paths repaired
 
 
-def migrate(rt: Runtime) -> tuple[str | None, str]:
+def migrate(rt: Installation) -> tuple[str | None, str]:
     before = schema.current_revision(rt.engine)
     schema.upgrade(rt.engine)
-    return before, schema.current_revision(rt.engine)
+    return before, schema.head_revision()  # where upgrade() brought it
 
 
-def initialise(rt: Runtime, admin_password: str | None) -> InitResult:
+def initialise(rt: Installation, admin_password: str | None) -> InitResult:
     """Bring an installation (new or existing) up to date without losing anything."""
     before, after = migrate(rt)
     rt.store.ensure_bucket(create=True)

@@ -37,7 +37,9 @@ def german_number(text: str, places: int | None = None) -> str:
     value = amount(text) if text else None
     if value is None:
         return text
-    decimals = max(places or 0, -value.as_tuple().exponent if value.as_tuple().exponent < 0 else 0)
+    exponent = value.as_tuple().exponent  # an int: amount() returns finite numbers only
+    shown = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    decimals = max(places or 0, shown)
     formatted = f"{value:,.{decimals}f}"
     return formatted.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 

@@ -57,7 +57,7 @@ def root_of(head: bytes) -> tuple[str, str] | None:
     that declares entities stops there, before any could be expanded: then the DOCTYPE's
     name stands for the root, its namespace ``DOCTYPE``. None: no root element in ``head``."""
     parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
-    doctype = []
+    doctype: list[str] = []
 
     def start(name, attributes):
         raise _Root(name)
