@@ -19,6 +19,7 @@ from eakte import schema
 from eakte.db import make_engine, make_session_factory
 from eakte.models import Role
 from eakte.services import accounts, fileplan
+from retention import schedules
 
 
 def generate_plan(nodes: int) -> bytes:
@@ -48,7 +49,7 @@ def run_once(data: bytes, url: str | None) -> float:
             officer = accounts.create_user(
                 s, tenant, "reg", "benchmark-password", {Role.records_officer}
             )
-            fileplan.create_schedule(s, officer, "Zehn Jahre", period_years=10, action="V")
+            schedules.create_schedule(s, officer, "Zehn Jahre", period_years=10, action="V")
             start = time.perf_counter()
             result = fileplan.import_csv(s, officer, data)
             elapsed = time.perf_counter() - start

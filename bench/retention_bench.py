@@ -52,9 +52,9 @@ from eakte.models import (
     Tenant,
     User,
 )
-from eakte.models.retention import DestructionCertificate, DisposalItem, ItemState
-from eakte.retention_rules import retention_end
 from eakte.services import accounts
+from retention.models import DestructionCertificate, DisposalItem, ItemState
+from retention.rules import retention_end
 
 PASSWORD = "benchmark password"  # noqa: S105
 
@@ -87,10 +87,11 @@ def _setup(url: str):
             s, tenant, "reg2", PASSWORD, {Role.records_officer}, org_unit_code="10"
         )
         from eakte.services import fileplan
+        from retention import schedules as schedule_service
 
-        fileplan.create_schedule(s, officer, "Zehn Jahre", period_years=10, action="V")
-        fileplan.create_schedule(s, officer, "Sechs Jahre", period_years=6, action="V")
-        fileplan.create_schedule(s, officer, "Dauernd", period_years=None, action="A")
+        schedule_service.create_schedule(s, officer, "Zehn Jahre", period_years=10, action="V")
+        schedule_service.create_schedule(s, officer, "Sechs Jahre", period_years=6, action="V")
+        schedule_service.create_schedule(s, officer, "Dauernd", period_years=None, action="A")
         rows = ["code;title;parent;schedule;org_unit"]
         units = ["32.1", "32.2", "60.1"]
         for group in range(10):

@@ -139,6 +139,7 @@ def seed_accounts(settings) -> None:
     from eakte.db import make_engine, make_session_factory
     from eakte.models import Role
     from eakte.services import accounts, fileplan
+    from retention import schedules
 
     engine = make_engine(settings.database_url)
     with make_session_factory(engine)() as s:
@@ -157,7 +158,7 @@ def seed_accounts(settings) -> None:
                     s, tenant, _clerk(code, k), PASSWORD, {Role.clerk}, org_unit_code=code
                 )
         officer = accounts.find_user(s, tenant, "registratur")
-        fileplan.create_schedule(
+        schedules.create_schedule(
             s, officer, "Regelfrist 10 Jahre", period_years=10, action="V", legal_basis="GemHVO"
         )
         fileplan.import_csv(s, officer, _plan_csv(), "web_load_bench")

@@ -16,9 +16,10 @@ from typing import cast
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from eakte import schema
+from eakte import ports, schema
 from eakte.config import Settings
 from eakte.db import check_connection, make_engine, make_session_factory
+from retention.port import RetentionService
 from storage.blobstore import BlobStore
 from storage.embedded import EmbeddedSeaweedFS
 from storage.shared_store import SharedEmbeddedStore
@@ -31,6 +32,11 @@ class Runtime:
     sessions: sessionmaker[Session]
     _store: BlobStore | None = None
     _closers: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
+
+    def __post_init__(self) -> None:
+        # The ports the core declares (eakte.ports), implemented above it: every session the
+        # runtime makes carries them.
+        ports.wire(self.sessions, retention=RetentionService())
 
     def session(self) -> Session:
         return self.sessions()

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from eakte.db import transaction
 from eakte.models import FilePlanNode, OrgUnit, RetentionSchedule, StoredObject, Tenant, User
-from eakte.models.retention import DestructionCertificate, DisposalItem, DisposalRequest
 from eakte.permissions import Action, require
-from eakte.retention_rules import PERMANENT_RETAIN_UNTIL
 from eakte.services.cases import find_case
 from eakte.services.guard import load
+from retention.models import DestructionCertificate, DisposalItem, DisposalRequest
+from retention.rules import PERMANENT_RETAIN_UNTIL
 from storage.blobstore import BlobStore
 from storage.errors import ObjectNotFound
 

@@ -23,10 +23,15 @@ from eakte import audit
 from eakte.audit_anchors import AnchorPolicy, anchor_after
 from eakte.db import transaction
 from eakte.errors import RequestNotApproved
-from eakte.holds import case_tree_holds, holds_covering
 from eakte.models import Case, Document, DocumentStatus, User
 from eakte.models.base import utcnow
-from eakte.models.retention import (
+from eakte.permissions import Action, require
+from eakte.services.guard import audited_refusals
+from retention import certificates
+from retention.destruction import destroy_objects, plan_document, record_destroyed
+from retention.disposal import find_request
+from retention.holds import case_tree_holds, holds_covering
+from retention.models import (
     DestructionCertificate,
     DisposalItem,
     DisposalRequest,
@@ -34,11 +39,6 @@ from eakte.models.retention import (
     ItemState,
     RequestStatus,
 )
-from eakte.permissions import Action, require
-from eakte.services.guard import audited_refusals
-from retention import certificates
-from retention.destruction import destroy_objects, plan_document, record_destroyed
-from retention.disposal import find_request
 from retention.objects import case_document_ids
 from storage.blobstore import BlobStore
 from storage.errors import ObjectLocked

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from eakte.db import transaction
 from eakte.models import Case, StoredObject
 from eakte.models.base import utcnow
-from eakte.retention_rules import lock_until
 from retention.objects import case_document_ids, document_keys, key_versions
+from retention.rules import lock_until
 from storage.blobstore import BlobStore
 from storage.errors import ObjectLocked, ObjectNotFound, StorageError
 

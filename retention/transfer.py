@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session
 from eakte import audit
 from eakte.db import transaction
 from eakte.errors import Conflict, RequestNotApproved, XdomeaRejected
-from eakte.holds import case_tree_holds
 from eakte.models import (
     Case,
     Document,
@@ -45,7 +44,11 @@ from eakte.models import (
     User,
 )
 from eakte.models.base import utcnow
-from eakte.models.retention import (
+from eakte.permissions import Action, require
+from eakte.services.guard import audited_refusals
+from retention.disposal import find_request
+from retention.holds import case_tree_holds
+from retention.models import (
     DisposalItem,
     DisposalRequest,
     ItemAction,
@@ -53,9 +56,6 @@ from eakte.models.retention import (
     RequestStatus,
     TransferMessage,
 )
-from eakte.permissions import Action, require
-from eakte.services.guard import audited_refusals
-from retention.disposal import find_request
 from retention.xdomea import (
     APPRAISAL,
     IMPORT_CONFIRMATION,

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import retention.models  # noqa: F401  (the retention slice's tables: autogenerate must see them)
 from eakte.models import Base
 from eakte.schema import include_name
 

@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.engine import Engine
@@ -35,7 +36,6 @@ from eakte.config import Settings
 from eakte.db import make_engine, transaction
 from eakte.errors import SearchIndexBusy
 from eakte.models import Case, Document, DocumentStatus, FilePlanNode, Process
-from eakte.runtime import Runtime
 from indexing.backend import SearchBackend, WhooshIndex
 from indexing.errors import IndexBusy
 from indexing.pg import PgIndex
@@ -55,6 +55,9 @@ BATCH = 500
 CLAIMED = -1  # taken by an indexer run, not yet committed to the index
 STREAM = 1000  # rows per fetch when streaming the whole database
 PARALLEL_FROM = 5000  # rows; a smaller archive is rebuilt in the calling process
+
+if TYPE_CHECKING:  # the runtime (composition root) imports this module's callers
+    from eakte.runtime import Runtime
 
 
 def index_dir(settings: Settings) -> Path:

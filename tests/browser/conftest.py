@@ -21,6 +21,7 @@ from eakte.config import Settings
 from eakte.db import make_engine, make_session_factory
 from eakte.models import Role
 from eakte.services import accounts, fileplan
+from retention import schedules
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -91,7 +92,7 @@ def _seed(settings: Settings) -> None:
                 s, tenant, name, PASSWORD, {role}, display_name=display, org_unit_code=unit
             )
         officer = accounts.find_user(s, tenant, "registratur")
-        fileplan.create_schedule(
+        schedules.create_schedule(
             s, officer, "Gewerbe 10 Jahre", period_years=10, action="V", legal_basis="GewO § 14"
         )
         fileplan.import_csv(s, officer, PLAN.encode())

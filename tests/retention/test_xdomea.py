@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 
 from eakte.errors import RequestNotApproved, XdomeaRejected
 from eakte.models import AuditEvent, Case
-from eakte.models.retention import DestructionCertificate, DisposalItem, TransferMessage
 from eakte.services import fileplan
 from retention import disposal, schedules, transfer
 from retention.execution import execute_request
+from retention.models import DestructionCertificate, DisposalItem, TransferMessage
 from retention.xdomea import NAMESPACE
 from tests.fixtures.s3 import wait_for_floor
 
