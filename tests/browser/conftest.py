@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from eakte import schema
+from eakte import ports, schema
 from eakte.config import Settings
 from eakte.db import make_engine, make_session_factory
 from eakte.models import Role
 from eakte.services import accounts, fileplan
 from retention import schedules
+from retention.port import RetentionService
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -76,6 +77,7 @@ def _seed(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     schema.upgrade(engine)
     sessions = make_session_factory(engine)
+    ports.wire(sessions, retention=RetentionService())  # what the runtime does
     with sessions() as s:
         tenant = accounts.ensure_default_tenant(s)
         admin = accounts.create_user(s, tenant, "admin", PASSWORD, {Role.admin})
