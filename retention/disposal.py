@@ -103,7 +103,7 @@ def propose(
             case = find_case(session, actor, ident)
             require(session, actor, Action.dispose, case)
             ensure_due(session, case, today)
-            schedule = session.get(RetentionSchedule, case.schedule_id)
+            schedule = session.get_one(RetentionSchedule, case.schedule_id)
             action = ItemAction.destroy if schedule.action == RetentionAction.destroy else None
             session.add(
                 DisposalItem(

@@ -138,10 +138,10 @@ def list_holds(session: Session, actor: User, *, include_released: bool = False)
 
 def _hold_target(session: Session, hold: Hold):
     if hold.case_id is not None:
-        return session.get(Case, hold.case_id)
+        return session.get_one(Case, hold.case_id)
     if hold.process_id is not None:
-        return session.get(Process, hold.process_id)
-    return session.get(FilePlanNode, hold.node_id)
+        return session.get_one(Process, hold.process_id)
+    return session.get_one(FilePlanNode, hold.node_id)
 
 
 def describe_target(session: Session, hold: Hold) -> str:
@@ -158,7 +158,9 @@ def hold_scope_case_ids(session: Session, hold: Hold) -> list[int]:
     if hold.case_id is not None:
         return [hold.case_id]
     if hold.process_id is not None:
-        return [session.get(Process, hold.process_id).case_id]
+        return [session.get_one(Process, hold.process_id).case_id]
+    if hold.node_id is None:
+        return []  # not reached: a hold names a case, a process or a node
     nodes = node_subtree(session, hold.tenant_id, {hold.node_id})
     return list(session.scalars(select(Case.id).where(Case.node_id.in_(nodes)).order_by(Case.id)))
 
@@ -215,7 +217,7 @@ def sync_holds(
     query = query.where(Hold.id.in_(hold_ids)) if hold_ids else query.where(Hold.s3_pending)
     report = HoldSyncReport()
     for hold_id in list(session.scalars(query)):
-        hold = session.get(Hold, hold_id)
+        hold = session.get_one(Hold, hold_id)
         wanted = desired_key_holds(session, hold_scope_case_ids(session, hold))
         session.rollback()  # no transaction stays open while S3 is called
         try:
@@ -224,7 +226,7 @@ def sync_holds(
             report.failed.append(f"hold {hold.uuid}: {exc}")
             continue
         with transaction(session):
-            session.get(Hold, hold_id).s3_pending = False
+            session.get_one(Hold, hold_id).s3_pending = False
         report.holds += 1
     return report
 
@@ -249,7 +251,7 @@ def holds_covering(session: Session, obj: Any) -> list[Hold]:
     """Active holds on ``obj`` or anything above it (case, process, document or node)."""
     process_id = case = None
     if isinstance(obj, Document):
-        if obj.process_id is None:
+        if obj.process_id is None or obj.process is None:
             return []  # an inbox document belongs to no case yet
         process_id, case = obj.process_id, obj.process.case
     elif isinstance(obj, Process):
@@ -330,13 +332,15 @@ def _describe(obj: Any, holds: list[Hold]) -> str:
 
 def held_case_clause(session: Session, tenant_id: int) -> ColumnElement[bool]:
     """SQL condition "this case is under a hold" (on it, a process in it or a node above)."""
-    held_nodes = set(
-        session.scalars(
+    held_nodes = {
+        node_id
+        for node_id in session.scalars(
             select(Hold.node_id).where(
                 _active(), Hold.tenant_id == tenant_id, Hold.node_id.is_not(None)
             )
         )
-    )
+        if node_id is not None
+    }
     case_held = Case.id.in_(
         select(Hold.case_id).where(
             _active(), Hold.tenant_id == tenant_id, Hold.case_id.is_not(None)

@@ -42,7 +42,8 @@ class RetentionService:
         """An original, a new version or a rendition stored now: a closed case's retain-until
         (R25) and, beneath an active hold, an S3 legal hold (R12) — also for what is stored
         after the hold was placed."""
-        case = document.process.case if document.process_id is not None else None
+        process = document.process if document.process_id is not None else None
+        case = process.case if process is not None else None
         until = None
         if case is not None and case.is_closed:
             until = rules.lock_until(session, case, utcnow().date())

@@ -48,7 +48,7 @@ def retention_end(
 
 
 def case_retention_end(session: Session, case: Case) -> date | None:
-    schedule = session.get(RetentionSchedule, case.schedule_id)
+    schedule = session.get_one(RetentionSchedule, case.schedule_id)
     return retention_end(schedule.period_years, schedule.trigger, case.closed_at, case.event_date)
 
 
@@ -62,8 +62,8 @@ def lock_until(session: Session, case: Case, today: date) -> datetime | None:
     and an event trigger without its date: None, the floor extended nightly while the record
     lives (a permanent one until the archive has confirmed the transfer).
     """
-    schedule = session.get(RetentionSchedule, case.schedule_id)
-    if schedule.permanent:
+    schedule = session.get_one(RetentionSchedule, case.schedule_id)
+    if schedule.period_years is None:  # permanent
         return None
     end = case.retention_end if case.is_closed else None
     if end is None:
@@ -88,7 +88,7 @@ def needs_floor() -> ColumnElement[bool]:
     )
 
 
-def floor_versions() -> Select[tuple[str, str]]:
+def floor_versions() -> Select[str, str]:
     """SQL: (key, version id) of every file version of a record that still needs the floor.
     Driven from the file versions, so all of them are found in one pass (``needs_floor`` per
     stored object has no index on the key to use)."""

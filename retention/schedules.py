@@ -247,7 +247,7 @@ def refresh_retention(session: Session, *, batch: int = 1000) -> RefreshReport:
                 )
             )
             for case in cases:
-                schedule = schedules.get(case.schedule_id) or session.get(
+                schedule = schedules.get(case.schedule_id) or session.get_one(
                     RetentionSchedule, case.schedule_id
                 )
                 end = rules.retention_end(

@@ -234,9 +234,9 @@ def export_transfer(
     result.files = len(files)
     result.sha256 = _write_zip(result.path, members)  # S3 reads happen outside a transaction
     with transaction(session):
-        request = session.get(DisposalRequest, request_id)
+        request = session.get_one(DisposalRequest, request_id)
         for item_id in item_ids:
-            item = session.get(DisposalItem, item_id)
+            item = session.get_one(DisposalItem, item_id)
             item.state, item.updated_at = ItemState.sent.value, utcnow()
         _record_message(session, actor, request, "out", TRANSFER, name, result.sha256, len(entries))
         audit.record(
@@ -361,7 +361,7 @@ def _apply_confirmation(
     sent_cases = [item.case_id for item in items.values() if item.state == ItemState.sent]
     # Archives may confirm the processes and documents of a case as well; those are accepted
     # and the case's own entry decides.
-    inner = set()
+    inner: set[str] = set()
     if sent_cases:
         processes = session.execute(
             select(Process.id, Process.uuid).where(Process.case_id.in_(sent_cases))

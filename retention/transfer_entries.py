@@ -30,7 +30,7 @@ from retention.xdomea.model import CaseEntry, DocumentEntry, FileEntry, Header, 
 
 
 def header_for(session: Session, actor: User, request: DisposalRequest, archive: str) -> Header:
-    tenant = session.get(Tenant, request.tenant_id)
+    tenant = session.get_one(Tenant, request.tenant_id)
     unit = session.get(OrgUnit, actor.org_unit_id) if actor.org_unit_id else None
     return Header(
         process_id=request.xdomea_process_id,
@@ -50,8 +50,8 @@ def _product_version() -> str:
 
 
 def case_entry(session: Session, case: Case, *, with_content: bool) -> CaseEntry:
-    node = session.get(FilePlanNode, case.node_id)
-    schedule = session.get(RetentionSchedule, case.schedule_id)
+    node = session.get_one(FilePlanNode, case.node_id)
+    schedule = session.get_one(RetentionSchedule, case.schedule_id)
     unit = session.get(OrgUnit, case.org_unit_id) if case.org_unit_id else None
     entry = CaseEntry(
         uuid=str(case.uuid),

@@ -139,11 +139,11 @@ def requests(request, tenant, username):
             return
         found = disposal.get_request(session, actor, request)
         click.echo(f"{found.uuid}  {found.status}  xdomea process {found.xdomea_process_id}")
-        for item in found.items:
-            extra = f" archive {item.archive_id}" if item.archive_id else ""
+        for case_item in found.items:
+            extra = f" archive {case_item.archive_id}" if case_item.archive_id else ""
             click.echo(
-                f"  {item.case.file_reference:24} {item.action:8} {item.state:12}{extra} "
-                f"{item.note}".rstrip()
+                f"  {case_item.case.file_reference:24} {case_item.action:8} "
+                f"{case_item.state:12}{extra} {case_item.note}".rstrip()
             )
 
 
