@@ -15,11 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from eakte import schema
+from eakte import ports, schema
 from eakte.db import make_engine, make_session_factory
 from eakte.models import Role
 from eakte.services import accounts, fileplan
 from retention import schedules
+from retention.port import RetentionService
 
 
 def generate_plan(nodes: int) -> bytes:
@@ -44,6 +45,7 @@ def run_once(data: bytes, url: str | None) -> float:
         engine = make_engine(url or f"sqlite:///{Path(tmp) / 'bench.db'}")
         schema.upgrade(engine)
         sessions = make_session_factory(engine)
+        ports.wire(sessions, retention=RetentionService())  # as the runtime does
         with sessions() as s:
             tenant = accounts.ensure_default_tenant(s)
             officer = accounts.create_user(

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select
 
-from eakte import schema
+from eakte import ports, schema
 from eakte.db import make_engine, make_session_factory
 from eakte.models import (
     Case,
@@ -54,6 +54,7 @@ from eakte.models import (
 )
 from eakte.services import accounts
 from retention.models import DestructionCertificate, DisposalItem, ItemState
+from retention.port import RetentionService
 from retention.rules import retention_end
 
 PASSWORD = "benchmark password"  # noqa: S105
@@ -72,6 +73,7 @@ def _setup(url: str):
     engine = make_engine(url)
     schema.upgrade(engine)
     sessions = make_session_factory(engine)
+    ports.wire(sessions, retention=RetentionService())  # as the runtime does
     with sessions() as s:
         tenant = accounts.ensure_default_tenant(s, "Stadt Benchhausen")
         admin = accounts.create_user(s, tenant, "admin", PASSWORD, {Role.admin})
@@ -298,6 +300,7 @@ def _child_execute(args) -> None:
 
     engine = make_engine(args.database_url)
     sessions = make_session_factory(engine)
+    ports.wire(sessions, retention=RetentionService())  # as the runtime does
     with sessions() as s:
         officer = accounts.find_user(s, s.scalar(select(Tenant)), "reg1")
         execute_request(s, officer, _store(args), args.request)

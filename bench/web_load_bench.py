@@ -136,13 +136,17 @@ def _plan_csv() -> bytes:
 
 def seed_accounts(settings) -> None:
     """Org units, clerks, a schedule and the file plan, made through the services."""
+    from eakte import ports
     from eakte.db import make_engine, make_session_factory
     from eakte.models import Role
     from eakte.services import accounts, fileplan
     from retention import schedules
+    from retention.port import RetentionService
 
     engine = make_engine(settings.database_url)
-    with make_session_factory(engine)() as s:
+    sessions = make_session_factory(engine)
+    ports.wire(sessions, retention=RetentionService())  # as the runtime does
+    with sessions() as s:
         tenant = accounts.get_tenant(s, accounts.DEFAULT_TENANT)
         admin = accounts.find_user(s, tenant, "admin")
         for code in UNITS:

@@ -33,11 +33,6 @@ class Runtime:
     _store: BlobStore | None = None
     _closers: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
 
-    def __post_init__(self) -> None:
-        # The ports the core declares (eakte.ports), implemented above it: every session the
-        # runtime makes carries them.
-        ports.wire(self.sessions, retention=RetentionService())
-
     def session(self) -> Session:
         return self.sessions()
 
@@ -79,6 +74,15 @@ def open_store(settings: Settings, closers: contextlib.ExitStack) -> BlobStore:
     )
 
 
+def wire_ports(runtime: Runtime) -> Runtime:
+    """Plug the implementations of the core's ports into ``runtime`` (issue 15: the retention
+    slice's port is wired here). Every builder of a runtime calls it, tests included."""
+    # The core's services get a session, not the runtime: the port travels with every session
+    # the runtime makes (eakte.ports).
+    ports.wire(runtime.sessions, retention=RetentionService())
+    return runtime
+
+
 @contextlib.contextmanager
 def open_runtime(settings: Settings, *, require_schema: bool = True) -> Iterator[Runtime]:
     """Database and store ready for use; everything started here is stopped on exit."""
@@ -90,7 +94,7 @@ def open_runtime(settings: Settings, *, require_schema: bool = True) -> Iterator
     except BaseException:
         engine.dispose()
         raise
-    runtime = Runtime(settings, engine, make_session_factory(engine))
+    runtime = wire_ports(Runtime(settings, engine, make_session_factory(engine)))
     try:
         yield runtime
     finally:

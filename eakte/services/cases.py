@@ -223,9 +223,8 @@ def close_case(
         for process in case.processes:
             if not process.is_closed:
                 process.status, process.closed_at = CaseStatus.closed.value, closed_on
-        retention_port(session).on_case_closed(
-            session, case
-        )  # R7 clock, R25 retain-until (after commit)
+        # R7 clock, R25 retain-until (after the commit)
+        retention_port(session).on_case_closed(session, case)
         mark_for_index(session, case)
         audit.record(session, actor, "close", case, closed_at=closed_on.isoformat())
     return case
@@ -246,9 +245,8 @@ def reopen_case(session: Session, actor: User, case_ident: int | str, reason: st
         case.status, case.closed_at = CaseStatus.open.value, None
         for process in case.processes:
             process.status, process.closed_at = CaseStatus.open.value, None
-        retention_port(session).on_case_reopened(
-            session, case
-        )  # the clock restarts at the next closure
+        # the clock restarts at the next closure
+        retention_port(session).on_case_reopened(session, case)
         mark_for_index(session, case)
         audit.record(
             session,
