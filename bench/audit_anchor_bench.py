@@ -69,7 +69,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, insert, select
 
 from bench.retention_bench import _load_cases, _setup
-from eakte import audit
+from eakte import audit, ports
 from eakte.audit_anchors import PREFIX, Anchor, AnchorPolicy, anchor_if_moved, put_locked
 from eakte.config import S3Settings, Settings
 from eakte.db import make_engine, make_session_factory
@@ -85,6 +85,7 @@ from eakte.models import (
     User,
 )
 from eakte.verify import CHECKS, VerifyContext, VerifyReport, check_objects
+from retention.port import RetentionService
 
 _BATCH = 5000
 BUCKET = "anchor-bench"
@@ -295,6 +296,7 @@ def set_up(args, workdir: Path, url: str) -> None:
     if resumed:
         engine = make_engine(url)
         sessions = make_session_factory(engine)
+        ports.wire(sessions, retention=RetentionService())  # as the runtime does
     else:
         engine, sessions = _setup(url)
     server = EmbeddedSeaweedFS(workdir / "s3").start()
@@ -340,6 +342,7 @@ def measure(args, workdir: Path, url: str) -> None:
 
     engine = make_engine(url)
     sessions = make_session_factory(engine)
+    ports.wire(sessions, retention=RetentionService())  # as the runtime does
     server = EmbeddedSeaweedFS(workdir / "s3").start()
     try:
         store = server.blobstore(BUCKET)

@@ -15,10 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from eakte import schema
+from eakte import ports, schema
 from eakte.db import make_engine, make_session_factory
 from eakte.models import Role
 from eakte.services import accounts, fileplan
+from retention import schedules
+from retention.port import RetentionService
 
 
 def generate_plan(nodes: int) -> bytes:
@@ -43,12 +45,13 @@ def run_once(data: bytes, url: str | None) -> float:
         engine = make_engine(url or f"sqlite:///{Path(tmp) / 'bench.db'}")
         schema.upgrade(engine)
         sessions = make_session_factory(engine)
+        ports.wire(sessions, retention=RetentionService())  # as the runtime does
         with sessions() as s:
             tenant = accounts.ensure_default_tenant(s)
             officer = accounts.create_user(
                 s, tenant, "reg", "benchmark-password", {Role.records_officer}
             )
-            fileplan.create_schedule(s, officer, "Zehn Jahre", period_years=10, action="V")
+            schedules.create_schedule(s, officer, "Zehn Jahre", period_years=10, action="V")
             start = time.perf_counter()
             result = fileplan.import_csv(s, officer, data)
             elapsed = time.perf_counter() - start

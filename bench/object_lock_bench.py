@@ -35,8 +35,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args()
 
-    from eakte.verify import VerifyContext, check_objects, check_retention_locks, run_verify
+    from eakte.verify import VerifyContext, check_objects, run_verify
     from retention.floor import extend_floors
+    from retention.verify import check_retention_locks
     from storage.embedded import EmbeddedSeaweedFS
 
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

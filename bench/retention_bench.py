@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select
 
-from eakte import schema
+from eakte import ports, schema
 from eakte.db import make_engine, make_session_factory
 from eakte.models import (
     Case,
@@ -52,9 +52,10 @@ from eakte.models import (
     Tenant,
     User,
 )
-from eakte.models.retention import DestructionCertificate, DisposalItem, ItemState
-from eakte.retention_rules import retention_end
 from eakte.services import accounts
+from retention.models import DestructionCertificate, DisposalItem, ItemState
+from retention.port import RetentionService
+from retention.rules import retention_end
 
 PASSWORD = "benchmark password"  # noqa: S105
 
@@ -72,6 +73,7 @@ def _setup(url: str):
     engine = make_engine(url)
     schema.upgrade(engine)
     sessions = make_session_factory(engine)
+    ports.wire(sessions, retention=RetentionService())  # as the runtime does
     with sessions() as s:
         tenant = accounts.ensure_default_tenant(s, "Stadt Benchhausen")
         admin = accounts.create_user(s, tenant, "admin", PASSWORD, {Role.admin})
@@ -87,10 +89,11 @@ def _setup(url: str):
             s, tenant, "reg2", PASSWORD, {Role.records_officer}, org_unit_code="10"
         )
         from eakte.services import fileplan
+        from retention import schedules as schedule_service
 
-        fileplan.create_schedule(s, officer, "Zehn Jahre", period_years=10, action="V")
-        fileplan.create_schedule(s, officer, "Sechs Jahre", period_years=6, action="V")
-        fileplan.create_schedule(s, officer, "Dauernd", period_years=None, action="A")
+        schedule_service.create_schedule(s, officer, "Zehn Jahre", period_years=10, action="V")
+        schedule_service.create_schedule(s, officer, "Sechs Jahre", period_years=6, action="V")
+        schedule_service.create_schedule(s, officer, "Dauernd", period_years=None, action="A")
         rows = ["code;title;parent;schedule;org_unit"]
         units = ["32.1", "32.2", "60.1"]
         for group in range(10):
@@ -297,6 +300,7 @@ def _child_execute(args) -> None:
 
     engine = make_engine(args.database_url)
     sessions = make_session_factory(engine)
+    ports.wire(sessions, retention=RetentionService())  # as the runtime does
     with sessions() as s:
         officer = accounts.find_user(s, s.scalar(select(Tenant)), "reg1")
         execute_request(s, officer, _store(args), args.request)

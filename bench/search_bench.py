@@ -605,7 +605,7 @@ def measure_database_reindex(work: Path, docs: int, seed: int) -> dict:
     from eakte.config import S3Settings, Settings
     from eakte.db import make_engine, make_session_factory
     from eakte.models import Document
-    from eakte.runtime import Runtime
+    from eakte.runtime import Runtime, wire_ports
     from eakte.services.indexer import index_pending, reindex
 
     settings = Settings(
@@ -616,7 +616,7 @@ def measure_database_reindex(work: Path, docs: int, seed: int) -> dict:
     schema.upgrade(engine)
     corpus = Corpus(docs, seed)
     seed_database(engine, corpus)
-    rt = Runtime(settings, engine, make_session_factory(engine))
+    rt = wire_ports(Runtime(settings, engine, make_session_factory(engine)))
     started = time.perf_counter()
     count = reindex(rt)
     full = time.perf_counter() - started
@@ -655,7 +655,7 @@ def measure_upload_latency(work: Path, steady: int, idle: int, idle_gap: float) 
         from eakte.db import make_engine, make_session_factory
         from eakte.jobs.ingest_tasks import enqueue
         from eakte.models import Role
-        from eakte.runtime import Runtime
+        from eakte.runtime import Runtime, wire_ports
         from eakte.services import accounts
         from eakte.services import search as search_service
         from eakte.services.indexer import index_pending
@@ -666,7 +666,7 @@ def measure_upload_latency(work: Path, steady: int, idle: int, idle_gap: float) 
         schema.upgrade(engine)
         store = server.blobstore(settings.s3.bucket)
         store.ensure_bucket(create=True)
-        rt = Runtime(settings, engine, make_session_factory(engine), store)
+        rt = wire_ports(Runtime(settings, engine, make_session_factory(engine), store))
         with rt.session() as s:
             tenant = accounts.ensure_default_tenant(s)
             admin = accounts.create_user(s, tenant, "admin", "bench password 1", {Role.admin})

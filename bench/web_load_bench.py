@@ -136,12 +136,17 @@ def _plan_csv() -> bytes:
 
 def seed_accounts(settings) -> None:
     """Org units, clerks, a schedule and the file plan, made through the services."""
+    from eakte import ports
     from eakte.db import make_engine, make_session_factory
     from eakte.models import Role
     from eakte.services import accounts, fileplan
+    from retention import schedules
+    from retention.port import RetentionService
 
     engine = make_engine(settings.database_url)
-    with make_session_factory(engine)() as s:
+    sessions = make_session_factory(engine)
+    ports.wire(sessions, retention=RetentionService())  # as the runtime does
+    with sessions() as s:
         tenant = accounts.get_tenant(s, accounts.DEFAULT_TENANT)
         admin = accounts.find_user(s, tenant, "admin")
         for code in UNITS:
@@ -157,7 +162,7 @@ def seed_accounts(settings) -> None:
                     s, tenant, _clerk(code, k), PASSWORD, {Role.clerk}, org_unit_code=code
                 )
         officer = accounts.find_user(s, tenant, "registratur")
-        fileplan.create_schedule(
+        schedules.create_schedule(
             s, officer, "Regelfrist 10 Jahre", period_years=10, action="V", legal_basis="GemHVO"
         )
         fileplan.import_csv(s, officer, _plan_csv(), "web_load_bench")

@@ -55,7 +55,7 @@ from eakte.errors import (
     RestoreTargetNotEmpty,
 )
 from eakte.models import Base, Case, CaseStatus, Document, StoredObject
-from eakte.models.retention import Hold
+from eakte.ports import retention_port
 from eakte.runtime import Runtime
 from eakte.verify import VerifyContext, VerifyReport, run_verify, save_report
 from storage.errors import IntegrityError, ObjectNotFound
@@ -550,7 +550,7 @@ def _mark_for_catch_up(session, *, objects_uploaded: bool) -> None:
             .where(Case.status == CaseStatus.closed.value)
             .values(object_lock_pending=True)
         )
-        session.execute(update(Hold).where(Hold.released_at.is_(None)).values(s3_pending=True))
+        retention_port(session).mark_holds_for_sync(session)
 
 
 def _reindex(rt: Runtime) -> bool:

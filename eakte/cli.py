@@ -52,12 +52,12 @@ def _register() -> None:
         migration,
         ops,
         records,
-        retention,
         search,
         server,
         signatures,
         verify,
     )
+    from retention import commands as retention
 
     modules = (
         server,

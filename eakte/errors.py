@@ -200,6 +200,13 @@ class XdomeaRejected(BadInput):
     user_message = N_("The xdomea message was rejected.")
 
 
+class XdomeaInvalid(EakteError):
+    """R13: a message eAkte wrote does not match the xdomea 3.1.0 schema; it did not leave
+    (a defect to report, not the user's input)."""
+
+    user_message = N_("The xdomea message does not match the schema and was not written.")
+
+
 # --- ingest and scanning (issue 4) ---
 
 

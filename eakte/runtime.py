@@ -16,11 +16,13 @@ from typing import cast
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from eakte import schema
+from eakte import ports, schema
 from eakte.config import Settings
 from eakte.db import check_connection, make_engine, make_session_factory
+from eakte.services.indexer import open_search
 from indexing import compat as search_compat
-from indexing.backend import SearchBackend, open_backend
+from indexing.backend import SearchBackend
+from retention.port import RetentionService
 from storage.blobstore import BlobStore
 from storage.embedded import EmbeddedSeaweedFS
 from storage.shared_store import SharedEmbeddedStore
@@ -86,12 +88,13 @@ def open_store(settings: Settings, closers: contextlib.ExitStack) -> BlobStore:
     )
 
 
-def open_search(settings: Settings, engine: Engine) -> SearchBackend:
-    """The search backend of the installation: Whoosh in the data dir, or the PostgreSQL
-    tables reached through ``engine`` (``EAKTE_SEARCH_BACKEND=postgresql``)."""
-    return open_backend(
-        settings.search_backend, index_dir=settings.data_dir / "index", engine=engine
-    )
+def wire_ports(runtime: Runtime) -> Runtime:
+    """Plug the implementations of the core's ports into ``runtime`` (issue 15: the retention
+    slice's port is wired here). Every builder of a runtime calls it, tests included."""
+    # The core's services get a session, not the runtime: the port travels with every session
+    # the runtime makes (eakte.ports).
+    ports.wire(runtime.sessions, retention=RetentionService())
+    return runtime
 
 
 @contextlib.contextmanager
@@ -106,7 +109,7 @@ def open_runtime(settings: Settings, *, require_schema: bool = True) -> Iterator
     except BaseException:
         engine.dispose()
         raise
-    runtime = Runtime(settings, engine, make_session_factory(engine))
+    runtime = wire_ports(Runtime(settings, engine, make_session_factory(engine)))
     try:
         yield runtime
     finally:

@@ -1,6 +1,7 @@
 """`eakte verify`: fixity and consistency checks over everything eAkte keeps.
 
-Each check is a function yielding ``Finding``s; later parts of the system add theirs to ``CHECKS``.
+Each check is a function yielding ``Finding``s; later parts of the system add theirs to ``CHECKS``,
+retention its own through the retention port (``eakte.ports``).
 The report is clean only when no check found anything.
 """
 
@@ -20,8 +21,8 @@ from eakte.audit import check_chain
 from eakte.config import Settings
 from eakte.ingest.fixity import check_transfer_notes
 from eakte.models import AuditEvent, StoredObject
+from eakte.ports import retention_port
 from eakte.private_files import loose_paths
-from eakte.retention_verify import check_retention_locks
 from eakte.services.indexer import check_search_index
 from eakte.verify_objects import read_versions, registered_versions
 from storage.blobstore import BlobStore
@@ -147,12 +148,14 @@ def check_data_dir(ctx: VerifyContext, counts: dict[str, int]) -> Iterator[Findi
 
 CHECKS: list[Check] = [check_objects, check_orphans, check_audit_chain, check_audit_anchors]
 CHECKS.append(check_data_dir)  # issue 13
-CHECKS.append(check_retention_locks)  # R12/R25, issue 6
 CHECKS.append(check_transfer_notes)  # R16, issue 4
 CHECKS.append(check_search_index)  # index drift, issue 5
 
 
-def run_verify(ctx: VerifyContext, checks: Iterable[Check] = CHECKS) -> VerifyReport:
+def run_verify(ctx: VerifyContext, checks: Iterable[Check] | None = None) -> VerifyReport:
+    """The given checks, or all: the core's and retention's (R12/R25, issue 6)."""
+    if checks is None:
+        checks = [*CHECKS, *retention_port(ctx.session).verify_checks()]
     report = VerifyReport()
     for check in checks:
         report.findings.extend(check(ctx, report.checked))

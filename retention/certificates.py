@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from eakte.db import transaction
 from eakte.models import FilePlanNode, OrgUnit, RetentionSchedule, StoredObject, Tenant, User
-from eakte.models.retention import DestructionCertificate, DisposalItem, DisposalRequest
 from eakte.permissions import Action, require
-from eakte.retention_rules import PERMANENT_RETAIN_UNTIL
 from eakte.services.cases import find_case
 from eakte.services.guard import load
+from retention.models import DestructionCertificate, DisposalItem, DisposalRequest
+from retention.rules import PERMANENT_RETAIN_UNTIL
 from storage.blobstore import BlobStore
-from storage.errors import ObjectNotFound
+from storage.errors import IntegrityError, ObjectNotFound
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -45,10 +45,10 @@ def build_certificate(
     """A certificate for the item's case, added to the caller's transaction."""
     case = item.case
     request: DisposalRequest = item.request
-    node = session.get(FilePlanNode, case.node_id)
-    schedule = session.get(RetentionSchedule, case.schedule_id)
+    node = session.get_one(FilePlanNode, case.node_id)
+    schedule = session.get_one(RetentionSchedule, case.schedule_id)
     unit = session.get(OrgUnit, case.org_unit_id) if case.org_unit_id else None
-    users = {
+    users: dict[int | None, str] = {
         u.id: u.username
         for u in session.scalars(
             select(User).where(User.id.in_([request.proposed_by_id, request.decided_by_id or 0]))
@@ -187,7 +187,7 @@ def pdf_key(session: Session, certificate: DestructionCertificate) -> str:
 
 def store_pdf(session: Session, store: BlobStore, certificate_id: int) -> None:
     """Render and store the PDF once; a rerun after a crash registers what is already there."""
-    certificate = session.get(DestructionCertificate, certificate_id)
+    certificate = session.get_one(DestructionCertificate, certificate_id)
     if certificate.pdf_key:
         return
     key = pdf_key(session, certificate)
@@ -205,9 +205,11 @@ def store_pdf(session: Session, store: BlobStore, certificate_id: int) -> None:
             retain_until=PERMANENT_RETAIN_UNTIL,
         )
         stored_version, stored_sha, size = put.version_id, put.sha256, put.size
+    if stored_version is None or stored_sha is None:  # the bucket is versioned, our PUTs hash
+        raise IntegrityError(key, stored_version, None, stored_sha, "no version id or sha256")
     store.set_retention(key, stored_version, PERMANENT_RETAIN_UNTIL)  # a rerun's version too
     with transaction(session):
-        certificate = session.get(DestructionCertificate, certificate_id)
+        certificate = session.get_one(DestructionCertificate, certificate_id)
         session.add(
             StoredObject(
                 tenant_id=certificate.tenant_id,

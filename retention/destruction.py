@@ -109,7 +109,7 @@ def record_destroyed(
     session: Session, plan: DocumentPlan, removed_keys: list[str], data_dir: Path | None
 ) -> dict:
     """In the caller's transaction: the document becomes a tombstone without content."""
-    document = session.get(Document, plan.document_id)
+    document = session.get_one(Document, plan.document_id)
     # What was read from the content or names its file goes with it: the transfer note (R16:
     # who sent which file from where; it refers to the original's version), the signers
     # and fields found in it. The certificate keeps the hashes (R11).

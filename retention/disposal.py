@@ -17,19 +17,19 @@ from sqlalchemy.orm import Session
 from eakte import audit
 from eakte.db import transaction
 from eakte.errors import BadInput, Conflict, FourEyesViolation, LegalHoldActive, NotDue, NotFound
-from eakte.holds import case_tree_holds
 from eakte.models import Case, CaseStatus, RetentionAction, RetentionSchedule, User
 from eakte.models.base import utcnow
-from eakte.models.retention import (
+from eakte.permissions import Action, require
+from eakte.services.cases import find_case
+from eakte.services.guard import audited_refusals, load
+from retention.holds import case_tree_holds
+from retention.models import (
     DisposalItem,
     DisposalRequest,
     ItemAction,
     ItemState,
     RequestStatus,
 )
-from eakte.permissions import Action, require
-from eakte.services.cases import find_case
-from eakte.services.guard import audited_refusals, load
 
 
 def find_request(session: Session, actor: User, ident: str | int) -> DisposalRequest:
@@ -103,7 +103,7 @@ def propose(
             case = find_case(session, actor, ident)
             require(session, actor, Action.dispose, case)
             ensure_due(session, case, today)
-            schedule = session.get(RetentionSchedule, case.schedule_id)
+            schedule = session.get_one(RetentionSchedule, case.schedule_id)
             action = ItemAction.destroy if schedule.action == RetentionAction.destroy else None
             session.add(
                 DisposalItem(

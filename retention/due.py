@@ -20,11 +20,12 @@ from eakte import audit
 from eakte.csv_export import csv_writer
 from eakte.db import transaction
 from eakte.errors import NotFound
-from eakte.holds import held_case_clause, node_subtree
 from eakte.models import Case, CaseStatus, FilePlanNode, OrgUnit, RetentionSchedule, User
 from eakte.models.base import utcnow
-from eakte.models.retention import DisposalItem, DisposalRequest, ItemState, RequestStatus
 from eakte.permissions import Action, org_unit_subtree, require
+from eakte.services.fileplan import node_subtree
+from retention.holds import held_case_clause
+from retention.models import DisposalItem, DisposalRequest, ItemState, RequestStatus
 
 CSV_COLUMNS = (
     "file_reference",

@@ -23,10 +23,15 @@ from eakte import audit
 from eakte.audit_anchors import AnchorPolicy, anchor_after
 from eakte.db import transaction
 from eakte.errors import RequestNotApproved
-from eakte.holds import case_tree_holds, holds_covering
 from eakte.models import Case, Document, DocumentStatus, User
 from eakte.models.base import utcnow
-from eakte.models.retention import (
+from eakte.permissions import Action, require
+from eakte.services.guard import audited_refusals
+from retention import certificates
+from retention.destruction import destroy_objects, plan_document, record_destroyed
+from retention.disposal import find_request
+from retention.holds import case_tree_holds, holds_covering
+from retention.models import (
     DestructionCertificate,
     DisposalItem,
     DisposalRequest,
@@ -34,11 +39,6 @@ from eakte.models.retention import (
     ItemState,
     RequestStatus,
 )
-from eakte.permissions import Action, require
-from eakte.services.guard import audited_refusals
-from retention import certificates
-from retention.destruction import destroy_objects, plan_document, record_destroyed
-from retention.disposal import find_request
 from retention.objects import case_document_ids
 from storage.blobstore import BlobStore
 from storage.errors import ObjectLocked
@@ -105,7 +105,7 @@ def execute_request(
         (report.destroyed if outcome == ItemState.done else report.held).append(reference)
     report.certificates = _store_missing_pdfs(session, store, request_id)
     with transaction(session):
-        request = session.get(DisposalRequest, request_id)
+        request = session.get_one(DisposalRequest, request_id)
         states = session.scalars(
             select(DisposalItem.state).where(DisposalItem.request_id == request_id)
         )
@@ -122,7 +122,7 @@ def execute_request(
 
 def _set_state(session: Session, item_id: int, state: ItemState, note: str = "") -> None:
     with transaction(session):
-        item = session.get(DisposalItem, item_id)
+        item = session.get_one(DisposalItem, item_id)
         item.state, item.updated_at = state.value, utcnow()
         if note:
             item.note = note
@@ -132,7 +132,7 @@ def _execute_item(
     session: Session, actor: User, store: BlobStore, item_id: int, data_dir: Path | None
 ) -> ItemState:
     with transaction(session):
-        item = session.get(DisposalItem, item_id)
+        item = session.get_one(DisposalItem, item_id)
         case = item.case
         holds = case_tree_holds(session, case)
         if holds:
@@ -160,12 +160,12 @@ def _destroy_document(
 ) -> bool:
     """Destroy one document; False if a legal hold stopped it."""
     with transaction(session):
-        document = session.get(Document, document_id, populate_existing=True)
+        document = session.get_one(Document, document_id, populate_existing=True)
         if document.status == DocumentStatus.destroyed:
             return True
         holds = holds_covering(session, document)
         if holds:
-            item = session.get(DisposalItem, item_id)
+            item = session.get_one(DisposalItem, item_id)
             item.state, item.updated_at = ItemState.held.value, utcnow()
             item.note = "legal hold placed during execution: " + ", ".join(
                 str(h.uuid) for h in holds
@@ -178,8 +178,8 @@ def _destroy_document(
         _set_state(session, item_id, ItemState.held, f"S3 lock: {exc}")
         return False
     with transaction(session):
-        item = session.get(DisposalItem, item_id, with_for_update=True)
-        document = session.get(Document, document_id, populate_existing=True)
+        item = session.get_one(DisposalItem, item_id, with_for_update=True)
+        document = session.get_one(Document, document_id, populate_existing=True)
         if document.status == DocumentStatus.destroyed:
             return True  # another run of this job recorded it meanwhile
         entry = record_destroyed(session, plan, removed, data_dir)
@@ -200,7 +200,7 @@ def _destroy_document(
 def _finish_case(session: Session, actor: User, item_id: int) -> int:
     with transaction(session):
         # Row lock: two runs of the job finishing the same case issue one certificate.
-        item = session.get(DisposalItem, item_id, with_for_update=True)
+        item = session.get_one(DisposalItem, item_id, with_for_update=True)
         case: Case = item.case
         existing = session.scalar(
             select(DestructionCertificate).where(DestructionCertificate.case_id == case.id)

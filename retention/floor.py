@@ -28,11 +28,11 @@ from sqlalchemy.orm import Session
 from eakte.db import transaction
 from eakte.models import StoredObject
 from eakte.models.base import utcnow
-from eakte.models.retention import Hold
-from eakte.retention_rules import needs_floor
 from retention.holds import hold_scope_case_ids
 from retention.locks import ensure_floor
+from retention.models import Hold
 from retention.objects import case_document_ids, document_keys
+from retention.rules import needs_floor
 from storage.blobstore import BlobStore
 from storage.errors import StorageError
 

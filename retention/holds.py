@@ -1,31 +1,38 @@
 """R12: legal holds on a case, a process or a file-plan node.
 
+Which holds cover an object: a hold on a file-plan node covers every node beneath it and their
+cases; a hold on a case covers its processes and documents; a hold on a process covers its
+documents. The core's services refuse content changes and moves beneath one through the
+retention port (``retention.port``); destruction and transfer use the same lookups. No role is
+exempt.
+
 A hold is recorded (reason, authority, who, when) and takes effect in the database at once:
 from its commit on, content changes, destruction and transfer beneath it are refused for every
-role (``eakte.holds``). After the commit every object version beneath it gets an S3 legal hold,
-so that even a destruction already running cannot remove what is not yet gone; releasing the
-last hold over an object clears it again. The S3 step is idempotent: a failure leaves the hold
-``s3_pending`` and the periodic retention job completes it.
+role. After the commit every object version beneath it gets an S3 legal hold, so that even a
+destruction already running cannot remove what is not yet gone; releasing the last hold over an
+object clears it again. The S3 step is idempotent: a failure leaves the hold ``s3_pending`` and
+the periodic retention job completes it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
 from eakte import audit
 from eakte.db import transaction
-from eakte.errors import BadInput, Conflict
-from eakte.holds import holds_covering, node_subtree
+from eakte.errors import BadInput, Conflict, LegalHoldActive, MoveUnderHold
 from eakte.models import Case, Document, DocumentStatus, FilePlanNode, FileVersion, Process, User
 from eakte.models.base import utcnow
-from eakte.models.retention import Hold, HoldTarget
 from eakte.permissions import Action, require
 from eakte.services.cases import find_case, find_node
+from eakte.services.fileplan import node_ancestry, node_subtree
 from eakte.services.guard import audited_refusals, load
 from retention.locks import ensure_floor
+from retention.models import Hold, HoldTarget
 from retention.objects import case_document_ids, key_versions
 from storage.blobstore import BlobStore
 from storage.errors import ObjectNotFound, StorageError
@@ -131,10 +138,10 @@ def list_holds(session: Session, actor: User, *, include_released: bool = False)
 
 def _hold_target(session: Session, hold: Hold):
     if hold.case_id is not None:
-        return session.get(Case, hold.case_id)
+        return session.get_one(Case, hold.case_id)
     if hold.process_id is not None:
-        return session.get(Process, hold.process_id)
-    return session.get(FilePlanNode, hold.node_id)
+        return session.get_one(Process, hold.process_id)
+    return session.get_one(FilePlanNode, hold.node_id)
 
 
 def describe_target(session: Session, hold: Hold) -> str:
@@ -151,7 +158,9 @@ def hold_scope_case_ids(session: Session, hold: Hold) -> list[int]:
     if hold.case_id is not None:
         return [hold.case_id]
     if hold.process_id is not None:
-        return [session.get(Process, hold.process_id).case_id]
+        return [session.get_one(Process, hold.process_id).case_id]
+    if hold.node_id is None:
+        return []  # not reached: a hold names a case, a process or a node
     nodes = node_subtree(session, hold.tenant_id, {hold.node_id})
     return list(session.scalars(select(Case.id).where(Case.node_id.in_(nodes)).order_by(Case.id)))
 
@@ -208,7 +217,7 @@ def sync_holds(
     query = query.where(Hold.id.in_(hold_ids)) if hold_ids else query.where(Hold.s3_pending)
     report = HoldSyncReport()
     for hold_id in list(session.scalars(query)):
-        hold = session.get(Hold, hold_id)
+        hold = session.get_one(Hold, hold_id)
         wanted = desired_key_holds(session, hold_scope_case_ids(session, hold))
         session.rollback()  # no transaction stays open while S3 is called
         try:
@@ -217,7 +226,7 @@ def sync_holds(
             report.failed.append(f"hold {hold.uuid}: {exc}")
             continue
         with transaction(session):
-            session.get(Hold, hold_id).s3_pending = False
+            session.get_one(Hold, hold_id).s3_pending = False
         report.holds += 1
     return report
 
@@ -229,3 +238,120 @@ def mark_all_for_sync(session: Session) -> int:
         for hold in holds:
             hold.s3_pending = True
     return len(holds)
+
+
+# Which holds cover an object (the lookups the port and the workflows share).
+
+
+def _active() -> ColumnElement[bool]:
+    return Hold.released_at.is_(None)
+
+
+def holds_covering(session: Session, obj: Any) -> list[Hold]:
+    """Active holds on ``obj`` or anything above it (case, process, document or node)."""
+    process_id = case = None
+    if isinstance(obj, Document):
+        if obj.process_id is None or obj.process is None:
+            return []  # an inbox document belongs to no case yet
+        process_id, case = obj.process_id, obj.process.case
+    elif isinstance(obj, Process):
+        process_id, case = obj.id, obj.case
+    elif isinstance(obj, Case):
+        case = obj
+    elif isinstance(obj, FilePlanNode):
+        return _node_holds(session, obj.id)
+    else:
+        return []
+    targets = [Hold.case_id == case.id, Hold.node_id.in_(node_ancestry(session, case.node_id))]
+    if process_id is not None:
+        targets.append(Hold.process_id == process_id)
+    return list(session.scalars(select(Hold).where(_active(), or_(*targets)).order_by(Hold.id)))
+
+
+def _node_holds(session: Session, node_id: int) -> list[Hold]:
+    ancestry = node_ancestry(session, node_id)
+    return list(
+        session.scalars(select(Hold).where(_active(), Hold.node_id.in_(ancestry)).order_by(Hold.id))
+    )
+
+
+def case_tree_holds(session: Session, case: Case) -> list[Hold]:
+    """Holds that stop destroying or transferring the case as a whole: on the case, on any
+    of its processes, or on a node above it."""
+    processes = select(Process.id).where(Process.case_id == case.id)
+    return list(
+        session.scalars(
+            select(Hold)
+            .where(
+                _active(),
+                or_(
+                    Hold.case_id == case.id,
+                    Hold.process_id.in_(processes),
+                    Hold.node_id.in_(node_ancestry(session, case.node_id)),
+                ),
+            )
+            .order_by(Hold.id)
+        )
+    )
+
+
+def ensure_not_held(session: Session, obj: Any) -> None:
+    """Raise ``LegalHoldActive`` if an active hold covers ``obj``."""
+    holds = holds_covering(session, obj)
+    if holds:
+        raise LegalHoldActive(_describe(obj, holds))
+
+
+def ensure_movable(session: Session, obj: Any) -> None:
+    """Raise ``MoveUnderHold`` if a hold covers ``obj`` where it is (a node, case or process).
+
+    A move calls it twice: before (nothing leaves a hold's scope) and after the change, before
+    the commit (nothing enters one). While a hold stands, its scope is what its authority
+    ordered: neither what it protects nor, through S3 legal holds and the disposal list, what
+    else it blocks changes under it.
+    """
+    holds = holds_covering(session, obj)
+    if holds:
+        raise MoveUnderHold(_describe(obj, holds))
+
+
+def ensure_case_tree_not_held(session: Session, case: Case) -> None:
+    holds = case_tree_holds(session, case)
+    if holds:
+        raise LegalHoldActive(_describe(case, holds))
+
+
+def _describe(obj: Any, holds: list[Hold]) -> str:
+    if isinstance(obj, FilePlanNode):
+        name = f"file plan node {obj.code}"
+    else:
+        name = getattr(obj, "file_reference", None) or f"{type(obj).__name__} {obj.uuid}"
+    listed = "; ".join(f"{h.uuid} ({h.authority}: {h.reason})" for h in holds)
+    return f"{name} is under legal hold: {listed}"
+
+
+def held_case_clause(session: Session, tenant_id: int) -> ColumnElement[bool]:
+    """SQL condition "this case is under a hold" (on it, a process in it or a node above)."""
+    held_nodes = {
+        node_id
+        for node_id in session.scalars(
+            select(Hold.node_id).where(
+                _active(), Hold.tenant_id == tenant_id, Hold.node_id.is_not(None)
+            )
+        )
+        if node_id is not None
+    }
+    case_held = Case.id.in_(
+        select(Hold.case_id).where(
+            _active(), Hold.tenant_id == tenant_id, Hold.case_id.is_not(None)
+        )
+    )
+    process_held = Case.id.in_(
+        select(Process.case_id)
+        .join(Hold, Hold.process_id == Process.id)
+        .where(_active(), Hold.tenant_id == tenant_id)
+    )
+    node_held = (
+        Case.node_id.in_(node_subtree(session, tenant_id, held_nodes)) if held_nodes else false()
+    )
+    return or_(case_held, process_held, node_held)

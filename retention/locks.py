@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from eakte.db import transaction
 from eakte.models import Case, StoredObject
 from eakte.models.base import utcnow
-from eakte.retention_rules import lock_until
 from retention.objects import case_document_ids, document_keys, key_versions
+from retention.rules import lock_until
 from storage.blobstore import BlobStore
 from storage.errors import ObjectLocked, ObjectNotFound, StorageError
 
@@ -92,7 +92,7 @@ def sync_object_locks(
         query = query.where(Case.id.in_(case_ids))
     report = LockReport()
     for case_id in list(session.scalars(query.limit(limit))):
-        case = session.get(Case, case_id)
+        case = session.get_one(Case, case_id)
         until = lock_until(session, case, today)
         keys = document_keys(session, case_document_ids(session, case_id))
         session.rollback()  # no transaction stays open while S3 is called
@@ -103,7 +103,7 @@ def sync_object_locks(
             report.failed.append(f"{case.file_reference}: {exc}")
             continue
         with transaction(session):
-            case = session.get(Case, case_id)
+            case = session.get_one(Case, case_id)
             # Cleared only if nothing moved the target meanwhile (a reopening, say).
             if lock_until(session, case, today) == until:
                 session.execute(

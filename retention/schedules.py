@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from eakte import audit, retention_rules
+from eakte import audit
 from eakte.db import transaction
 from eakte.errors import BadInput, Conflict, NotFound
 from eakte.models import (
@@ -29,21 +29,77 @@ from eakte.models import (
 )
 from eakte.permissions import Action, require
 from eakte.services.cases import find_case, find_node
-from eakte.services.fileplan import create_schedule, list_schedules
 from eakte.services.guard import audited_refusals, changes, load
-
-__all__ = [
-    "assign_schedule",
-    "create_schedule",
-    "delete_schedule",
-    "find_schedule",
-    "list_schedules",
-    "refresh_retention",
-    "set_event_date",
-    "update_schedule",
-]
+from retention import rules
 
 SCHEDULE_FIELDS = {"name", "legal_basis", "period_years", "trigger", "trigger_event", "action"}
+
+
+@audited_refusals
+def create_schedule(
+    session: Session,
+    actor: User,
+    name: str,
+    *,
+    period_years: int | None,
+    action: str,
+    legal_basis: str = "",
+    trigger: str = RetentionTrigger.closure.value,
+    trigger_event: str = "",
+) -> RetentionSchedule:
+    """R6: name, legal basis, period in years or permanent (None), trigger, action A/V/B."""
+    name = name.strip()
+    if not name:
+        raise BadInput("a schedule needs a name")
+    if action not in {a.value for a in RetentionAction}:
+        raise BadInput(f"action must be A, V or B, not {action!r}")
+    if trigger not in {t.value for t in RetentionTrigger}:
+        raise BadInput(f"trigger must be closure or event, not {trigger!r}")
+    if trigger == RetentionTrigger.event and not trigger_event.strip():
+        raise BadInput("an event trigger needs the name of the event")
+    if period_years is not None and not 0 <= period_years <= 500:
+        raise BadInput("the period must be between 0 and 500 years")
+    with transaction(session):
+        require(session, actor, Action.manage_schedules)
+        exists = session.scalar(
+            select(RetentionSchedule.id).where(
+                RetentionSchedule.tenant_id == actor.tenant_id, RetentionSchedule.name == name
+            )
+        )
+        if exists:
+            raise Conflict(f"schedule {name!r} already exists")
+        schedule = RetentionSchedule(
+            tenant_id=actor.tenant_id,
+            name=name,
+            legal_basis=legal_basis,
+            period_years=period_years,
+            trigger=trigger,
+            trigger_event=trigger_event,
+            action=action,
+        )
+        session.add(schedule)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "create",
+            schedule,
+            name=name,
+            period=period_years,
+            retention_action=action,
+        )
+    return schedule
+
+
+def list_schedules(session: Session, actor: User) -> list[RetentionSchedule]:
+    require(session, actor, Action.view)
+    return list(
+        session.scalars(
+            select(RetentionSchedule)
+            .where(RetentionSchedule.tenant_id == actor.tenant_id)
+            .order_by(RetentionSchedule.name)
+        )
+    )
 
 
 def find_schedule(session: Session, actor: User, ident: str | int) -> RetentionSchedule:
@@ -104,7 +160,7 @@ def update_schedule(session: Session, actor: User, ident: str | int, **values) -
                     Case.disposal_state == "",
                 )
             ):
-                retention_rules.on_schedule_change(session, case)
+                rules.on_schedule_change(session, case)
                 moved += 1
         if diff:
             audit.record(session, actor, "change", schedule, changes=diff, cases_moved=moved)
@@ -159,7 +215,7 @@ def set_event_date(
             raise Conflict(f"case {case.file_reference} was already {case.disposal_state}")
         diff = changes(case, {"event_date": event_date}, {"event_date"})
         if diff:
-            retention_rules.on_schedule_change(session, case)
+            rules.on_schedule_change(session, case)
             audit.record(session, actor, "change", case, changes=diff)
     return case
 
@@ -191,10 +247,10 @@ def refresh_retention(session: Session, *, batch: int = 1000) -> RefreshReport:
                 )
             )
             for case in cases:
-                schedule = schedules.get(case.schedule_id) or session.get(
+                schedule = schedules.get(case.schedule_id) or session.get_one(
                     RetentionSchedule, case.schedule_id
                 )
-                end = retention_rules.retention_end(
+                end = rules.retention_end(
                     schedule.period_years, schedule.trigger, case.closed_at, case.event_date
                 )
                 if end != case.retention_end:

@@ -21,7 +21,6 @@ import os
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 from sqlalchemy import select
@@ -30,22 +29,17 @@ from sqlalchemy.orm import Session
 from eakte import audit
 from eakte.db import transaction
 from eakte.errors import Conflict, RequestNotApproved, XdomeaRejected
-from eakte.holds import case_tree_holds
 from eakte.models import (
-    Case,
     Document,
-    DocumentStatus,
-    FilePlanNode,
-    FileVersion,
-    OrgUnit,
     Process,
-    RetentionSchedule,
-    ScanBatch,
-    Tenant,
     User,
 )
 from eakte.models.base import utcnow
-from eakte.models.retention import (
+from eakte.permissions import Action, require
+from eakte.services.guard import audited_refusals
+from retention.disposal import find_request
+from retention.holds import case_tree_holds
+from retention.models import (
     DisposalItem,
     DisposalRequest,
     ItemAction,
@@ -53,9 +47,7 @@ from eakte.models.retention import (
     RequestStatus,
     TransferMessage,
 )
-from eakte.permissions import Action, require
-from eakte.services.guard import audited_refusals
-from retention.disposal import find_request
+from retention.transfer_entries import case_entry, header_for
 from retention.xdomea import (
     APPRAISAL,
     IMPORT_CONFIRMATION,
@@ -65,7 +57,7 @@ from retention.xdomea import (
     reader,
     writer,
 )
-from retention.xdomea.model import CaseEntry, DocumentEntry, FileEntry, Header, ProcessEntry
+from retention.xdomea.model import FileEntry
 from storage.blobstore import BlobStore
 
 DEFAULT_ARCHIVE = "Archiv"
@@ -99,93 +91,6 @@ def _approved(session: Session, actor: User, ident: str | int) -> DisposalReques
             "transferred without an approved request (R9)"
         )
     return request
-
-
-def _header(session: Session, actor: User, request: DisposalRequest, archive: str) -> Header:
-    tenant = session.get(Tenant, request.tenant_id)
-    unit = session.get(OrgUnit, actor.org_unit_id) if actor.org_unit_id else None
-    return Header(
-        process_id=request.xdomea_process_id,
-        created_at=utcnow(),
-        sender=tenant.name,
-        sender_unit=unit.name if unit else "",
-        recipient=archive,
-        product_version=_product_version(),
-    )
-
-
-def _product_version() -> str:
-    try:
-        return metadata.version("eakte")
-    except metadata.PackageNotFoundError:
-        return ""
-
-
-def _case_entry(session: Session, case: Case, *, with_content: bool) -> CaseEntry:
-    node = session.get(FilePlanNode, case.node_id)
-    schedule = session.get(RetentionSchedule, case.schedule_id)
-    unit = session.get(OrgUnit, case.org_unit_id) if case.org_unit_id else None
-    entry = CaseEntry(
-        uuid=str(case.uuid),
-        file_reference=case.file_reference,
-        title=case.title,
-        node_code=node.code,
-        node_title=node.title,
-        org_unit=f"{unit.code} {unit.name}" if unit else "",
-        created=case.created_at.date(),
-        closed=case.closed_at,
-        retention_end=case.retention_end,
-        period_years=schedule.period_years,
-        action=schedule.action,
-    )
-    if not with_content:
-        return entry
-    for process in session.scalars(
-        select(Process).where(Process.case_id == case.id).order_by(Process.number)
-    ):
-        process_entry = ProcessEntry(
-            str(process.uuid), process.number, process.title, process.closed_at
-        )
-        documents = session.scalars(
-            select(Document)
-            .where(
-                Document.process_id == process.id,
-                Document.status != DocumentStatus.destroyed.value,
-            )
-            .order_by(Document.id)
-        )
-        for number, document in enumerate(documents, start=1):
-            files = [
-                FileEntry(
-                    uuid=str(v.uuid),
-                    kind=v.kind,
-                    filename=v.filename,
-                    mime=v.mime,
-                    sha256=v.sha256,
-                    size=v.size,
-                    created_at=v.created_at,
-                    s3_key=v.s3_key,
-                    s3_version_id=v.s3_version_id,
-                )
-                for v in session.scalars(
-                    select(FileVersion)
-                    .where(FileVersion.document_id == document.id)
-                    .order_by(FileVersion.id)
-                )
-            ]
-            process_entry.documents.append(
-                DocumentEntry(
-                    str(document.uuid),
-                    number,
-                    document.title,
-                    document.received_date,
-                    document.doc_type,
-                    files,
-                    _transfer_note(session, document),
-                )
-            )
-        entry.processes.append(process_entry)
-    return entry
 
 
 def _items(session: Session, request_id: int, states: tuple[ItemState, ...]) -> list[DisposalItem]:
@@ -263,7 +168,7 @@ def export_offer(
         items = _items(session, request.id, (ItemState.pending, ItemState.offered))
         if not items:
             raise Conflict(f"disposal request {request.uuid} has nothing to offer to the archive")
-        header = _header(session, actor, request, archive)
+        header = header_for(session, actor, request, archive)
         name = message_file_name(request.xdomea_process_id, OFFER, "zip")
         result = ExportResult(Path(out_dir) / name, OFFER)
         entries = []
@@ -271,7 +176,7 @@ def export_offer(
             if case_tree_holds(session, item.case):
                 result.held.append(item.case.file_reference)
                 continue
-            entries.append(_case_entry(session, item.case, with_content=False))
+            entries.append(case_entry(session, item.case, with_content=False))
             result.cases.append(item.case.file_reference)
         if not entries:
             raise Conflict("every case to offer is under legal hold")
@@ -307,7 +212,7 @@ def export_transfer(
         items = _items(session, request.id, (ItemState.to_transfer,))
         if not items:
             raise Conflict(f"disposal request {request.uuid} has nothing appraised for transfer")
-        header = _header(session, actor, request, archive)
+        header = header_for(session, actor, request, archive)
         request_id, process_id = request.id, request.xdomea_process_id
         name = message_file_name(process_id, TRANSFER, "zip")
         result = ExportResult(Path(out_dir) / name, TRANSFER)
@@ -316,7 +221,7 @@ def export_transfer(
             if case_tree_holds(session, item.case):
                 result.held.append(item.case.file_reference)
                 continue
-            entries.append(_case_entry(session, item.case, with_content=True))
+            entries.append(case_entry(session, item.case, with_content=True))
             item_ids.append(item.id)
             result.cases.append(item.case.file_reference)
     if not entries:
@@ -329,9 +234,9 @@ def export_transfer(
     result.files = len(files)
     result.sha256 = _write_zip(result.path, members)  # S3 reads happen outside a transaction
     with transaction(session):
-        request = session.get(DisposalRequest, request_id)
+        request = session.get_one(DisposalRequest, request_id)
         for item_id in item_ids:
-            item = session.get(DisposalItem, item_id)
+            item = session.get_one(DisposalItem, item_id)
             item.state, item.updated_at = ItemState.sent.value, utcnow()
         _record_message(session, actor, request, "out", TRANSFER, name, result.sha256, len(entries))
         audit.record(
@@ -456,7 +361,7 @@ def _apply_confirmation(
     sent_cases = [item.case_id for item in items.values() if item.state == ItemState.sent]
     # Archives may confirm the processes and documents of a case as well; those are accepted
     # and the case's own entry decides.
-    inner = set()
+    inner: set[str] = set()
     if sent_cases:
         processes = session.execute(
             select(Process.id, Process.uuid).where(Process.case_id.in_(sent_cases))
@@ -498,25 +403,3 @@ def _apply_confirmation(
             item.note = "archive did not take it over: " + "; ".join(entry.errors)
             result.failed.append(case.file_reference)
     return result
-
-
-def _transfer_note(session: Session, document: Document) -> list[tuple[str, str]]:
-    """TR-RESISCAN: the scan batch a document came in with, as the archive reads it."""
-    batch = session.get(ScanBatch, document.scan_batch_id) if document.scan_batch_id else None
-    if batch is None:
-        return []
-    checker = session.get(User, batch.qc_by_id) if batch.qc_by_id else None
-    values = [
-        ("Scanstapel", batch.name),
-        ("Scanoperator", batch.operator),
-        ("Scangerät", batch.device),
-        ("Auflösung (dpi)", str(batch.dpi or "")),
-        ("Farbmodus", batch.colour_mode),
-        ("Scandatum", batch.scanned_at.date().isoformat() if batch.scanned_at else ""),
-        ("Seiten des Dokuments", str(document.page_count or "")),
-        ("Seiten des Stapels", str(batch.page_count)),
-        ("Qualitätskontrolle", batch.qc_status),
-        ("Qualitätskontrolle durch", checker.username if checker else ""),
-        ("Transfervermerk", batch.transfer_note),
-    ]
-    return [(name, value) for name, value in values if value]

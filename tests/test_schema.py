@@ -67,6 +67,7 @@ def test_models_match_migrations(database_url):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
+    import retention.models  # noqa: F401  (retention's tables map on the shared Base)
     from eakte.models import Base
 
     engine = make_engine(database_url)

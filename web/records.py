@@ -20,6 +20,7 @@ from eakte.services import fileplan
 from eakte.services.audit_trail import ACTIONS, AuditFilter, search_audit
 from eakte.services.fileplan import FilePlanImportError
 from eakte.verify import load_report
+from retention import schedules as schedule_service
 from web.context import actor
 from web.db import db, runtime
 from web.forms import NONE, ActionForm, PageForm
@@ -94,7 +95,7 @@ def fileplan_admin():
     import_form, node_form = ImportForm(prefix="import"), NodeForm(prefix="node")
     confirm_form, move_form = ConfirmImportForm(prefix="confirm"), MoveNodeForm(prefix="move")
     node_form.schedule.choices = [NONE] + [
-        SelectChoice(s.name) for s in fileplan.list_schedules(db(), actor())
+        SelectChoice(s.name) for s in schedule_service.list_schedules(db(), actor())
     ]
     problems: list[str] = []
     try:
@@ -179,7 +180,7 @@ def fileplan_export():
 def schedules():
     form = ScheduleForm()
     if form.validate_on_submit():
-        fileplan.create_schedule(
+        schedule_service.create_schedule(
             db(),
             actor(),
             form.name.data,
@@ -193,7 +194,9 @@ def schedules():
         return redirect(url_for("records.schedules"))
     require(db(), actor(), Action.manage_schedules)
     return render_template(
-        "records/schedules.html", form=form, schedules=fileplan.list_schedules(db(), actor())
+        "records/schedules.html",
+        form=form,
+        schedules=schedule_service.list_schedules(db(), actor()),
     )
 
 

@@ -57,7 +57,7 @@ from eakte.models import (
 from eakte.models.base import utcnow
 from eakte.models.ingest import IngestTask
 from eakte.models.scanning import ScanBatch
-from eakte.retention_rules import new_version_lock
+from eakte.ports import retention_port
 from eakte.services.documents import version_for
 from eakte.services.fields import with_stored_fields
 from eakte.services.objects import keep_unused
@@ -382,7 +382,7 @@ def store_rendition(session: Session, store: BlobStore, ctx: ProcessContext) -> 
     ours = _still_claimed(session, ctx)
     # Locked like the document's other versions: a closed case's retain-until, and an S3
     # legal hold if a hold was placed while it was being made (R12, R25).
-    lock = new_version_lock(session, session.get(Document, ctx.document_id))
+    lock = retention_port(session).new_version_lock(session, session.get(Document, ctx.document_id))
     session.rollback()
     if not ours:  # taken over (this job stalled): the rendition is the new job's to write
         _claim_lost(ctx)

@@ -3,6 +3,7 @@ passes the connection in (``config.attributes["connection"]``); there is no alem
 
 from alembic import context
 
+import retention.models  # noqa: F401  (the retention slice's tables: autogenerate must see them)
 from eakte.models import Base
 from eakte.schema import include_name
 

@@ -1,4 +1,8 @@
-"""All ORM models; importing this module registers every table on ``Base.metadata``."""
+"""The core's ORM models; importing this module registers their tables on ``Base.metadata``.
+
+Retention's models (``retention.models``) map on the same ``Base`` but live in their slice: the
+migration environment and the composition root import them for the whole metadata.
+"""
 
 # Areas that keep their models in modules of their own; imported so their tables register.
 from eakte.models import (  # noqa: F401
@@ -7,7 +11,6 @@ from eakte.models import (  # noqa: F401
     ingest,
     mail,
     migration,
-    retention,
     signatures,
     signin,
 )

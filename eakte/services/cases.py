@@ -14,10 +14,9 @@ from datetime import date
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, object_session
 
-from eakte import audit, retention_rules
+from eakte import audit
 from eakte.db import transaction
 from eakte.errors import BadInput, CaseClosed, Conflict, NoRetentionSchedule, NotFound
-from eakte.holds import ensure_movable, ensure_not_held
 from eakte.models import (
     Case,
     CaseStatus,
@@ -29,6 +28,7 @@ from eakte.models import (
 )
 from eakte.models.base import utcnow
 from eakte.permissions import Action, require
+from eakte.ports import retention_port
 from eakte.references import DEFAULT_PATTERN, format_reference, next_number
 from eakte.services.guard import audited_refusals, changes, load
 
@@ -223,7 +223,8 @@ def close_case(
         for process in case.processes:
             if not process.is_closed:
                 process.status, process.closed_at = CaseStatus.closed.value, closed_on
-        retention_rules.on_close(session, case)  # R7 clock, R25 retain-until (after commit)
+        # R7 clock, R25 retain-until (after the commit)
+        retention_port(session).on_case_closed(session, case)
         mark_for_index(session, case)
         audit.record(session, actor, "close", case, closed_at=closed_on.isoformat())
     return case
@@ -244,7 +245,8 @@ def reopen_case(session: Session, actor: User, case_ident: int | str, reason: st
         case.status, case.closed_at = CaseStatus.open.value, None
         for process in case.processes:
             process.status, process.closed_at = CaseStatus.open.value, None
-        retention_rules.on_reopen(session, case)  # the clock restarts at the next closure
+        # the clock restarts at the next closure
+        retention_port(session).on_case_reopened(session, case)
         mark_for_index(session, case)
         audit.record(
             session,
@@ -289,7 +291,7 @@ def override_schedule(
         schedule = load(session, actor, RetentionSchedule, schedule_id)
         diff = changes(case, {"schedule_id": schedule.id}, {"schedule_id"})
         case.schedule_override_reason = reason
-        retention_rules.on_schedule_change(session, case)
+        retention_port(session).on_schedule_changed(session, case)
         audit.record(session, actor, "override_schedule", case, changes=diff, reason=reason)
     return case
 
@@ -309,10 +311,10 @@ def move_case(session: Session, actor: User, case_ident: int | str, node: str | 
         if target.id == case.node_id:
             return case
         old = case.node
-        ensure_movable(session, case)
+        retention_port(session).ensure_movable(session, case)
         case.node = target
         session.flush()
-        ensure_movable(session, case)
+        retention_port(session).ensure_movable(session, case)
         mark_for_index(session, case)
         audit.record(
             session,
@@ -342,7 +344,7 @@ def move_process(
         source = process.case
         if target.id == source.id:
             return process
-        ensure_movable(session, process)
+        retention_port(session).ensure_movable(session, process)
         ensure_open(process)
         ensure_open(target)
         ensure_may_move_retention(session, actor, source, target)
@@ -353,7 +355,7 @@ def move_process(
         ) + 1
         process.case = target
         session.flush()
-        ensure_movable(session, process)
+        retention_port(session).ensure_movable(session, process)
         for case in (source, target):
             mark_for_index(session, case)
         target.object_lock_pending = True  # its retain-until now covers these documents too
@@ -391,4 +393,6 @@ def ensure_open(obj: Case | Process) -> None:
     case = obj if isinstance(obj, Case) else obj.case
     if case.is_closed or obj.is_closed:
         raise CaseClosed(f"case {case.file_reference} is closed (zdA)")
-    ensure_not_held(object_session(case), obj)  # R12: a legal hold freezes the content
+    session = object_session(case)
+    assert session is not None  # a case the services loaded belongs to their session
+    retention_port(session).ensure_not_held(session, obj)  # R12: a legal hold freezes the content

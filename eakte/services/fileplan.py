@@ -1,10 +1,11 @@
-"""The file plan: nodes, retention schedules (as data), and CSV import/export (R5).
+"""The file plan: nodes, their tree, and CSV import/export (R5). Retention schedules are
+retention's (``retention.schedules``); nodes only name theirs.
 
 Creating and importing never silently change an existing node: ``create_node`` refuses a code
 that exists, and an import that would move or rename existing nodes (or change their schedule
 or org unit) lists those changes and goes ahead only with the confirmation token of exactly
 these changes. Moving a node is its own operation (``move_node``). No move, whichever way,
-leaves or enters the scope of a standing legal hold (R12, ``eakte.holds.ensure_movable``).
+leaves or enters the scope of a standing legal hold (R12, the retention port's ``ensure_movable``).
 """
 
 from __future__ import annotations
@@ -22,17 +23,15 @@ from sqlalchemy.orm import Session
 from eakte import audit
 from eakte.csv_export import csv_writer, restore
 from eakte.db import transaction
-from eakte.errors import N_, BadInput, ChangesNeedConfirmation, Conflict, NodeExists
-from eakte.holds import ensure_movable, node_subtree
+from eakte.errors import N_, BadInput, ChangesNeedConfirmation, NodeExists
 from eakte.models import (
     FilePlanNode,
     OrgUnit,
-    RetentionAction,
     RetentionSchedule,
-    RetentionTrigger,
     User,
 )
 from eakte.permissions import Action, require
+from eakte.ports import retention_port
 from eakte.services.cases import find_node
 from eakte.services.guard import audited_refusals
 
@@ -42,71 +41,30 @@ CSV_COLUMNS = ("code", "title", "parent")
 OPTIONAL_COLUMNS = ("schedule", "org_unit")
 
 
-@audited_refusals
-def create_schedule(
-    session: Session,
-    actor: User,
-    name: str,
-    *,
-    period_years: int | None,
-    action: str,
-    legal_basis: str = "",
-    trigger: str = RetentionTrigger.closure.value,
-    trigger_event: str = "",
-) -> RetentionSchedule:
-    """R6: name, legal basis, period in years or permanent (None), trigger, action A/V/B."""
-    name = name.strip()
-    if not name:
-        raise BadInput("a schedule needs a name")
-    if action not in {a.value for a in RetentionAction}:
-        raise BadInput(f"action must be A, V or B, not {action!r}")
-    if trigger not in {t.value for t in RetentionTrigger}:
-        raise BadInput(f"trigger must be closure or event, not {trigger!r}")
-    if trigger == RetentionTrigger.event and not trigger_event.strip():
-        raise BadInput("an event trigger needs the name of the event")
-    if period_years is not None and not 0 <= period_years <= 500:
-        raise BadInput("the period must be between 0 and 500 years")
-    with transaction(session):
-        require(session, actor, Action.manage_schedules)
-        exists = session.scalar(
-            select(RetentionSchedule.id).where(
-                RetentionSchedule.tenant_id == actor.tenant_id, RetentionSchedule.name == name
-            )
-        )
-        if exists:
-            raise Conflict(f"schedule {name!r} already exists")
-        schedule = RetentionSchedule(
-            tenant_id=actor.tenant_id,
-            name=name,
-            legal_basis=legal_basis,
-            period_years=period_years,
-            trigger=trigger,
-            trigger_event=trigger_event,
-            action=action,
-        )
-        session.add(schedule)
-        session.flush()
-        audit.record(
-            session,
-            actor,
-            "create",
-            schedule,
-            name=name,
-            period=period_years,
-            retention_action=action,
-        )
-    return schedule
+def node_ancestry(session: Session, node_id: int | None) -> list[int]:
+    """The node and its ancestors, nearest first."""
+    found: list[int] = []
+    while node_id is not None and node_id not in found:
+        found.append(node_id)
+        node_id = session.scalar(select(FilePlanNode.parent_id).where(FilePlanNode.id == node_id))
+    return found
 
 
-def list_schedules(session: Session, actor: User) -> list[RetentionSchedule]:
-    require(session, actor, Action.view)
-    return list(
-        session.scalars(
-            select(RetentionSchedule)
-            .where(RetentionSchedule.tenant_id == actor.tenant_id)
-            .order_by(RetentionSchedule.name)
-        )
+def node_subtree(session: Session, tenant_id: int, root_ids: set[int]) -> set[int]:
+    """The nodes and every node beneath them."""
+    children: dict[int | None, list[int]] = {}
+    rows = session.execute(
+        select(FilePlanNode.id, FilePlanNode.parent_id).where(FilePlanNode.tenant_id == tenant_id)
     )
+    for node_id, parent_id in rows:
+        children.setdefault(parent_id, []).append(node_id)
+    found, stack = set(), list(root_ids)
+    while stack:
+        node = stack.pop()
+        if node not in found:
+            found.add(node)
+            stack.extend(children.get(node, ()))
+    return found
 
 
 @audited_refusals
@@ -402,10 +360,10 @@ def import_csv(
                 require(session, actor, Action.manage_schedules)
         moved = [plan.nodes[c.code] for c in planned if c.field == "parent"]
         for node in moved:
-            ensure_movable(session, node)
+            retention_port(session).ensure_movable(session, node)
         plan.apply(session, rows)
         for node in moved:
-            ensure_movable(session, node)
+            retention_port(session).ensure_movable(session, node)
         _audit_changes(session, actor, plan, planned)
         result = ImportResult(
             created=sum(r["code"] not in existing for r in rows),
@@ -456,10 +414,10 @@ def move_node(
         if (parent.id if parent else None) == node.parent_id:
             return node
         old = node.parent
-        ensure_movable(session, node)
+        retention_port(session).ensure_movable(session, node)
         node.parent = parent
         session.flush()
-        ensure_movable(session, node)
+        retention_port(session).ensure_movable(session, node)
         audit.record(
             session,
             actor,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.engine import Engine
@@ -31,8 +32,7 @@ from sqlalchemy.orm import Session
 from eakte.config import Settings
 from eakte.db import transaction
 from eakte.models import Case, Document, DocumentStatus, FilePlanNode, Process
-from eakte.runtime import Runtime, open_search
-from indexing.backend import SearchBackend
+from indexing.backend import SearchBackend, open_backend
 from indexing.schema import (
     CASE,
     DOCUMENT,
@@ -49,6 +49,17 @@ BATCH = 500
 CLAIMED = -1  # taken by an indexer run, not yet committed to the index
 STREAM = 1000  # rows per fetch when streaming the whole database
 PARALLEL_FROM = 5000  # rows; a smaller archive is rebuilt in the calling process
+
+if TYPE_CHECKING:  # the runtime (composition root) imports this module's callers
+    from eakte.runtime import Runtime
+
+
+def open_search(settings: Settings, engine: Engine) -> SearchBackend:
+    """The search backend of the installation: Whoosh in the data dir, or the PostgreSQL
+    tables reached through ``engine`` (``EAKTE_SEARCH_BACKEND=postgresql``)."""
+    return open_backend(
+        settings.search_backend, index_dir=settings.data_dir / "index", engine=engine
+    )
 
 
 # --- from rows to index entries ---------------------------------------------------------------

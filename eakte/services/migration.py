@@ -25,7 +25,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eakte import audit, retention_rules
+from eakte import audit
 from eakte.config import Settings
 from eakte.db import transaction
 from eakte.errors import (
@@ -42,6 +42,7 @@ from eakte.models import Case, CaseStatus, Document, OrgUnit, Process, Retention
 from eakte.models.base import utcnow
 from eakte.models.migration import MigrationRun, MigrationStatus
 from eakte.permissions import Action, can, require
+from eakte.ports import retention_port
 from eakte.services import scanning
 from eakte.services.fileplan import decode_csv
 from eakte.services.guard import audited_refusals, load
@@ -459,7 +460,7 @@ def migrate_case(
             case.status, case.closed_at = CaseStatus.closed.value, spec.closed
             for process in processes.values():
                 process.status, process.closed_at = CaseStatus.closed.value, spec.closed
-            retention_rules.on_close(session, case)
+            retention_port(session).on_case_closed(session, case)
             audit.record(
                 session, actor, "close", case, closed_at=spec.closed.isoformat(), migrated=run.name
             )

@@ -9,10 +9,8 @@ from sqlalchemy.orm import Session
 
 from eakte.db import transaction
 from eakte.models import StoredObject
-from eakte.retention_rules import VersionLock
+from eakte.ports import FLOOR_ONLY, VersionLock
 from storage.blobstore import BlobStore
-
-_FLOOR_ONLY = VersionLock(None, False)
 
 
 def store_object(
@@ -25,7 +23,7 @@ def store_object(
     content_type: str,
     length: int = -1,
     sha256: str | None = None,
-    lock: VersionLock = _FLOOR_ONLY,
+    lock: VersionLock = FLOOR_ONLY,
 ) -> StoredObject:
     """Upload ``stream`` (locked as ``lock`` says, at least with the floor) and register it.
 

@@ -42,7 +42,7 @@ from eakte.models import (
 from eakte.models.base import utcnow
 from eakte.models.ingest import IngestTask, QuarantinedFile, TransferNote
 from eakte.permissions import Action, can, require
-from eakte.retention_rules import new_version_lock
+from eakte.ports import retention_port
 from eakte.services.cases import ensure_open
 from eakte.services.documents import version_for
 from eakte.services.guard import audited_refusals, load
@@ -236,7 +236,7 @@ def replace_page(
             raise BadInput(f"page {page} does not exist (the document has {document.page_count})")
         current = _current_original(session, document)
         tenant = session.get_one(Tenant, document.tenant_id)
-        lock = new_version_lock(session, document)
+        lock = retention_port(session).new_version_lock(session, document)
     work = Path(tempfile.mkdtemp(prefix="rescan-", dir=settings.spool_dir()))
     try:
         new_pdf, page_sha = _compose(store, current, replacement, page, work, settings)

@@ -1,10 +1,11 @@
 """Writing the offer list (0501) and the transfer message (0503) of xdomea 3.1.0.
 
-Element order and content follow ``xdomea-Nachrichten-AussonderungDurchfuehren.xsd``; the tests
-validate every message against the schema. 0501 carries metadata only (no primary documents,
-as the standard requires); 0503 adds every process, document and file — each file named by its
-own UUID, PDF/A renditions as a second format of the same version, and the sha256 of every
-file in an application-specific extension of the document.
+Element order and content follow ``xdomea-Nachrichten-AussonderungDurchfuehren.xsd``, and every
+message is validated against the packaged schema before it is returned
+(``retention.xdomea.schema``): an invalid one never leaves. 0501 carries metadata only (no
+primary documents, as the standard requires); 0503 adds every process, document and file — each
+file named by its own UUID, PDF/A renditions as a second format of the same version, and the
+sha256 of every file in an application-specific extension of the document.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from retention.xdomea.model import (
     ProcessEntry,
     format_of,
 )
+from retention.xdomea.schema import check_outgoing
 
 ET.register_namespace("xdomea", NAMESPACE)
 
@@ -195,7 +197,7 @@ def offer_list(header: Header, cases: list[CaseEntry]) -> bytes:
     _el(_head(root, header, OFFER), "Empfangsbestaetigung", "0")
     for case in cases:
         _case(root, case, with_content=False)
-    return _serialise(root)
+    return check_outgoing(_serialise(root), OFFER)
 
 
 def transfer_message(header: Header, cases: list[CaseEntry]) -> bytes:
@@ -207,4 +209,4 @@ def transfer_message(header: Header, cases: list[CaseEntry]) -> bytes:
     _el(head, "Empfangsbestaetigung", "0")
     for case in cases:
         _case(root, case, with_content=True)
-    return _serialise(root)
+    return check_outgoing(_serialise(root), TRANSFER)

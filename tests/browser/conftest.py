@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from eakte import schema
+from eakte import ports, schema
 from eakte.config import Settings
 from eakte.db import make_engine, make_session_factory
 from eakte.models import Role
 from eakte.services import accounts, fileplan
+from retention import schedules
+from retention.port import RetentionService
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -75,6 +77,7 @@ def _seed(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     schema.upgrade(engine)
     sessions = make_session_factory(engine)
+    ports.wire(sessions, retention=RetentionService())  # what the runtime does
     with sessions() as s:
         tenant = accounts.ensure_default_tenant(s)
         admin = accounts.create_user(s, tenant, "admin", PASSWORD, {Role.admin})
@@ -91,7 +94,7 @@ def _seed(settings: Settings) -> None:
                 s, tenant, name, PASSWORD, {role}, display_name=display, org_unit_code=unit
             )
         officer = accounts.find_user(s, tenant, "registratur")
-        fileplan.create_schedule(
+        schedules.create_schedule(
             s, officer, "Gewerbe 10 Jahre", period_years=10, action="V", legal_basis="GewO § 14"
         )
         fileplan.import_csv(s, officer, PLAN.encode())

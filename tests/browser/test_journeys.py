@@ -7,9 +7,11 @@ from datetime import date
 
 import pytest
 
+from eakte import ports
 from eakte.config import Settings
 from eakte.db import make_engine, make_session_factory
 from eakte.services import accounts, cases
+from retention.port import RetentionService
 from tests.ingest.conftest import scan_image, scanned_pdf
 
 pytestmark = pytest.mark.slow
@@ -37,7 +39,9 @@ def _wait_for(page, check, timeout_s: float = 180):
 def _session(server):
     settings = Settings.from_env(server.env)
     engine = make_engine(settings.database_url)
-    return engine, make_session_factory(engine)
+    sessions = make_session_factory(engine)
+    ports.wire(sessions, retention=RetentionService())  # what the runtime does
+    return engine, sessions
 
 
 def test_clerk_uploads_scan_files_it_and_finds_it(journey, tmp_path):

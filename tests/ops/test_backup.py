@@ -8,9 +8,10 @@ import json
 
 import pytest
 from sqlalchemy import ForeignKey, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from eakte import backup as backups
+from eakte import ports
 from eakte.errors import ExitCode
 from eakte.models import AuditEvent, Base, Case, Document, FileVersion, StoredObject
 from eakte.models.records import Process
@@ -19,10 +20,18 @@ from eakte.services.objects import store_object
 from eakte.verify import VerifyContext, run_verify
 from indexing.backend import WhooshIndex
 from retention import holds, locks
+from retention.port import RetentionService
 from tests.ops.conftest import engine_for
 
 HAS_INDEXER = importlib.util.find_spec("eakte.services.indexer") is not None
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def _session(engine) -> Session:
+    """A session as the runtime makes them: with the retention port (verify runs its checks)."""
+    sessions = sessionmaker(engine)
+    ports.wire(sessions, retention=RetentionService())
+    return sessions()
 
 
 def _installation(world):
@@ -111,7 +120,7 @@ def test_backup_restore_into_fresh_installation_reindexed_and_verified(
     assert "6 uploaded and verified" in restored.output
     assert "0 problem(s)" in restored.output
 
-    with engine_for(fresh_install.settings) as engine, Session(engine) as s:
+    with engine_for(fresh_install.settings) as engine, _session(engine) as s:
         # Documents and the audit chain as they were, plus one entry for the restore.
         assert _documents(s) == before_docs
         after_audit = _audit(s)
@@ -182,7 +191,7 @@ def test_restore_without_objects_refuses_when_they_are_missing(world, cli, fresh
     refused = cli("restore", dest, **fresh_install.env)
     assert refused.exit_code == ExitCode.integrity, refused.output
     assert "6 of 6 object(s) not in bucket" in refused.output
-    with engine_for(fresh_install.settings) as engine, Session(engine) as s:
+    with engine_for(fresh_install.settings) as engine, _session(engine) as s:
         assert s.connection().exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar() == 0
 
 
@@ -238,7 +247,7 @@ def test_bad_input_incomplete_or_damaged_backup_refused(
                 path.unlink()
     refused = cli("restore", dest, **fresh_install.env)
     assert refused.exit_code == ExitCode.bad_input, refused.output
-    with engine_for(fresh_install.settings) as engine, Session(engine) as s:
+    with engine_for(fresh_install.settings) as engine, _session(engine) as s:
         assert s.connection().exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar() == 0
 
 

@@ -7,6 +7,7 @@ from eakte.errors import NotFound, PermissionDenied
 from eakte.models import Role, Tenant
 from eakte.permissions import Action, can
 from eakte.services import accounts, cases, documents, fileplan
+from retention import schedules
 from tests.fixtures.app import PASSWORD
 
 
@@ -22,7 +23,7 @@ def neighbour(world):
             s, tenant, "reg", PASSWORD, {Role.records_officer}, org_unit_code="32"
         )
         clerk = accounts.create_user(s, tenant, "sachb", PASSWORD, {Role.clerk}, org_unit_code="32")
-        fileplan.create_schedule(s, officer, "Gewerbe 10 Jahre", period_years=10, action="V")
+        schedules.create_schedule(s, officer, "Gewerbe 10 Jahre", period_years=10, action="V")
         fileplan.import_csv(
             s, officer, b"code;title;parent;schedule\n32.10.05;Gewerbe;;Gewerbe 10 Jahre\n"
         )

@@ -23,13 +23,13 @@ from eakte.models import (
     FileVersion,
     StoredObject,
 )
-from eakte.models.retention import DestructionCertificate, DisposalItem, ItemState
-from eakte.retention_rules import PERMANENT_RETAIN_UNTIL
 from eakte.services import cases, documents
 from eakte.services.objects import store_object
 from eakte.verify import VerifyContext, run_verify
 from retention import disposal, holds
 from retention.execution import execute_request
+from retention.models import DestructionCertificate, DisposalItem, ItemState
+from retention.rules import PERMANENT_RETAIN_UNTIL
 from storage.errors import ObjectNotFound
 from tests.fixtures.s3 import wait_for_floor
 from tests.retention.conftest import Crash, FaultyStore

@@ -6,8 +6,8 @@ from datetime import date
 
 from defusedxml.ElementTree import fromstring
 
-from eakte.services import fileplan, migration, scanning
-from retention import disposal, transfer
+from eakte.services import migration, scanning
+from retention import disposal, schedules, transfer
 from tests.records.test_migration import _folder, _take_in
 from tests.retention.test_xdomea import NS, _xml_of, appraisal
 
@@ -22,7 +22,7 @@ MANIFEST = (
 def test_box_transfer_note_goes_to_the_archive_in_0503_issue21(world, xsd, tmp_path):
     root = _folder(tmp_path)
     with world.session() as s:
-        fileplan.create_schedule(s, world.officer, "Archiv 5 Jahre", period_years=5, action="A")
+        schedules.create_schedule(s, world.officer, "Archiv 5 Jahre", period_years=5, action="A")
         migration.prepare(
             s, world.scanner, "Markt", MANIFEST.encode(), files={"1998/linde-antrag.pdf"}
         )

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from eakte.errors import BadInput, Conflict
 from eakte.ingest.process import process_document
 from eakte.models import AuditEvent, Case, Document, FileVersion, StoredObject
-from eakte.models.retention import DisposalItem
 from eakte.services import cases, documents, listing
 from eakte.services.intake import Target, intake
 from retention import floor, schedules
 from retention.execution import execute_request
 from retention.holds import place_hold
+from retention.models import DisposalItem
 from storage.errors import ObjectLocked
 from tests.fixtures.app import csrf_token
 from tests.fixtures.s3 import TEST_FLOOR, wait_for_floor

@@ -18,7 +18,7 @@ from retention import schedules
 def event_case(records, world):
     """An open case under a node whose schedule runs 5 years from an event."""
     with world.session() as s:
-        fileplan.create_schedule(
+        schedules.create_schedule(
             s,
             world.officer,
             "Erlaubnis 5 Jahre nach Ablauf",

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from eakte.models import RetentionTrigger
-from eakte.retention_rules import retention_end
+from retention.rules import retention_end
 
 CLOSURE = RetentionTrigger.closure.value
 EVENT = RetentionTrigger.event.value

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select, update
 
 from eakte.models import Case, FileVersion, StoredObject
-from eakte.verify import VerifyContext, check_objects, check_retention_locks, run_verify
+from eakte.verify import VerifyContext, check_objects, run_verify
 from retention import holds
+from retention.verify import check_retention_locks
 from storage.errors import StorageUnavailable
 from tests.fixtures.s3 import wait_for_floor
 from tests.retention.conftest import FaultyStore

@@ -3,22 +3,26 @@
 
 import hashlib
 import io
+import tomllib
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from defusedxml.ElementTree import fromstring
 from sqlalchemy import func, select
 
-from eakte.errors import RequestNotApproved, XdomeaRejected
+from eakte.errors import RequestNotApproved, XdomeaInvalid, XdomeaRejected
 from eakte.models import AuditEvent, Case
-from eakte.models.retention import DestructionCertificate, DisposalItem, TransferMessage
 from eakte.services import fileplan
 from retention import disposal, schedules, transfer
 from retention.execution import execute_request
-from retention.xdomea import NAMESPACE
+from retention.models import DestructionCertificate, DisposalItem, TransferMessage
+from retention.xdomea import NAMESPACE, writer
+from retention.xdomea.model import CaseEntry, Header
+from retention.xdomea.schema import SCHEMA_DIR, check_outgoing
 from tests.fixtures.s3 import wait_for_floor
 
 NS = {"x": NAMESPACE}
@@ -257,3 +261,57 @@ def _zip(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             archive.writestr(name, data)
     return out.getvalue()
+
+
+def test_r13_an_invalid_message_is_refused_before_it_leaves(records, world, archive_plan, tmp_path):
+    keep = records.case("Rathausanbau", node="60.02", closed_on=date(2012, 5, 1))
+    with world.session() as s, s.begin():
+        # A control character from an old import: no XML can carry it.
+        s.get(Case, keep.id).title = "Rathaus\x0banbau"
+    with world.session() as s:
+        request = disposal.propose(s, world.officer, [keep.id])
+        disposal.approve(s, world.officer2, request.id)
+        out = tmp_path / "out"
+        out.mkdir()
+        with pytest.raises(XdomeaInvalid) as refused:
+            transfer.export_offer(s, world.officer, request.id, out)
+        assert "0501" in str(refused.value)
+        assert list(out.iterdir()) == []  # no ZIP, not even a part of one
+        assert [i.state for i in s.scalars(select(DisposalItem))] == ["pending"]
+        assert s.scalar(select(func.count(TransferMessage.id))) == 0
+
+
+def test_r13_the_schema_check_names_what_is_wrong():
+    case = CaseEntry(
+        uuid=str(uuid.uuid4()),
+        file_reference="60.02-0001/2012",
+        title="Rathausanbau",
+        node_code="60.02",
+        node_title="Bauordnung",
+        org_unit="Bauamt",
+        created=date(2011, 1, 1),
+        closed=date(2012, 5, 1),
+        retention_end=date(2018, 1, 1),
+        period_years=5,
+        action="A",
+    )
+    sent = datetime(2026, 3, 1, tzinfo=UTC)
+    for write in (writer.offer_list, writer.transfer_message):
+        with pytest.raises(XdomeaInvalid, match="ProzessID"):
+            write(Header("not-a-uuid", sent, "Stadt Usingen", "", "Archiv"), [case])
+    good = writer.offer_list(Header(str(uuid.uuid4()), sent, "Stadt", "", "Archiv"), [case])
+    assert check_outgoing(good, "0501") == good
+    with pytest.raises(XdomeaInvalid, match="not a 0503"):
+        check_outgoing(good, "0503")
+
+
+def test_the_schema_ships_as_package_data():
+    """Every schema file the check reads is package data (a wheel without them would refuse
+    every message)."""
+    root = Path(__file__).resolve().parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["retention"]
+    shipped = {p for pattern in patterns for p in (root / "retention").glob(pattern)}
+    files = set(SCHEMA_DIR.rglob("*.xsd"))
+    assert len(files) >= 5 and files <= shipped

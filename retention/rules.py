@@ -1,18 +1,17 @@
 """When a case may be disposed of (R7) and how long S3 must keep its objects (R25).
 
-Pure rules plus the small hooks the case services call at closure, reopening and schedule
-changes; the workflows (disposal, transfer, object-lock jobs) live in ``retention/``.
+Pure rules plus the small hooks the case services call (through the retention port,
+``retention.port``) at closure, reopening and schedule changes; the workflows (disposal,
+transfer, object-lock jobs) use them too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from eakte.holds import holds_covering
 from eakte.models import (
     Case,
     CaseStatus,
@@ -24,21 +23,12 @@ from eakte.models import (
     RetentionTrigger,
     StoredObject,
 )
-from eakte.models.base import utcnow
-from eakte.models.retention import DisposalItem
+from retention.models import DisposalItem
 
 # Destruction certificates outlive the records they certify: COMPLIANCE retention until this
 # date, far enough to never need extending. (Permanent records themselves keep the floor,
 # extended nightly, until the archive has confirmed their transfer, R13.)
 PERMANENT_RETAIN_UNTIL = datetime(2999, 12, 31, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class VersionLock:
-    """How a version stored now must be locked."""
-
-    retain_until: datetime | None  # None: the floor alone
-    legal_hold: bool
 
 
 def retention_end(
@@ -58,7 +48,7 @@ def retention_end(
 
 
 def case_retention_end(session: Session, case: Case) -> date | None:
-    schedule = session.get(RetentionSchedule, case.schedule_id)
+    schedule = session.get_one(RetentionSchedule, case.schedule_id)
     return retention_end(schedule.period_years, schedule.trigger, case.closed_at, case.event_date)
 
 
@@ -72,8 +62,8 @@ def lock_until(session: Session, case: Case, today: date) -> datetime | None:
     and an event trigger without its date: None, the floor extended nightly while the record
     lives (a permanent one until the archive has confirmed the transfer).
     """
-    schedule = session.get(RetentionSchedule, case.schedule_id)
-    if schedule.permanent:
+    schedule = session.get_one(RetentionSchedule, case.schedule_id)
+    if schedule.period_years is None:  # permanent
         return None
     end = case.retention_end if case.is_closed else None
     if end is None:
@@ -83,17 +73,6 @@ def lock_until(session: Session, case: Case, today: date) -> datetime | None:
         end = date(start.year + 1 + schedule.period_years, 1, 1)
     until = datetime(end.year, end.month, end.day, tzinfo=UTC)
     return until if until > datetime.now(UTC) else None
-
-
-def new_version_lock(session: Session, document: Document) -> VersionLock:
-    """The lock of a version stored now for ``document`` (an original, a new version, a
-    rendition): a closed case's retain-until (R25) and, beneath an active hold, an S3 legal
-    hold (R12) — also for what is stored after the hold was placed."""
-    case = document.process.case if document.process_id is not None else None
-    until = None
-    if case is not None and case.is_closed:
-        until = lock_until(session, case, utcnow().date())
-    return VersionLock(until, bool(holds_covering(session, document)))
 
 
 def needs_floor() -> ColumnElement[bool]:
@@ -109,7 +88,7 @@ def needs_floor() -> ColumnElement[bool]:
     )
 
 
-def floor_versions() -> Select[tuple[str, str]]:
+def floor_versions() -> Select[str, str]:
     """SQL: (key, version id) of every file version of a record that still needs the floor.
     Driven from the file versions, so all of them are found in one pass (``needs_floor`` per
     stored object has no index on the key to use)."""

@@ -1,6 +1,8 @@
 """Retention: legal holds, disposal requests, destruction certificates, transfers (issue 6).
 
-Data only; the rules live in ``eakte/holds.py``, ``eakte/retention_rules.py`` and ``retention/``.
+Data only; the rules live in ``retention.holds``, ``retention.rules`` and the workflows. Mapped on
+the shared ``eakte.models.Base``: whatever needs the whole metadata (the migration environment,
+the composition root, tests) imports this module, the core never does.
 """
 
 from __future__ import annotations

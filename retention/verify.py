@@ -1,10 +1,11 @@
-"""`eakte verify` checks of what retention enforces in S3 (R12, R25, issue 13).
+"""`eakte verify` checks of what retention enforces in S3 (R12, R25, issue 13); the retention
+port hands them to ``eakte.verify.run_verify``.
 
 Every registered version that must be kept carries the lock it should have, in COMPLIANCE mode
 (GOVERNANCE could be bypassed):
 
 - a version of a live record (inbox, open case, closed case with no known end, see
-  ``retention_rules.floor_versions``): a retain-until in the future (the floor);
+  ``retention.rules.floor_versions``): a retain-until in the future (the floor);
 - a version of a closed case with a known end: retain-until at least the end (unless its lock
   is still pending: the job applies it shortly);
 - a version beneath an active hold (once synced): an S3 legal hold, and a retain-until in the
@@ -19,11 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, and_, select
 
-from eakte.holds import node_subtree
 from eakte.models import (
     Case,
     CaseStatus,
@@ -34,19 +33,16 @@ from eakte.models import (
     StoredObject,
 )
 from eakte.models.base import utcnow
-from eakte.models.retention import Hold
-from eakte.retention_rules import floor_versions, lock_until
+from eakte.services.fileplan import node_subtree
+from eakte.verify import Finding, VerifyContext
+from retention.models import Hold
+from retention.rules import floor_versions, lock_until
 from storage.errors import ObjectNotFound
-
-if TYPE_CHECKING:
-    from eakte.verify import Finding, VerifyContext
 
 Version = tuple[str, str]
 
 
 def check_retention_locks(ctx: VerifyContext, counts: dict[str, int]) -> Iterator[Finding]:
-    from eakte.verify import Finding
-
     session, store = ctx.session, ctx.store
     now = utcnow()
     registered = and_(
