@@ -28,12 +28,13 @@ def _layer_modules() -> set[str]:
     return named
 
 
-def test_every_module_of_eakte_sits_in_a_layer():
-    """A new top-level module of eakte must be placed in a layer, or the contract would never
-    look at it (import-linter checks only the modules it is told about)."""
+def test_every_module_of_eakte_and_retention_sits_in_a_layer():
+    """A new top-level module of eakte or retention must be placed in a layer, or the contract
+    would never look at it (import-linter checks only the modules it is told about)."""
     children = {
-        f"eakte.{path.stem if path.suffix == '.py' else path.name}"
-        for path in (ROOT / "eakte").iterdir()
+        f"{package}.{path.stem if path.suffix == '.py' else path.name}"
+        for package in ("eakte", "retention")
+        for path in (ROOT / package).iterdir()
         if (path.suffix == ".py" and path.stem != "__init__") or (path / "__init__.py").exists()
     }
     missing = children - _layer_modules()
