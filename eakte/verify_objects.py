@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eakte.models import StoredObject
-from storage.blobstore import BlobStore, ObjectInfo
+from storage.blobstore import BlobStore
+from storage.objects import ObjectInfo
 from storage.errors import IntegrityError, ObjectNotFound
 
 WORKERS = 8

@@ -44,7 +44,7 @@ from sqlalchemy.engine import make_url
 
 from eakte.db import make_engine
 from storage.blobstore import BlobStore
-from storage.embedded import (
+from storage.weed import (
     dying_with_parent,
     find_weed_binary,
     identities_config,

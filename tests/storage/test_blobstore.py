@@ -11,7 +11,7 @@ import tracemalloc
 import pytest
 from minio import Minio
 
-from storage.blobstore import ObjectReader
+from storage.streams import ObjectReader
 from storage.errors import BucketMisconfigured, IntegrityError, ObjectNotFound
 
 MiB = 1024 * 1024
