@@ -43,7 +43,7 @@ from eakte.ingest.walk import Entry, walk
 from eakte.runtime import Runtime, open_runtime
 from eakte.services import intake as intake_service
 from eakte.services import scanning
-from eakte.services.intake import DocumentMetadata, Outcome, Target
+from eakte.services.intake import DocumentMetadata, IncomingFile, Outcome, Target
 from storage.errors import StorageUnavailable
 
 # Failures that stop an import or a hot-folder round: every further file would fail the same
@@ -203,19 +203,21 @@ class _Importer:
             self._session(),
             self.actor,
             self.rt.store,
-            entry.path,
-            filename=os.fsencode(entry.path.name),
-            settings=self.settings,
-            metadata=row.metadata if row else DocumentMetadata(),
-            target=target,
-            method="import",
-            source=str(entry.path),
-            source_key=keys.path_source_key(
-                "import", os.fsencode(entry.path), entry.size, entry.mtime_ns
+            IncomingFile(
+                entry.path,
+                os.fsencode(entry.path.name),
+                metadata=row.metadata if row else DocumentMetadata(),
+                target=target,
+                method="import",
+                source=str(entry.path),
+                source_key=keys.path_source_key(
+                    "import", os.fsencode(entry.path), entry.size, entry.mtime_ns
+                ),
+                scan_batch_id=self.batch_id,
+                problem=entry.problem,
             ),
-            scan_batch_id=self.batch_id,
+            settings=self.settings,
             enqueue=self.enqueue,
-            problem=entry.problem,
         )
         self.summary.add(entry.relative, result)
 
@@ -368,18 +370,20 @@ class _Watcher:
                 self.session,
                 self.actor,
                 self.rt.store,
-                entry.path,
-                filename=os.fsencode(entry.path.name),
-                settings=self.settings,
-                target=Target(org_unit=options["org_unit"]),
-                method="watch",
-                source=str(entry.path),
-                source_key=keys.path_source_key(
-                    "watch", os.fsencode(entry.path), entry.size, entry.mtime_ns
+                IncomingFile(
+                    entry.path,
+                    os.fsencode(entry.path.name),
+                    target=Target(org_unit=options["org_unit"]),
+                    method="watch",
+                    source=str(entry.path),
+                    source_key=keys.path_source_key(
+                        "watch", os.fsencode(entry.path), entry.size, entry.mtime_ns
+                    ),
+                    scan_batch_id=batch.id,
+                    problem=entry.problem,
                 ),
-                scan_batch_id=batch.id,
+                settings=self.settings,
                 enqueue=self.enqueue,
-                problem=entry.problem,
             )
         except STOPPING as exc:
             self.session.rollback()

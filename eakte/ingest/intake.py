@@ -49,9 +49,8 @@ from eakte.models.scanning import ScanBatch
 from eakte.permissions import Action, can
 from eakte.services.documents import register_original
 from eakte.services.fields import FieldValue, attach
-from eakte.services.objects import keep_unused
+from eakte.services.objects import found_row, keep_unused, latest_version, put_object
 from storage.blobstore import BlobStore
-from storage.errors import ObjectNotFound
 
 log = logging.getLogger(__name__)
 
@@ -491,26 +490,16 @@ def _put_or_adopt(
     """Upload the bytes to ``key``; but if a crashed run already put these very bytes there
     (same deterministic key, same sha256), take that version instead of adding another."""
     if ctx.source_key:
-        try:
-            info = store.stat(key)
-        except ObjectNotFound:
-            info = None
-        if info is not None and info.sha256 == ctx.sha256:
-            row = session.scalar(
-                select(StoredObject).where(
-                    StoredObject.key == key, StoredObject.version_id == info.version_id
-                )
-            )
-            return row or StoredObject(
-                tenant_id=ctx.tenant.id,
-                key=key,
-                version_id=info.version_id,
-                sha256=ctx.sha256,
-                size=info.size,
-                content_type=info.content_type or content_type,
-                retain_until=info.retain_until,
-            )
+        info = latest_version(store, key, ctx.sha256)
+        if info is not None:
+            return found_row(session, info, ctx.tenant.id, content_type)
     # Under the floor only: filing beneath a legal hold is refused, a new document in the
     # inbox or an open case has no retention end yet.
-    put = store.put_file(key, ctx.path, content_type=content_type, sha256=ctx.sha256)
-    return StoredObject.of(put, ctx.tenant.id)
+    return put_object(
+        store,
+        tenant_id=ctx.tenant.id,
+        key=key,
+        source=ctx.path,
+        content_type=content_type,
+        sha256=ctx.sha256,
+    )

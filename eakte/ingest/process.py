@@ -23,7 +23,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -60,7 +60,7 @@ from eakte.models.scanning import ScanBatch
 from eakte.retention_rules import new_version_lock
 from eakte.services.documents import version_for
 from eakte.services.fields import with_stored_fields
-from eakte.services.objects import keep_unused
+from eakte.services.objects import found_row, keep_unused, latest_version, put_object
 from storage.blobstore import BlobStore
 from storage.errors import IntegrityError, ObjectNotFound, StorageUnavailable
 
@@ -390,16 +390,12 @@ def store_rendition(session: Session, store: BlobStore, ctx: ProcessContext) -> 
     if registered is None:
         # Left by an attempt that crashed before commit: locked, so it stays (registered, it
         # expires after its floor); the new version below becomes the rendition.
-        with suppress(ObjectNotFound):
-            keep_unused(session, StoredObject.of(store.stat(key), ctx.tenant_id))
-    put = store.put_file(
-        key,
-        ctx.rendition,
-        content_type=PDF,
-        retain_until=lock.retain_until,
-        legal_hold=lock.legal_hold,
+        left = latest_version(store, key)
+        if left is not None:
+            keep_unused(session, found_row(session, left, ctx.tenant_id, PDF))
+    ctx.rendition_object = put_object(
+        store, tenant_id=None, key=key, source=ctx.rendition, content_type=PDF, lock=lock
     )
-    ctx.rendition_object = StoredObject.of(put)
     finish(session, store, ctx)
 
 

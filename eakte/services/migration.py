@@ -45,7 +45,14 @@ from eakte.permissions import Action, can, require
 from eakte.services import scanning
 from eakte.services.fileplan import decode_csv
 from eakte.services.guard import audited_refusals, load
-from eakte.services.intake import DocumentMetadata, Enqueue, IntakeResult, Target, intake
+from eakte.services.intake import (
+    DocumentMetadata,
+    Enqueue,
+    IncomingFile,
+    IntakeResult,
+    Target,
+    intake,
+)
 from storage.blobstore import BlobStore
 
 NAME_LIMIT = 40  # a box's batch is named "<run> / <box>" (at most 200 characters)
@@ -304,22 +311,24 @@ def intake_file(
         session,
         actor,
         store,
-        data,
-        filename=spec.file.rsplit("/", 1)[-1],
-        settings=settings,
-        metadata=DocumentMetadata(
-            title=spec.title,
-            doc_type=spec.doc_type,
-            correspondent=spec.sender,
-            received_date=spec.received,
+        IncomingFile(
+            data,
+            spec.file.rsplit("/", 1)[-1],
+            metadata=DocumentMetadata(
+                title=spec.title,
+                doc_type=spec.doc_type,
+                correspondent=spec.sender,
+                received_date=spec.received,
+            ),
+            target=Target(org_unit=run.org_unit_id),
+            method="migration",
+            source=f"migration {run.name}: {spec.file}",
+            source_key=source_key(run, spec.file),
+            scan_batch_id=batch_id,
+            problem=problem,
         ),
-        target=Target(org_unit=run.org_unit_id),
-        method="migration",
-        source=f"migration {run.name}: {spec.file}",
-        source_key=source_key(run, spec.file),
-        scan_batch_id=batch_id,
+        settings=settings,
         enqueue=enqueue,
-        problem=problem,
     )
 
 
