@@ -28,13 +28,8 @@ from eakte.config import Settings
 from eakte.db import transaction
 from eakte.errors import BadInput, Conflict, NotFound, NotRetryable, PermissionDenied
 from eakte.ingest import claims, names
-from eakte.ingest.intake import (
-    DocumentMetadata,
-    IntakeContext,
-    IntakeResult,
-    Outcome,
-    run_intake,
-)
+from eakte.ingest.intake import run_intake
+from eakte.ingest.intake_context import DocumentMetadata, IntakeContext, IntakeResult, Outcome
 from eakte.ingest.mail_intake import every_result
 from eakte.ingest.reasons import Rejected
 from eakte.ingest.validate import Limits

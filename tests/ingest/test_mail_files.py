@@ -639,7 +639,7 @@ def test_stored_original_of_attachment_is_its_bytes(desk, world):
 
 def test_intake_message_entry_point_for_imap(desk, world):
     """The IMAP intake (issue 17) hands raw bytes to ``intake_message``: the same path."""
-    from eakte.ingest.intake import DocumentMetadata, IntakeContext
+    from eakte.ingest.intake_context import DocumentMetadata, IntakeContext
     from eakte.ingest.validate import Limits
     from eakte.models import Tenant
 
