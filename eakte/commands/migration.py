@@ -19,7 +19,7 @@ from eakte.commands.ingest import Importer, print_summary
 from eakte.errors import ExitCode
 from eakte.ingest.walk import Entry, walk
 from eakte.runtime import open_runtime
-from eakte.services import migration
+from eakte.services import migration, migration_run
 from eakte.services.intake import Target
 
 
@@ -145,7 +145,7 @@ def run_command(name, folder, jobs, tenant, username):
         summary = importer.run(wanted, jobs)
         print_summary(summary, "", len(wanted))
         with rt.session() as session:
-            report = migration.run_cases(session, actor, run, plan)
+            report = migration_run.run_cases(session, actor, run, plan)
             # R25 now; the worker's periodic run retries whatever S3 refuses here.
             for start_at in range(0, len(report.case_ids), 1000):
                 chunk = report.case_ids[start_at : start_at + 1000]
