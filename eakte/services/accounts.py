@@ -21,7 +21,7 @@ from eakte.passwords import generate_password, hash_password, verify_password
 from eakte.permissions import Action, require
 from eakte.services import sessions, throttle
 from eakte.services.guard import audited_refusals
-from eakte.services.roles import grant
+from eakte.services.role_grants import grant
 
 DEFAULT_TENANT = "default"
 MIN_PASSWORD_LENGTH = 10
