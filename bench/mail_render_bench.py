@@ -20,7 +20,7 @@ from pathlib import Path
 from eakte.ingest import mail
 from eakte.ingest.mail_render import render_message, sections
 from tests.ingest.conftest import GERMAN, born_digital_pdf, image_bytes, scan_image
-from tests.ingest.test_mail_files import letter
+from tests.ingest.mails import letter
 
 
 def typical() -> bytes:

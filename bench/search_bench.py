@@ -659,7 +659,7 @@ def measure_upload_latency(work: Path, steady: int, idle: int, idle_gap: float) 
         from eakte.services import accounts
         from eakte.services import search as search_service
         from eakte.services.indexer import index_pending
-        from eakte.services.intake import DocumentMetadata, Target, intake
+        from eakte.services.intake import DocumentMetadata, IncomingFile, Target, intake
 
         settings = Settings.from_env()
         engine = make_engine(settings.database_url)
@@ -695,11 +695,13 @@ def measure_upload_latency(work: Path, steady: int, idle: int, idle_gap: float) 
                     s,
                     clerk,
                     store,
-                    bytes(pdf.output()),
-                    filename=f"antrag-{n}.pdf",
+                    IncomingFile(
+                        bytes(pdf.output()),
+                        f"antrag-{n}.pdf",
+                        metadata=DocumentMetadata(title=f"Antrag {n}"),
+                        target=Target(org_unit="32"),
+                    ),
                     settings=settings,
-                    metadata=DocumentMetadata(title=f"Antrag {n}"),
-                    target=Target(org_unit="32"),
                     enqueue=enqueue,
                 )
                 started = time.perf_counter()

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eakte.models import StoredObject
-from storage.blobstore import BlobStore, ObjectInfo
+from storage.blobstore import BlobStore
 from storage.errors import IntegrityError, ObjectNotFound
+from storage.objects import ObjectInfo
 
 WORKERS = 8
 """Reads in flight at once: below the store's connection pool (10 per host), so no read

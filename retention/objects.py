@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eakte.models import Document, DocumentStatus, FileVersion, Process
-from storage.blobstore import BlobStore, ObjectInfo
+from storage.blobstore import BlobStore
+from storage.objects import ObjectInfo
 
 
 def case_document_ids(session: Session, case_id: int, *, live_only: bool = True) -> list[int]:

@@ -9,7 +9,7 @@ This package knows nothing above it: it takes and returns plain values and froze
 dataclasses.
 """
 
-from storage.blobstore import BlobStore, ObjectInfo, ObjectReader, RetentionInfo, StoredObject
+from storage.blobstore import BlobStore
 from storage.embedded import EmbeddedSeaweedFS
 from storage.errors import (
     BucketMisconfigured,
@@ -23,6 +23,8 @@ from storage.errors import (
     StorageRequestFailed,
     StorageUnavailable,
 )
+from storage.objects import ObjectInfo, RetentionInfo, StoredObject
+from storage.streams import ObjectReader
 
 __all__ = [
     "BlobStore",

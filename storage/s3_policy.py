@@ -19,6 +19,8 @@ released hold does not make a record deletable at once.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["SERVICE_ACTIONS", "service_policy"]
 
 SERVICE_ACTIONS = (
@@ -44,7 +46,7 @@ SERVICE_ACTIONS = (
 )
 
 
-def service_policy(bucket: str = "*") -> dict:
+def service_policy(bucket: str = "*") -> dict[str, Any]:
     """An IAM policy document granting :data:`SERVICE_ACTIONS` on ``bucket`` (all by
     default) and its objects."""
     return {

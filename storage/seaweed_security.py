@@ -31,17 +31,19 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import os
 import secrets
 import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from storage.files import write_private
 
 __all__ = ["COMMON_NAME", "SeaweedSecurity", "ensure_security", "jwt_hs256"]
 
@@ -93,7 +95,7 @@ def ensure_security(store_dir: Path) -> SeaweedSecurity:
     keys = _existing_keys(config_path)
     for name in _JWT_SECTIONS:
         keys.setdefault(name, secrets.token_urlsafe(32))
-    _write_private(config_path, _render(keys, paths))
+    write_private(config_path, _render(keys, paths))
     return SeaweedSecurity(
         config_path=config_path,
         ca_path=paths["ca"],
@@ -119,7 +121,7 @@ def load_security(store_dir: Path) -> SeaweedSecurity | None:
     )
 
 
-def jwt_hs256(key: str, claims: dict | None = None, seconds: int = _TOKEN_SECONDS) -> str:
+def jwt_hs256(key: str, claims: dict[str, Any] | None = None, seconds: int = _TOKEN_SECONDS) -> str:
     """An HS256 JSON Web Token as SeaweedFS signs and checks them (``exp`` plus ``claims``,
     e.g. ``{"fid": "3,01637037d6"}`` for the volume server)."""
 
@@ -144,7 +146,7 @@ def _existing_keys(config_path: Path) -> dict[str, str]:
         return {}
     keys = {}
     for name, (table_path, _) in _JWT_SECTIONS.items():
-        table = document
+        table: Any = document
         for part in table_path:
             table = table.get(part) if isinstance(table, dict) else None
         value = table.get("key") if isinstance(table, dict) else None
@@ -272,24 +274,11 @@ def _make_certificate(ca_path: Path, cert_path: Path, key_path: Path) -> None:
         .sign(ca_key, hashes.SHA256())
     )
     pem = serialization.Encoding.PEM
-    _write_private(
+    write_private(
         key_path,
         node_key.private_bytes(
             pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode(),
     )
-    _write_private(cert_path, node.public_bytes(pem).decode())
-    _write_private(ca_path, ca.public_bytes(pem).decode())
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write a file only the owner can read, atomically (temp file + rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_private(cert_path, node.public_bytes(pem).decode())
+    write_private(ca_path, ca.public_bytes(pem).decode())

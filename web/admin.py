@@ -14,7 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from eakte.models import Role, UserKind
 from eakte.models.api import Scope
-from eakte.services import accounts, api_tokens
+from eakte.services import accounts, api_tokens, role_grants
 from web.context import actor
 from web.db import db
 from web.forms import NONE, ActionForm
@@ -129,7 +129,7 @@ def _users_page(form: UserForm, one_time: tuple[str, str] | None = None):
         grant_form=_grant_form(everyone),
         action_form=ActionForm(),
         role_labels=ROLE_LABELS,
-        pending=accounts.pending_grants(db(), actor()),
+        pending=role_grants.pending_grants(db(), actor()),
         one_time=one_time,
     )
 
@@ -168,7 +168,7 @@ def grants():
     """Pending role grants, for the holders of those roles to confirm or reject."""
     return render_template(
         "admin/grants.html",
-        pending=accounts.pending_grants(db(), actor()),
+        pending=role_grants.pending_grants(db(), actor()),
         action_form=ActionForm(),
         role_labels=ROLE_LABELS,
     )
@@ -177,7 +177,7 @@ def grants():
 @bp.post("/freigaben/<uuid:grant_id>/<any(bestaetigen, ablehnen):decision>")
 def decide(grant_id, decision: str):
     if ActionForm().validate_on_submit():
-        accounts.decide_grant(db(), actor(), str(grant_id), decision == "bestaetigen")
+        role_grants.decide_grant(db(), actor(), str(grant_id), decision == "bestaetigen")
         flash(_("Saved."), "info")
     return redirect(url_for("admin.grants"))
 

@@ -13,7 +13,7 @@ from flask import Blueprint, g, jsonify, request, send_file
 
 from eakte import audit
 from eakte.errors import BadInput, NotSignedIn, PermissionDenied, UnsupportedType
-from eakte.ingest import names, signature_store
+from eakte.ingest import names
 from eakte.jobs.ingest_tasks import enqueue
 from eakte.models import Case, Document, FileVersion
 from eakte.models.api import Scope
@@ -21,6 +21,7 @@ from eakte.services import api_tokens, cases, documents, listing, mail
 from eakte.services.applications import deliver_application
 from eakte.services.fields import field_json
 from eakte.services.search import SORTS, search
+from eakte.services.signatures import signature_json, signatures_of
 from web.db import db, runtime
 from web.extensions import csrf
 from web.openapi import openapi_document
@@ -199,7 +200,7 @@ def document_json(document: Document, mail_links: mail.MailLinks | None = None) 
         "case": str(process.case.uuid) if process else None,
         "process": str(process.uuid) if process else None,
         "versions": [version_json(v) for v in document.versions],
-        "signatures": signature_store.for_document(document),
+        "signatures": [signature_json(s) for s in signatures_of(document)],
         # a backref made in eakte.models.fields (so the records model stays untouched)
         "fields": [field_json(f) for f in document.fields],  # type: ignore[attr-defined]
     }

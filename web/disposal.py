@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from eakte.errors import NotFound
 from eakte.jobs.retention_tasks import request_disposal
 from eakte.models import Role
-from eakte.services import accounts
+from eakte.services import role_grants
 from retention import certificates as certificate_service
 from retention import disposal, due, holds, transfer
 from web.context import actor
@@ -127,7 +127,7 @@ def show_request(request_id):
     return render_template(
         "disposal/request.html",
         req=found,
-        parties=[accounts.role_provenance(db(), u, Role.records_officer) for u in deciders],
+        parties=[role_grants.role_provenance(db(), u, Role.records_officer) for u in deciders],
         action_form=ActionForm(),
         reject_form=ReasonForm(prefix="reject"),
         receive_form=ReceiveForm(prefix="receive"),

@@ -6,9 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 from flask_babel import gettext as _
 
 from eakte import audit
-from eakte.ingest import names, signature_store
+from eakte.ingest import names
 from eakte.permissions import Action, can
 from eakte.services import documents, listing, mail, previews
+from eakte.services.signatures import signatures_of
 from web.context import actor
 from web.db import db, runtime
 from web.forms import DocumentEditForm, FileForm, ReasonForm
@@ -35,7 +36,7 @@ def show(document_id):
         discard_form=ReasonForm(prefix="discard"),
         search_text=search_text,
         candidates=candidates,
-        signatures=signature_store.of_document(session, document.id),
+        signatures=signatures_of(document),
         allowed={a: can(session, user, a, document) for a in Action},
         mail=mail.links(session, user, document),
     )

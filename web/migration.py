@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from eakte.errors import ManifestInvalid
 from eakte.jobs.ingest_tasks import enqueue
-from eakte.services import listing, migration
+from eakte.services import listing, migration, migration_run
 from retention.locks import sync_object_locks
 from web.context import actor
 from web.db import db, runtime
@@ -113,7 +113,7 @@ def reject(run_id):
 def execute(run_id):
     if ActionForm().validate_on_submit():
         run, plan = migration.start(db(), actor(), str(run_id))
-        report = migration.run_cases(db(), actor(), run, plan)
+        report = migration_run.run_cases(db(), actor(), run, plan)
         # R25 now; the worker's periodic run retries whatever S3 refuses here.
         sync_object_locks(db(), runtime().store, case_ids=report.case_ids)
         if report.done:

@@ -19,6 +19,7 @@ from eakte.jobs.ingest_tasks import enqueue
 from eakte.models.base import utcnow
 from eakte.services import listing, scanning
 from eakte.services.intake import (
+    IncomingFile,
     Target,
     intake,
     list_quarantine,
@@ -68,13 +69,15 @@ def batches():
                     db(),
                     actor(),
                     runtime().store,
-                    upload.stream,
-                    filename=upload.filename,
+                    IncomingFile(
+                        upload.stream,
+                        upload.filename,
+                        target=Target(org_unit=form.inbox.data),
+                        method="scan",
+                        source=f"batch:{batch.name}",
+                        scan_batch_id=batch.id,
+                    ),
                     settings=runtime().settings,
-                    target=Target(org_unit=form.inbox.data),
-                    method="scan",
-                    source=f"batch:{batch.name}",
-                    scan_batch_id=batch.id,
                     enqueue=enqueue,
                 )
         return redirect(url_for("scanning.batch", batch_id=batch.uuid))

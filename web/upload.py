@@ -10,7 +10,7 @@ from eakte.ingest.reasons import USER_MESSAGES, Reason
 from eakte.jobs.ingest_tasks import enqueue
 from eakte.permissions import Action, require
 from eakte.services import cases, listing
-from eakte.services.intake import IntakeResult, Outcome, Target, intake
+from eakte.services.intake import IncomingFile, IntakeResult, Outcome, Target, intake
 from web.context import actor
 from web.db import db, runtime
 from web.forms import ActionForm
@@ -51,12 +51,14 @@ def upload():
             db(),
             actor(),
             runtime().store,
-            upload_file.stream,
-            filename=upload_file.filename,
+            IncomingFile(
+                upload_file.stream,
+                upload_file.filename,
+                target=target,
+                method="upload",
+                source=f"web:{actor().username}",
+            ),
             settings=runtime().settings,
-            target=target,
-            method="upload",
-            source=f"web:{actor().username}",
             enqueue=enqueue,
         )
         results.append(_describe(upload_file.filename, result))

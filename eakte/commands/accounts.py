@@ -17,7 +17,7 @@ from eakte.commands.common import (
 from eakte.models import Role
 from eakte.passwords import generate_password
 from eakte.runtime import open_runtime
-from eakte.services import accounts
+from eakte.services import accounts, role_grants
 
 ROLE_CHOICE = click.Choice([r.value for r in Role])
 
@@ -86,7 +86,7 @@ def user_add(
                 accounts.add_service_account(session, actor, name, role_set, **options)
             else:
                 accounts.add_user(session, actor, name, password, role_set, **options)
-            pending = accounts.pending_grants(session, actor)
+            pending = role_grants.pending_grants(session, actor)
             waiting = [g.role for g in pending if g.user.username == name]
     shown = f", initial password {password}  (shown only once)" if generated else ""
     click.echo(f"user {name!r} added{shown}")
@@ -117,7 +117,7 @@ def user_grants(tenant, username):
     """List role grants waiting for confirmation."""
     with open_runtime(load_settings()) as rt, rt.session() as session:
         actor = acting_user(session, tenant, username)
-        for grant in accounts.pending_grants(session, actor):
+        for grant in role_grants.pending_grants(session, actor):
             click.echo(
                 f"{grant.uuid}\t{grant.user.username}\t{grant.role}\t"
                 f"requested by {grant.requested_by.username} {grant.created_at:%Y-%m-%d %H:%M}"
@@ -134,7 +134,7 @@ def user_confirm(grant, reject, tenant, username, password_stdin):
     """Confirm (or --reject) role GRANT; needs your password."""
     with open_runtime(load_settings()) as rt, rt.session() as session:
         actor = acting_user(session, tenant, username, password_stdin)
-        decided = accounts.decide_grant(session, actor, grant, not reject)
+        decided = role_grants.decide_grant(session, actor, grant, not reject)
         name = decided.user.username
     click.echo(f"role {decided.role} for {name!r} {decided.status}")
 

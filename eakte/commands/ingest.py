@@ -1,5 +1,5 @@
-"""``eakte import``, ``eakte watch``, ``eakte recover`` and the scanning desk's commands
-(``eakte batch``, ``eakte quarantine``, ``eakte retry``) (issue 4)."""
+"""``eakte import``, ``eakte watch`` and ``eakte recover`` (issue 4); the scanning desk's
+commands are in :mod:`eakte.commands.scanning`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 from collections import Counter, defaultdict
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from rich.progress import (
 )
 from rich.text import Text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from eakte.commands.common import (
     acting_user,
@@ -40,10 +41,11 @@ from eakte.ingest.hotfolder import HotFolder
 from eakte.ingest.manifest import ManifestRow, read_manifest
 from eakte.ingest.names import readable
 from eakte.ingest.walk import Entry, walk
+from eakte.models import User
 from eakte.runtime import Runtime, open_runtime
 from eakte.services import intake as intake_service
 from eakte.services import scanning
-from eakte.services.intake import DocumentMetadata, Outcome, Target
+from eakte.services.intake import DocumentMetadata, Enqueue, IncomingFile, Outcome, Target
 from storage.errors import StorageUnavailable
 
 # Failures that stop an import or a hot-folder round: every further file would fail the same
@@ -169,11 +171,9 @@ def import_command(
                 colour_mode=colour_mode or "",
                 org_unit=org_unit,
             )
-        importer = _Importer(
-            rt, settings, actor, batch.id, Target(org_unit=org_unit), rows, enqueue
-        )
+        importer = Importer(rt, settings, actor, batch.id, Target(org_unit=org_unit), rows, enqueue)
         summary = importer.run(entries, jobs)
-    _print_summary(summary, batch.name, len(entries))
+    print_summary(summary, batch.name, len(entries))
     if summary.failed:
         click.echo(
             f"eakte: {len(summary.failed)} file(s) failed; run the import again to retry them",
@@ -182,15 +182,24 @@ def import_command(
         raise SystemExit(ExitCode.failure)
 
 
-class _Importer:
-    def __init__(self, rt: Runtime, settings: Settings, actor, batch_id, target, rows, enqueue):
+class Importer:
+    def __init__(
+        self,
+        rt: Runtime,
+        settings: Settings,
+        actor: User,
+        batch_id: int | None,
+        target: Target,
+        rows: dict[str, ManifestRow],
+        enqueue: Enqueue,
+    ):
         self.rt, self.settings, self.actor, self.batch_id = rt, settings, actor, batch_id
         self.target, self.rows, self.enqueue = target, rows, enqueue
         self.local = threading.local()
-        self.sessions = []
+        self.sessions: list[Session] = []
         self.summary = Summary()
 
-    def _session(self):
+    def _session(self) -> Session:
         if not hasattr(self.local, "session"):
             self.local.session = self.rt.session()
             self.sessions.append(self.local.session)
@@ -203,19 +212,21 @@ class _Importer:
             self._session(),
             self.actor,
             self.rt.store,
-            entry.path,
-            filename=os.fsencode(entry.path.name),
-            settings=self.settings,
-            metadata=row.metadata if row else DocumentMetadata(),
-            target=target,
-            method="import",
-            source=str(entry.path),
-            source_key=keys.path_source_key(
-                "import", os.fsencode(entry.path), entry.size, entry.mtime_ns
+            IncomingFile(
+                entry.path,
+                os.fsencode(entry.path.name),
+                metadata=row.metadata if row else DocumentMetadata(),
+                target=target,
+                method="import",
+                source=str(entry.path),
+                source_key=keys.path_source_key(
+                    "import", os.fsencode(entry.path), entry.size, entry.mtime_ns
+                ),
+                scan_batch_id=self.batch_id,
+                problem=entry.problem,
             ),
-            scan_batch_id=self.batch_id,
+            settings=self.settings,
             enqueue=self.enqueue,
-            problem=entry.problem,
         )
         self.summary.add(entry.relative, result)
 
@@ -236,36 +247,33 @@ class _Importer:
             ThreadPoolExecutor(jobs) as pool,
         ):
             task = progress.add_task("importing", total=len(entries))
-            pending = set()
+            pending: dict[Future[None], Entry] = {}
             todo = iter(entries)
             try:
                 while True:
                     while stop is None and len(pending) < jobs * 2 and (entry := next(todo, None)):
-                        future = pool.submit(self.take, entry)
-                        future.entry = entry
-                        pending.add(future)
+                        pending[pool.submit(self.take, entry)] = entry
                     if not pending:
                         break
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
+                        entry = pending.pop(future)
                         progress.advance(task)
                         error = future.exception()
                         if isinstance(error, STOPPING):
                             stop = stop or error
                         elif error is not None:
-                            self.summary.fail(
-                                future.entry.relative, f"{type(error).__name__}: {error}"
-                            )
+                            self.summary.fail(entry.relative, f"{type(error).__name__}: {error}")
             finally:
                 for session in self.sessions:
                     session.close()
         if stop is not None:
-            _print_summary(self.summary, "", len(entries))
+            print_summary(self.summary, "", len(entries))
             raise stop
         return self.summary
 
 
-def _print_summary(summary: Summary, batch_name: str, total: int) -> None:
+def print_summary(summary: Summary, batch_name: str, total: int) -> None:
     c = summary.counts
     click.echo(f"files:        {total}")
     click.echo(f"imported:     {c[Outcome.accepted]}")
@@ -344,10 +352,10 @@ def watch(directory, done, failed, interval, once, tenant, username, **batch):
 class _Watcher:
     rt: Runtime
     settings: Settings
-    session: object
-    actor: object
+    session: Session
+    actor: User
     folder: HotFolder
-    enqueue: object
+    enqueue: Enqueue
     batch: dict
 
     def take(self, entry: Entry) -> None:
@@ -368,18 +376,20 @@ class _Watcher:
                 self.session,
                 self.actor,
                 self.rt.store,
-                entry.path,
-                filename=os.fsencode(entry.path.name),
-                settings=self.settings,
-                target=Target(org_unit=options["org_unit"]),
-                method="watch",
-                source=str(entry.path),
-                source_key=keys.path_source_key(
-                    "watch", os.fsencode(entry.path), entry.size, entry.mtime_ns
+                IncomingFile(
+                    entry.path,
+                    os.fsencode(entry.path.name),
+                    target=Target(org_unit=options["org_unit"]),
+                    method="watch",
+                    source=str(entry.path),
+                    source_key=keys.path_source_key(
+                        "watch", os.fsencode(entry.path), entry.size, entry.mtime_ns
+                    ),
+                    scan_batch_id=batch.id,
+                    problem=entry.problem,
                 ),
-                scan_batch_id=batch.id,
+                settings=self.settings,
                 enqueue=self.enqueue,
-                problem=entry.problem,
             )
         except STOPPING as exc:
             self.session.rollback()
@@ -417,132 +427,8 @@ def recover_pending(settings: Settings):
         return recover_now(rt)
 
 
-# ------------------------------------------------------------------------ scanning desk
-
-
-@click.group("batch")
-def batch_group() -> None:
-    """Scan batches: show, pass or fail the quality check, replace a page (R15-R17)."""
-
-
-@batch_group.command("show")
-@click.argument("name")
-@tenant_option
-@user_option()
-def batch_show(name, tenant, username):
-    """Show scan batch NAME: who scanned, profile, pages, documents by status, QC."""
-    with open_runtime(load_settings()) as rt, rt.session() as session:
-        actor = acting_user(session, tenant, username)
-        found = scanning.batch_summary(session, actor, name)
-        b = found.batch
-        for label, value in [
-            ("batch", b.name),
-            ("operator", b.operator),
-            ("device", b.device or "-"),
-            ("profile", f"{b.dpi or '-'} dpi, {b.colour_mode or '-'}"),
-            ("scanned", b.scanned_at.isoformat(timespec="minutes") if b.scanned_at else "-"),
-            ("pages", b.page_count),
-            (
-                "documents",
-                ", ".join(f"{n} {s}" for s, n in sorted(found.documents.items())) or "none",
-            ),
-            ("quarantined", found.quarantined),
-            ("quality check", f"{b.qc_status}{' ' + b.qc_note if b.qc_note else ''}"),
-        ]:
-            click.echo(f"{label:14} {value}")
-
-
-@batch_group.command("pass")
-@click.argument("name")
-@click.option("--note", default="", help="What was checked.")
-@tenant_option
-@user_option()
-def batch_pass(name, note, tenant, username):
-    """Record that you checked batch NAME and its quality is good (R17)."""
-    with open_runtime(load_settings()) as rt, rt.session() as session:
-        actor = acting_user(session, tenant, username)
-        scanning.pass_qc(session, actor, name, note)
-    click.echo(f"batch {name!r}: quality check passed")
-
-
-@batch_group.command("fail")
-@click.argument("name")
-@click.option("--note", required=True, help="What is wrong (which documents, which pages).")
-@tenant_option
-@user_option()
-def batch_fail(name, note, tenant, username):
-    """Record that batch NAME failed the quality check; then replace the bad pages."""
-    with open_runtime(load_settings()) as rt, rt.session() as session:
-        actor = acting_user(session, tenant, username)
-        scanning.fail_qc(session, actor, name, note)
-    click.echo(f"batch {name!r}: quality check failed")
-
-
-@batch_group.command("replace-page")
-@click.argument("document")
-@click.argument("page", type=click.IntRange(1))
-@click.argument("rescan", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--reason", required=True, help="Why the page is replaced (logged).")
-@tenant_option
-@user_option()
-def batch_replace_page(document, page, rescan, reason, tenant, username):
-    """Replace PAGE of DOCUMENT (id or UUID) by the re-scan RESCAN (an image or one-page
-    PDF); the document is processed again, the old version stays (R17)."""
-    from eakte.jobs.ingest_tasks import enqueue
-
-    settings = load_settings()
-    with open_runtime(settings) as rt, rt.session() as session:
-        actor = acting_user(session, tenant, username)
-        doc = scanning.replace_page(
-            session,
-            actor,
-            rt.store,
-            document,
-            page,
-            rescan,
-            reason=reason,
-            settings=settings,
-            enqueue=enqueue,
-        )
-    click.echo(f"document {doc.uuid}: page {page} replaced; processing again")
-
-
-@click.command("quarantine")
-@click.option("--all", "show_all", is_flag=True, help="Also resolved entries.")
-@tenant_option
-@user_option()
-def quarantine_list(show_all, tenant, username):
-    """List quarantined files with their reasons."""
-    with open_runtime(load_settings()) as rt, rt.session() as session:
-        actor = acting_user(session, tenant, username)
-        for entry in intake_service.list_quarantine(
-            session, actor, state=None if show_all else "open"
-        ):
-            when = entry.created_at.isoformat(timespec="seconds")
-            click.echo(
-                f"{entry.uuid}  {when}  {entry.reason_code:18} {entry.filename}: {entry.reason}"
-            )
-
-
-@click.command("retry")
-@click.argument("document")
-@tenant_option
-@user_option()
-def retry(document, tenant, username):
-    """Process a failed DOCUMENT (id or UUID) again."""
-    from eakte.jobs.ingest_tasks import enqueue
-
-    with open_runtime(load_settings()) as rt, rt.session() as session:
-        actor = acting_user(session, tenant, username)
-        doc = intake_service.retry_document(session, actor, document, enqueue=enqueue)
-    click.echo(f"document {doc.uuid}: queued again")
-
-
 COMMANDS: list[click.Command] = [
     import_command,
     watch,
     recover,
-    batch_group,
-    quarantine_list,
-    retry,
 ]

@@ -15,11 +15,11 @@ from eakte.commands.common import (
     tenant_option,
     user_option,
 )
-from eakte.commands.ingest import _Importer, _print_summary
+from eakte.commands.ingest import Importer, print_summary
 from eakte.errors import ExitCode
 from eakte.ingest.walk import Entry, walk
 from eakte.runtime import open_runtime
-from eakte.services import migration
+from eakte.services import migration, migration_run
 from eakte.services.intake import Target
 
 
@@ -143,9 +143,9 @@ def run_command(name, folder, jobs, tenant, username):
         importer.documents = {d.file: (d, batches[d.box]) for d in plan.documents}
         wanted = [entries[d.file] for d in plan.documents]
         summary = importer.run(wanted, jobs)
-        _print_summary(summary, "", len(wanted))
+        print_summary(summary, "", len(wanted))
         with rt.session() as session:
-            report = migration.run_cases(session, actor, run, plan)
+            report = migration_run.run_cases(session, actor, run, plan)
             # R25 now; the worker's periodic run retries whatever S3 refuses here.
             for start_at in range(0, len(report.case_ids), 1000):
                 chunk = report.case_ids[start_at : start_at + 1000]
@@ -162,7 +162,7 @@ def run_command(name, folder, jobs, tenant, username):
     click.echo(f"migration {run.name}: done (text and OCR follow in `eakte worker`)")
 
 
-class _MigrationImporter(_Importer):
+class _MigrationImporter(Importer):
     """The bulk import's threads and progress; each file into the run's inbox, in its box's
     batch, under the run's source key (so the run finds the document it became)."""
 

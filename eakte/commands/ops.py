@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from eakte import backup as backups
+from eakte import restore as restores
 from eakte.commands.common import load_settings
 from eakte.errors import VerifyFailed
 from eakte.locks import DataDirLock
@@ -60,7 +61,7 @@ def restore_command(src: Path) -> None:
         DataDirLock(settings.data_dir, "serve"),
         open_runtime(settings, require_schema=False) as rt,
     ):
-        result = backups.restore(rt, src, reapply_locks=_reapply_locks)
+        result = restores.restore(rt, src, reapply_locks=_reapply_locks)
     click.echo(f"restored: backup of {result.backup_created_at} into {settings.data_dir}")
     click.echo(
         f"database: {result.database}, schema {result.schema_before} -> {result.schema_after}"

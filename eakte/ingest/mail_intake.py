@@ -41,7 +41,7 @@ from storage.blobstore import BlobStore
 
 if TYPE_CHECKING:
     from eakte.config import Settings
-    from eakte.ingest.intake import IntakeContext, IntakeResult
+    from eakte.ingest.intake_context import IntakeContext, IntakeResult
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ def finish_messages(
     finish (an upload has no source key to be found by): their attachments taken in now, as
     the message's intake would have (its submitter, inbox or process, method). Only messages
     older than ``older_than``, so an intake still at work is left alone. Returns how many."""
-    from eakte.ingest.intake import DocumentMetadata, IntakeContext, IntakeResult, Outcome
+    from eakte.ingest.intake_context import DocumentMetadata, IntakeContext, IntakeResult, Outcome
     from eakte.ingest.validate import Limits
 
     rows = session.execute(

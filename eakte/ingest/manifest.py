@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eakte.errors import ManifestInvalid
-from eakte.ingest.intake import DocumentMetadata
+from eakte.ingest.intake_context import DocumentMetadata
 from eakte.models import Case, Process, User
 from eakte.permissions import Action, can
 from eakte.services.fileplan import decode_csv

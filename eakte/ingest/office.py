@@ -1,6 +1,6 @@
 """Office documents and text files to PDF/A-2b, by LibreOffice headless, bounded.
 
-The worker's confined child (``process.prepare``) calls ``prepare``: the original is copied
+The worker's confined child (``conversion.prepare``) calls ``prepare``: the original is copied
 (text transcoded to UTF-8) into the job's work dir, LibreOffice converts it to PDF/A-2b, and
 the PDF's text layer is the document's text. A rendition without any text (a scan pasted into
 a Word file) is left to the OCR step, which makes its own PDF/A from it.
@@ -58,7 +58,7 @@ from eakte.ingest.office_checks import decode_text
 from eakte.ingest.reasons import plain
 
 if TYPE_CHECKING:
-    from eakte.ingest.process import ProcessContext
+    from eakte.ingest.process_context import ProcessContext
 
 log = logging.getLogger(__name__)
 
@@ -122,12 +122,14 @@ def handles(mime: str) -> bool:
 def prepare(ctx: ProcessContext) -> None:
     """In the confined child: the original converted to PDF/A (``ctx.pdf``); with a text
     layer it is the rendition and its text the document's text, otherwise OCR follows."""
-    from eakte.ingest.process import Failure
+    from eakte.ingest.process_context import Failure
     from eakte.ingest.text import read_pdf
 
     kind = office_types.KINDS[ctx.original.mime]
     source = ctx.workdir / "office-in" / f"document.{FILTERS[kind][0]}"
     source.parent.mkdir()
+    if ctx.local is None:
+        raise Failure("the original was not fetched before its conversion")
     infilter = stage(ctx.local, kind, source)
     try:
         ctx.pdf = convert(

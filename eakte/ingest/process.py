@@ -18,30 +18,35 @@ Transient failures (object storage or database away) release the claim and raise
 
 from __future__ import annotations
 
-import enum
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
-from contextlib import ExitStack, suppress
-from dataclasses import dataclass, field
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
-import pikepdf
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from eakte import audit
 from eakte.db import transaction
 from eakte.errors import DatabaseUnavailable, IngestRetryLater
-from eakte.ingest import claims, keys, office, pdf_features, signature_store, signatures
-from eakte.ingest.confine import JobFailed, JobLimits, limit_cpu, run_confined
+from eakte.ingest import claims, einvoice, keys, pdf_features, signature_store, signatures
+from eakte.ingest.confine import JobLimits
+from eakte.ingest.conversion import PDF, convert
 from eakte.ingest.heartbeat import ClaimHeartbeat, progressed
-from eakte.ingest.mail import KINDS
+from eakte.ingest.process_context import (
+    Failure,
+    Next,
+    Original,
+    ProcessContext,
+    Result,
+    Step,
+)
 from eakte.ingest.reasons import plain
-from eakte.ingest.text import join_pages, read_pdf
+from eakte.ingest.text import join_pages
 from eakte.ingest.unforeseen import describe
 from eakte.models import (
     Case,
@@ -59,68 +64,21 @@ from eakte.models.ingest import IngestTask
 from eakte.models.scanning import ScanBatch
 from eakte.ports import retention_port
 from eakte.services.documents import version_for
-from eakte.services.fields import with_stored_fields
-from eakte.services.objects import keep_unused
+from eakte.services.objects import found_row, keep_unused, latest_version, put_object
 from storage.blobstore import BlobStore
 from storage.errors import IntegrityError, ObjectNotFound, StorageUnavailable
+
+__all__ = ["MAX_ATTEMPTS", "STEPS", "Failure", "Result", "fail_for_good", "process_document"]
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5  # claims of one document before it counts as crashing its workers
-PDF = "application/pdf"
-MAIL_TYPES = frozenset(KINDS)  # .eml and .msg: rendered from the message, not OCRed
-
-
-class Result(enum.StrEnum):
-    ready = "ready"
-    failed = "failed"
-    nothing_to_do = "nothing to do"  # done, destroyed, or another job holds it
-
-
-class Failure(Exception):
-    """A permanent failure: the document becomes ``failed`` with this reason."""
-
-
-@dataclass
-class ProcessContext:
-    document_id: int
-    job_id: str
-    workdir: Path
-    lease: timedelta = claims.DEFAULT_LEASE
-    ocr_threads: int = 1  # pages recognised at once (the worker's choice)
-    limits: JobLimits = field(default_factory=JobLimits)
-    worker: str = ""
-    # learned from the database
-    tenant_id: int | None = None
-    tenant_slug: str = ""
-    document_uuid: object = None
-    duplicate_of_id: int | None = None
-    scan_batch_id: int | None = None
-    scan_dpi: int | None = None
-    previous_pages: int = 0
-    original: object = None  # the latest original version: key, version, sha256, mime, name
-    flags: set[str] = field(default_factory=set)
-    # learned by the steps
-    local: Path | None = None
-    pdf: Path | None = None
-    texts: list[str] = field(default_factory=list)
-    pages: int = 0
-    rendition: Path | None = None
-    born_digital: bool = False
-    rendition_object: StoredObject | None = None
-    form_text: str = ""  # the values of a filled-in form
-    signature_trust_dir: Path | None = None
-    signatures: list = field(default_factory=list)  # of ``signatures.SignatureResult``
-    result: Result | None = None
-
-
-Step = Callable[[Session, BlobStore, ProcessContext], None]
 
 
 # ----------------------------------------------------------------------------------- steps
 
 
-def claim(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+def claim(session: Session, store: BlobStore, ctx: ProcessContext) -> Next:
     """Take the document (one read, two writes: this runs for every document of a bulk
     import, so it stays lean)."""
     ctx.worker = claims.identity(ctx.job_id)
@@ -150,7 +108,7 @@ def claim(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
         ).one_or_none()
         if row is None or row.status not in (DocumentStatus.received, DocumentStatus.processing):
             ctx.result = Result.nothing_to_do
-            return
+            return Next.stop
         if (
             row.status == DocumentStatus.processing
             and row.claimed_by
@@ -158,7 +116,7 @@ def claim(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
             and not claims.is_stale(row.claimed_by, row.claimed_at, now, ctx.lease)
         ):
             ctx.result = Result.nothing_to_do  # another live job works on it
-            return
+            return Next.stop
         crashed = row.attempts or 0
         # The queue's retry of this very job (after the database or storage was away) takes
         # its claim back: that attempt did not crash, so it does not count.
@@ -182,7 +140,7 @@ def claim(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
         ctx.duplicate_of_id, ctx.scan_batch_id = row.duplicate_of_id, row.scan_batch_id
         ctx.scan_dpi, ctx.previous_pages = row.dpi, row.page_count or 0
         ctx.flags = {f for f in row.flags.split(",") if f}
-        ctx.original = session.execute(
+        original = session.execute(
             select(
                 FileVersion.s3_key,
                 FileVersion.s3_version_id,
@@ -197,25 +155,27 @@ def claim(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
             .order_by(FileVersion.id.desc())
             .limit(1)
         ).one_or_none()
+        if original is not None:
+            ctx.original_version = Original(*original)
     # Raised after the commit: the claim holds, so the failure is recorded (not retried).
     if crashed >= MAX_ATTEMPTS and not retry:
         raise Failure(
             f"processing was interrupted {crashed} times (the worker crashed or was stopped "
             "while working on it)"
         )
-    if ctx.original is None:
+    if ctx.original_version is None:
         raise Failure("the document has no original file version")
+    return Next.go_on
 
 
-def reuse_duplicate(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+def reuse_duplicate(session: Session, store: BlobStore, ctx: ProcessContext) -> Next:
     """Same bytes as a document already processed: take over its text and rendition."""
     if ctx.duplicate_of_id is None:
-        return
+        return Next.go_on
     with transaction(session):
         first = session.get(Document, ctx.duplicate_of_id)
-        ready = first is not None and first.status == DocumentStatus.ready
-        if not ready:
-            return  # not (yet) processed: do the work ourselves
+        if first is None or first.status != DocumentStatus.ready:
+            return Next.go_on  # not (yet) processed: do the work ourselves
         rendition = session.scalar(
             select(FileVersion)
             .where(FileVersion.document_id == first.id, FileVersion.kind == VersionKind.rendition)
@@ -226,10 +186,10 @@ def reuse_duplicate(session: Session, store: BlobStore, ctx: ProcessContext) -> 
         ctx.signatures = signature_store.results_of(session, first.id)
         if rendition is not None:
             ctx.rendition_object = session.get(StoredObject, rendition.stored_object_id)
-    finish(session, store, ctx)
+    return Next.finish
 
 
-def fetch(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+def fetch(session: Session, store: BlobStore, ctx: ProcessContext) -> Next:
     """The original from S3, its sha256 verified while reading (R16, R18)."""
     version = ctx.original
     ctx.local = ctx.workdir / "original"
@@ -243,168 +203,52 @@ def fetch(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     except ObjectNotFound:
         log.error("ALARM: original of document %s missing in storage", ctx.document_uuid)
         raise Failure("integrity alarm: the original is missing in object storage") from None
+    return Next.go_on
 
 
-def prepare(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
-    """A PDF to work on: images converted (img2pdf), a damaged PDF repaired (qpdf), a
-    protected one decrypted and a form flattened (``pdf_features``), an e-invoice or a mail
-    message rendered (``einvoice``, ``mail_render``), office documents and text converted to
-    PDF/A by LibreOffice (``office``); the original untouched. A rendition made here is the
-    rendition: ``ocr`` has nothing left to do."""
-    if "einvoice" in ctx.flags and ctx.original.mime != PDF:
-        from eakte.ingest.einvoice import prepare as render_invoice
-
-        render_invoice(ctx)
-        return
-    if ctx.original.mime in MAIL_TYPES:
-        _render_mail(ctx)
-        return
-    if office.handles(ctx.original.mime):
-        office.prepare(ctx)
-        return
-    if ctx.original.mime == PDF:
-        ctx.pdf = ctx.local
-        try:
-            with pikepdf.open(ctx.local) as pdf:
-                ctx.form_text = pdf_features.form_text_of(pdf, ctx.flags)
-                # Repaired on opening, decrypted or flattened: work on the rewritten copy.
-                if pdf_features.rewrite(pdf, ctx.flags) or pdf.get_warnings():
-                    ctx.pdf = ctx.workdir / "repaired.pdf"
-                    pdf.save(ctx.pdf)
-        except pikepdf.PdfError as exc:
-            raise Failure(f"the PDF cannot be opened: {exc}") from None
-        return
-    from eakte.ingest.ocr import image_to_pdf  # OCR libraries load only where needed
-
-    ctx.pdf = ctx.workdir / "image.pdf"
-    try:
-        image_to_pdf(ctx.local, ctx.pdf, ctx.scan_dpi)
-    except (OSError, ValueError) as exc:
-        raise Failure(f"the image cannot be converted to PDF: {exc}") from None
-
-
-def _render_mail(ctx: ProcessContext) -> None:
-    from eakte.ingest.mail_render import RenderFailed, render_message
-
-    ctx.pdf = ctx.rendition = ctx.workdir / "message.pdf"
-    try:
-        ctx.texts, ctx.pages = render_message(ctx.local, ctx.original.mime, ctx.rendition)
-    except RenderFailed as exc:
-        raise Failure(f"the message cannot be rendered: {exc}") from None
-
-
-def read_text(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
-    """Born-digital PDFs: the text layer is the text (no OCR, no rendition, R19)."""
-    if ctx.original.mime != PDF:
-        return
-    found = read_pdf(ctx.pdf)
-    ctx.texts, ctx.pages = found.pages, len(found.pages)
-    # Protected PDFs and forms get a rendition all the same (``pdf_features``).
-    ctx.born_digital = found.born_digital and not pdf_features.needs_rendition(ctx.flags)
-
-
-def check_signatures(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
+def check_signatures(session: Session, store: BlobStore, ctx: ProcessContext) -> Next:
     """Signed PDFs: every signature validated on the original bytes, in a confined child of
     its own; a broken signature, or a validation stopped at the limits, is a finding
     (``signatures``), never a failure of the document."""
     if pdf_features.SIGNED in ctx.flags:
         ctx.signatures = signatures.validate_confined(
-            ctx.local, ctx.signature_trust_dir, ctx.limits
+            ctx.local_file, ctx.signature_trust_dir, ctx.limits
         )
+    return Next.go_on
 
 
-def ocr(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
-    """Scans and images: OCRmyPDF to PDF/A-2b with a text layer (R19)."""
-    from eakte.ingest.ocr import OcrFailed, ocr_to_pdfa
-
-    if ctx.born_digital or ctx.rendition is not None:  # a rendition eAkte made itself
-        return
-    ctx.rendition = ctx.workdir / "rendition.pdf"
-    try:
-        recognised = ocr_to_pdfa(
-            ctx.pdf, ctx.rendition, ctx.workdir / "text.txt", threads=ctx.ocr_threads
-        )
-    except OcrFailed as exc:
-        raise Failure(str(exc)) from None
-    layer = ctx.texts + [""] * (len(recognised) - len(ctx.texts))
-    ctx.texts = [old if old.strip() else new for old, new in zip(layer, recognised, strict=False)]
-    with pikepdf.open(ctx.rendition) as pdf:
-        ctx.pages = len(pdf.pages)
-
-
-def convert(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
-    """``prepare``, ``read_text`` and ``ocr`` in a child process under the job's memory and
-    CPU limits (``confine``): whatever the file does to the decoders, the worker lives on. A
-    born-digital PDF is finished here; a rendition is stored next."""
-    _preload_ocr(ctx.ocr_threads)
-    try:
-        learned = run_confined(lambda: _convert_confined(ctx), ctx.limits)
-    except JobFailed as exc:
-        raise Failure(str(exc)) from None
-    ctx.pdf, ctx.texts, ctx.pages, ctx.rendition, ctx.born_digital, ctx.form_text = learned
-    if ctx.born_digital:
-        finish(session, store, ctx)
-
-
-def _convert_confined(ctx: ProcessContext) -> tuple:
-    """In the child: the steps, the CPU limit set once the page count is known."""
-    try:
-        prepare(None, None, ctx)
-        with pikepdf.open(ctx.pdf) as pdf:
-            limit_cpu(ctx.limits.cpu_seconds(len(pdf.pages)))
-        read_text(None, None, ctx)
-        progressed()
-        ocr(None, None, ctx)
-    except Failure as exc:
-        raise JobFailed(str(exc)) from None
-    except MemoryError:
-        raise  # the child reports it as memory beyond the limit
-    except Exception as exc:
-        log.exception("processing document %s failed unexpectedly", ctx.document_id)
-        raise JobFailed(describe(exc, "processing the file")) from None
-    return ctx.pdf, ctx.texts, ctx.pages, ctx.rendition, ctx.born_digital, ctx.form_text
-
-
-def _preload_ocr(threads: int) -> None:
-    """The Tesseract models loaded in the worker before the child is forked: every child
-    finds them there instead of loading them again (half a second per document)."""
-    from eakte.ingest import ocr, tesseract_api
-
-    tesseract_api.preload("+".join(ocr.LANGUAGES), tesseract_api.PSM_AUTO, max(1, threads))
-    tesseract_api.preload("osd", tesseract_api.PSM_OSD_ONLY)
-
-
-def store_rendition(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
-    if ctx.result is not None:  # finished in ``convert`` (born digital)
-        return
+def store_rendition(session: Session, store: BlobStore, ctx: ProcessContext) -> Next:
+    """The rendition stored, locked like the document's other versions (registered by
+    ``finish``)."""
+    assert ctx.rendition is not None and ctx.document_uuid is not None  # convert made it
     key = keys.rendition_key(ctx.tenant_slug, ctx.document_uuid)
     registered = session.scalar(select(StoredObject.id).where(StoredObject.key == key).limit(1))
     ours = _still_claimed(session, ctx)
     # Locked like the document's other versions: a closed case's retain-until, and an S3
     # legal hold if a hold was placed while it was being made (R12, R25).
-    lock = retention_port(session).new_version_lock(session, session.get(Document, ctx.document_id))
+    document = session.get(Document, ctx.document_id)
+    if document is None:
+        raise Failure("the document was removed while it was processed")
+    lock = retention_port(session).new_version_lock(session, document)
     session.rollback()
     if not ours:  # taken over (this job stalled): the rendition is the new job's to write
         _claim_lost(ctx)
-        return
+        return Next.stop
     if registered is None:
         # Left by an attempt that crashed before commit: locked, so it stays (registered, it
         # expires after its floor); the new version below becomes the rendition.
-        with suppress(ObjectNotFound):
-            keep_unused(session, StoredObject.of(store.stat(key), ctx.tenant_id))
-    put = store.put_file(
-        key,
-        ctx.rendition,
-        content_type=PDF,
-        retain_until=lock.retain_until,
-        legal_hold=lock.legal_hold,
+        left = latest_version(store, key)
+        if left is not None:
+            keep_unused(session, found_row(session, left, ctx.tenant_id, PDF))
+    ctx.rendition_object = put_object(
+        store, tenant_id=None, key=key, source=ctx.rendition, content_type=PDF, lock=lock
     )
-    ctx.rendition_object = StoredObject.of(put)
-    finish(session, store, ctx)
+    return Next.go_on
 
 
 def finish(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
-    """Commit the result, if this job still holds the claim."""
+    """Commit the result, if this job still holds the claim (the runner calls it after the
+    steps)."""
     with transaction(session):
         if not _still_claimed(session, ctx):
             _claim_lost(ctx)
@@ -435,8 +279,8 @@ def finish(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
             update(Document)
             .where(Document.id == ctx.document_id)
             .values(
-                extracted_text=with_stored_fields(
-                    session, ctx.document_id, join_pages([*ctx.texts, ctx.form_text])
+                extracted_text=einvoice.searchable_text(
+                    session, ctx, join_pages([*ctx.texts, ctx.form_text])
                 ),
                 page_count=ctx.pages,
                 status=DocumentStatus.ready.value,
@@ -468,6 +312,9 @@ def finish(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
     ctx.result = Result.ready
 
 
+# The flow: each step goes on to the next, or ends the steps early, either to ``finish``
+# (a duplicate's result taken over; a born-digital PDF needs no rendition) or to stop
+# (nothing to do, the claim lost). The runner then calls ``finish``, which commits.
 STEPS: list[Step] = [claim, reuse_duplicate, fetch, check_signatures, convert, store_rendition]
 
 
@@ -500,16 +347,21 @@ def process_document(
     )
     try:
         with ExitStack() as running:
+            after = Next.go_on
             for step in STEPS:
-                step(session, store, ctx)
+                after = step(session, store, ctx)
                 progressed()
-                if ctx.result is not None:
-                    return ctx.result
+                if after is not Next.go_on:
+                    break
                 if step is claim:  # ours now: keep the claim fresh until the job ends
-                    running.enter_context(
-                        ClaimHeartbeat(session.get_bind(), document_id, ctx.worker)
-                    )
-        raise RuntimeError("processing ended without a result")  # every path sets one
+                    # Sessions are bound to the runtime's engine, never to a connection.
+                    engine = cast(Engine, session.get_bind())
+                    running.enter_context(ClaimHeartbeat(engine, document_id, ctx.worker))
+            if after is not Next.stop:
+                finish(session, store, ctx)
+        if ctx.result is None:
+            raise RuntimeError("processing ended without a result")  # every path sets one
+        return ctx.result
     except (StorageUnavailable, DatabaseUnavailable, OperationalError) as exc:
         session.rollback()
         _release(session, ctx, exc)

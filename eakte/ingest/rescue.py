@@ -23,7 +23,7 @@ from eakte.services.objects import keep_unused
 from storage.blobstore import BlobStore
 
 if TYPE_CHECKING:
-    from eakte.ingest.intake import IntakeContext
+    from eakte.ingest.intake_context import IntakeContext
 
     Step = Callable[[Session, BlobStore, IntakeContext], None]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from eakte.ingest.signatures import SignatureResult, Status
 from eakte.models.base import utcnow
@@ -72,29 +72,3 @@ def results_of(session: Session, document_id: int) -> list[SignatureResult]:
         )
         for row in of_document(session, document_id)
     ]
-
-
-def for_document(document) -> list[dict]:
-    """The API's view of a loaded document's signatures (in the document's session)."""
-    session = object_session(document)
-    if session is None or document.id is None:
-        return []
-    return [signature_json(row) for row in of_document(session, document.id)]
-
-
-def signature_json(row: PdfSignature) -> dict:
-    return {
-        "field": row.field_name,
-        "signer": row.signer,
-        "organisation": row.organisation,
-        "email": row.email,
-        "signing_time": row.signing_time.isoformat() if row.signing_time else None,
-        "timestamp_time": row.timestamp_time.isoformat() if row.timestamp_time else None,
-        "status": row.status,
-        "trusted": row.trusted,
-        "whole_document": row.whole_document,
-        "modified_after_signing": row.modified_after_signing,
-        "qualified": row.qualified,
-        "details": row.details,
-        "validated_at": row.validated_at.isoformat() if row.validated_at else None,
-    }

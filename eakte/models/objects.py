@@ -11,8 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from eakte.models.base import Base, CreatedMixin
 
 if TYPE_CHECKING:
-    from storage.blobstore import ObjectInfo
-    from storage.blobstore import StoredObject as Stored
+    from storage.objects import ObjectInfo
+    from storage.objects import StoredObject as Stored
 
 
 class StoredObject(CreatedMixin, Base):

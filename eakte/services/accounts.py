@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,19 +10,18 @@ from eakte.db import transaction
 from eakte.errors import (
     BadInput,
     Conflict,
-    FourEyes,
     NotFound,
     TooManyAttempts,
     WeakPassword,
     WrongPassword,
 )
 from eakte.models import OrgUnit, Role, RoleGrant, Tenant, User, UserKind, UserRole
-from eakte.models.accounts import GrantStatus
 from eakte.models.base import utcnow
 from eakte.passwords import generate_password, hash_password, verify_password
 from eakte.permissions import Action, require
 from eakte.services import sessions, throttle
-from eakte.services.guard import audited_refusals, load
+from eakte.services.guard import audited_refusals
+from eakte.services.role_grants import grant
 
 DEFAULT_TENANT = "default"
 MIN_PASSWORD_LENGTH = 10
@@ -33,8 +29,6 @@ MAX_PASSWORD_LENGTH = 200
 # The stored hash of a used one-time password and of a service account: nothing verifies.
 CONSUMED = "!consumed"
 SERVICE = "!service"
-# Granting these needs a second holder's confirmation: they are the two sides of four eyes.
-FOUR_EYES_ROLES = frozenset({Role.admin, Role.records_officer})
 
 
 def ensure_default_tenant(session: Session, name: str = "Standard-Mandant") -> Tenant:
@@ -183,7 +177,7 @@ def authenticate(
         user = session.get(User, candidate.id, with_for_update=True) if candidate else None
         # the hash checked must still be the stored one (a one-time password is used once)
         ok = ok and user is not None and user.password_hash == checked
-        if ok and user.active and not user.is_service:
+        if ok and user is not None and user.active and not user.is_service:
             user.last_login_at = now
             throttle.forget(session, by_address)
             one_time = user.must_change_password
@@ -210,6 +204,13 @@ def authenticate(
     return None
 
 
+def _tenant_of(session: Session, actor: User) -> Tenant:
+    tenant = session.get(Tenant, actor.tenant_id)
+    if tenant is None:
+        raise NotFound(f"tenant {actor.tenant_id} not found")
+    return tenant
+
+
 def _tenant_id(session: Session, tenant_slug: str) -> int | None:
     return session.scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
 
@@ -228,6 +229,8 @@ def change_password(
         check_password(session, user, current or "")
     with transaction(session):
         row = session.get(User, user.id, populate_existing=True)
+        if row is None:
+            raise NotFound(f"user {user.username!r} not found")
         row.password_hash = hash_password(new)
         row.must_change_password = False
         row.password_changed_at = utcnow()
@@ -265,7 +268,7 @@ def reset_password(session: Session, actor: User, username: str) -> str:
     one_time = generate_password()
     with transaction(session):
         require(session, actor, Action.manage_users)
-        user = find_user(session, session.get(Tenant, actor.tenant_id), username)
+        user = find_user(session, _tenant_of(session, actor), username)
         if user.is_service:
             raise BadInput("a service account has no password")
         user.password_hash = hash_password(one_time)
@@ -353,7 +356,7 @@ def _add_account(
             org_unit=org_unit_code,
         )
         for role in sorted(roles):
-            _grant(session, actor, user, role)
+            grant(session, actor, user, role)
     return user
 
 
@@ -365,133 +368,17 @@ def grant_role(session: Session, actor: User, username: str, role: Role) -> Role
     holders of those roles without one: else one admin could make the first officer alone."""
     with transaction(session):
         require(session, actor, Action.manage_users)
-        user = find_user(session, session.get(Tenant, actor.tenant_id), username)
+        user = find_user(session, _tenant_of(session, actor), username)
         if user.has_role(role):
             raise Conflict(f"user {username!r} already has the role {role.value}")
-        return _grant(session, actor, user, role)
-
-
-def _grant(session: Session, actor: User, user: User, role: Role) -> RoleGrant | None:
-    now = utcnow()
-    if role in FOUR_EYES_ROLES:
-        pending = session.scalar(
-            select(RoleGrant).where(
-                RoleGrant.user_id == user.id,
-                RoleGrant.role == role.value,
-                RoleGrant.status == GrantStatus.pending.value,
-            )
-        )
-        if pending is not None:
-            raise Conflict(f"the role {role.value} for {user.username!r} is already requested")
-        grant = RoleGrant(
-            tenant_id=user.tenant_id, user_id=user.id, role=role.value, requested_by_id=actor.id
-        )
-        session.add(grant)
-        session.flush()
-        audit.record(session, actor, "request_role", user, role=role.value, grant=str(grant.uuid))
-        return grant
-    session.add(UserRole(user_id=user.id, role=role.value, granted_at=now, granted_by_id=actor.id))
-    session.flush()
-    session.expire(user, ["role_rows"])
-    audit.record(session, actor, "grant_role", user, role=role.value)
-    return None
-
-
-@audited_refusals
-def decide_grant(session: Session, actor: User, grant_ident: str, confirm: bool) -> RoleGrant:
-    """A second holder of the role confirms (or rejects) a pending grant. Neither the one who
-    asked for it nor the user who would get it can decide."""
-    with transaction(session):
-        grant = load(session, actor, RoleGrant, grant_ident)
-        role = Role(grant.role)
-        if grant.status != GrantStatus.pending.value:
-            raise Conflict("the role grant was decided already")
-        if not actor.has_role(role) or actor.is_service:
-            raise FourEyes(f"only a holder of {role.value} confirms its grants")
-        if actor.id in (grant.requested_by_id, grant.user_id):
-            raise FourEyes("a role grant needs a second person to confirm it")
-        now = utcnow()
-        grant.status = (GrantStatus.confirmed if confirm else GrantStatus.rejected).value
-        grant.decided_by_id, grant.decided_at = actor.id, now
-        if confirm:
-            session.add(
-                UserRole(
-                    user_id=grant.user_id,
-                    role=role.value,
-                    granted_at=grant.created_at,
-                    granted_by_id=grant.requested_by_id,
-                    confirmed_at=now,
-                    confirmed_by_id=actor.id,
-                )
-            )
-            session.flush()
-            session.expire(grant.user, ["role_rows"])
-        audit.record(
-            session,
-            actor,
-            "confirm_role" if confirm else "reject_role",
-            grant.user,
-            role=role.value,
-            grant=str(grant.uuid),
-            requested_by=grant.requested_by.username,
-        )
-    return grant
-
-
-def pending_grants(session: Session, actor: User) -> list[RoleGrant]:
-    """The grants waiting for a holder of their role: the ones ``actor`` could decide, and
-    (for admins) every one, so that the one who asked sees them waiting."""
-    query = select(RoleGrant).where(
-        RoleGrant.tenant_id == actor.tenant_id, RoleGrant.status == GrantStatus.pending.value
-    )
-    if not actor.has_role(Role.admin):
-        query = query.where(RoleGrant.role.in_([r.value for r in actor.roles]))
-    return list(session.scalars(query.order_by(RoleGrant.id)))
-
-
-@dataclass(frozen=True)
-class RoleProvenance:
-    """How a user came to hold a role: who granted it and who confirmed it, when."""
-
-    username: str
-    role: str
-    held: bool
-    # When the person last set their own password: a recent one after a reset is worth a look.
-    password_changed_at: datetime | None = None
-    granted_at: datetime | None = None
-    granted_by: str | None = None
-    confirmed_at: datetime | None = None
-    confirmed_by: str | None = None
-
-
-def role_provenance(session: Session, user_id: int, role: Role) -> RoleProvenance:
-    """Shown beside the two parties of a disposal, so that the approver sees whether the
-    other side's role came from the same admin, and when."""
-
-    def name(ident: int | None) -> str | None:
-        return session.scalar(select(User.username).where(User.id == ident)) if ident else None
-
-    user = session.get(User, user_id)
-    row = session.get(UserRole, (user_id, role.value))
-    if row is None:
-        return RoleProvenance(user.username, role.value, held=False)
-    return RoleProvenance(
-        user.username,
-        role.value,
-        held=True,
-        password_changed_at=user.password_changed_at,
-        granted_at=row.granted_at,
-        granted_by=name(row.granted_by_id),
-        confirmed_at=row.confirmed_at,
-        confirmed_by=name(row.confirmed_by_id),
-    )
+        return grant(session, actor, user, role)
 
 
 @audited_refusals
 def set_user_active(session: Session, actor: User, username: str, active: bool) -> User:
     with transaction(session):
         require(session, actor, Action.manage_users)
-        user = find_user(session, session.get(Tenant, actor.tenant_id), username)
+        user = find_user(session, _tenant_of(session, actor), username)
         if user.active != active:
             user.active = active
             if not active:

@@ -15,7 +15,7 @@ from eakte.config import Settings
 from eakte.errors import BadInput
 from eakte.models import Case, Document, Process, User
 from eakte.services import cases
-from eakte.services.intake import DocumentMetadata, Enqueue, Outcome, Target, intake
+from eakte.services.intake import DocumentMetadata, Enqueue, IncomingFile, Outcome, Target, intake
 from storage.blobstore import BlobStore
 
 
@@ -109,19 +109,21 @@ def deliver_application(
             session,
             user,
             store,
-            stream,
-            filename=filename,
-            settings=settings,
-            metadata=DocumentMetadata(
-                title=_text(entry, "title", 500),
-                doc_type=_text(entry, "doc_type", 100),
-                correspondent=_text(entry, "correspondent", 300),
-                received_date=_date(entry, "received_date"),
+            IncomingFile(
+                stream,
+                filename,
+                metadata=DocumentMetadata(
+                    title=_text(entry, "title", 500),
+                    doc_type=_text(entry, "doc_type", 100),
+                    correspondent=_text(entry, "correspondent", 300),
+                    received_date=_date(entry, "received_date"),
+                ),
+                target=Target(process=process.id),
+                method="api",
+                source=source,
+                source_key=_source_key(source, external_id, index) if external_id else None,
             ),
-            target=Target(process=process.id),
-            method="api",
-            source=source,
-            source_key=_source_key(source, external_id, index) if external_id else None,
+            settings=settings,
             enqueue=enqueue,
         )
         delivery.documents.append(

@@ -4,7 +4,7 @@ viewing and downloading — each checked, each in its own transaction, each audi
 from __future__ import annotations
 
 from datetime import date
-from typing import BinaryIO
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from eakte.services import mail
 from eakte.services.cases import ensure_may_move_retention, ensure_open
 from eakte.services.guard import audited_refusals, changes, load
 from storage.blobstore import BlobStore
+from storage.streams import ObjectReader
 
 DOCUMENT_FIELDS = {"title", "doc_type", "correspondent", "received_date"}
 
@@ -102,7 +103,7 @@ def get_document(session: Session, actor: User, ident: int | str) -> Document:
 @audited_refusals
 def open_version(
     session: Session, actor: User, store: BlobStore, version_ident: int | str
-) -> tuple[FileVersion, BinaryIO]:
+) -> tuple[FileVersion, ObjectReader]:
     """A verified stream of one file version (R18: the hash is checked while reading).
     The download is logged (R20)."""
     with transaction(session):
@@ -132,7 +133,7 @@ def file_document(
 
 
 def _file_into(
-    session: Session, actor: User, document: Document, process: Process, **note: str
+    session: Session, actor: User, document: Document, process: Process, **note: Any
 ) -> None:
     """Within the caller's transaction: the document into the process, audited."""
     document.process = process

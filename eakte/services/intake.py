@@ -28,13 +28,8 @@ from eakte.config import Settings
 from eakte.db import transaction
 from eakte.errors import BadInput, Conflict, NotFound, NotRetryable, PermissionDenied
 from eakte.ingest import claims, names
-from eakte.ingest.intake import (
-    DocumentMetadata,
-    IntakeContext,
-    IntakeResult,
-    Outcome,
-    run_intake,
-)
+from eakte.ingest.intake import run_intake
+from eakte.ingest.intake_context import DocumentMetadata, IntakeContext, IntakeResult, Outcome
 from eakte.ingest.mail_intake import every_result
 from eakte.ingest.reasons import Rejected
 from eakte.ingest.validate import Limits
@@ -49,6 +44,7 @@ from storage.blobstore import BlobStore
 __all__ = [
     "ApiClient",
     "DocumentMetadata",
+    "IncomingFile",
     "IntakeResult",
     "Outcome",
     "Target",
@@ -87,56 +83,56 @@ class Target:
     process: int | str | None = None
 
 
+@dataclass(frozen=True)
+class IncomingFile:
+    """One file as a source delivers it: its bytes (a path, a stream or ``bytes``), the name
+    as given, metadata and where it goes.
+
+    ``method`` and ``source`` say how and from where it came (``"import"``, a path).
+    ``source_key`` identifies the source across attempts (an import path, an API idempotency
+    key): the same key again returns ``existing`` without storing anything. ``problem``: the
+    source already found the item unusable (a link loop, an unreadable entry); it is recorded
+    in quarantine like any rejected file.
+    """
+
+    data: Path | BinaryIO | bytes
+    filename: str | bytes
+    metadata: DocumentMetadata = field(default_factory=DocumentMetadata)
+    target: Target = field(default_factory=Target)
+    method: str = "upload"
+    source: str = ""
+    source_key: str | None = None
+    scan_batch_id: int | None = None
+    problem: Rejected | None = None
+
+
 def intake(
     session: Session,
     actor: User | ApiClient,
     store: BlobStore,
-    data: Path | BinaryIO | bytes,
+    incoming: IncomingFile,
     *,
-    filename: str | bytes,
     settings: Settings,
-    metadata: DocumentMetadata | None = None,
-    target: Target | None = None,
-    method: str = "upload",
-    source: str = "",
-    source_key: str | None = None,
-    scan_batch_id: int | None = None,
     enqueue: Enqueue | None = None,
-    problem: Rejected | None = None,
 ) -> IntakeResult:
-    """Take in one file. ``source_key`` identifies the source across attempts (an import
-    path, an API idempotency key): the same key again returns ``existing`` without storing
-    anything. ``enqueue(document_id)`` is called once the document is committed.
-    ``problem``: the source already found the item unusable (a link loop, an unreadable
-    entry); it is recorded in quarantine like any rejected file."""
-    take_in = ingest if isinstance(actor, User) else _take_in
-    result = take_in(
-        session,
-        actor,
-        store,
-        data,
-        filename=filename,
-        settings=settings,
-        metadata=metadata,
-        target=target,
-        method=method,
-        source=source,
-        source_key=source_key,
-        scan_batch_id=scan_batch_id,
-        problem=problem,
-    )
+    """Take in one file. ``enqueue(document_id)`` is called once the document is committed."""
+    if isinstance(actor, User):
+        result = ingest(session, actor, store, incoming, settings)
+    else:
+        result = _take_in(session, actor, store, incoming, settings)
     for each in every_result(result):  # a mail message's attachments are documents too
         _enqueue(each, enqueue)
     return result
 
 
 def _enqueue(result: IntakeResult, enqueue: Enqueue | None) -> None:
-    if enqueue is not None and result.outcome in (Outcome.accepted, Outcome.duplicate):
+    document = result.document
+    if enqueue is not None and document is not None and result.accepted:
         try:
-            if result.document.status == DocumentStatus.ready:
-                enqueue(result.document.id, ready=True)
+            if document.status == DocumentStatus.ready:
+                enqueue(document.id, ready=True)
             else:
-                enqueue(result.document.id)
+                enqueue(document.id)
         except Exception:
             # Stored and committed: reporting a failure would make people send it again.
             # The recovery (every ten minutes, and when a worker starts) queues it, and the
@@ -144,63 +140,60 @@ def _enqueue(result: IntakeResult, enqueue: Enqueue | None) -> None:
             log.warning(
                 "document %s is stored, but the job queue could not be reached; "
                 "recovery will queue it",
-                result.document.id,
+                document.id,
                 exc_info=True,
             )
 
 
 @audited_refusals
-def ingest(session: Session, actor: User, store: BlobStore, data, **kw):
+def ingest(
+    session: Session, actor: User, store: BlobStore, incoming: IncomingFile, settings: Settings
+) -> IntakeResult:
     """A person's intake: a refused one is recorded in the audit trail (R20)."""
-    return _take_in(session, actor, store, data, **kw)
+    return _take_in(session, actor, store, incoming, settings)
 
 
 def _take_in(
     session: Session,
     actor: User | ApiClient,
     store: BlobStore,
-    data: Path | BinaryIO | bytes,
-    *,
-    filename: str | bytes,
+    incoming: IncomingFile,
     settings: Settings,
-    metadata: DocumentMetadata | None = None,
-    target: Target | None = None,
-    method: str = "upload",
-    source: str = "",
-    source_key: str | None = None,
-    scan_batch_id: int | None = None,
-    problem: Rejected | None = None,
 ) -> IntakeResult:
-    user = actor if isinstance(actor, User) else None
-    if user is not None:
-        require(session, user, Action.ingest)
+    if isinstance(actor, User):
+        require(session, actor, Action.ingest)
+        user, submitted_by = actor, actor.username
+    else:
+        user, submitted_by = None, f"api:{actor.name}"
     tenant = session.get(Tenant, actor.tenant_id)
-    inbox_id, process_id = resolve_target(session, actor, target or Target())
-    spool = settings.spool_dir()
-    raw_name = filename if isinstance(filename, bytes) else names.name_bytes(filename)
+    if tenant is None:
+        raise NotFound(f"tenant {actor.tenant_id} not found")
+    inbox_id, process_id = resolve_target(session, actor, incoming.target)
+    d = incoming
+    raw_name = d.filename if isinstance(d.filename, bytes) else names.name_bytes(d.filename)
     ctx = IntakeContext(
         tenant=tenant,
         user=user,
-        submitted_by=user.username if user else f"api:{actor.name}",
-        data=io.BytesIO(data) if isinstance(data, bytes) else data,
+        submitted_by=submitted_by,
+        data=io.BytesIO(d.data) if isinstance(d.data, bytes) else d.data,
         filename_raw=raw_name,
-        metadata=metadata or DocumentMetadata(),
+        metadata=d.metadata,
         inbox_org_unit_id=inbox_id,
         process_id=process_id,
-        method=method,
-        source=names.readable(names.name_bytes(source or method)),  # paths may not be UTF-8
-        source_key=source_key,
-        scan_batch_id=scan_batch_id,
+        method=d.method,
+        source=names.readable(names.name_bytes(d.source or d.method)),  # paths: not UTF-8
+        source_key=d.source_key,
+        scan_batch_id=d.scan_batch_id,
         limits=Limits.from_settings(settings),
-        spool_dir=spool,
-        rejection=problem,
+        spool_dir=settings.spool_dir(),
+        rejection=d.problem,
     )
     return run_intake(session, store, ctx)
 
 
 def resolve_target(
     session: Session, actor: User | ApiClient, target: Target
-) -> tuple[int, int | None]:
+) -> tuple[int | None, int | None]:
     """(org unit id, process id) after checking that the actor may put it there. The org unit
     is the inbox's, or the case's for a process: it scopes a quarantine entry (R22)."""
     user = actor if isinstance(actor, User) else None
@@ -212,7 +205,7 @@ def resolve_target(
         return process.case.org_unit_id, process.id
     unit_ref = target.org_unit
     if unit_ref is None:
-        unit_ref = user.org_unit_id if user else actor.inbox_org_unit_id
+        unit_ref = actor.org_unit_id if isinstance(actor, User) else actor.inbox_org_unit_id
     if unit_ref is None:
         raise BadInput("no inbox given: name the org unit whose inbox receives the document")
     column = OrgUnit.id if isinstance(unit_ref, int) else OrgUnit.code
@@ -233,7 +226,7 @@ def _find_process(session: Session, tenant_id: int, ident: int | str) -> Process
         process = session.get(Process, number)
     else:
         try:
-            process = session.scalar(select(Process).where(Process.uuid == uuidlib.UUID(ident)))
+            process = session.scalar(select(Process).filter_by(uuid=uuidlib.UUID(str(ident))))
         except ValueError:
             process = None
     if process is None or process.tenant_id != tenant_id:

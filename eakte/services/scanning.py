@@ -34,7 +34,6 @@ from eakte.models import (
     FileVersion,
     QcStatus,
     ScanBatch,
-    StoredObject,
     Tenant,
     User,
     VersionKind,
@@ -47,6 +46,7 @@ from eakte.services.cases import ensure_open
 from eakte.services.documents import version_for
 from eakte.services.guard import audited_refusals, load
 from eakte.services.intake import Target, resolve_target
+from eakte.services.objects import put_object
 from storage.blobstore import BlobStore
 
 COLOUR_MODES = ("", "bw", "gray", "color")
@@ -242,19 +242,19 @@ def replace_page(
         new_pdf, page_sha = _compose(store, current, replacement, page, work, settings)
         sha = _sha256(new_pdf)
         key = keys.original_key(tenant.slug, document.uuid)
-        put = store.put_file(
-            key,
-            new_pdf,
+        stored = put_object(
+            store,
+            tenant_id=tenant.id,
+            key=key,
+            source=new_pdf,
             content_type="application/pdf",
             sha256=sha,
-            retain_until=lock.retain_until,
-            legal_hold=lock.legal_hold,
+            lock=lock,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     with transaction(session):
         document = session.get_one(Document, document.id, with_for_update=True)
-        stored = StoredObject.of(put, document.tenant_id)
         session.add(stored)
         session.flush()
         filename = names.sanitise((current.filename.rsplit(".", 1)[0] or "scan") + ".pdf")
@@ -271,7 +271,7 @@ def replace_page(
                 document_id=document.id,
                 file_version_id=version.id,
                 sha256=sha,
-                size=put.size,
+                size=stored.size,
                 received_by_id=actor.id,
                 received_by=actor.username,
                 method="rescan",

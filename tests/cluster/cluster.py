@@ -44,13 +44,13 @@ from sqlalchemy.engine import make_url
 
 from eakte.db import make_engine
 from storage.blobstore import BlobStore
-from storage.embedded import (
+from storage.seaweed_security import ensure_security
+from storage.weed import (
     dying_with_parent,
     find_weed_binary,
     identities_config,
     weed_environment,
 )
-from storage.seaweed_security import ensure_security
 from tests.fixtures.s3 import TEST_FLOOR
 
 HOST = "127.0.0.1"

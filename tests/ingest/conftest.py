@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from eakte.ingest.process import process_document
 from eakte.models import Document
-from eakte.services.intake import DocumentMetadata, Target, intake
+from eakte.services.intake import DocumentMetadata, IncomingFile, Target, intake
 from tests.fixtures.app import replace_settings
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -114,16 +114,16 @@ class Desk:
     def take(self, data: bytes | Path, filename: str | bytes = "scan.pdf", actor=None, **kw):
         kw.setdefault("target", Target(org_unit="32"))
         kw.setdefault("metadata", DocumentMetadata())
+        settings = kw.pop("settings", self.settings)
+        enqueue = kw.pop("enqueue", self.enqueue)
         with self.rt.session() as session:
             return intake(
                 session,
                 actor or self.world.scanner,
                 self.rt.store,
-                data,
-                filename=filename,
-                settings=kw.pop("settings", self.settings),
-                enqueue=kw.pop("enqueue", self.enqueue),
-                **kw,
+                IncomingFile(data, filename, **kw),
+                settings=settings,
+                enqueue=enqueue,
             )
 
     def enqueue(self, document_id: int, *, ready: bool = False) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from eakte import audit
 from eakte.errors import IngestRetryLater, NotRetryable
-from eakte.ingest import claims, heartbeat, spool, tesseract_api
+from eakte.ingest import claims, conversion, heartbeat, spool, tesseract_api
 from eakte.ingest import process as pipeline
 from eakte.ingest.heartbeat import ClaimHeartbeat
 from eakte.models import Document, FileVersion, StoredObject
@@ -352,7 +352,7 @@ def test_an_unexpected_error_fails_the_document_and_the_next_one_goes_through(de
     def bug(*_a, **_k):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(pipeline, "read_pdf", bug)
+    monkeypatch.setattr(conversion, "read_pdf", bug)
     assert desk.process(bad) == "failed"
     monkeypatch.undo()
     assert desk.process(good) == "ready"

@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import ForeignKey, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from eakte import backup as backups
-from eakte import ports
+from eakte import backup_format, ports, restore
 from eakte.errors import ExitCode
 from eakte.models import AuditEvent, Base, Case, Document, FileVersion, StoredObject
 from eakte.models.records import Process
@@ -103,11 +102,11 @@ def test_backup_restore_into_fresh_installation_reindexed_and_verified(
     dest = tmp_path / "backup"
     done = cli("backup", dest, "--with-objects")
     assert done.exit_code == 0, done.output
-    info = json.loads((dest / backups.INFO_FILE).read_text())
+    info = json.loads((dest / backup_format.INFO_FILE).read_text())
     assert info["manifest"]["objects"] == len(before_objects) == 6
     assert info["objects"]["files"] == 5  # the twins' bytes are kept once
     manifest = [
-        json.loads(line) for line in (dest / backups.MANIFEST_FILE).read_text().splitlines()
+        json.loads(line) for line in (dest / backup_format.MANIFEST_FILE).read_text().splitlines()
     ]
     assert sorted((m["key"], m["version_id"], m["sha256"], m["size"]) for m in manifest) == (
         before_objects
@@ -173,7 +172,7 @@ def test_restore_without_objects_uses_the_bucket_as_it_is(world, cli, fresh_inst
     _installation(world)
     dest = tmp_path / "backup"
     assert cli("backup", dest).exit_code == 0
-    assert not (dest / backups.OBJECTS_DIR).exists()
+    assert not (dest / backup_format.OBJECTS_DIR).exists()
     # The database is lost, the bucket survived: a new database over the same bucket.
     env = {**fresh_install.env, "EAKTE_S3_BUCKET": world.rt.settings.s3.bucket}
     restored = cli("restore", dest, **env)
@@ -235,14 +234,14 @@ def test_bad_input_incomplete_or_damaged_backup_refused(
     dest = tmp_path / "backup"
     assert cli("backup", dest, "--with-objects").exit_code == 0
     if damage == "interrupted":
-        (dest / backups.INFO_FILE).unlink()
+        (dest / backup_format.INFO_FILE).unlink()
     elif damage == "database":
-        with (dest / backups.SQLITE_FILE).open("ab") as fh:
+        with (dest / backup_format.SQLITE_FILE).open("ab") as fh:
             fh.write(b"x")
     elif damage == "manifest":
-        (dest / backups.MANIFEST_FILE).write_text("{}\n")
+        (dest / backup_format.MANIFEST_FILE).write_text("{}\n")
     else:
-        for path in (dest / backups.OBJECTS_DIR).rglob("*"):
+        for path in (dest / backup_format.OBJECTS_DIR).rglob("*"):
             if path.is_file():
                 path.unlink()
     refused = cli("restore", dest, **fresh_install.env)
@@ -253,7 +252,7 @@ def test_bad_input_incomplete_or_damaged_backup_refused(
 
 def test_every_column_naming_an_object_version_is_rewritten_on_restore():
     """A model with an S3 version column that restore does not know would point at nothing."""
-    known = {(table, column) for table, _, column in backups.VERSION_REFERENCES}
+    known = {(table, column) for table, _, column in restore.VERSION_REFERENCES}
     found = {
         (table.name, column.name)
         for table in Base.metadata.tables.values()

@@ -18,7 +18,7 @@ from eakte.errors import (
 )
 from eakte.models import AuditEvent, Case, Document, Role, ScanBatch
 from eakte.models.migration import MigrationRun
-from eakte.services import accounts, cases, migration
+from eakte.services import accounts, cases, migration, migration_run
 from retention.due import list_due
 from tests.fixtures.app import PASSWORD
 from tests.fixtures.cli import eakte
@@ -58,7 +58,7 @@ def _migrate(world, tmp_path, name="Altakten Gewerbe", skip=()):
         migration.decide(s, world.officer, name, True, "Stichprobe Karton 17 geprüft")
         run, plan = migration.start(s, world.scanner, name, files=FILES)
         _take_in(world, s, run, plan, root, skip)
-        return migration.run_cases(s, world.scanner, run, plan), run, plan, root
+        return migration_run.run_cases(s, world.scanner, run, plan), run, plan, root
 
 
 def _take_in(world, s, run, plan, root, skip=()):
@@ -183,7 +183,7 @@ def test_resumed_run_brings_in_the_rest_once_issue21(world, tmp_path):
     with world.session() as s:
         run, plan = migration.start(s, world.scanner, "Karton 18", files=FILES)
         _take_in(world, s, run, plan, root)
-        second = migration.run_cases(s, world.scanner, run, plan)
+        second = migration_run.run_cases(s, world.scanner, run, plan)
         assert second.done and (second.cases, second.already_in) == (1, 1)
         assert len(s.scalars(select(Case.id).where(Case.migration_run_id == run.id)).all()) == 2
         with pytest.raises(Conflict, match="is done"):
@@ -254,9 +254,9 @@ def test_r25_a_scan_rendered_after_the_closure_is_locked_too_issue21(world, tmp_
         migration.decide(s, world.officer, "Bau 2020", True)
         run, plan = migration.start(s, world.scanner, "Bau 2020")
         _take_in(world, s, run, plan, tmp_path)
-        report = migration.run_cases(s, world.scanner, run, plan)
+        report = migration_run.run_cases(s, world.scanner, run, plan)
         sync_object_locks(s, world.rt.store, case_ids=report.case_ids)
-        (doc_id,) = migration.documents_of(s, run, ["bau.pdf"]).values()
+        (doc_id,) = migration_run.documents_of(s, run, ["bau.pdf"]).values()
         assert not s.get(Case, report.case_ids[0]).object_lock_pending
         assert process_document(s, world.rt.store, doc_id, work_root=tmp_path) == "ready"
         s.expire_all()

@@ -332,7 +332,7 @@ def test_r10_a_document_taken_in_through_intake_is_destroyed_with_its_transfer_n
     original's version: destroying them failed on that reference, so no real scan could be
     disposed of. The note (who sent which file from where) goes with the content."""
     from eakte.models.ingest import TransferNote
-    from eakte.services.intake import intake
+    from eakte.services.intake import IncomingFile, intake
     from tests.ingest.conftest import born_digital_pdf
 
     case = records.case("Gewerbe Intake", closed_on=None, documents_=0)
@@ -341,8 +341,7 @@ def test_r10_a_document_taken_in_through_intake_is_destroyed_with_its_transfer_n
             s,
             world.clerk,
             records.store,
-            born_digital_pdf(1, "Abmeldung Konditorei Weber"),
-            filename="abmeldung-weber.pdf",
+            IncomingFile(born_digital_pdf(1, "Abmeldung Konditorei Weber"), "abmeldung-weber.pdf"),
             settings=settings,
         )
         assert result.accepted

@@ -6,7 +6,7 @@ from datetime import date
 
 from defusedxml.ElementTree import fromstring
 
-from eakte.services import migration, scanning
+from eakte.services import migration, migration_run, scanning
 from retention import disposal, schedules, transfer
 from tests.records.test_migration import _folder, _take_in
 from tests.retention.test_xdomea import NS, _xml_of, appraisal
@@ -29,7 +29,7 @@ def test_box_transfer_note_goes_to_the_archive_in_0503_issue21(world, xsd, tmp_p
         migration.decide(s, world.officer, "Markt", True)
         run, plan = migration.start(s, world.scanner, "Markt")
         _take_in(world, s, run, plan, root)
-        report = migration.run_cases(s, world.scanner, run, plan)
+        report = migration_run.run_cases(s, world.scanner, run, plan)
         assert report.done
         scanning.pass_qc(s, world.scanner, "Markt / Regal 2 / Karton 5", "alle Seiten lesbar")
         request = disposal.propose(s, world.officer, report.case_ids)

@@ -14,7 +14,7 @@ from eakte.errors import BadInput, Conflict
 from eakte.ingest.process import process_document
 from eakte.models import AuditEvent, Case, Document, FileVersion, StoredObject
 from eakte.services import cases, documents, listing
-from eakte.services.intake import Target, intake
+from eakte.services.intake import IncomingFile, Target, intake
 from retention import floor, schedules
 from retention.execution import execute_request
 from retention.holds import place_hold
@@ -228,10 +228,12 @@ def test_r12_versions_stored_after_the_hold_get_the_s3_legal_hold(records, world
             s,
             world.clerk,
             records.store,
-            _scan("Schriftsatz der Gegenseite"),
-            filename="schriftsatz.png",
+            IncomingFile(
+                _scan("Schriftsatz der Gegenseite"),
+                "schriftsatz.png",
+                target=Target(process=process.id),
+            ),
             settings=world.rt.settings,
-            target=Target(process=process.id),
         )
         document_id = result.document.id
         place_hold(

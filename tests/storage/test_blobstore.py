@@ -11,8 +11,8 @@ import tracemalloc
 import pytest
 from minio import Minio
 
-from storage.blobstore import ObjectReader
 from storage.errors import BucketMisconfigured, IntegrityError, ObjectNotFound
+from storage.streams import ObjectReader
 
 MiB = 1024 * 1024
 

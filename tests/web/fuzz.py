@@ -18,7 +18,7 @@ from werkzeug.routing.converters import AnyConverter, IntegerConverter, UUIDConv
 from eakte.models import Role
 from eakte.models.api import Scope
 from eakte.services import accounts, api_tokens, cases, documents, scanning
-from eakte.services.intake import Target, intake
+from eakte.services.intake import IncomingFile, Target, intake
 from retention import holds
 from tests.fixtures.app import PASSWORD, csrf_token
 
@@ -77,11 +77,10 @@ def fuzz_world(world) -> dict[str, str]:
             s,
             world.scanner,
             world.rt.store,
-            b"MZ" + b"\0" * 64,
-            filename="fuzz.exe",
+            IncomingFile(
+                b"MZ" + b"\0" * 64, "fuzz.exe", target=Target(org_unit="32"), scan_batch_id=batch.id
+            ),
             settings=world.rt.settings,
-            target=Target(org_unit="32"),
-            scan_batch_id=batch.id,
         ).quarantined
         hold = holds.place_hold(
             s, world.officer, "case", case.file_reference, reason="Klage", authority="VG"

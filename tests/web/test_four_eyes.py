@@ -10,7 +10,7 @@ from sqlalchemy import select
 from eakte.errors import PermissionDenied
 from eakte.models import AuditEvent, Role
 from eakte.models.api import Scope
-from eakte.services import accounts, api_tokens
+from eakte.services import accounts, api_tokens, role_grants
 from tests.fixtures.app import PASSWORD, csrf_token
 
 ADMIN_SET = "vom Admin gesetzt"
@@ -77,7 +77,7 @@ def test_r27_one_admin_cannot_make_two_records_officers_alone(app, world, sign_i
     grant_ids = re.findall(r"/verwaltung/freigaben/([0-9a-f-]{36})/bestaetigen", grants_page)
     assert grant_ids == []  # the admin who asked gets no confirm button ...
     with world.session() as s:
-        pending = accounts.pending_grants(s, world.officer)
+        pending = role_grants.pending_grants(s, world.officer)
         assert {g.user.username for g in pending} == {"puppe1", "puppe2"}
     for grant in pending:  # ... and neither the admin nor a puppet can confirm by posting
         for client in (admin, *puppets):

@@ -29,6 +29,7 @@ from eakte.ingest.einvoice.steps import (
     inspect_xml,
     prepare,
     read_invoice,
+    searchable_text,
 )
 from eakte.ingest.einvoice.xml import (
     MAX_DEPTH,
@@ -65,6 +66,7 @@ __all__ = [
     "read_xml",
     "render",
     "root_of",
+    "searchable_text",
     "sections",
     "syntax_of",
 ]

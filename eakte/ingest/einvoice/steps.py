@@ -23,8 +23,8 @@ from eakte.ingest.validate import Inspection
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from eakte.ingest.intake import IntakeContext
-    from eakte.ingest.process import ProcessContext
+    from eakte.ingest.intake_context import IntakeContext
+    from eakte.ingest.process_context import ProcessContext
     from storage.blobstore import BlobStore
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def read_invoice(session: Session, store: BlobStore, ctx: IntakeContext) -> None
     invoice = getattr(inspection, "invoice", None)
     if inspection.kind == "pdf" and "embedded_files" in inspection.flags:
         try:
-            embedded = read_pdf(ctx.path)
+            embedded = read_pdf(ctx.file)
         except Exception as exc:  # the PDF passed validate: a reading problem is only a note
             log.warning("reading the embedded e-invoice of %s failed: %s", ctx.source, exc)
             embedded = Embedded(problem=f"the embedded e-invoice cannot be read: {plain(exc)}")
@@ -91,11 +91,11 @@ def read_invoice(session: Session, store: BlobStore, ctx: IntakeContext) -> None
 def prepare(ctx: ProcessContext) -> None:
     """In the worker (confined child): the XML rendered to a PDF/A, which is the rendition
     and its text (no OCR)."""
-    from eakte.ingest.process import Failure
+    from eakte.ingest.process_context import Failure
     from eakte.ingest.text import page_texts
 
     try:
-        invoice = read_xml(ctx.local)
+        invoice = read_xml(ctx.local_file)
     except InvoiceError as exc:
         raise Failure(str(exc)) from None
     ctx.rendition = ctx.pdf = ctx.workdir / "rendition.pdf"
@@ -103,3 +103,13 @@ def prepare(ctx: ProcessContext) -> None:
     ctx.texts = page_texts(ctx.rendition)
     ctx.pages = len(ctx.texts)
     ctx.born_digital = False
+
+
+def searchable_text(session: Session, ctx: ProcessContext, text: str) -> str:
+    """The document's search text: an e-invoice's fields (kept as document fields at intake,
+    the only source of them) join its text; any other document's text is left as it is."""
+    if FLAG not in ctx.flags:
+        return text
+    from eakte.services.fields import with_stored_fields
+
+    return with_stored_fields(session, ctx.document_id, text)
