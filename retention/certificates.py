@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 from eakte.db import transaction
 from eakte.models import FilePlanNode, OrgUnit, RetentionSchedule, StoredObject, Tenant, User
 from eakte.permissions import Action, require
+from eakte.ports import VersionLock
 from eakte.services.cases import find_case
 from eakte.services.guard import load
+from eakte.services.objects import found_row, latest_version, put_object
 from retention.models import DestructionCertificate, DisposalItem, DisposalRequest
 from retention.rules import PERMANENT_RETAIN_UNTIL
 from storage.blobstore import BlobStore
-from storage.errors import IntegrityError, ObjectNotFound
+from storage.errors import IntegrityError
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -192,35 +194,35 @@ def store_pdf(session: Session, store: BlobStore, certificate_id: int) -> None:
         return
     key = pdf_key(session, certificate)
     data = render_pdf(certificate)
+    tenant_id = certificate.tenant_id
     session.rollback()  # no transaction stays open while S3 is called
-    try:
-        info = store.stat(key)
-        stored_version, stored_sha, size = info.version_id, info.sha256, info.size
-    except ObjectNotFound:
-        put = store.put(
-            key,
-            io.BytesIO(data),
-            len(data),
+    found = latest_version(store, key)  # a rerun after a crash finds its own upload
+    row: StoredObject | None = None
+    stored_version: str | None
+    stored_sha: str | None
+    if found is None:
+        row = put_object(
+            store,
+            tenant_id=tenant_id,
+            key=key,
+            source=io.BytesIO(data),
+            length=len(data),
             content_type="application/pdf",
-            retain_until=PERMANENT_RETAIN_UNTIL,
+            lock=VersionLock(PERMANENT_RETAIN_UNTIL, False),
         )
-        stored_version, stored_sha, size = put.version_id, put.sha256, put.size
+        stored_version, stored_sha = row.version_id, row.sha256
+    else:
+        stored_version, stored_sha = found.version_id, found.sha256
     if stored_version is None or stored_sha is None:  # the bucket is versioned, our PUTs hash
         raise IntegrityError(key, stored_version, None, stored_sha, "no version id or sha256")
     store.set_retention(key, stored_version, PERMANENT_RETAIN_UNTIL)  # a rerun's version too
     with transaction(session):
         certificate = session.get_one(DestructionCertificate, certificate_id)
-        session.add(
-            StoredObject(
-                tenant_id=certificate.tenant_id,
-                key=key,
-                version_id=stored_version,
-                sha256=stored_sha,
-                size=size,
-                content_type="application/pdf",
-                retain_until=PERMANENT_RETAIN_UNTIL,
-            )
-        )
+        if row is None:
+            assert found is not None
+            row = found_row(session, found, certificate.tenant_id, "application/pdf")
+        row.retain_until = PERMANENT_RETAIN_UNTIL
+        session.add(row)
         certificate.pdf_key, certificate.pdf_version_id = key, stored_version
         certificate.pdf_sha256 = stored_sha
 
