@@ -1,24 +1,36 @@
-"""The composition root's building blocks: settings → database, object store (embedded or not).
+"""The composition root's building blocks: settings → database, object store (embedded or not),
+job queue, search health and metrics.
 
-``Runtime`` is what CLI commands and the web app share. With no ``EAKTE_S3_ENDPOINT`` the embedded
+``Runtime`` is the one container that CLI commands, the web app and the workers share; only the
+composition roots (the ``eakte`` command, ``eakte serve`` / ``create_app``'s callers, ``eakte
+worker``) build one, through ``open_runtime``. With no ``EAKTE_S3_ENDPOINT`` the embedded
 SeaweedFS is used: if another eAkte process already runs it, commands attach to it; otherwise the
 command starts it for its own duration, and a command attached to a server whose owner ends takes
 it over (``storage.shared_store``).
+
+Ports the core declares (e.g. retention's) are wired in ``wire_ports``: the one place where an
+implementation is plugged in.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import cast
+from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from whoosh.filedb.filestore import FileStorage
 
-from eakte import schema
+from eakte import metrics, schema
 from eakte.config import Settings
 from eakte.db import check_connection, make_engine, make_session_factory
+from eakte.jobs.port import Jobs
 from storage.blobstore import BlobStore
 from storage.embedded import EmbeddedSeaweedFS
 from storage.shared_store import SharedEmbeddedStore
@@ -30,7 +42,10 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     _store: BlobStore | None = None
+    _jobs: Jobs | None = None
     _closers: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _pid: int = field(default_factory=os.getpid, repr=False)
 
     def session(self) -> Session:
         return self.sessions()
@@ -42,9 +57,68 @@ class Runtime:
             self._store = open_store(self.settings, self._closers)
         return self._store
 
+    @property
+    def jobs(self) -> Jobs:
+        """The job-queue port, built on first use (a command that enqueues nothing opens no
+        queue)."""
+        with self._lock:  # web threads: one queue, one set of tasks
+            if self._jobs is None:
+                # Imported here: the task bodies import services that import this module.
+                from eakte.jobs.factory import build_queue
+
+                self._jobs = build_queue(self)
+            return self._jobs
+
+    @property
+    def metrics(self) -> metrics.Metrics:
+        """The counters this process increments (see ``eakte.metrics``)."""
+        return metrics.counters()
+
+    def search_health(self) -> dict[str, Any]:
+        """The search index opens: ``{"status": "ok" | "empty", "documents": n}``; raises if
+        it is damaged or does not answer."""
+        if self.settings.search_backend == "postgresql":
+            from eakte.services.indexer import index_store  # imports this module
+
+            index = index_store(self.settings, self.engine)
+            if not index.exists():
+                return {"status": "empty", "documents": 0}
+            return {"status": "ok", "documents": index.doc_count()}
+        return whoosh_health(self.settings.data_dir / "index")
+
+    def after_fork(self) -> None:
+        """In a process forked from the one that built this runtime (a Huey worker): drop the
+        parent's connections and store; this process opens its own on first use."""
+        if os.getpid() == self._pid:
+            return
+        self._pid = os.getpid()
+        self.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+        self._store = None
+        self._closers = contextlib.ExitStack()
+        atexit.register(self._closers.close)
+
     def close(self) -> None:
         self._closers.close()
         self.engine.dispose()
+
+
+def whoosh_health(path: Path) -> dict[str, Any]:
+    """Every Whoosh index in ``path`` opens; none yet (before the first index run) is fine."""
+    if not path.is_dir():
+        return {"status": "empty", "documents": 0}
+    # Whoosh names each index's table of contents ``_<name>_<generation>.toc``.
+    names = {toc.name[1:].rsplit("_", 1)[0] for toc in path.glob("_*_*.toc")}
+    if not names:
+        return {"status": "empty", "documents": 0}
+    storage = FileStorage(str(path), readonly=True)
+    documents = 0
+    for name in sorted(names):
+        index = storage.open_index(indexname=name)
+        try:
+            documents += index.doc_count()
+        finally:
+            index.close()
+    return {"status": "ok", "documents": documents}
 
 
 def open_database(settings: Settings) -> Engine:
@@ -73,6 +147,12 @@ def open_store(settings: Settings, closers: contextlib.ExitStack) -> BlobStore:
     )
 
 
+def wire_ports(runtime: Runtime) -> Runtime:
+    """Plug the implementations of the core's ports into ``runtime`` (issue 15: the retention
+    slice's port is wired here). Every builder of a runtime calls it, tests included."""
+    return runtime
+
+
 @contextlib.contextmanager
 def open_runtime(settings: Settings, *, require_schema: bool = True) -> Iterator[Runtime]:
     """Database and store ready for use; everything started here is stopped on exit."""
@@ -84,7 +164,7 @@ def open_runtime(settings: Settings, *, require_schema: bool = True) -> Iterator
     except BaseException:
         engine.dispose()
         raise
-    runtime = Runtime(settings, engine, make_session_factory(engine))
+    runtime = wire_ports(Runtime(settings, engine, make_session_factory(engine)))
     try:
         yield runtime
     finally:

@@ -17,7 +17,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from eakte.errors import NotFound
-from eakte.jobs.retention_tasks import request_disposal
 from eakte.models import Role
 from eakte.services import accounts
 from retention import certificates as certificate_service
@@ -138,7 +137,7 @@ def show_request(request_id):
 def approve(request_id):
     if ActionForm().validate_on_submit():
         approved = disposal.approve(db(), actor(), str(request_id))
-        request_disposal(approved.id, actor().id)
+        runtime().jobs.request_disposal(approved.id, actor().id)
         flash(_("Approved. The disposal runs in the background."), "info")
     return redirect(url_for("disposal.show_request", request_id=request_id))
 
@@ -158,7 +157,7 @@ def reject(request_id):
 def execute(request_id):
     if ActionForm().validate_on_submit():
         found = disposal.get_request(db(), actor(), str(request_id))
-        request_disposal(found.id, actor().id)
+        runtime().jobs.request_disposal(found.id, actor().id)
         flash(_("The disposal runs in the background."), "info")
     return redirect(url_for("disposal.show_request", request_id=request_id))
 

@@ -17,14 +17,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from pathlib import Path
+from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
-from huey import Huey
-from whoosh.filedb.filestore import FileStorage
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from eakte import metrics, schema
-from eakte.jobs.queue import make_huey
 from eakte.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -42,15 +39,8 @@ def _setup(state) -> None:
 
 
 def _runtime() -> Runtime:
-    return current_app.extensions["eakte.runtime"]
-
-
-def _queue(app: Flask) -> Huey:
-    """The queue the workers read, built from this app's settings once."""
-    queue = app.extensions.get("eakte.queue")
-    if queue is None:
-        queue = app.extensions["eakte.queue"] = make_huey(app.extensions["eakte.runtime"].settings)
-    return queue
+    rt: Runtime = current_app.extensions["eakte.runtime"]
+    return rt
 
 
 @bp.get("/healthz")
@@ -61,16 +51,11 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     rt = _runtime()
-    queue = _queue(current_app._get_current_object())
-    checks: dict[str, Callable[[], dict]] = {
+    checks: dict[str, Callable[[], dict[str, Any]]] = {
         "database": functools.partial(check_database, rt),
         "storage": functools.partial(check_storage, rt),
-        "queue": functools.partial(check_queue, queue),
-        "index": (
-            functools.partial(check_pg_index, rt)
-            if rt.settings.search_backend == "postgresql"
-            else functools.partial(check_index, rt.settings.data_dir / "index")
-        ),
+        "queue": functools.partial(check_queue, rt),
+        "index": rt.search_health,
     }
     # Each probe runs in the request's context, so its log lines carry the request id.
     futures = {
@@ -90,7 +75,7 @@ def readyz():
     return jsonify(body), 200 if ready else 503
 
 
-def _timed(name: str, check: Callable[[], dict]) -> dict:
+def _timed(name: str, check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         result = check()
@@ -107,7 +92,7 @@ def _head_revision() -> str:
     return schema.head_revision()
 
 
-def check_database(rt: Runtime) -> dict:
+def check_database(rt: Runtime) -> dict[str, Any]:
     """The database answers and has the schema this code needs."""
     current = schema.current_revision(rt.engine)
     if current != _head_revision():
@@ -116,43 +101,14 @@ def check_database(rt: Runtime) -> dict:
     return {"status": "ok"}
 
 
-def check_storage(rt: Runtime) -> dict:
+def check_storage(rt: Runtime) -> dict[str, Any]:
     """The bucket answers, with versioning and Object Lock."""
     rt.store.check_bucket()
     return {"status": "ok"}
 
 
-def check_queue(queue: Huey) -> dict:
-    return {"status": "ok", "pending": queue.pending_count()}
-
-
-def check_index(path: Path) -> dict:
-    """Every Whoosh index in ``path`` opens; none yet (before the first index run) is fine."""
-    if not path.is_dir():
-        return {"status": "empty", "documents": 0}
-    # Whoosh names each index's table of contents ``_<name>_<generation>.toc``.
-    names = {toc.name[1:].rsplit("_", 1)[0] for toc in path.glob("_*_*.toc")}
-    if not names:
-        return {"status": "empty", "documents": 0}
-    storage = FileStorage(str(path), readonly=True)
-    documents = 0
-    for name in sorted(names):
-        index = storage.open_index(indexname=name)
-        try:
-            documents += index.doc_count()
-        finally:
-            index.close()
-    return {"status": "ok", "documents": documents}
-
-
-def check_pg_index(rt) -> dict:
-    """The PostgreSQL search tables answer (EAKTE_SEARCH_BACKEND=postgresql)."""
-    from eakte.services.indexer import index_store
-
-    index = index_store(rt.settings, rt.engine)
-    if not index.exists():
-        return {"status": "empty", "documents": 0}
-    return {"status": "ok", "documents": index.doc_count()}
+def check_queue(rt: Runtime) -> dict[str, Any]:
+    return {"status": "ok", "pending": rt.jobs.pending_count()}
 
 
 @bp.get("/metrics", endpoint="metrics")  # the name web/security.py makes public
@@ -167,13 +123,12 @@ def metrics_endpoint():
     elif not _local_client():
         return jsonify(error="metrics answer loopback clients only; set EAKTE_METRICS_TOKEN"), 403
     rt = _runtime()
-    queue = _queue(current_app._get_current_object())
 
-    def documents_by_status():
+    def documents_by_status() -> dict[str, int]:
         with rt.session() as session:
             return metrics.documents_by_status(session)
 
-    body = metrics.exposition(documents_by_status, queue.pending_count)
+    body = metrics.exposition(documents_by_status, rt.jobs.pending_count)
     return Response(body, content_type=metrics.CONTENT_TYPE)
 
 

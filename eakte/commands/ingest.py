@@ -143,8 +143,6 @@ def import_command(
     is checked first and nothing is imported while it has problems. The documents form a
     scan batch (--batch, --operator, --device, --dpi, --colour-mode).
     """
-    from eakte.jobs.ingest_tasks import enqueue
-
     settings = load_settings()
     directory = directory.absolute()
     with open_runtime(settings) as rt:
@@ -170,7 +168,7 @@ def import_command(
                 org_unit=org_unit,
             )
         importer = _Importer(
-            rt, settings, actor, batch.id, Target(org_unit=org_unit), rows, enqueue
+            rt, settings, actor, batch.id, Target(org_unit=org_unit), rows, rt.jobs.enqueue
         )
         summary = importer.run(entries, jobs)
     _print_summary(summary, batch.name, len(entries))
@@ -315,8 +313,6 @@ def watch(directory, done, failed, interval, once, tenant, username, **batch):
     """Watch DIRECTORY (a network scanner's hot folder) and take in every file once it is
     complete: unchanged for an interval. Taken files move to done/, quarantined ones to
     failed/ with a .reason.txt. Runs until stopped (Ctrl-C or SIGTERM)."""
-    from eakte.jobs.ingest_tasks import enqueue
-
     settings = load_settings()
     interval = interval or settings.hot_folder_interval
     folder = HotFolder(directory.absolute(), interval, done, failed, protected=(settings.data_dir,))
@@ -324,7 +320,7 @@ def watch(directory, done, failed, interval, once, tenant, username, **batch):
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with open_runtime(settings) as rt, rt.session() as session:
         actor = acting_user(session, tenant, username)
-        watcher = _Watcher(rt, settings, session, actor, folder, enqueue, batch)
+        watcher = _Watcher(rt, settings, session, actor, folder, rt.jobs.enqueue, batch)
         click.echo(f"watching {folder.root} every {interval}s")
         rounds = 0
         try:
@@ -488,8 +484,6 @@ def batch_fail(name, note, tenant, username):
 def batch_replace_page(document, page, rescan, reason, tenant, username):
     """Replace PAGE of DOCUMENT (id or UUID) by the re-scan RESCAN (an image or one-page
     PDF); the document is processed again, the old version stays (R17)."""
-    from eakte.jobs.ingest_tasks import enqueue
-
     settings = load_settings()
     with open_runtime(settings) as rt, rt.session() as session:
         actor = acting_user(session, tenant, username)
@@ -502,7 +496,7 @@ def batch_replace_page(document, page, rescan, reason, tenant, username):
             rescan,
             reason=reason,
             settings=settings,
-            enqueue=enqueue,
+            enqueue=rt.jobs.enqueue,
         )
     click.echo(f"document {doc.uuid}: page {page} replaced; processing again")
 
@@ -530,11 +524,9 @@ def quarantine_list(show_all, tenant, username):
 @user_option()
 def retry(document, tenant, username):
     """Process a failed DOCUMENT (id or UUID) again."""
-    from eakte.jobs.ingest_tasks import enqueue
-
     with open_runtime(load_settings()) as rt, rt.session() as session:
         actor = acting_user(session, tenant, username)
-        doc = intake_service.retry_document(session, actor, document, enqueue=enqueue)
+        doc = intake_service.retry_document(session, actor, document, enqueue=rt.jobs.enqueue)
     click.echo(f"document {doc.uuid}: queued again")
 
 

@@ -19,6 +19,8 @@ import ocrmypdf
 import ocrmypdf.exceptions
 from PIL import Image
 
+from eakte import metrics
+
 log = logging.getLogger(__name__)
 
 LANGUAGES = ["deu", "eng"]
@@ -136,7 +138,9 @@ def ocr_to_pdfa(source: Path, target: Path, sidecar: Path, threads: int = 1) -> 
         log.info("PDF/A by pikepdf not possible (%s); converting with Ghostscript", exc)
         _ocrmypdf(source, target, sidecar, "force", "ghostscript", threads)
     pages = sidecar.read_text(encoding="utf-8", errors="replace").split(PAGE_BREAK)
-    return ["" if page.strip().startswith("[OCR skipped") else page for page in pages]
+    skipped = [page.strip().startswith("[OCR skipped") for page in pages]
+    metrics.counters().ocr_pages.inc(skipped.count(False))
+    return ["" if skip else page for page, skip in zip(pages, skipped, strict=True)]
 
 
 def _ocrmypdf(

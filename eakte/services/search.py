@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from eakte import errors
+from eakte import errors, metrics
 from eakte.config import Settings
 from eakte.models import User
 from eakte.permissions import Action, Visibility, require, visibility
@@ -70,6 +70,7 @@ def search(
         facets=facets,
     )
     try:
-        return index_store(settings, session.get_bind()).search(request)
+        with metrics.counters().search_seconds.time():
+            return index_store(settings, session.get_bind()).search(request)
     except index_errors.QueryError as exc:
         raise _ERRORS.get(type(exc), errors.SearchQueryInvalid)(str(exc)) from None

@@ -14,12 +14,12 @@ from eakte import backup as backups
 from eakte.errors import ExitCode
 from eakte.models import AuditEvent, Base, Case, Document, FileVersion, StoredObject
 from eakte.models.records import Process
+from eakte.runtime import whoosh_health
 from eakte.services import cases, documents
 from eakte.services.objects import store_object
 from eakte.verify import VerifyContext, run_verify
 from retention import holds, locks
 from tests.ops.conftest import engine_for
-from web.health import check_index
 
 HAS_INDEXER = importlib.util.find_spec("eakte.services.indexer") is not None
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -150,7 +150,7 @@ def test_backup_restore_into_fresh_installation_reindexed_and_verified(
         assert store.get_legal_hold(held.s3_key, held.s3_version_id)
         assert not s.scalar(select(Case.id).where(Case.object_lock_pending.is_(True)))
         # The index is rebuilt from the restored database.
-        index = check_index(fresh_install.settings.data_dir / "index")
+        index = whoosh_health(fresh_install.settings.data_dir / "index")
         if HAS_INDEXER:
             assert "index:    rebuilt" in restored.output
             assert index["status"] == "ok" and index["documents"] >= len(before_docs)
