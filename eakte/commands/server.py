@@ -105,12 +105,13 @@ def worker(workers: int) -> None:
     from huey.consumer import Consumer
 
     from eakte.commands.ingest import recover_pending
+    from eakte.ingest import limit_tesseract_threads
     from eakte.jobs.factory import HueyJobs
     from eakte.jobs.ingest_tasks import warm_up
 
     settings = load_settings()
     # Tesseract's own threads are slower than parallel documents on a busy machine.
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    limit_tesseract_threads()
     # OCR pages and disposal runs are counted here and reported by the web process.
     metrics.use_multiprocess_dir(settings.data_dir / "metrics")
     recover_pending(settings)  # queue again what a crash left half done (issue 4)

@@ -20,6 +20,7 @@ import ocrmypdf.exceptions
 from PIL import Image
 
 from eakte import metrics
+from eakte.ingest import limit_tesseract_threads
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ def ocr_to_pdfa(source: Path, target: Path, sidecar: Path, threads: int = 1) -> 
     page), Ghostscript converts instead, with every page rasterised and recognised: Debian's
     Ghostscript 10.0 corrupts kept text, and OCRmyPDF refuses that combination.
     """
+    limit_tesseract_threads()
     _keep_tool_versions()
     try:
         _ocrmypdf(source, target, sidecar, "skip", "internal", threads)
