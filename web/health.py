@@ -20,6 +20,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
 
 from eakte import metrics, schema
 from eakte.runtime import Runtime
@@ -33,7 +35,7 @@ _probes = ThreadPoolExecutor(max_workers=16, thread_name_prefix="readyz")  # roo
 
 
 @bp.record_once
-def _setup(state) -> None:
+def _setup(state: BlueprintSetupState) -> None:
     # Read once when the app is built: a bad token stops the server at start, naming it.
     state.app.extensions["eakte.metrics_token"] = metrics.configured_token()
 
@@ -44,12 +46,12 @@ def _runtime() -> Runtime:
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> Response:
     return jsonify(status="alive")
 
 
 @bp.get("/readyz")
-def readyz():
+def readyz() -> ResponseReturnValue:
     rt = _runtime()
     checks: dict[str, Callable[[], dict[str, Any]]] = {
         "database": functools.partial(check_database, rt),
@@ -112,7 +114,7 @@ def check_queue(rt: Runtime) -> dict[str, Any]:
 
 
 @bp.get("/metrics", endpoint="metrics")  # the name web/security.py makes public
-def metrics_endpoint():
+def metrics_endpoint() -> ResponseReturnValue:
     token = current_app.extensions.get("eakte.metrics_token", "")
     if token:
         if not metrics.token_matches(token, request.headers.get("Authorization")):

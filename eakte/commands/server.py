@@ -9,6 +9,8 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import click
 
@@ -130,7 +132,7 @@ def worker(workers: int) -> None:
         consumer.run()
 
 
-def _bind(create_server, host: str, port: int, settings: Settings):
+def _bind(create_server: Callable[..., Any], host: str, port: int, settings: Settings) -> Any:
     from web.body_limits import limit_request_bodies
 
     try:
@@ -156,17 +158,17 @@ def _bind(create_server, host: str, port: int, settings: Settings):
     return server
 
 
-def _starting(_environ, start_response):
+def _starting(_environ: object, start_response: Callable[..., object]) -> list[bytes]:
     """Answers until the app is ready (the socket is bound before storage and database)."""
     start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8")])
     return ["eAkte startet …".encode()]
 
 
 @contextlib.contextmanager
-def _stop_on_sigterm():
+def _stop_on_sigterm() -> Iterator[None]:
     """SIGTERM ends ``serve`` like Ctrl-C, so that everything started is stopped in order."""
 
-    def handler(_signum, _frame):
+    def handler(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, handler)
@@ -179,7 +181,7 @@ def _stop_on_sigterm():
 
 
 @contextlib.contextmanager
-def _worker_process(workers: int):
+def _worker_process(workers: int) -> Iterator[None]:
     if workers == 0:
         yield
         return
