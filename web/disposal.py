@@ -25,6 +25,7 @@ from web.context import actor
 from web.db import db, runtime
 from web.forms import ActionForm, PageForm, ReasonForm
 from web.params import checked, page_arg, uuid_list
+from web.reindex import index_soon
 
 bp = Blueprint("disposal", __name__, url_prefix="/aussonderung")
 PAGE = 100
@@ -188,6 +189,7 @@ def receive(request_id):
     if form.submit_ok():
         upload = form.message.data
         result = transfer.receive(db(), actor(), upload.read(), name=upload.filename or "")
+        index_soon()  # cases taken over by the archive show so in search
         flash(
             _(
                 "Message %(type)s read: %(a)s taken over or to archive, %(v)s to destroy.",
