@@ -646,14 +646,13 @@ def measure_upload_latency(work: Path, steady: int, idle: int, idle_gap: float) 
         "EAKTE_LOG_LEVEL": "WARNING",
         "EAKTE_SECRET_KEY": "bench",
     }
-    os.environ.update(env)  # before eakte.jobs is imported: the queue lives in this data dir
+    os.environ.update(env)  # for the worker process below
     server = EmbeddedSeaweedFS(work).start()
     worker = None
     try:
         from eakte import schema
         from eakte.config import Settings
         from eakte.db import make_engine, make_session_factory
-        from eakte.jobs.ingest_tasks import enqueue
         from eakte.models import Role
         from eakte.runtime import Runtime, wire_ports
         from eakte.services import accounts
@@ -702,7 +701,7 @@ def measure_upload_latency(work: Path, steady: int, idle: int, idle_gap: float) 
                         target=Target(org_unit="32"),
                     ),
                     settings=settings,
-                    enqueue=enqueue,
+                    enqueue=rt.jobs.enqueue,
                 )
                 started = time.perf_counter()
                 assert accepted.accepted, accepted.reason

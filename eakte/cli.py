@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any, Protocol, cast
 
 import click
 
@@ -12,15 +13,19 @@ from eakte.errors import EDGE_ERRORS, ExitCode
 log = logging.getLogger("eakte")
 
 
+class _EdgeError(Protocol):
+    exit_code: int  # every class in EDGE_ERRORS carries its exit code
+
+
 class EdgeGroup(click.Group):
     """Turns typed errors into one line on stderr and their exit code; never a traceback."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except EDGE_ERRORS as exc:
             click.echo(f"eakte: error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            ctx.exit(cast(_EdgeError, exc).exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:

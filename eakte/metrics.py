@@ -1,36 +1,49 @@
 """Prometheus metrics: the objects other parts increment, and what ``/metrics`` adds per scrape.
 
-Counters and histograms live here so every area imports the same objects:
+The counters are made on first use (``counters()``, also ``runtime.metrics``), never at
+import, and every area increments the same objects:
 
-- ``OCR_PAGES.inc(pages)`` after OCR of a document's pages (ingest); Prometheus derives pages
-  per second with ``rate(eakte_ocr_pages_total[5m])``;
-- ``with SEARCH_SECONDS.time(): ...`` around one search (search);
-- ``DISPOSAL_RUNS.labels(outcome="ok" | "failed").inc()`` per executed disposal request
-  (retention);
-- ``STORAGE_ERRORS.labels(error=...)`` is counted at the web edge (``web/errors.py``).
+- ``counters().ocr_pages.inc(pages)`` after OCR of a document's pages (ingest); Prometheus
+  derives pages per second with ``rate(eakte_ocr_pages_total[5m])``;
+- ``with counters().search_seconds.time(): ...`` around one search (search);
+- ``counters().disposal_runs.labels(outcome="ok" | "failed").inc()`` per executed disposal
+  request (retention);
+- ``counters().storage_errors.labels(error=...)`` is counted at the web edge (``web/errors.py``).
 
 Documents by status and the queue depth are read from the database and the queue at scrape
 time (``scrape_collectors``), so every web host reports the same figures.
 
 Jobs run in worker processes, not in the web process that serves ``/metrics``. Counters are
 therefore kept in prometheus-client's multiprocess mode: each process writes its values to a
-small file under ``PROMETHEUS_MULTIPROC_DIR`` (default ``$EAKTE_DATA_DIR/metrics``, set here
-before prometheus_client is first imported) and a scrape adds them up. Processes on other
-hosts write to their own host's directory.
+small file under ``PROMETHEUS_MULTIPROC_DIR`` and a scrape adds them up. The composition root
+chooses the directory (``use_multiprocess_dir``: the operator's, else ``$EAKTE_DATA_DIR/metrics``)
+before the first counter is made. Processes on other hosts write to their own host's directory.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import os
-import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
 
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    values,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from eakte.config import Settings
 from eakte.errors import ConfigError
 from eakte.models import Document
 
@@ -40,53 +53,63 @@ MULTIPROC_VAR = "PROMETHEUS_MULTIPROC_DIR"
 TOKEN_VAR = "EAKTE_METRICS_TOKEN"  # noqa: S105 (the variable's name, not a token)
 MIN_TOKEN_LENGTH = 16
 
-
-def _choose_multiprocess_dir() -> None:
-    """Enable multiprocess mode with a directory in the data dir, unless the operator chose
-    one, or prometheus_client was imported before us (it fixes its mode at import)."""
-    if MULTIPROC_VAR in os.environ or "prometheus_client" in sys.modules:
-        return
-    try:
-        path = Settings.from_env().data_dir / "metrics"
-        path.mkdir(parents=True, exist_ok=True)
-    except (ConfigError, OSError) as exc:
-        log.debug("metrics stay per process: %s", exc)
-        return
-    os.environ[MULTIPROC_VAR] = str(path)
-
-
-_choose_multiprocess_dir()
-
-from prometheus_client import (  # noqa: E402 (the mode above must be chosen first)
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-    values,
-)
-from prometheus_client.core import GaugeMetricFamily  # noqa: E402
-from prometheus_client.multiprocess import MultiProcessCollector  # noqa: E402
-
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
-OCR_PAGES = Counter("eakte_ocr_pages", "Pages recognised by OCR.")
-SEARCH_SECONDS = Histogram(
-    "eakte_search_duration_seconds",
-    "Time to answer one search, permission filtering included.",
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-)
-STORAGE_ERRORS = Counter(
-    "eakte_storage_errors",
-    "Object-storage errors that reached the web edge, by error class.",
-    ["error"],
-)
-DISPOSAL_RUNS = Counter(
-    "eakte_disposal_runs", "Executed disposal requests, by outcome (ok, failed).", ["outcome"]
-)
-for _outcome in ("ok", "failed"):
-    DISPOSAL_RUNS.labels(outcome=_outcome)  # exported as 0 from the start, so rate() works
+
+def use_multiprocess_dir(default: Path, environ: MutableMapping[str, str] | None = None) -> None:
+    """Composition roots: keep counters in files shared by this host's processes, in the
+    operator's ``PROMETHEUS_MULTIPROC_DIR`` or else ``default`` (made if missing). Must run
+    before the first counter is made (prometheus_client fixes a value's kind when it is
+    made); a directory that cannot be made leaves the counters per process."""
+    env = os.environ if environ is None else environ
+    if counters.cache_info().currsize:
+        log.warning("metrics: counters exist already; they stay as they are")
+        return
+    if MULTIPROC_VAR not in env:
+        try:
+            default.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.debug("metrics stay per process: %s", exc)
+            return
+        env[MULTIPROC_VAR] = str(default)  # read by prometheus_client at every scrape/write
+    if not multiprocess():
+        values.ValueClass = values.MultiProcessValue()
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The counters of this process (one set: Prometheus names are process-wide)."""
+
+    ocr_pages: Counter
+    search_seconds: Histogram
+    storage_errors: Counter
+    disposal_runs: Counter
+
+
+@functools.cache
+def counters() -> Metrics:
+    """The counters, made on first use (after the composition root chose the mode)."""
+    made = Metrics(
+        ocr_pages=Counter("eakte_ocr_pages", "Pages recognised by OCR."),
+        search_seconds=Histogram(
+            "eakte_search_duration_seconds",
+            "Time to answer one search, permission filtering included.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+        ),
+        storage_errors=Counter(
+            "eakte_storage_errors",
+            "Object-storage errors that reached the web edge, by error class.",
+            ["error"],
+        ),
+        disposal_runs=Counter(
+            "eakte_disposal_runs",
+            "Executed disposal requests, by outcome (ok, failed).",
+            ["outcome"],
+        ),
+    )
+    for outcome in ("ok", "failed"):
+        made.disposal_runs.labels(outcome=outcome)  # exported as 0 from the start: rate() works
+    return made
 
 
 def multiprocess() -> bool:
@@ -139,7 +162,7 @@ class _Live:
 class _ThisProcess:
     """Single-process mode: the default registry's metrics, passed through."""
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         yield from REGISTRY.collect()
 
 
@@ -147,6 +170,7 @@ def exposition(
     documents_by_status: Callable[[], Mapping[str, int]], queue_pending: Callable[[], int]
 ) -> bytes:
     """The text of one scrape: the counters of every process plus the live figures."""
+    counters()  # this process's counters exist (as 0) before the first increment
     registry = CollectorRegistry()
     if multiprocess():
         MultiProcessCollector(registry)

@@ -1,14 +1,23 @@
-"""The composition root's building blocks: settings → database, object store (embedded or not).
+"""The composition root's building blocks: settings → database, object store (embedded or not),
+job queue, search backend and metrics.
 
-``Runtime`` is what CLI commands and the web app share. With no ``EAKTE_S3_ENDPOINT`` the embedded
+``Runtime`` is the one container that CLI commands, the web app and the workers share; only the
+composition roots (the ``eakte`` command, ``eakte serve`` / ``create_app``'s callers, ``eakte
+worker``) build one, through ``open_runtime``. With no ``EAKTE_S3_ENDPOINT`` the embedded
 SeaweedFS is used: if another eAkte process already runs it, commands attach to it; otherwise the
 command starts it for its own duration, and a command attached to a server whose owner ends takes
 it over (``storage.shared_store``).
+
+Ports the core declares (e.g. retention's) are wired in ``wire_ports``: the one place where an
+implementation is plugged in.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import cast
@@ -16,9 +25,10 @@ from typing import cast
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from eakte import ports, schema
+from eakte import metrics, ports, schema
 from eakte.config import Settings
 from eakte.db import check_connection, make_engine, make_session_factory
+from eakte.jobs.port import Jobs
 from eakte.services.indexer import open_search
 from indexing import compat as search_compat
 from indexing.backend import SearchBackend
@@ -35,7 +45,10 @@ class Runtime:
     sessions: sessionmaker[Session]
     _store: BlobStore | None = None
     _search: SearchBackend | None = None
+    _jobs: Jobs | None = None
     _closers: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _pid: int = field(default_factory=os.getpid, repr=False)
 
     def session(self) -> Session:
         return self.sessions()
@@ -54,6 +67,35 @@ class Runtime:
         if self._search is None:
             self._search = open_search(self.settings, self.engine)
         return self._search
+
+    @property
+    def jobs(self) -> Jobs:
+        """The job-queue port, built on first use (a command that enqueues nothing opens no
+        queue)."""
+        with self._lock:  # web threads: one queue, one set of tasks
+            if self._jobs is None:
+                # Imported here: the task bodies import services that import this module.
+                from eakte.jobs.factory import build_queue
+
+                self._jobs = build_queue(self)
+            return self._jobs
+
+    @property
+    def metrics(self) -> metrics.Metrics:
+        """The counters this process increments (see ``eakte.metrics``)."""
+        return metrics.counters()
+
+    def after_fork(self) -> None:
+        """In a process forked from the one that built this runtime (a Huey worker): drop the
+        parent's connections and store; this process opens its own on first use."""
+        if os.getpid() == self._pid:
+            return
+        self._pid = os.getpid()
+        self.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+        self._store = None
+        self._search = None  # its searcher and connections are the parent's
+        self._closers = contextlib.ExitStack()
+        atexit.register(self._closers.close)
 
     def close(self) -> None:
         if self._search is not None:

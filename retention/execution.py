@@ -19,10 +19,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eakte import audit
+from eakte import audit, metrics
 from eakte.audit_anchors import AnchorPolicy, anchor_after
 from eakte.db import transaction
-from eakte.errors import RequestNotApproved
+from eakte.errors import NotFound, PermissionDenied, RequestNotApproved
 from eakte.models import Case, Document, DocumentStatus, User
 from eakte.models.base import utcnow
 from eakte.permissions import Action, require
@@ -66,6 +66,31 @@ def _runnable(item: DisposalItem) -> bool:
 
 @audited_refusals
 def execute_request(
+    session: Session,
+    actor: User,
+    store: BlobStore,
+    request_ident: str | int,
+    *,
+    data_dir: Path | None = None,
+    anchors: AnchorPolicy | None = None,
+) -> ExecutionReport:
+    """``_execute_request``, counted in ``eakte_disposal_runs`` by outcome (a request refused
+    before it ran, not approved or not the actor's to run, is no run)."""
+    runs = metrics.counters().disposal_runs
+    try:
+        report = _execute_request(
+            session, actor, store, request_ident, data_dir=data_dir, anchors=anchors
+        )
+    except (RequestNotApproved, PermissionDenied, NotFound):
+        raise
+    except Exception:
+        runs.labels(outcome="failed").inc()
+        raise
+    runs.labels(outcome="ok").inc()
+    return report
+
+
+def _execute_request(
     session: Session,
     actor: User,
     store: BlobStore,

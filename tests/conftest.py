@@ -1,18 +1,10 @@
-import os
-import tempfile
-
 import pytest
 
+from eakte import metrics
 from eakte.passwords import use_cheapest_parameters
 
-# Jobs enqueued by code under test go to a queue of this test process, never to a real one nor to
-# another xdist worker's: workers inherit the controller's environment, so a data dir made by
-# the controller's import of this file is replaced by one of the worker's own (a data dir the
-# user set is kept).
-_MADE_HERE = "EAKTE_TEST_SESSION_DATA_DIR"
-if os.environ.get("EAKTE_DATA_DIR") in (None, os.environ.get(_MADE_HERE)):
-    os.environ["EAKTE_DATA_DIR"] = tempfile.mkdtemp(prefix="eakte-test-session-")
-    os.environ[_MADE_HERE] = os.environ["EAKTE_DATA_DIR"]
+# Nothing needs the environment before the first import: every runtime a test builds (the
+# ``rt`` fixture) has its own data dir, and with it its own job queue.
 
 pytest_plugins = [
     "tests.fixtures.s3",
@@ -25,6 +17,13 @@ pytest_plugins = [
 use_cheapest_parameters()  # sign-in is tested; argon2's cost is not what the suite measures
 
 _BROWSER = "tests/browser/"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _metrics_shared_with_subprocesses(tmp_path_factory):
+    """Counters in prometheus_client's multiprocess mode, as ``eakte serve`` keeps them, so
+    that a test can add up what its subprocesses counted (each xdist worker has its own)."""
+    metrics.use_multiprocess_dir(tmp_path_factory.mktemp("metrics"))
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -19,7 +19,6 @@ from web import (
     home,
     migration,
     records,
-    reindex,
     requestid,
     scanning,
     search,
@@ -56,7 +55,6 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     security.init_app(app)
     body_limits.init_app(app)
     errors.init_app(app)
-    reindex.init_app(app)
 
     app.jinja_env.filters.update(
         audit_details=audit_details,

@@ -14,7 +14,6 @@ from flask import Blueprint, g, jsonify, request, send_file
 from eakte import audit
 from eakte.errors import BadInput, NotSignedIn, PermissionDenied, UnsupportedType
 from eakte.ingest import names
-from eakte.jobs.ingest_tasks import enqueue
 from eakte.models import Case, Document, FileVersion
 from eakte.models.api import Scope
 from eakte.services import api_tokens, cases, documents, listing, mail
@@ -110,7 +109,7 @@ def intake_application():
         meta,
         [(f.filename, f.stream) for f in files],
         source=f"api:{g.api_token.uuid}",
-        enqueue=enqueue,
+        enqueue=runtime().jobs.enqueue,
     )
     status = 200 if result.existing else 201
     unsupported = [d for d in result.documents if d["reason"] == "type_not_allowed"]

@@ -24,6 +24,7 @@ from web.forms import (
     ProcessForm,
     ReasonForm,
 )
+from web.reindex import index_soon
 
 bp = Blueprint("cases", __name__, url_prefix="/akten")
 
@@ -42,6 +43,7 @@ def create():
         description=form.description.data or "",
         pattern=runtime().settings.file_reference_pattern,
     )
+    index_soon()
     flash(_("Case %(ref)s created.", ref=case.file_reference), "info")
     return redirect(url_for("cases.show", case_id=case.uuid))
 
@@ -79,6 +81,7 @@ def edit(case_id):
             title=form.title.data,
             description=form.description.data or "",
         )
+        index_soon()
         flash(_("Changes saved."), "info")
     else:
         flash(_("Please check your input."), "error")
@@ -102,6 +105,7 @@ def move(case_id):
     form = MoveCaseForm()
     if form.validate_on_submit():
         case = cases.move_case(db(), actor(), str(case_id), form.node.data.strip())
+        index_soon()
         flash(_("Case moved to %(code)s.", code=case.node.code), "info")
     else:
         flash(_("Please check your input."), "error")
@@ -115,6 +119,7 @@ def move_process(case_id):
         process = cases.move_process(
             db(), actor(), form.process_uuid.data, form.reference.data.strip()
         )
+        index_soon()
         flash(_("Process moved; it is now process %(n)s.", n=process.number), "info")
         return redirect(url_for("cases.show", case_id=process.case.uuid))
     flash(_("Please check your input."), "error")
@@ -146,6 +151,7 @@ def add_process(case_id):
 def close(case_id):
     if ActionForm().validate_on_submit():
         case = cases.close_case(db(), actor(), str(case_id))
+        index_soon()
         # R25 at once rather than at the next periodic run (which retries what fails here).
         sync_object_locks(db(), runtime().store, case_ids=[case.id])
         flash(_("Case %(ref)s closed (zdA).", ref=case.file_reference), "info")
@@ -157,6 +163,7 @@ def reopen(case_id):
     form = ReasonForm(prefix="reopen")
     if form.validate_on_submit():
         case = cases.reopen_case(db(), actor(), str(case_id), form.reason.data)
+        index_soon()
         sync_object_locks(db(), runtime().store, case_ids=[case.id])
         flash(_("Case reopened."), "info")
     else:
@@ -169,6 +176,7 @@ def restrict(case_id):
     form = ReasonForm(prefix="restrict")
     if form.validate_on_submit():
         case = cases.restrict_case(db(), actor(), str(case_id), True, form.reason.data)
+        index_soon()
         flash(_("Personal data restricted."), "info")
         if not can(db(), actor(), Action.view, case):
             return redirect(url_for("home.index"))

@@ -17,7 +17,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from eakte.errors import NotFound
-from eakte.jobs.retention_tasks import request_disposal
 from eakte.models import Role
 from eakte.services import role_grants
 from retention import certificates as certificate_service
@@ -26,6 +25,7 @@ from web.context import actor
 from web.db import db, runtime
 from web.forms import ActionForm, PageForm, ReasonForm
 from web.params import checked, page_arg, uuid_list
+from web.reindex import index_soon
 
 bp = Blueprint("disposal", __name__, url_prefix="/aussonderung")
 PAGE = 100
@@ -138,7 +138,7 @@ def show_request(request_id):
 def approve(request_id):
     if ActionForm().validate_on_submit():
         approved = disposal.approve(db(), actor(), str(request_id))
-        request_disposal(approved.id, actor().id)
+        runtime().jobs.request_disposal(approved.id, actor().id)
         flash(_("Approved. The disposal runs in the background."), "info")
     return redirect(url_for("disposal.show_request", request_id=request_id))
 
@@ -158,7 +158,7 @@ def reject(request_id):
 def execute(request_id):
     if ActionForm().validate_on_submit():
         found = disposal.get_request(db(), actor(), str(request_id))
-        request_disposal(found.id, actor().id)
+        runtime().jobs.request_disposal(found.id, actor().id)
         flash(_("The disposal runs in the background."), "info")
     return redirect(url_for("disposal.show_request", request_id=request_id))
 
@@ -189,6 +189,7 @@ def receive(request_id):
     if form.submit_ok():
         upload = form.message.data
         result = transfer.receive(db(), actor(), upload.read(), name=upload.filename or "")
+        index_soon()  # cases taken over by the archive show so in search
         flash(
             _(
                 "Message %(type)s read: %(a)s taken over or to archive, %(v)s to destroy.",

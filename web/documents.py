@@ -13,6 +13,7 @@ from eakte.services.signatures import signatures_of
 from web.context import actor
 from web.db import db, runtime
 from web.forms import DocumentEditForm, FileForm, ReasonForm
+from web.reindex import index_soon
 
 bp = Blueprint("documents", __name__, url_prefix="/dokumente")
 
@@ -68,6 +69,7 @@ def file(document_id):
     form = FileForm()
     if form.validate_on_submit() and form.process_id.data:
         filed = documents.file_document(db(), actor(), str(document_id), form.process_id.data)
+        index_soon()
         flash(_("Filed into %(ref)s.", ref=filed.process.case.file_reference), "info")
         return redirect(url_for("cases.show", case_id=filed.process.case.uuid))
     flash(_("Please choose a process."), "error")
@@ -87,6 +89,7 @@ def edit(document_id):
             correspondent=form.correspondent.data or "",
             received_date=form.received_date.data,
         )
+        index_soon()
         flash(_("Changes saved."), "info")
     else:
         flash(_("Please check your input."), "error")
@@ -98,6 +101,7 @@ def discard(document_id):
     form = ReasonForm(prefix="discard")
     if form.validate_on_submit():
         documents.discard_document(db(), actor(), str(document_id), form.reason.data)
+        index_soon()
         flash(_("Document discarded; its files are kept until their lock runs out."), "info")
         return redirect(url_for("home.index"))
     flash(_("Discarding needs a reason."), "error")
@@ -109,6 +113,7 @@ def restrict(document_id):
     form = ReasonForm(prefix="restrict")
     if form.validate_on_submit():
         documents.restrict_document(db(), actor(), str(document_id), True, form.reason.data)
+        index_soon()
         flash(_("Personal data restricted."), "info")
         return redirect(url_for("home.index"))
     flash(_("A restriction needs a reason."), "error")

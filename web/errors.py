@@ -60,7 +60,7 @@ def _http_error(exc: HTTPException):
 def _typed_error(exc):
     log.warning("%s: %s", type(exc).__name__, exc)
     if isinstance(exc, StorageError):
-        metrics.STORAGE_ERRORS.labels(error=type(exc).__name__).inc()
+        metrics.counters().storage_errors.labels(error=type(exc).__name__).inc()
     return _page(exc.http_status, exc.user_message, _snake(type(exc).__name__))
 
 

@@ -17,12 +17,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
-from huey import Huey
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
 
 from eakte import metrics, schema
-from eakte.jobs.queue import make_huey
 from eakte.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -34,36 +35,28 @@ _probes = ThreadPoolExecutor(max_workers=16, thread_name_prefix="readyz")  # roo
 
 
 @bp.record_once
-def _setup(state) -> None:
+def _setup(state: BlueprintSetupState) -> None:
     # Read once when the app is built: a bad token stops the server at start, naming it.
     state.app.extensions["eakte.metrics_token"] = metrics.configured_token()
 
 
 def _runtime() -> Runtime:
-    return current_app.extensions["eakte.runtime"]
-
-
-def _queue(app: Flask) -> Huey:
-    """The queue the workers read, built from this app's settings once."""
-    queue = app.extensions.get("eakte.queue")
-    if queue is None:
-        queue = app.extensions["eakte.queue"] = make_huey(app.extensions["eakte.runtime"].settings)
-    return queue
+    rt: Runtime = current_app.extensions["eakte.runtime"]
+    return rt
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> Response:
     return jsonify(status="alive")
 
 
 @bp.get("/readyz")
-def readyz():
+def readyz() -> ResponseReturnValue:
     rt = _runtime()
-    queue = _queue(current_app._get_current_object())
-    checks: dict[str, Callable[[], dict]] = {
+    checks: dict[str, Callable[[], dict[str, Any]]] = {
         "database": functools.partial(check_database, rt),
         "storage": functools.partial(check_storage, rt),
-        "queue": functools.partial(check_queue, queue),
+        "queue": functools.partial(check_queue, rt),
         "index": lambda: dict(rt.search.health()),  # the runtime's search backend
     }
     # Each probe runs in the request's context, so its log lines carry the request id.
@@ -84,7 +77,7 @@ def readyz():
     return jsonify(body), 200 if ready else 503
 
 
-def _timed(name: str, check: Callable[[], dict]) -> dict:
+def _timed(name: str, check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         result = check()
@@ -101,7 +94,7 @@ def _head_revision() -> str:
     return schema.head_revision()
 
 
-def check_database(rt: Runtime) -> dict:
+def check_database(rt: Runtime) -> dict[str, Any]:
     """The database answers and has the schema this code needs."""
     current = schema.current_revision(rt.engine)
     if current != _head_revision():
@@ -110,18 +103,18 @@ def check_database(rt: Runtime) -> dict:
     return {"status": "ok"}
 
 
-def check_storage(rt: Runtime) -> dict:
+def check_storage(rt: Runtime) -> dict[str, Any]:
     """The bucket answers, with versioning and Object Lock."""
     rt.store.check_bucket()
     return {"status": "ok"}
 
 
-def check_queue(queue: Huey) -> dict:
-    return {"status": "ok", "pending": queue.pending_count()}
+def check_queue(rt: Runtime) -> dict[str, Any]:
+    return {"status": "ok", "pending": rt.jobs.pending_count()}
 
 
 @bp.get("/metrics", endpoint="metrics")  # the name web/security.py makes public
-def metrics_endpoint():
+def metrics_endpoint() -> ResponseReturnValue:
     token = current_app.extensions.get("eakte.metrics_token", "")
     if token:
         if not metrics.token_matches(token, request.headers.get("Authorization")):
@@ -132,13 +125,12 @@ def metrics_endpoint():
     elif not _local_client():
         return jsonify(error="metrics answer loopback clients only; set EAKTE_METRICS_TOKEN"), 403
     rt = _runtime()
-    queue = _queue(current_app._get_current_object())
 
-    def documents_by_status():
+    def documents_by_status() -> dict[str, int]:
         with rt.session() as session:
             return metrics.documents_by_status(session)
 
-    body = metrics.exposition(documents_by_status, queue.pending_count)
+    body = metrics.exposition(documents_by_status, rt.jobs.pending_count)
     return Response(body, content_type=metrics.CONTENT_TYPE)
 
 

@@ -12,12 +12,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from eakte.errors import ManifestInvalid
-from eakte.jobs.ingest_tasks import enqueue
 from eakte.services import listing, migration, migration_run
 from retention.locks import sync_object_locks
 from web.context import actor
 from web.db import db, runtime
 from web.forms import ActionForm, ReasonForm, ScanProfileForm
+from web.reindex import index_soon
 
 bp = Blueprint("migration", __name__, url_prefix="/altakten")
 
@@ -67,7 +67,7 @@ def runs():
                     uploads[spec.file].stream,
                     batch_id=batches[spec.box],
                     settings=runtime().settings,
-                    enqueue=enqueue,
+                    enqueue=runtime().jobs.enqueue,
                 )
             flash(_("Migration prepared; a records officer has to approve it."), "info")
             return redirect(url_for("migration.show", run_id=run.uuid))
@@ -114,6 +114,7 @@ def execute(run_id):
     if ActionForm().validate_on_submit():
         run, plan = migration.start(db(), actor(), str(run_id))
         report = migration_run.run_cases(db(), actor(), run, plan)
+        index_soon()
         # R25 now; the worker's periodic run retries whatever S3 refuses here.
         sync_object_locks(db(), runtime().store, case_ids=report.case_ids)
         if report.done:

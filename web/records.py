@@ -224,9 +224,7 @@ def verify_report():
     require(db(), actor(), Action.view_audit)
     form = ActionForm()
     if form.validate_on_submit():
-        from eakte.jobs.tasks import verify_now
-
-        verify_now()
+        runtime().jobs.verify_now()
         flash(_("The check has been started; the report appears here when it is done."), "info")
         return redirect(url_for("records.verify_report"))
     return render_template(

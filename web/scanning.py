@@ -15,7 +15,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from eakte.ingest.reasons import USER_MESSAGES, Reason
-from eakte.jobs.ingest_tasks import enqueue
 from eakte.models.base import utcnow
 from eakte.services import listing, scanning
 from eakte.services.intake import (
@@ -78,7 +77,7 @@ def batches():
                         scan_batch_id=batch.id,
                     ),
                     settings=runtime().settings,
-                    enqueue=enqueue,
+                    enqueue=runtime().jobs.enqueue,
                 )
         return redirect(url_for("scanning.batch", batch_id=batch.uuid))
     return render_template(
@@ -169,7 +168,7 @@ def replace(batch_id):
                 path,
                 reason=form.reason.data,
                 settings=runtime().settings,
-                enqueue=enqueue,
+                enqueue=runtime().jobs.enqueue,
             )
         flash(_("Page replaced; the document is processed again."), "info")
     else:
@@ -180,7 +179,7 @@ def replace(batch_id):
 @bp.post("/dokument/<uuid:document_id>/erneut")
 def retry(document_id):
     if ActionForm().validate_on_submit():
-        retry_document(db(), actor(), str(document_id), enqueue=enqueue)
+        retry_document(db(), actor(), str(document_id), enqueue=runtime().jobs.enqueue)
         flash(_("The document is processed again."), "info")
     return redirect(url_for("documents.show", document_id=document_id))
 

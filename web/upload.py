@@ -7,7 +7,6 @@ from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from eakte.ingest.reasons import USER_MESSAGES, Reason
-from eakte.jobs.ingest_tasks import enqueue
 from eakte.permissions import Action, require
 from eakte.services import cases, listing
 from eakte.services.intake import IncomingFile, IntakeResult, Outcome, Target, intake
@@ -59,7 +58,7 @@ def upload():
                 source=f"web:{actor().username}",
             ),
             settings=runtime().settings,
-            enqueue=enqueue,
+            enqueue=runtime().jobs.enqueue,
         )
         results.append(_describe(upload_file.filename, result))
     if request.accept_mimetypes.best == "application/json":

@@ -145,8 +145,6 @@ def import_command(
     is checked first and nothing is imported while it has problems. The documents form a
     scan batch (--batch, --operator, --device, --dpi, --colour-mode).
     """
-    from eakte.jobs.ingest_tasks import enqueue
-
     settings = load_settings()
     directory = directory.absolute()
     with open_runtime(settings) as rt:
@@ -171,7 +169,9 @@ def import_command(
                 colour_mode=colour_mode or "",
                 org_unit=org_unit,
             )
-        importer = Importer(rt, settings, actor, batch.id, Target(org_unit=org_unit), rows, enqueue)
+        importer = Importer(
+            rt, settings, actor, batch.id, Target(org_unit=org_unit), rows, rt.jobs.enqueue
+        )
         summary = importer.run(entries, jobs)
     print_summary(summary, batch.name, len(entries))
     if summary.failed:
@@ -323,8 +323,6 @@ def watch(directory, done, failed, interval, once, tenant, username, **batch):
     """Watch DIRECTORY (a network scanner's hot folder) and take in every file once it is
     complete: unchanged for an interval. Taken files move to done/, quarantined ones to
     failed/ with a .reason.txt. Runs until stopped (Ctrl-C or SIGTERM)."""
-    from eakte.jobs.ingest_tasks import enqueue
-
     settings = load_settings()
     interval = interval or settings.hot_folder_interval
     folder = HotFolder(directory.absolute(), interval, done, failed, protected=(settings.data_dir,))
@@ -332,7 +330,7 @@ def watch(directory, done, failed, interval, once, tenant, username, **batch):
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with open_runtime(settings) as rt, rt.session() as session:
         actor = acting_user(session, tenant, username)
-        watcher = _Watcher(rt, settings, session, actor, folder, enqueue, batch)
+        watcher = _Watcher(rt, settings, session, actor, folder, rt.jobs.enqueue, batch)
         click.echo(f"watching {folder.root} every {interval}s")
         rounds = 0
         try:

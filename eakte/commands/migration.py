@@ -126,7 +126,6 @@ def run_command(name, folder, jobs, tenant, username):
     """Run the approved migration NAME with the scans in FOLDER: each box becomes a scan
     batch, each case is brought in with its old reference, dates and closure. Running it
     again continues where it stopped."""
-    from eakte.jobs.ingest_tasks import enqueue
     from retention.locks import sync_object_locks
 
     settings = load_settings()
@@ -139,7 +138,7 @@ def run_command(name, folder, jobs, tenant, username):
             found = {r for r, e in entries.items() if e.problem is None}
             run, plan = migration.start(session, actor, name, files=found)
             batches = migration.open_box_batches(session, actor, run, plan)
-        importer = _MigrationImporter(rt, settings, actor, run, enqueue)
+        importer = _MigrationImporter(rt, settings, actor, run, rt.jobs.enqueue)
         importer.documents = {d.file: (d, batches[d.box]) for d in plan.documents}
         wanted = [entries[d.file] for d in plan.documents]
         summary = importer.run(wanted, jobs)

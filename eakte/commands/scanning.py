@@ -86,7 +86,6 @@ def batch_fail(name, note, tenant, username):
 def batch_replace_page(document, page, rescan, reason, tenant, username):
     """Replace PAGE of DOCUMENT (id or UUID) by the re-scan RESCAN (an image or one-page
     PDF); the document is processed again, the old version stays (R17)."""
-    from eakte.jobs.ingest_tasks import enqueue
 
     settings = load_settings()
     with open_runtime(settings) as rt, rt.session() as session:
@@ -100,7 +99,7 @@ def batch_replace_page(document, page, rescan, reason, tenant, username):
             rescan,
             reason=reason,
             settings=settings,
-            enqueue=enqueue,
+            enqueue=rt.jobs.enqueue,
         )
     click.echo(f"document {doc.uuid}: page {page} replaced; processing again")
 
@@ -128,11 +127,10 @@ def quarantine_list(show_all, tenant, username):
 @user_option()
 def retry(document, tenant, username):
     """Process a failed DOCUMENT (id or UUID) again."""
-    from eakte.jobs.ingest_tasks import enqueue
 
     with open_runtime(load_settings()) as rt, rt.session() as session:
         actor = acting_user(session, tenant, username)
-        doc = intake_service.retry_document(session, actor, document, enqueue=enqueue)
+        doc = intake_service.retry_document(session, actor, document, enqueue=rt.jobs.enqueue)
     click.echo(f"document {doc.uuid}: queued again")
 
 

@@ -9,9 +9,12 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import click
 
+from eakte import metrics
 from eakte.commands.common import load_settings
 from eakte.config import Settings
 from eakte.errors import PortInUse
@@ -73,8 +76,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     settings.ensure_data_dir()
     with DataDirLock(settings.data_dir, "serve"):
         # Counter files of processes from an earlier run would be added to this run's figures;
-        # cleared before the web app (which opens its own) is imported.
+        # cleared before this process (the web app) or the worker makes its counters.
         shutil.rmtree(settings.data_dir / "metrics", ignore_errors=True)
+        metrics.use_multiprocess_dir(settings.data_dir / "metrics")
         from web import create_app
 
         server = _bind(create_server, host, port, settings)
@@ -102,25 +106,33 @@ def worker(workers: int) -> None:
     """Run background jobs (OCR, indexing, disposal, nightly fixity check) until stopped."""
     from huey.consumer import Consumer
 
-    load_settings()
-    # Tesseract's own threads are slower than parallel documents on a busy machine.
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     from eakte.commands.ingest import recover_pending
-    from eakte.jobs import huey
-    from eakte.jobs import tasks as _tasks  # noqa: F401  (registers the tasks)
+    from eakte.ingest import limit_tesseract_threads
+    from eakte.jobs.factory import HueyJobs
     from eakte.jobs.ingest_tasks import warm_up
 
-    recover_pending(Settings.from_env())  # queue again what a crash left half done (issue 4)
+    settings = load_settings()
+    # Tesseract's own threads are slower than parallel documents on a busy machine.
+    limit_tesseract_threads()
+    # OCR pages and disposal runs are counted here and reported by the web process.
+    metrics.use_multiprocess_dir(settings.data_dir / "metrics")
+    recover_pending(settings)  # queue again what a crash left half done (issue 4)
     # Load the PDF and OCR libraries once, before the worker processes are forked: each would
     # otherwise spend 1.5 s of CPU on its first document, and they share the pages.
     warm_up()
-    # max_delay: an idle worker looks at the queue at least four times a second (one small
-    # query on SQLite; Redis blocks instead), so an upload is searchable and a bulk import's
-    # first documents are taken soon.
-    Consumer(huey, workers=workers, worker_type="process", periodic=True, max_delay=0.25).run()
+    with open_runtime(settings) as rt:
+        jobs = rt.jobs  # the tasks, bound to this runtime; each forked worker reconnects
+        assert isinstance(jobs, HueyJobs)  # built by the factory, not a test's stand-in
+        # max_delay: an idle worker looks at the queue at least four times a second (one
+        # small query on SQLite; Redis blocks instead), so an upload is searchable and a bulk
+        # import's first documents are taken soon.
+        consumer = Consumer(
+            jobs.huey, workers=workers, worker_type="process", periodic=True, max_delay=0.25
+        )
+        consumer.run()
 
 
-def _bind(create_server, host: str, port: int, settings: Settings):
+def _bind(create_server: Callable[..., Any], host: str, port: int, settings: Settings) -> Any:
     from web.body_limits import limit_request_bodies
 
     try:
@@ -146,17 +158,17 @@ def _bind(create_server, host: str, port: int, settings: Settings):
     return server
 
 
-def _starting(_environ, start_response):
+def _starting(_environ: object, start_response: Callable[..., object]) -> list[bytes]:
     """Answers until the app is ready (the socket is bound before storage and database)."""
     start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8")])
     return ["eAkte startet …".encode()]
 
 
 @contextlib.contextmanager
-def _stop_on_sigterm():
+def _stop_on_sigterm() -> Iterator[None]:
     """SIGTERM ends ``serve`` like Ctrl-C, so that everything started is stopped in order."""
 
-    def handler(_signum, _frame):
+    def handler(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, handler)
@@ -169,7 +181,7 @@ def _stop_on_sigterm():
 
 
 @contextlib.contextmanager
-def _worker_process(workers: int):
+def _worker_process(workers: int) -> Iterator[None]:
     if workers == 0:
         yield
         return

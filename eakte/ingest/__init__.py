@@ -6,9 +6,14 @@ limits of ``confine``). Services call it via ``eakte.services.intake``.
 
 Tesseract must run single-threaded (``OMP_THREAD_LIMIT=1``): parallelism comes from worker
 processes across documents, and Tesseract's own threads are slower on a busy machine. The
-variable is set here, before anything below can load the library.
+variable is set by ``limit_tesseract_threads`` just before the library loads (and by the worker
+command at start), not at import: importing reads and changes no environment.
 """
 
 import os
 
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+def limit_tesseract_threads() -> None:
+    """``OMP_THREAD_LIMIT=1`` unless the operator chose otherwise; read by OpenMP when
+    libtesseract loads, and inherited by any tesseract process started after."""
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")

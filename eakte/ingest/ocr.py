@@ -18,7 +18,8 @@ import ocrmypdf
 import ocrmypdf.exceptions
 from PIL import Image
 
-from eakte.ingest import ocrmypdf_compat
+from eakte import metrics
+from eakte.ingest import limit_tesseract_threads, ocrmypdf_compat
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ def ocr_to_pdfa(source: Path, target: Path, sidecar: Path, threads: int = 1) -> 
     page), Ghostscript converts instead, with every page rasterised and recognised: Debian's
     Ghostscript 10.0 corrupts kept text, and OCRmyPDF refuses that combination.
     """
+    limit_tesseract_threads()
     ocrmypdf_compat.keep_tool_versions()  # tool versions asked once per process
     try:
         _ocrmypdf(source, target, sidecar, "skip", "internal", threads)
@@ -138,7 +140,9 @@ def ocr_to_pdfa(source: Path, target: Path, sidecar: Path, threads: int = 1) -> 
         log.info("PDF/A by pikepdf not possible (%s); converting with Ghostscript", exc)
         _ocrmypdf(source, target, sidecar, "force", "ghostscript", threads)
     pages = sidecar.read_text(encoding="utf-8", errors="replace").split(PAGE_BREAK)
-    return ["" if page.strip().startswith("[OCR skipped") else page for page in pages]
+    skipped = [page.strip().startswith("[OCR skipped") for page in pages]
+    metrics.counters().ocr_pages.inc(skipped.count(False))
+    return ["" if skip else page for page, skip in zip(pages, skipped, strict=True)]
 
 
 def _ocrmypdf(

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
+from eakte.ingest import limit_tesseract_threads
+
 PSM_OSD_ONLY = 0
 PSM_AUTO = 3  # what the tesseract command uses unless told otherwise
 DEFAULT_DPI = 300  # for page images that do not say their resolution
@@ -60,6 +62,7 @@ class _Lib:
         def __getattr__(self, name: str) -> Callable[..., Any]: ...
 
     def __init__(self) -> None:
+        limit_tesseract_threads()  # before the library (and its OpenMP) loads
         t = _load("tesseract", "libtesseract.so.5")
         lept = _load("lept", "liblept.so.5")
         vp, cp, i, f = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_float

@@ -1,9 +1,6 @@
 """Background jobs with Huey: SQLite storage in the data dir by default, Redis when configured.
 
-The queue is built from the environment when this package is first imported, because Huey binds
-tasks to a queue instance at definition time. Workers open one ``Runtime`` each (see ``context``).
+Nothing here is built at import: ``factory.build_queue(runtime)`` makes the queue of a runtime
+and binds every task to it; callers use ``runtime.jobs`` (the port in ``port``). In ``eakte
+worker`` the consumer's processes share the runtime's queue, each with its own connections.
 """
-
-from eakte.jobs.queue import huey
-
-__all__ = ["huey"]

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from huey import Huey
 from huey.exceptions import TaskLockedException
@@ -42,7 +43,7 @@ def owned_lock(queue: Huey, name: str, stale_after: timedelta) -> Iterator[None]
             queue.delete(key)
 
 
-def _gone(holder, stale_after: timedelta) -> bool:
+def _gone(holder: Any, stale_after: timedelta) -> bool:  # what the queue stored
     try:
         identity, since = holder
         started = datetime.fromisoformat(since)

@@ -13,10 +13,9 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from huey import Huey
-
-from eakte.jobs.queue import huey
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +36,20 @@ def claim_period(queue: Huey, name: str, every: timedelta, now: float | None = N
     return True
 
 
-def periodic(validate_datetime, every: timedelta, **options) -> Callable:
-    """``huey.periodic_task`` that runs once per ``every`` across all worker hosts;
+def periodic(
+    queue: Huey, validate_datetime: Callable[..., bool], every: timedelta, **options: Any
+) -> Callable[[Callable[..., Any]], Any]:
+    """``queue.periodic_task`` that runs once per ``every`` across all worker hosts;
     ``every`` is the schedule's period (``crontab(minute="*/5")`` → five minutes)."""
 
-    def decorate(fn: Callable) -> Callable:
+    def decorate(fn: Callable[..., Any]) -> Any:
         @functools.wraps(fn)
-        def once_per_period(*args, **kwargs):
-            if not claim_period(huey, fn.__name__, every):
+        def once_per_period(*args: Any, **kwargs: Any) -> Any:
+            if not claim_period(queue, fn.__name__, every):
                 log.info("%s: already run for this period by another worker", fn.__name__)
                 return None
             return fn(*args, **kwargs)
 
-        return huey.periodic_task(validate_datetime, **options)(once_per_period)
+        return queue.periodic_task(validate_datetime, **options)(once_per_period)
 
     return decorate

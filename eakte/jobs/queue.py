@@ -1,6 +1,8 @@
-"""The Huey instance, chosen by the settings."""
+"""The Huey instance, chosen by the settings (built by ``eakte.jobs.factory``, never at import)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
 
@@ -19,13 +21,9 @@ def log_job_ids(queue: Huey) -> None:
     """Every log line of a running task carries its Huey task id (``eakte.logs.job_id``)."""
 
     @queue.pre_execute(name="eakte-job-id")
-    def _bind(task) -> None:
+    def _bind(task: Any) -> None:
         logs.job_id.set(task.id)
 
     @queue.post_execute(name="eakte-job-id")
-    def _unbind(_task, _value, _exc) -> None:
+    def _unbind(_task: Any, _value: Any, _exc: BaseException | None) -> None:
         logs.job_id.set(None)
-
-
-huey = make_huey(Settings.from_env())
-log_job_ids(huey)

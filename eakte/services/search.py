@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from eakte import metrics
 from eakte.models import User
 from eakte.permissions import Action, Visibility, require, visibility
 from eakte.services.guard import audited_refusals
@@ -59,4 +60,5 @@ def search(
         filters=tuple(sorted((filters or {}).items())),
         facets=facets,
     )
-    return index.search(request)
+    with metrics.counters().search_seconds.time():
+        return index.search(request)

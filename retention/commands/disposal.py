@@ -161,10 +161,8 @@ def execute(request, queue, tenant, username, password_stdin):
     with open_runtime(settings) as rt, rt.session() as session:
         actor = acting_user(session, tenant, username, password_stdin)
         if queue:
-            from eakte.jobs.retention_tasks import request_disposal
-
             found = disposal.get_request(session, actor, request)
-            request_disposal(found.id, actor.id)
+            rt.jobs.request_disposal(found.id, actor.id)
             click.echo(f"disposal request {found.uuid} queued")
             return
         report = execute_request(

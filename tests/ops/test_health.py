@@ -119,32 +119,29 @@ def test_readyz_503_when_the_schema_is_behind(rt, client):
 def test_metrics_show_documents_by_status_queue_depth_and_counters(world, client):
     world.inbox_document("Eins")
     world.inbox_document("Zwei")
-    metrics.OCR_PAGES.inc(3)
-    metrics.DISPOSAL_RUNS.labels(outcome="ok").inc()
-    with metrics.SEARCH_SECONDS.time():
-        pass
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.content_type.startswith("text/plain")
     samples = _samples(response.get_data(as_text=True))
     assert samples[("eakte_documents", (("status", "received"),))] == 2
     assert samples[("eakte_queue_pending", ())] >= 0
-    assert samples[("eakte_ocr_pages_total", ())] >= 3
-    assert samples[("eakte_disposal_runs_total", (("outcome", "ok"),))] >= 1
-    assert samples[("eakte_search_duration_seconds_count", ())] >= 1
+    # Listed before anything was counted (that production code counts: test_metrics_counted).
+    assert ("eakte_ocr_pages_total", ()) in samples
+    assert ("eakte_disposal_runs_total", (("outcome", "ok"),)) in samples
+    assert ("eakte_disposal_runs_total", (("outcome", "failed"),)) in samples
     assert any(name == "eakte_search_duration_seconds_bucket" for name, _ in samples)
 
 
 @sqlite_only
 def test_metrics_counters_of_other_processes_are_added_up(client):
     """Jobs count in worker processes; the web process must report their counts too."""
-    assert metrics.multiprocess(), "prometheus_client was imported before eakte.metrics"
+    assert metrics.multiprocess(), "tests/conftest.py chooses the multiprocess mode"
     import subprocess
     import sys
 
     before = _samples(client.get("/metrics").get_data(as_text=True))
     subprocess.run(
-        [sys.executable, "-c", "from eakte import metrics; metrics.OCR_PAGES.inc(5)"],
+        [sys.executable, "-c", "from eakte import metrics; metrics.counters().ocr_pages.inc(5)"],
         check=True,
         timeout=60,
     )

@@ -18,6 +18,16 @@ from web import create_app
 pytestmark = pytest.mark.slow
 
 
+# A process that builds its runtime from the environment and asks for a verify run.
+_PRODUCER = """
+from eakte.config import Settings
+from eakte.runtime import open_runtime
+
+with open_runtime(Settings.from_env()) as rt:
+    print(rt.jobs.verify_now())
+"""
+
+
 def _process_env(env: dict[str, str], redis_url: str) -> dict[str, str]:
     values = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
     values.update(env, EAKTE_REDIS_URL=redis_url, EAKTE_LOG_FORMAT="json")
@@ -34,7 +44,7 @@ def test_worker_on_redis_runs_a_job_enqueued_elsewhere(world, env, redis_url, tm
 
     # A producer process (as a web host would be) enqueues; nothing runs it yet.
     enqueued = subprocess.run(
-        [sys.executable, "-c", "from eakte.jobs.tasks import verify_now; print(verify_now().id)"],
+        [sys.executable, "-c", _PRODUCER],
         env=process_env,
         capture_output=True,
         text=True,

@@ -195,12 +195,10 @@ def test_tsa_settings_need_a_ca_file_and_an_http_url(tmp_path):
     assert settings.audit_anchor_years == 30
 
 
-def test_r20_anchor_job_is_scheduled_every_ten_minutes():
+def test_r20_anchor_job_is_scheduled_every_ten_minutes(rt):
     from datetime import datetime
 
-    from eakte.jobs.tasks import audit_tasks
-
-    task = audit_tasks.anchor_audit_trail.task_class()
+    task = rt.jobs.periodic["anchor_audit_trail"].task_class()
     due = [m for m in range(60) if task.validate_datetime(datetime(2026, 12, 7, 9, m))]
     assert due == [0, 10, 20, 30, 40, 50]
 

@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-from eakte.jobs.index_tasks import index_pending_task
-from eakte.jobs.queue import huey, make_huey
+from eakte.jobs.factory import build_queue
 from eakte.models import User
 from eakte.services import search as search_service
 from tests.search.conftest import add_document
@@ -38,9 +37,9 @@ def _wait_until(predicate, timeout=90.0):
 def test_requested_index_runs_make_documents_searchable_without_lock_errors(
     world, archive, env, tmp_path
 ):
-    # The queue of this installation (the process-wide Huey may be another test's); tasks are
-    # serialised by the process-wide one, which knows them.
-    queue = make_huey(world.rt.settings)
+    # The queue of this installation, with the tasks the workers know.
+    jobs = build_queue(world.rt)
+    queue = jobs.huey
     logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
     workers = [
         subprocess.Popen(
@@ -58,7 +57,7 @@ def test_requested_index_runs_make_documents_searchable_without_lock_errors(
             for n in range(6)
         ]
         for _ in range(8):  # a burst of requests, as from several uploads at once
-            queue.storage.enqueue(huey.serialize_task(index_pending_task.s()), None)
+            jobs.index_now()
 
         def all_found():
             with world.session() as s:

@@ -1,30 +1,47 @@
 """Retention jobs: disposal execution, the object-lock and legal-hold sync, the nightly refresh
-of the due list (issue 6). Task bodies call ``retention`` services; they hold no rules."""
+of the due list (issue 6). Task bodies call ``retention`` services; they hold no rules.
+
+Each body takes the runtime as a ``JobContext`` (settings, store, sessions); the composition
+root (``eakte.jobs.factory``) binds them to its runtime and registers them with the queue.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from typing import Protocol
 
-from huey import crontab
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from eakte.jobs.context import runtime
-from eakte.jobs.periodic import periodic
-from eakte.jobs.queue import huey
+from eakte.audit_anchors import AnchorPolicy
+from eakte.config import Settings
 from eakte.models import Tenant, User
+from retention.due import due_counts
+from retention.execution import execute_request
+from retention.floor import extend_floors
+from retention.holds import mark_all_for_sync, sync_holds
+from retention.locks import sync_object_locks
+from retention.schedules import refresh_retention
+from storage.blobstore import BlobStore
 
 log = logging.getLogger(__name__)
 
 
-@huey.task(retries=5, retry_delay=60)
-def execute_disposal_task(request_id: int, user_id: int) -> bool:
+class JobContext(Protocol):
+    """What a retention job needs of the runtime (``eakte.runtime.Runtime`` is one)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> BlobStore: ...
+
+    def session(self) -> Session: ...
+
+
+def execute_disposal_task(rt: JobContext, request_id: int, user_id: int) -> bool:
     """Run (or resume) an approved disposal request. Idempotent: Huey retries it after a
     failure and a rerun after a crash picks up where the last one stopped."""
-    from eakte.audit_anchors import AnchorPolicy
-    from retention.execution import execute_request
-
-    rt = runtime()
     with rt.session() as session:
         actor = session.get(User, user_id)
         report = execute_request(
@@ -45,23 +62,9 @@ def execute_disposal_task(request_id: int, user_id: int) -> bool:
     return report.completed
 
 
-def request_disposal(request_id: int, user_id: int) -> None:
-    """Hand an approved request to the workers."""
-    execute_disposal_task(request_id, user_id)
-
-
-@periodic(crontab(minute="*/5"), every=timedelta(minutes=5))
-def sync_retention_locks() -> None:
+def sync_retention_locks(rt: JobContext) -> None:
     """R25/R12: apply the S3 retain-until of cases closed or reopened since the last run, and
     the S3 legal holds of holds placed or released since; retried every five minutes."""
-    sync_retention_locks_now()
-
-
-def sync_retention_locks_now() -> None:
-    from retention.holds import sync_holds
-    from retention.locks import sync_object_locks
-
-    rt = runtime()
     with rt.session() as session:
         locked = sync_object_locks(session, rt.store)
         held = sync_holds(session, rt.store)
@@ -69,16 +72,10 @@ def sync_retention_locks_now() -> None:
         log.warning("retention sync: %s (retried in the next run)", problem)
 
 
-@periodic(crontab(hour="1", minute="15"), every=timedelta(days=1))
-def nightly_due_refresh() -> None:
+def nightly_due_refresh(rt: JobContext) -> None:
     """R8/R14: recompute every retention end, re-check the S3 side of all active holds, and
     log how many cases are due and past due. Then extend the COMPLIANCE floor of what still
     lives (issue 13)."""
-    from retention.due import due_counts
-    from retention.holds import mark_all_for_sync
-    from retention.schedules import refresh_retention
-
-    rt = runtime()
     with rt.session() as session:
         refreshed = refresh_retention(session)
         mark_all_for_sync(session)
@@ -97,14 +94,11 @@ def nightly_due_refresh() -> None:
                 held,
                 due - held,
             )
-    sync_retention_locks_now()  # not the periodic task: it may have run in this period
-    extend_floors_now()
+    sync_retention_locks(rt)  # not the periodic task: it may have run in this period
+    extend_floors_now(rt)
 
 
-def extend_floors_now() -> None:
-    from retention.floor import extend_floors
-
-    rt = runtime()
+def extend_floors_now(rt: JobContext) -> None:
     with rt.session() as session:
         report = extend_floors(session, rt.store)
     log.info("object lock floor: %d versions extended", report.extended)
