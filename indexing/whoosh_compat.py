@@ -14,6 +14,7 @@ wrong.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -214,13 +215,25 @@ PROBE_BLOCK = 8  # postings per block: a common word spans several blocks
 def _probe() -> str | None:
     """What differs between the block-wise reading and Whoosh's public API; None: nothing."""
     # The writer and the reader build on this module: imported when the check runs.
-    from whoosh.filedb.filestore import RamStorage
+    from whoosh.filedb.filestore import FileStorage
 
+    from indexing.schema import build_schema
+
+    # A directory of its own: Whoosh puts a writer's temporary files beside the index (in
+    # the system's temp dir under a fixed name for RamStorage), and processes start at once.
+    with tempfile.TemporaryDirectory(prefix="eakte-whoosh-probe-") as folder:
+        ix = FileStorage(folder).create().create_index(build_schema(), indexname="PROBE")
+        try:
+            return _compare(ix)
+        finally:
+            ix.close()
+
+
+def _compare(ix: Any) -> str | None:
     from indexing.bulk import SegmentBuilder
-    from indexing.schema import DOCUMENT, IndexEntry, build_schema, to_fields
+    from indexing.schema import DOCUMENT, IndexEntry, to_fields
     from indexing.segments import SegmentData, positions, read_postings
 
-    ix = RamStorage().create_index(build_schema(), indexname="PROBE")
     builder = SegmentBuilder(ix.storage, "PROBE", ix.schema, block_postings=PROBE_BLOCK)
     for n in range(PROBE_DOCS):
         rare = " Seltenheit" if n in (3, 17) else ""

@@ -107,7 +107,7 @@ def worker(workers: int) -> None:
     from huey.consumer import Consumer
 
     from eakte.commands.ingest import recover_pending
-    from eakte.ingest import limit_tesseract_threads
+    from eakte.ingest import limit_tesseract_threads, ocrmypdf_compat
     from eakte.jobs.factory import HueyJobs
     from eakte.jobs.ingest_tasks import warm_up
 
@@ -120,6 +120,8 @@ def worker(workers: int) -> None:
     # Load the PDF and OCR libraries once, before the worker processes are forked: each would
     # otherwise spend 1.5 s of CPU on its first document, and they share the pages.
     warm_up()
+    # A changed OCRmyPDF fails here, loudly, not in the first scan (issue 15).
+    ocrmypdf_compat.self_check()
     with open_runtime(settings) as rt:
         jobs = rt.jobs  # the tasks, bound to this runtime; each forked worker reconnects
         assert isinstance(jobs, HueyJobs)  # built by the factory, not a test's stand-in

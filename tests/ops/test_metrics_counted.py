@@ -64,7 +64,7 @@ def test_a_search_is_timed(world, counted):
     with world.session() as s:
         clerk = s.get(User, world.clerk.id)
         for text in ("Zeppelin", "Antrag"):
-            search_service.search(s, clerk, world.rt.settings, text)
+            search_service.search(s, clerk, world.rt.search, text)
     assert counted(SEARCHES) - before == 2
 
 

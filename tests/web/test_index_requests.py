@@ -42,5 +42,5 @@ def test_only_a_successful_change_asks_the_indexer(world, sign_in):
 
     world.rt.jobs.huey.execute(request)  # what a worker does with it
     with world.session() as s:
-        found = search_service.search(s, s.get(User, world.clerk.id), world.rt.settings, "Zeppelin")
+        found = search_service.search(s, s.get(User, world.clerk.id), world.rt.search, "Zeppelin")
     assert case_key(case.id) in {hit.key for hit in found.hits}
