@@ -22,10 +22,10 @@ before the first counter is made. Processes on other hosts write to their own ho
 
 from __future__ import annotations
 
-import functools
 import hmac
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +62,7 @@ def use_multiprocess_dir(default: Path, environ: MutableMapping[str, str] | None
     before the first counter is made (prometheus_client fixes a value's kind when it is
     made); a directory that cannot be made leaves the counters per process."""
     env = os.environ if environ is None else environ
-    if counters.cache_info().currsize:
+    if _made is not None:
         log.warning("metrics: counters exist already; they stay as they are")
         return
     if MULTIPROC_VAR not in env:
@@ -86,9 +86,23 @@ class Metrics:
     disposal_runs: Counter
 
 
-@functools.cache
+_made: Metrics | None = None
+_making = threading.Lock()
+
+
 def counters() -> Metrics:
-    """The counters, made on first use (after the composition root chose the mode)."""
+    """The counters, made on first use (after the composition root chose the mode). Web
+    threads ask at once: they are made under a lock, once (a second set would be refused by
+    the registry as duplicated time series)."""
+    global _made
+    if _made is None:
+        with _making:
+            if _made is None:
+                _made = _make()
+    return _made
+
+
+def _make() -> Metrics:
     made = Metrics(
         ocr_pages=Counter("eakte_ocr_pages", "Pages recognised by OCR."),
         search_seconds=Histogram(

@@ -48,6 +48,7 @@ class Runtime:
     _jobs: Jobs | None = None
     _closers: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _search_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _pid: int = field(default_factory=os.getpid, repr=False)
 
     def session(self) -> Session:
@@ -64,9 +65,10 @@ class Runtime:
     def search(self) -> SearchBackend:
         """The search index (Whoosh or PostgreSQL), built on first use; it keeps the caches
         of searches for the life of this runtime."""
-        if self._search is None:
-            self._search = open_search(self.settings, self.engine)
-        return self._search
+        with self._search_lock:  # web threads: one backend, one set of caches
+            if self._search is None:
+                self._search = open_search(self.settings, self.engine)
+            return self._search
 
     @property
     def jobs(self) -> Jobs:
