@@ -29,10 +29,7 @@ from eakte import metrics, ports, schema
 from eakte.config import Settings
 from eakte.db import check_connection, make_engine, make_session_factory
 from eakte.jobs.port import Jobs
-from eakte.services.indexer import open_search
-from indexing import compat as search_compat
 from indexing.backend import SearchBackend
-from retention.port import RetentionService
 from storage.blobstore import BlobStore
 from storage.embedded import EmbeddedSeaweedFS
 from storage.shared_store import SharedEmbeddedStore
@@ -67,6 +64,11 @@ class Runtime:
         of searches for the life of this runtime."""
         with self._search_lock:  # web threads: one backend, one set of caches
             if self._search is None:
+                # Imported on first use: a command that never searches loads no Whoosh.
+                from eakte.services.indexer import open_search
+                from indexing import compat as search_compat
+
+                search_compat.self_check()  # a changed Whoosh fails here, not in a search
                 self._search = open_search(self.settings, self.engine)
             return self._search
 
@@ -136,7 +138,9 @@ def wire_ports(runtime: Runtime) -> Runtime:
     """Plug the implementations of the core's ports into ``runtime`` (issue 15: the retention
     slice's port is wired here). Every builder of a runtime calls it, tests included."""
     # The core's services get a session, not the runtime: the port travels with every session
-    # the runtime makes (eakte.ports).
+    # the runtime makes (eakte.ports). Imported here: retention loads what only it needs.
+    from retention.port import RetentionService
+
     ports.wire(runtime.sessions, retention=RetentionService())
     return runtime
 
@@ -144,7 +148,6 @@ def wire_ports(runtime: Runtime) -> Runtime:
 @contextlib.contextmanager
 def open_runtime(settings: Settings, *, require_schema: bool = True) -> Iterator[Runtime]:
     """Database and store ready for use; everything started here is stopped on exit."""
-    search_compat.self_check()  # a changed Whoosh fails here, not in a search (issue 15)
     settings.ensure_data_dir()
     engine = open_database(settings)
     try:

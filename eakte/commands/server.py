@@ -85,6 +85,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         with open_runtime(settings, require_schema=False) as rt, _stop_on_sigterm():
             migrate(rt)
             rt.store.ensure_bucket(create=True)
+            rt.search  # noqa: B018 (opened now: a changed Whoosh stops the start, loudly)
             server.application = create_app(rt)
             with _worker_process(workers):
                 click.echo(
@@ -110,6 +111,7 @@ def worker(workers: int) -> None:
     from eakte.ingest import limit_tesseract_threads, ocrmypdf_compat
     from eakte.jobs.factory import HueyJobs
     from eakte.jobs.ingest_tasks import warm_up
+    from indexing import compat as search_compat
 
     settings = load_settings()
     # Tesseract's own threads are slower than parallel documents on a busy machine.
@@ -122,6 +124,7 @@ def worker(workers: int) -> None:
     warm_up()
     # A changed OCRmyPDF fails here, loudly, not in the first scan (issue 15).
     ocrmypdf_compat.self_check()
+    search_compat.self_check()  # and a changed Whoosh here, not in the first index run
     with open_runtime(settings) as rt:
         jobs = rt.jobs  # the tasks, bound to this runtime; each forked worker reconnects
         assert isinstance(jobs, HueyJobs)  # built by the factory, not a test's stand-in

@@ -72,7 +72,7 @@ def test_a_version_outside_the_supported_range_fails_the_check(monkeypatch, vers
     _fails("supports 2.7.0 up to (not including) 2.8.0")
 
 
-def test_the_runtime_does_not_start_when_the_check_fails(monkeypatch, tmp_path):
+def test_the_runtime_opens_no_search_backend_when_the_check_fails(monkeypatch, tmp_path):
     monkeypatch.delattr(W3LeafMatcher, "_read_data")
     compat.self_check.cache_clear()  # checked already in this process: check again
     settings = Settings(
@@ -81,7 +81,10 @@ def test_the_runtime_does_not_start_when_the_check_fails(monkeypatch, tmp_path):
         s3=S3Settings(endpoint="", access_key="", secret_key="", bucket="b"),
     )
     try:
-        with pytest.raises(IncompatibleDependency), open_runtime(settings):
-            pass
+        with (
+            open_runtime(settings, require_schema=False) as rt,
+            pytest.raises(IncompatibleDependency),
+        ):
+            rt.search  # noqa: B018 (built on first use, after the check)
     finally:
         compat.self_check.cache_clear()
