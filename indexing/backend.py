@@ -14,16 +14,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy.engine import Engine
 from whoosh.filedb.filestore import FileStorage
 
 from indexing.core import Health, SearchRequest, SearchResult
-from indexing.pg.store import PgIndex
 from indexing.schema import IndexEntry
 from indexing.search import Searcher
 from indexing.store import IndexStore
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 BACKENDS = ("whoosh", "postgresql")
 
@@ -151,5 +152,8 @@ def open_backend(
     if kind == "postgresql":
         if engine is None:
             raise ValueError("the PostgreSQL search backend needs the database engine")
+        # Imported here: a Whoosh installation's processes (index builders) load no SQLAlchemy.
+        from indexing.pg.store import PgIndex
+
         return PgIndex(engine)
     raise ValueError(f"unknown search backend {kind!r}; known: {', '.join(BACKENDS)}")
