@@ -225,8 +225,10 @@ def main(argv: list[str] | None = None) -> None:
     for round_no in range(1, args.rounds + 1):
         for checkout in checkouts if round_no % 2 else reversed(checkouts):
             copy = Path(tempfile.mkdtemp(prefix="web-cost-")) / "data"
-            shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns("*.log", "*.lock", "*.sock"))
             try:
+                shutil.copytree(
+                    data_dir, copy, ignore=shutil.ignore_patterns("*.log", "*.lock", "*.sock")
+                )
                 server = Server(checkout, _env(copy, port), args.instructions, copy / "serve.log")
             except BaseException:
                 shutil.rmtree(copy.parent, ignore_errors=True)
