@@ -22,6 +22,7 @@ from web import (
     requestid,
     scanning,
     search,
+    second_factor,
     security,
     upload,
 )
@@ -64,6 +65,7 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     )
     areas = (
         auth,
+        second_factor,
         home,
         search,
         fileplan,
