@@ -90,3 +90,16 @@ def post_login(app, username, password, tenant="default"):
         data={"csrf_token": token, "tenant": tenant, "username": username, "password": password},
     )
     return client, response
+
+
+@pytest.fixture
+def due_case(world):
+    """A closed Gewerbe case whose retention ended long ago: due for disposal."""
+    from datetime import date
+
+    from eakte.services import cases
+
+    with world.session() as s:
+        case = cases.create_case(s, world.clerk, "32.10.05", "Alte Gewerbeakte", year=2009)
+        cases.close_case(s, world.officer, case.id, on=date(2010, 5, 1))
+    return case
