@@ -38,7 +38,9 @@ CODE_ERRORS = (SecondFactorRequired, WrongSecondFactor, SecondFactorNotEnrolled,
 
 
 class CodeForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+    code = StringField(
+        _l("Code from your authenticator app"), validators=[DataRequired(), Length(max=40)]
+    )
 
 
 def directory_context() -> Context:

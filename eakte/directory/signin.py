@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -92,7 +93,7 @@ def _directory_sign_in(
         throttle.blocked(session, by_account, now)
         and not (known and sessions.known_address(session, known.id, client_address))
     )
-    details = {"via": "directory", "client_address": client_address}
+    details: dict[str, Any] = {"via": "directory", "client_address": client_address}
     if refused:
         with transaction(session):
             audit.record(
