@@ -11,6 +11,7 @@ from web import (
     auth,
     body_limits,
     cases,
+    directory_admin,
     disposal,
     documents,
     errors,
@@ -77,6 +78,7 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
         records,
         disposal,
         admin,
+        directory_admin,
         api,
         health,
     )

@@ -111,3 +111,19 @@ def save(
 
 def stored(session: Session, tenant: Tenant) -> DirectoryConfig | None:
     return session.get(DirectoryConfig, tenant.id)
+
+
+def describe(
+    session: Session, actor: User, env: LdapSettings
+) -> tuple[str, DirectoryConfig | None, LdapSettings | None]:
+    """For the admin page: where the actor's tenant's directory comes from ("tenant",
+    "environment" or "none"), its stored row, and the environment's settings if they apply
+    (never a password: the caller shows only whether one is set)."""
+    require(session, actor, Action.manage_users)
+    tenant = session.get_one(Tenant, actor.tenant_id)
+    row = session.get(DirectoryConfig, tenant.id)
+    if row is not None:
+        return "tenant", row, None
+    if env.enabled and env.tenant == tenant.slug:
+        return "environment", None, dataclasses.replace(env, bind_password="")
+    return "none", None, None

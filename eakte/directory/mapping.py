@@ -144,3 +144,9 @@ def listing(session: Session, tenant: Tenant) -> list[tuple[DirectoryGroupMap, s
             .order_by(DirectoryGroupMap.group_dn, DirectoryGroupMap.id)
         ).all()
     ]
+
+
+def listing_for(session: Session, actor: User) -> list[tuple[DirectoryGroupMap, str | None]]:
+    """The admin's own tenant's mappings."""
+    require(session, actor, Action.manage_users)
+    return listing(session, session.get_one(Tenant, actor.tenant_id))
