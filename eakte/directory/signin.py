@@ -256,18 +256,24 @@ def disable(session: Session, user: User, link: DirectoryAccount, *, reason: str
 
 
 def confirm_identity(session: Session, ctx: Context, user: User, password: str) -> None:
-    """``accounts.confirm_identity`` for anyone: a directory user proves it by a bind."""
+    """``accounts.confirm_identity`` for anyone: a directory user proves it by a bind; in a
+    tenant with a directory only its break-glass accounts have local passwords that count."""
     link = session.get(DirectoryAccount, user.id)
-    if link is None:
-        accounts.confirm_identity(session, user, password)
-        return
     tenant = session.get_one(Tenant, user.tenant_id)
     directory = directory_of(session, ctx, tenant)
+    if link is None:
+        if directory is not None and user.username not in directory.local_users:
+            _refuse(session, user, "local password in a directory tenant")
+        accounts.confirm_identity(session, user, password)
+        return
     if directory is None:
         raise DirectoryUnavailable(f"tenant {tenant.slug!r} has no directory configured")
-    entry = DirectoryClient(directory).authenticate(user.username, password)
-    if entry is None:
-        session.rollback()
-        with transaction(session):
-            audit.record(session, user, "confirm_identity", outcome="refused", via="directory")
-        raise WrongPassword(f"wrong directory password for user {user.username!r}")
+    if DirectoryClient(directory).authenticate(user.username, password) is None:
+        _refuse(session, user, "wrong directory password")
+
+
+def _refuse(session: Session, user: User, why: str) -> None:
+    session.rollback()
+    with transaction(session):
+        audit.record(session, user, "confirm_identity", outcome="refused", detail=why)
+    raise WrongPassword(f"{why} for user {user.username!r}")

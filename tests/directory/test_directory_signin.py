@@ -280,3 +280,20 @@ def test_nightly_sync_runs_once_per_night_across_hosts(mapped, directory):
     with mapped.session() as s:
         runs = s.scalars(select(AuditEvent).where(AuditEvent.action == "directory_sync")).all()
     assert len(runs) == 1
+
+
+def test_command_line_decisions_take_the_directory_password(cli, mapped, directory):
+    """`eakte retention approve` as a directory user: the directory password counts; a local
+    account of a directory tenant (not break-glass) no longer confirms with its old password."""
+    directory.add_to_group("eakte-registratur", "kschmidt")
+    with mapped.session() as s:
+        entry = DirectoryClient(mapped.rt.settings.ldap).lookup("kschmidt")
+        with s.begin():
+            signin.provision(s, mapped.tenant, entry)
+    hold = ["retention", "approve", "00000000", "--password-stdin"]
+    local = cli(*hold, "--user", "registratur2", stdin=PASSWORD + "\n")
+    assert local.exit_code == 8  # refused before the request is even looked at
+    refused = cli(*hold, "--user", "kschmidt", stdin="falsch\n")
+    assert refused.exit_code == 8
+    accepted = cli(*hold, "--user", "kschmidt", stdin=slapd.USER_PASSWORD + "\n")
+    assert accepted.exit_code == 9  # the password counted: the request does not exist
