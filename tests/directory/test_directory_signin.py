@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 from datetime import UTC
 from zoneinfo import ZoneInfo
@@ -297,3 +298,17 @@ def test_command_line_decisions_take_the_directory_password(cli, mapped, directo
     assert refused.exit_code == 8
     accepted = cli(*hold, "--user", "kschmidt", stdin=slapd.USER_PASSWORD + "\n")
     assert accepted.exit_code == 9  # the password counted: the request does not exist
+
+
+def test_no_password_in_the_logs(app, mapped, directory, caplog):
+    caplog.set_level(logging.DEBUG)
+    post_login(app, "mmueller", slapd.USER_PASSWORD)
+    post_login(app, "mmueller", "Falsches-Passwort-9")
+    nightly_directory_sync(mapped.rt)
+    directory.stop()
+    post_login(app, "mmueller", slapd.USER_PASSWORD)
+    nightly_directory_sync(mapped.rt)
+    assert "nicht erreichbar" not in caplog.text  # the log speaks English ...
+    assert "not reachable" in caplog.text or "connection" in caplog.text  # ... and says why
+    for secret in (slapd.USER_PASSWORD, "Falsches-Passwort-9", slapd.SERVICE_PW):
+        assert secret not in caplog.text
