@@ -8,6 +8,7 @@ the password proved, for ``PENDING_FOR``; the session row starts after the code.
 from __future__ import annotations
 
 import time
+import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -101,9 +102,7 @@ def _pending_user() -> tuple[User | None, str]:
     return user, str(pending.get("next") or "")
 
 
-def _uuid(value):
-    import uuid
-
+def _uuid(value: object) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
     except ValueError:

@@ -91,6 +91,8 @@ def confirm_enrolment(
 ) -> list[str]:
     """The first code proves the app has the secret: the factor is on; returns the recovery
     codes (shown once, stored as hashes)."""
+    if throttle.blocked(session, _key(user), utcnow()):
+        raise TooManyAttempts(f"second-factor enrolment of {user.username!r} throttled")
     row = session.get(TotpSecret, user.id)
     if row is None or row.confirmed_at is not None:
         raise SecondFactorNotEnrolled(f"no enrolment of {user.username!r} is open")
