@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from eakte.directory import settings as directory_settings
 from eakte.errors import ConfigError, DataDirError
 from eakte.ingest.office_types import OFFICE_TYPES
 from eakte.private_files import DIR_MODE, make_private_dir, use_private_umask
@@ -86,6 +87,11 @@ class Settings:
     # The COMPLIANCE floor of every stored version (issue 13): at least a day from the
     # environment; only code (the tests) can set less, never to nothing.
     min_retention: timedelta = timedelta(days=365)
+    # Directory sign-in (issue 19): EAKTE_LDAP_*; a tenant's own settings are in the database.
+    ldap: directory_settings.LdapSettings = field(default_factory=directory_settings.LdapSettings)
+    # Who needs a second factor (TOTP): from the environment "privileged" unless set; only code
+    # (the tests) gets "off" without saying so.
+    second_factor: str = "off"
 
     @property
     def max_upload_bytes(self) -> int:
@@ -174,6 +180,8 @@ class Settings:
             tsa_url=tsa_url,
             tsa_ca_file=Path(tsa_ca_file) if tsa_ca_file else None,
             min_retention=timedelta(days=env.integer("EAKTE_MIN_RETENTION_DAYS", 365, 1, 36500)),
+            ldap=directory_settings.from_env(env.environ),
+            second_factor=directory_settings.second_factor_from_env(env.environ),
         )
 
     def ensure_data_dir(self) -> Path:
@@ -228,6 +236,10 @@ class _Env:
 
     def __init__(self, environ: Mapping[str, str]):
         self._environ = environ
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        return self._environ
 
     def text(self, name: str, default: str) -> str:
         value = self._environ.get(name)

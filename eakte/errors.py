@@ -341,3 +341,39 @@ class TimestampFailed(EakteError):
     exit_code = ExitCode.failure
     http_status = 502
     user_message = N_("The time-stamping service did not answer with a valid timestamp.")
+
+
+# --- directory sign-in and the second factor (issue 19) ---
+
+
+class DirectoryUnavailable(EakteError):
+    """The tenant's directory (LDAP / Active Directory) did not answer, or its TLS failed."""
+
+    exit_code = ExitCode.storage_unavailable
+    http_status = 503
+    user_message = N_(
+        "The directory (Active Directory / LDAP) is not reachable. Only local emergency "
+        "accounts can sign in now."
+    )
+
+
+class NotInDirectoryGroup(PermissionDenied):
+    """The directory knows the person, but none of their groups is mapped to eAkte."""
+
+    user_message = N_("Your directory account has no access to eAkte (no mapped group).")
+
+
+class SecondFactorRequired(PermissionDenied):
+    """This step needs a current code from the authenticator app (or a recovery code)."""
+
+    user_message = N_("Please enter the current code from your authenticator app.")
+
+
+class WrongSecondFactor(PermissionDenied):
+    user_message = N_("The code is wrong or was already used.")
+
+
+class SecondFactorNotEnrolled(PermissionDenied):
+    """The role needs a second factor that the user has not set up yet."""
+
+    user_message = N_("Set up the second factor (authenticator app) first.")

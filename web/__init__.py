@@ -11,6 +11,7 @@ from web import (
     auth,
     body_limits,
     cases,
+    directory_admin,
     disposal,
     documents,
     errors,
@@ -22,6 +23,7 @@ from web import (
     requestid,
     scanning,
     search,
+    second_factor,
     security,
     upload,
 )
@@ -64,6 +66,7 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     )
     areas = (
         auth,
+        second_factor,
         home,
         search,
         fileplan,
@@ -75,6 +78,7 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
         records,
         disposal,
         admin,
+        directory_admin,
         api,
         health,
     )

@@ -7,19 +7,27 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
+from flask_login import logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from eakte.errors import TooManyAttempts, WeakPassword, WrongPassword
+from eakte.directory import signin
+from eakte.errors import (
+    DirectoryUnavailable,
+    NotInDirectoryGroup,
+    TooManyAttempts,
+    WeakPassword,
+    WrongPassword,
+)
 from eakte.models import Tenant
 from eakte.services import accounts, sessions
 from eakte.services.accounts import DEFAULT_TENANT, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from web.context import actor
 from web.db import db
+from web.second_factor import begin, directory_context, finish, needed
 from web.security import SESSION_KEY, client_address
 
 bp = Blueprint("auth", __name__)
@@ -55,20 +63,23 @@ def login():
     if form.validate_on_submit():
         address = client_address()
         try:
-            user = accounts.authenticate(
-                db(), form.tenant.data, form.username.data, form.password.data, address
+            # the tenant's directory, or the local accounts (issue 19: eakte.directory)
+            user = signin.authenticate(
+                db(),
+                directory_context(),
+                form.tenant.data,
+                form.username.data,
+                form.password.data,
+                address,
             )
-        except TooManyAttempts as exc:
+        except (TooManyAttempts, DirectoryUnavailable, NotInDirectoryGroup) as exc:
             flash(_(exc.user_message), "error")
             user, status = None, exc.http_status
         else:
             if user is not None:
-                session.clear()  # nothing from before the sign-in carries over
-                session[SESSION_KEY] = sessions.start(db(), user, address)
-                login_user(user)
-                if user.must_change_password:
-                    return redirect(url_for("auth.change_password"))
-                return redirect(_safe_next(request.args.get("next")))
+                if needed(user):  # the second factor first (web/second_factor.py)
+                    return begin(user, request.args.get("next"))
+                return finish(user, request.args.get("next"))
             flash(_("User name or password is wrong."), "error")
     show_tenant = db().scalar(select(func.count(Tenant.id))) > 1
     return render_template("login.html", form=form, show_tenant=show_tenant), status
@@ -99,7 +110,7 @@ def change_password():
     return render_template("password.html", form=form, forced=actor().must_change_password)
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     # Only a local path: browsers drop tabs and line breaks and read "\" as "/", so
     # "/\t/host" or "/\\host" would leave the site.
     if target and target.startswith("/") and target.isprintable() and "\\" not in target:

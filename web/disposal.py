@@ -26,6 +26,9 @@ from web.db import db, runtime
 from web.forms import ActionForm, PageForm, ReasonForm
 from web.params import checked, page_arg, uuid_list
 from web.reindex import index_soon
+from web.second_factor import CODE_ERRORS
+from web.second_factor import confirm as confirm_second_factor
+from web.second_factor import needed as second_factor_needed
 
 bp = Blueprint("disposal", __name__, url_prefix="/aussonderung")
 PAGE = 100
@@ -131,12 +134,18 @@ def show_request(request_id):
         action_form=ActionForm(),
         reject_form=ReasonForm(prefix="reject"),
         receive_form=ReceiveForm(prefix="receive"),
+        ask_code=second_factor_needed(actor()),
     )
 
 
 @bp.post("/antraege/<uuid:request_id>/genehmigen")
 def approve(request_id):
     if ActionForm().validate_on_submit():
+        try:  # issue 19: the second factor again before the decision
+            confirm_second_factor(actor(), request.form.get("code"), "disposal_approval")
+        except CODE_ERRORS as exc:
+            flash(_(exc.user_message), "error")
+            return redirect(url_for("disposal.show_request", request_id=request_id))
         approved = disposal.approve(db(), actor(), str(request_id))
         runtime().jobs.request_disposal(approved.id, actor().id)
         flash(_("Approved. The disposal runs in the background."), "info")

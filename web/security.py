@@ -24,6 +24,8 @@ CSP = (
 )
 # Operators' probes answer without a session (they reveal no records; see web/health.py).
 PUBLIC_ENDPOINTS = {"auth.login", "static", "health.healthz", "health.readyz", "health.metrics"}
+# Between the password and the second factor nobody is signed in yet (web/second_factor.py).
+PUBLIC_ENDPOINTS |= {"second_factor.challenge"}
 # What a user whose password an admin set may open: only the page to set their own.
 PASSWORD_CHANGE_ENDPOINTS = {"auth.change_password", "auth.logout"}
 

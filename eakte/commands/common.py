@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from eakte import audit, logs
 from eakte.config import Settings
+from eakte.directory import signin
 from eakte.errors import PermissionDenied
 from eakte.models import User
-from eakte.services.accounts import DEFAULT_TENANT, confirm_identity, find_user, get_tenant
+from eakte.services import totp
+from eakte.services.accounts import DEFAULT_TENANT, find_user, get_tenant
 
 
 def load_settings() -> Settings:
@@ -56,8 +58,34 @@ def acting_user(
             password = sys.stdin.readline().rstrip("\n")
         else:
             password = click.prompt(f"Password of {username}", hide_input=True, err=True)
-        confirm_identity(session, user, password)
+        settings = Settings.from_env()
+        # a directory user proves it against the directory (issue 19)
+        signin.confirm_identity(
+            session, signin.Context(settings.ldap, settings.resolved_secret_key()), user, password
+        )
     return user
+
+
+def confirm_second_factor(
+    session: Session,
+    settings: Settings,
+    user: User,
+    code: str | None,
+    from_stdin: bool | None,
+    purpose: str,
+) -> None:
+    """The second factor again before a decision (issue 19), when the user has or needs one:
+    ``code``, else the next line of stdin (after the password), else asked for."""
+    if not totp.needed(session, user, settings.second_factor):
+        return
+    if not code:
+        if from_stdin:
+            code = sys.stdin.readline().strip()
+        else:
+            code = click.prompt(f"Second-factor code of {user.username}", err=True)
+    totp.verify(
+        session, user, code, settings.resolved_secret_key(), purpose=purpose, client_address="cli"
+    )
 
 
 tenant_option = click.option(
@@ -85,6 +113,12 @@ def user_option(default: str | None = "admin", who: str | None = None):
         return click.option("--user", "username", required=True, help=help_text)
     return click.option("--user", "username", default=default, show_default=True, help=help_text)
 
+
+code_option = click.option(
+    "--code",
+    help="Second-factor code (TOTP or recovery code) when the user has one; else read from "
+    "stdin after the password, or asked for.",
+)
 
 password_option = click.option(
     "--password-stdin",

@@ -7,6 +7,7 @@ migration environment and the composition root import them for the whole metadat
 # Areas that keep their models in modules of their own; imported so their tables register.
 from eakte.models import (  # noqa: F401
     api,
+    directory,
     fields,
     ingest,
     mail,

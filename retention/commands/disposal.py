@@ -10,6 +10,8 @@ import click
 from eakte.audit_anchors import AnchorPolicy
 from eakte.commands.common import (
     acting_user,
+    code_option,
+    confirm_second_factor,
     load_settings,
     password_option,
     tenant_option,
@@ -101,10 +103,14 @@ def propose(cases, all_due, node, org_unit, closed_in, on, note, tenant, usernam
 @tenant_option
 @user_option()
 @password_option
-def approve(request, note, tenant, username, password_stdin):
+@code_option
+def approve(request, note, tenant, username, password_stdin, code):
     """Approve disposal REQUEST (UUID or its first 8 characters); not by its proposer."""
-    with open_runtime(load_settings()) as rt, rt.session() as session:
+    settings = load_settings()
+    with open_runtime(settings) as rt, rt.session() as session:
         actor = acting_user(session, tenant, username, password_stdin)
+        # issue 19: the second factor again, as in the web
+        confirm_second_factor(session, settings, actor, code, password_stdin, "disposal_approval")
         approved = disposal.approve(session, actor, request, note=note)
     click.echo(f"disposal request {approved.uuid} approved")
 
