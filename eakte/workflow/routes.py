@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -299,7 +300,7 @@ def decide(
         step.decision, step.comment, step.decided_at = decision.value, comment, now
         step.decided_by_id = actor.id
         step.on_behalf_of_id = principal.id if principal else None
-        details: dict[str, object] = {
+        details: dict[str, Any] = {
             "step": str(step.uuid),
             "decision": decision.value,
             "instruction": step.instruction,
