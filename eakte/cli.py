@@ -62,6 +62,7 @@ def _register() -> None:
         server,
         signatures,
         verify,
+        workflow,
     )
     from retention import commands as retention
 
@@ -78,6 +79,7 @@ def _register() -> None:
         retention,
         ops,
         signatures,
+        workflow,
     )
     for module in modules:
         for command in module.COMMANDS:
