@@ -278,8 +278,8 @@ def decide(
     if len(comment) > 4000:
         raise BadInput("a comment has at most 4000 characters")
     with transaction(session):
-        step = session.get(RouteStep, _step_id(step_ident))
-        if step is None or step.route.tenant_id != actor.tenant_id:
+        step = load(session, actor, RouteStep, step_ident)
+        if step.route.tenant_id != actor.tenant_id:
             raise NotFound(f"step {step_ident!r} not found")
         route = step.route
         obj = route_object(session, route)
@@ -317,15 +317,6 @@ def decide(
         else:
             _advance(session, route)
     return step
-
-
-def _step_id(ident: int | str) -> int:
-    from eakte.services.guard import row_id
-
-    number = row_id(ident)
-    if number is None:
-        raise NotFound(f"step {ident!r} not found")
-    return number
 
 
 def _return_to_author(session: Session, route: Route) -> None:
