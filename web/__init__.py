@@ -11,6 +11,7 @@ from web import (
     auth,
     body_limits,
     cases,
+    desk,
     disposal,
     documents,
     errors,
@@ -65,6 +66,7 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     areas = (
         auth,
         home,
+        desk,
         search,
         fileplan,
         cases,
