@@ -46,6 +46,23 @@ class S3Settings:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Mail for the clerk's notices (issue 16); no host: off (the default)."""
+
+    host: str = ""
+    port: int = 25
+    user: str = ""
+    password: str = field(default="", repr=False)
+    sender: str = "eakte@localhost"
+    starttls: bool = False
+    base_url: str = "http://127.0.0.1:8000"  # where the links in mails lead
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -86,6 +103,7 @@ class Settings:
     # The COMPLIANCE floor of every stored version (issue 13): at least a day from the
     # environment; only code (the tests) can set less, never to nothing.
     min_retention: timedelta = timedelta(days=365)
+    smtp: SmtpSettings = SmtpSettings()
 
     @property
     def max_upload_bytes(self) -> int:
@@ -174,6 +192,15 @@ class Settings:
             tsa_url=tsa_url,
             tsa_ca_file=Path(tsa_ca_file) if tsa_ca_file else None,
             min_retention=timedelta(days=env.integer("EAKTE_MIN_RETENTION_DAYS", 365, 1, 36500)),
+            smtp=SmtpSettings(
+                host=env.text("EAKTE_SMTP_HOST", ""),
+                port=env.integer("EAKTE_SMTP_PORT", 25, 1, 65535),
+                user=env.text("EAKTE_SMTP_USER", ""),
+                password=env.text("EAKTE_SMTP_PASSWORD", ""),
+                sender=env.text("EAKTE_SMTP_FROM", "eakte@localhost"),
+                starttls=env.boolean("EAKTE_SMTP_STARTTLS", False),
+                base_url=env.text("EAKTE_SMTP_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            ),
         )
 
     def ensure_data_dir(self) -> Path:

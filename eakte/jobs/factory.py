@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from huey import Huey, crontab
 
-from eakte.jobs import audit_tasks, index_tasks, ingest_tasks, tasks
+from eakte.jobs import audit_tasks, index_tasks, ingest_tasks, tasks, workflow_tasks
 from eakte.jobs.periodic import periodic
 from eakte.jobs.queue import log_job_ids, make_huey
 from retention import jobs as retention_jobs
@@ -75,6 +75,8 @@ class HueyJobs:
             every(5)(_bind(retention_jobs.sync_retention_locks, rt)),
             daily(1, 15)(_bind(retention_jobs.nightly_due_refresh, rt)),
             daily(2, 30)(_bind(nightly_fixity_check, verify_task)),
+            every(1)(_bind(workflow_tasks.send_workflow_notices, rt)),
+            daily(5, 30)(_bind(workflow_tasks.nightly_workflow, rt)),
         ]
         self.periodic: dict[str, Any] = {task.task_class.__name__: task for task in scheduled}
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from eakte.models import OrgUnit, User
 from eakte.models.workflow import Instruction, MailAddress, Notice, Route, RouteStep
+from eakte.workflow import clock
 
 INSTRUCTION_DE = {
     Instruction.kenntnis.value: "zur Kenntnis",
@@ -39,7 +40,14 @@ def add(session: Session, tenant_id: int, user_id: int, kind: str, subject: str,
     """Queue one mail, if the user gave an address (no address: the desk is enough)."""
     if _has_address(session, user_id):
         session.add(
-            Notice(tenant_id=tenant_id, user_id=user_id, kind=kind, subject=subject, body=body)
+            Notice(
+                tenant_id=tenant_id,
+                user_id=user_id,
+                kind=kind,
+                subject=subject,
+                body=body,
+                created_at=clock.now(session),  # the workflow's day (one digest per day)
+            )
         )
 
 
@@ -73,3 +81,29 @@ def returned(session: Session, route: Route) -> None:
         "Ein von Ihnen gestarteter Laufweg wurde nicht mitgezeichnet und liegt wieder bei "
         f"Ihnen.\n\nLaufweg: {{base_url}}/laufwege/{route.uuid}\n",
     )
+
+
+def set_address(session: Session, actor: User, address: str, user: User | None = None) -> None:
+    """Where ``user``'s (default: the actor's) notices go; '' stops them. Users set their
+    own; an admin anyone's."""
+    from eakte import audit
+    from eakte.db import transaction
+    from eakte.errors import BadInput
+    from eakte.permissions import Action, require
+
+    target = user or actor
+    address = address.strip()
+    if address and (len(address) > 320 or "@" not in address or any(c in address for c in "\r\n ")):
+        raise BadInput("not a mail address")
+    with transaction(session):
+        if target.id != actor.id:
+            require(session, actor, Action.manage_users)
+        row = session.get(MailAddress, target.id)
+        if not address:
+            if row is not None:
+                session.delete(row)
+        elif row is None:
+            session.add(MailAddress(user_id=target.id, address=address))
+        else:
+            row.address = address
+        audit.record(session, actor, "mail_address", target, set=bool(address))
