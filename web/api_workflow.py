@@ -131,7 +131,7 @@ def _steps(body: dict) -> list[StepSpec]:
         if not isinstance(group, int) or isinstance(group, bool) or not 1 <= group <= 1000:
             raise BadInput("a step's group must be a number from 1 to 1000")
         try:
-            instruction = Instruction(item.get("instruction"))
+            instruction = Instruction(str(item.get("instruction")))
         except ValueError:
             raise BadInput("unknown instruction") from None
         user, unit = item.get("user"), item.get("unit")

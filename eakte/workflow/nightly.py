@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from eakte.db import transaction
@@ -59,7 +60,8 @@ def run_nightly(session: Session) -> NightlyResult:
             .where(*overdue, RouteStep.addressee_user_id.is_not(None))
             .group_by(RouteStep.addressee_user_id)
         ):
-            step_counts[user_id] += count
+            if user_id is not None:
+                step_counts[user_id] += count
         for unit_id, count in session.execute(
             select(RouteStep.addressee_unit_id, func.count(RouteStep.id))
             .where(*overdue, RouteStep.addressee_unit_id.is_not(None))
@@ -69,16 +71,23 @@ def run_nightly(session: Session) -> NightlyResult:
                 select(User.id).where(User.org_unit_id == unit_id, User.active)
             ):
                 step_counts[user_id] += count
-        newly_due = session.execute(
-            update(Wiedervorlage)
-            .where(*wv_open, Wiedervorlage.notified_on.is_(None))
-            .values(notified_on=today)
+        # an UPDATE's result is a CursorResult, which counts the rows it matched
+        newly_due = cast(
+            CursorResult[Any],
+            session.execute(
+                update(Wiedervorlage)
+                .where(*wv_open, Wiedervorlage.notified_on.is_(None))
+                .values(notified_on=today)
+            ),
         ).rowcount
-        newly_overdue = session.execute(
-            update(RouteStep)
-            .where(*overdue, RouteStep.overdue_notified.is_(False))
-            .values(overdue_notified=True)
-            .execution_options(synchronize_session=False)
+        newly_overdue = cast(
+            CursorResult[Any],
+            session.execute(
+                update(RouteStep)
+                .where(*overdue, RouteStep.overdue_notified.is_(False))
+                .values(overdue_notified=True)
+                .execution_options(synchronize_session=False)
+            ),
         ).rowcount
         people = set(wv_counts) | set(step_counts)
         deputies: dict[int, list[int]] = defaultdict(list)  # principal -> deputies today
