@@ -104,6 +104,9 @@ class Settings:
     # environment; only code (the tests) can set less, never to nothing.
     min_retention: timedelta = timedelta(days=365)
     smtp: SmtpSettings = SmtpSettings()
+    # Tests and demos only: the workflow's "now" read from this file (ISO date or date-time;
+    # absent or empty file: the real clock), so a browser journey can let a day pass.
+    workflow_clock_file: Path | None = None
 
     @property
     def max_upload_bytes(self) -> int:
@@ -147,6 +150,7 @@ class Settings:
             )
         if tsa_ca_file and not Path(tsa_ca_file).is_file():
             raise ConfigError(f"EAKTE_TSA_CA_FILE: {tsa_ca_file} is not a readable file")
+        clock_file = env.text("EAKTE_WORKFLOW_CLOCK_FILE", "")
         trust_dir = env.text("EAKTE_SIGNATURE_TRUST_DIR", "")
         if trust_dir and not Path(trust_dir).is_dir():
             raise ConfigError(f"EAKTE_SIGNATURE_TRUST_DIR: {trust_dir} is not a folder")
@@ -192,6 +196,7 @@ class Settings:
             tsa_url=tsa_url,
             tsa_ca_file=Path(tsa_ca_file) if tsa_ca_file else None,
             min_retention=timedelta(days=env.integer("EAKTE_MIN_RETENTION_DAYS", 365, 1, 36500)),
+            workflow_clock_file=Path(clock_file) if clock_file else None,
             smtp=SmtpSettings(
                 host=env.text("EAKTE_SMTP_HOST", ""),
                 port=env.integer("EAKTE_SMTP_PORT", 25, 1, 65535),

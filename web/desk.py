@@ -292,7 +292,9 @@ def workflow_panel(obj: Case | Process | Document) -> dict[str, Any]:
         "routes": found,
         "open_routes": [r for r in found if r.status in OPEN_ROUTE],
         "wiedervorlagen": wvs,
-        "may_route": kind != "case" and not closed and can(session, user, Action.route, obj),
+        "may_route": not closed and can(session, user, Action.route, obj),
+        # on a case page a route goes on one of its open processes
+        "processes": [p for p in obj.processes if not p.is_closed] if isinstance(obj, Case) else [],
         "may_wv": not closed and can(session, user, Action.view, obj),
         "step_rows": range(STEP_ROWS),
         "instructions": [i.value for i in Instruction],

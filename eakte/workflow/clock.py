@@ -5,7 +5,8 @@ set the day; without one, it is the real time."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,3 +33,20 @@ def now(session: Session) -> datetime:
 
 def today(session: Session) -> date:
     return now(session).date()
+
+
+def file_clock(path: Path) -> Callable[[], datetime]:
+    """A clock read from ``path`` (an ISO date or date-time; UTC when no zone is given),
+    the real one while the file is absent or empty (``EAKTE_WORKFLOW_CLOCK_FILE``)."""
+
+    def read() -> datetime:
+        try:
+            text = path.read_text().strip()
+        except OSError:
+            text = ""
+        if not text:
+            return utcnow()
+        value = datetime.fromisoformat(text)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    return read
