@@ -36,6 +36,7 @@ from web.params import choice_arg
 
 bp = Blueprint("desk", __name__)
 
+PAGE_ROWS = 50  # rows per list on the page (the counts above each list are exact)
 STEP_ROWS = 6  # rows of the route form; more steps: start another route or change it later
 INSTRUCTION_LABELS = {
     "kenntnis": "zur Kenntnis",
@@ -98,7 +99,7 @@ def index():
     order = choice_arg("sortierung", ("deadline", "-deadline"), "deadline")
     due_by = _date_param(request.args.get("bis", ""), "bis")
     for_user = request.args.get("fuer") or None
-    found = desk(session, user, for_user=for_user, due_by=due_by, order=order)
+    found = desk(session, user, for_user=for_user, due_by=due_by, order=order, limit=PAGE_ROWS)
     return render_template(
         "workflow/desk.html",
         desk=found,
