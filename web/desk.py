@@ -25,8 +25,9 @@ from eakte.models.workflow import (
     StepStatus,
     Wiedervorlage,
 )
-from eakte.permissions import Action, acting_for, can
-from eakte.workflow import clock, routes, wiedervorlagen
+from eakte.permissions import Action, acting_for, can, require
+from eakte.services.guard import load
+from eakte.workflow import clock, routes, vermerk, wiedervorlagen
 from eakte.workflow.desk import counts, desk
 from eakte.workflow.routes import ALLOWED, StepSpec
 from web.context import actor
@@ -301,3 +302,39 @@ def workflow_panel(obj: Case | Process | Document) -> dict[str, Any]:
         "instructions": [i.value for i in Instruction],
         "today": clock.today(session),
     }
+
+
+@bp.route("/vorgaenge/<uuid:process_id>/vermerk", methods=["GET", "POST"])
+def write_note(process_id):
+    """Aktenvermerk or Verfügung: a text form with the case's data filled in."""
+    from web.db import runtime
+
+    session, user = db(), actor()
+    process = load(session, user, Process, str(process_id))
+    require(session, user, Action.edit, process)
+    kind = request.values.get("art", "aktenvermerk")
+    if kind not in vermerk.KINDS:
+        raise BadParameter("parameter art is not valid")
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            raise BadParameter("form without a valid CSRF token")
+        rt = runtime()
+        document = vermerk.write(
+            session,
+            user,
+            rt.store,
+            rt.settings,
+            process.id,
+            request.form.get("text", ""),
+            kind=kind,
+            enqueue=rt.jobs.enqueue,
+        )
+        flash(_("The note was saved; it is being converted to PDF/A."), "info")
+        return redirect(url_for("documents.show", document_id=document.uuid))
+    return render_template(
+        "workflow/note.html",
+        process=process,
+        kind=kind,
+        kind_label=vermerk.KINDS[kind],
+        text=vermerk.template(session, user, process, kind),
+    )

@@ -112,3 +112,21 @@ def test_wiedervorlage_from_the_case_page_and_zda_refused(world, sign_in):
         },
     )
     assert evil.headers["Location"] == "/schreibtisch"
+
+
+def test_aktenvermerk_form_with_the_case_data_filled_in(world, sign_in):
+    case, _doc = _filed(world)
+    clerk = sign_in("sachb")
+    with world.session() as s:
+        from eakte.models import Process
+
+        process_uuid = s.scalars(select(Process.uuid).where(Process.case_id == case.id)).one()
+    page = clerk.get(f"/vorgaenge/{process_uuid}/vermerk").get_data(as_text=True)
+    assert case.file_reference in page and "Gewerbe Desk" in page
+    saved = clerk.post(
+        f"/vorgaenge/{process_uuid}/vermerk",
+        data={"csrf_token": csrf_token(page), "art": "aktenvermerk", "text": "Vermerk: alles gut"},
+    )
+    assert saved.status_code == 302 and "/dokumente/" in saved.headers["Location"]
+    assert clerk.get(f"/vorgaenge/{process_uuid}/vermerk?art=x").status_code == 400
+    assert sign_in("bau").get(f"/vorgaenge/{process_uuid}/vermerk").status_code == 404
