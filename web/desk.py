@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -90,8 +90,10 @@ def _nav_counts() -> int:
     """Routed to me now + Wiedervorlagen due, for the navigation entry."""
     if not current_user.is_authenticated:
         return 0
-    found = counts(db(), actor())
-    return found["routed"] + found["wiedervorlagen"]
+    found = g.get("desk_counts")  # the desk page counted already
+    if found is None:
+        found = g.desk_counts = counts(db(), actor())
+    return int(found["routed"] + found["wiedervorlagen"])
 
 
 @bp.get("/schreibtisch")
@@ -101,6 +103,8 @@ def index():
     due_by = _date_param(request.args.get("bis", ""), "bis")
     for_user = request.args.get("fuer") or None
     found = desk(session, user, for_user=for_user, due_by=due_by, order=order, limit=PAGE_ROWS)
+    if for_user is None:
+        g.desk_counts = found.counts  # the navigation's count, without asking again
     return render_template(
         "workflow/desk.html",
         desk=found,
