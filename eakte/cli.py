@@ -63,6 +63,7 @@ def _register() -> None:
         server,
         signatures,
         verify,
+        workflow,
     )
     from retention import commands as retention
 
@@ -80,6 +81,7 @@ def _register() -> None:
         ops,
         signatures,
         directory,
+        workflow,
     )
     for module in modules:
         for command in module.COMMANDS:

@@ -47,6 +47,23 @@ class S3Settings:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Mail for the clerk's notices (issue 16); no host: off (the default)."""
+
+    host: str = ""
+    port: int = 25
+    user: str = ""
+    password: str = field(default="", repr=False)
+    sender: str = "eakte@localhost"
+    starttls: bool = False
+    base_url: str = "http://127.0.0.1:8000"  # where the links in mails lead
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -92,6 +109,10 @@ class Settings:
     # Who needs a second factor (TOTP): from the environment "privileged" unless set; only code
     # (the tests) gets "off" without saying so.
     second_factor: str = "off"
+    smtp: SmtpSettings = SmtpSettings()
+    # Tests and demos only: the workflow's "now" read from this file (ISO date or date-time;
+    # absent or empty file: the real clock), so a browser journey can let a day pass.
+    workflow_clock_file: Path | None = None
 
     @property
     def max_upload_bytes(self) -> int:
@@ -135,6 +156,7 @@ class Settings:
             )
         if tsa_ca_file and not Path(tsa_ca_file).is_file():
             raise ConfigError(f"EAKTE_TSA_CA_FILE: {tsa_ca_file} is not a readable file")
+        clock_file = env.text("EAKTE_WORKFLOW_CLOCK_FILE", "")
         trust_dir = env.text("EAKTE_SIGNATURE_TRUST_DIR", "")
         if trust_dir and not Path(trust_dir).is_dir():
             raise ConfigError(f"EAKTE_SIGNATURE_TRUST_DIR: {trust_dir} is not a folder")
@@ -182,6 +204,16 @@ class Settings:
             min_retention=timedelta(days=env.integer("EAKTE_MIN_RETENTION_DAYS", 365, 1, 36500)),
             ldap=directory_settings.from_env(env.environ),
             second_factor=directory_settings.second_factor_from_env(env.environ),
+            workflow_clock_file=Path(clock_file) if clock_file else None,
+            smtp=SmtpSettings(
+                host=env.text("EAKTE_SMTP_HOST", ""),
+                port=env.integer("EAKTE_SMTP_PORT", 25, 1, 65535),
+                user=env.text("EAKTE_SMTP_USER", ""),
+                password=env.text("EAKTE_SMTP_PASSWORD", ""),
+                sender=env.text("EAKTE_SMTP_FROM", "eakte@localhost"),
+                starttls=env.boolean("EAKTE_SMTP_STARTTLS", False),
+                base_url=env.text("EAKTE_SMTP_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            ),
         )
 
     def ensure_data_dir(self) -> Path:

@@ -377,3 +377,35 @@ class SecondFactorNotEnrolled(PermissionDenied):
     """The role needs a second factor that the user has not set up yet."""
 
     user_message = N_("Set up the second factor (authenticator app) first.")
+
+
+# --- the clerk's daily work: routes, Wiedervorlagen, deputies (issue 16) ---
+
+
+class StepNotCurrent(Conflict):
+    """R29: only a current step can be decided; done steps never change."""
+
+    user_message = N_("This step is not current: done steps cannot be changed.")
+
+
+class RouteNotOpen(Conflict):
+    user_message = N_("The route is no longer open.")
+
+
+class RouteVersionChanged(Conflict):
+    """R29: the route is about one version; a later version of the document needs a new route."""
+
+    user_message = N_(
+        "The document has a newer version since the route started: start a new route."
+    )
+
+
+class OpenWorkBlocksClosure(Conflict):
+    """R31: a case is not closed while routes or Wiedervorlagen on it are open. The message
+    names them (German, for the clerk)."""
+
+    user_message = N_("Open routes or Wiedervorlagen prevent closing the case.")
+
+    def __init__(self, english: str, german: str):
+        super().__init__(english)
+        self.user_message = german  # shown as it is: it names the open routes and dates

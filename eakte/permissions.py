@@ -13,12 +13,14 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from eakte.errors import NotFound, PermissionDenied
 from eakte.models import Case, Document, FilePlanNode, OrgUnit, Process, Role, ScanBatch, User
 from eakte.models.ingest import QuarantinedFile
+from eakte.models.workflow import Deputy, Route, RouteStatus, RouteStep, StepStatus
+from eakte.workflow import clock
 
 
 class Action(enum.StrEnum):
@@ -41,6 +43,7 @@ class Action(enum.StrEnum):
     place_hold = "place_hold"
     dispose = "dispose"
     migrate = "migrate"  # prepare and run paper archive migrations (issue 21)
+    route = "route"  # start a route (Geschäftsgang) on an object, add Wiedervorlagen (issue 16)
 
 
 A = Action
@@ -63,10 +66,21 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             A.view_audit,
             A.place_hold,
             A.dispose,
+            A.route,
         }
     ),
     Role.clerk: frozenset(
-        {A.view, A.download, A.create_case, A.edit, A.file, A.close, A.restrict, A.ingest}
+        {
+            A.view,
+            A.download,
+            A.create_case,
+            A.edit,
+            A.file,
+            A.close,
+            A.restrict,
+            A.ingest,
+            A.route,
+        }
     ),
     Role.scanner: frozenset({A.view, A.download, A.ingest, A.qc_scan, A.migrate}),
 }
@@ -133,10 +147,115 @@ def can(session: Session, user: User, action: Action, obj: Any = None) -> bool:
         return False
     if _restricted(obj) and not any(Action.view_restricted in ROLE_ACTIONS[r] for r in user.roles):
         return False
+    if _by_role(session, user, action, obj):
+        return True
+    # Issue 16: what is routed to someone they may open, also outside their unit, that object
+    # only and while their step is current; a deputy sees what the absent person sees.
+    if obj is None or action not in ROUTE_READ:
+        return False
+    if routed_to(session, user, obj):
+        return True
+    return any(
+        principal.active
+        and (_by_role(session, principal, action, obj) or routed_to(session, principal, obj))
+        for principal in principals(session, user, obj)
+    )
+
+
+def _by_role(session: Session, user: User, action: Action, obj: Any) -> bool:
     return any(
         action in ROLE_ACTIONS[role] and _role_reaches(session, user, role, obj)
         for role in user.roles
     )
+
+
+# --- routes and deputies (issue 16) ---
+
+# What an addressee of a current step (and a deputy) may do with the object beyond their roles.
+ROUTE_READ = frozenset({Action.view, Action.download})
+
+
+def routed_to(session: Session, user: User, obj: Any) -> bool:
+    """Whether ``user`` (or their org unit) is the addressee of a current step of an active
+    route on ``obj``: a document routed itself or filed in a routed process, or a routed
+    process."""
+    if isinstance(obj, Document):
+        on_obj = or_(
+            Route.document_id == obj.id,
+            and_(
+                Route.document_id.is_(None),
+                Route.process_id.is_not(None),
+                Route.process_id == obj.process_id,
+            ),
+        )
+    elif isinstance(obj, Process):
+        on_obj = and_(Route.process_id == obj.id, Route.document_id.is_(None))
+    else:
+        return False
+    addressed = RouteStep.addressee_user_id == user.id
+    if user.org_unit_id is not None:
+        addressed = or_(addressed, RouteStep.addressee_unit_id == user.org_unit_id)
+    found = session.scalar(
+        select(RouteStep.id)
+        .join(Route, Route.id == RouteStep.route_id)
+        .where(
+            Route.tenant_id == user.tenant_id,
+            Route.status == RouteStatus.active.value,
+            RouteStep.status == StepStatus.current.value,
+            addressed,
+            on_obj,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def principals(session: Session, deputy: User, obj: Any = None) -> list[User]:
+    """Whom ``deputy`` stands in for today (the session's clock); with ``obj``, only the
+    deputyships that cover its org unit (one unit's work or all work)."""
+    day = clock.today(session)
+    rows = session.scalars(
+        select(Deputy).where(
+            Deputy.deputy_id == deputy.id,
+            Deputy.tenant_id == deputy.tenant_id,
+            Deputy.starts_on <= day,
+            or_(Deputy.ends_on.is_(None), Deputy.ends_on >= day),
+        )
+    ).all()
+    if obj is not None and any(row.org_unit_id is not None for row in rows):
+        unit, _ = _owner_unit(obj)
+        rows = [
+            row
+            for row in rows
+            if row.org_unit_id is None
+            or (unit is not None and unit in org_unit_subtree(session, row.org_unit_id))
+        ]
+    found = {row.principal_id for row in rows}
+    return [user for user in (session.get(User, uid) for uid in sorted(found)) if user]
+
+
+def acting_for(
+    session: Session,
+    actor: User,
+    addressee_user_id: int | None,
+    addressee_unit_id: int | None,
+    obj: Any = None,
+) -> User | None:
+    """Who ``actor`` acts for on work addressed to a user or a unit: None when it is their
+    own (the addressee, a member of the unit), the absent person when ``actor`` stands in for
+    them (i. V.); ``PermissionDenied`` otherwise."""
+    if not actor.active:
+        raise PermissionDenied(f"{actor.username} is not active")
+    if addressee_user_id == actor.id or (
+        addressee_unit_id is not None and addressee_unit_id == actor.org_unit_id
+    ):
+        return None
+    for principal in principals(session, actor, obj):
+        if addressee_user_id == principal.id or (
+            addressee_unit_id is not None and addressee_unit_id == principal.org_unit_id
+        ):
+            return principal
+    raise PermissionDenied(f"{actor.username} is not the addressee and stands in for nobody who is")
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,10 @@ def wire_ports(runtime: Runtime) -> Runtime:
     from retention.port import RetentionService
 
     ports.wire(runtime.sessions, retention=RetentionService())
+    if runtime.settings.workflow_clock_file is not None:  # tests and demos only (issue 16)
+        from eakte.workflow.clock import file_clock, set_clock
+
+        set_clock(runtime.sessions, file_clock(runtime.settings.workflow_clock_file))
     return runtime
 
 

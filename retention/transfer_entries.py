@@ -26,6 +26,7 @@ from eakte.models import (
 )
 from eakte.models.base import utcnow
 from retention.models import DisposalRequest
+from retention.xdomea import geschaeftsgang
 from retention.xdomea.model import CaseEntry, DocumentEntry, FileEntry, Header, ProcessEntry
 
 
@@ -74,6 +75,7 @@ def case_entry(session: Session, case: Case, *, with_content: bool) -> CaseEntry
         process_entry = ProcessEntry(
             str(process.uuid), process.number, process.title, process.closed_at
         )
+        process_entry.geschaeftsgang = geschaeftsgang.steps_for(session, process_id=process.id)
         documents = session.scalars(
             select(Document)
             .where(
@@ -110,6 +112,7 @@ def case_entry(session: Session, case: Case, *, with_content: bool) -> CaseEntry
                     document.doc_type,
                     files,
                     transfer_note(session, document),
+                    geschaeftsgang.steps_for(session, document_id=document.id),
                 )
             )
         entry.processes.append(process_entry)

@@ -32,6 +32,7 @@ SCOPE_LABELS = {
     Scope.read: _l("Read cases and documents"),
     Scope.search: _l("Search"),
     Scope.download: _l("Download files"),
+    Scope.workflow: _l("Routes and Wiedervorlagen"),
 }
 
 

@@ -214,3 +214,7 @@ def version_json(version: FileVersion) -> dict:
         "size": version.size,
         "sha256": version.sha256,
     }
+
+
+# The clerk's daily work (issue 16) registers its operations on this blueprint.
+from web import api_workflow  # noqa: E402, F401

@@ -384,3 +384,9 @@ PATHS: dict[str, Any] = {
         }
     },
 }
+
+# The clerk's daily work (issue 16): its operations and schemas, kept in a module of their own.
+from web.openapi_workflow import WORKFLOW_PATHS, WORKFLOW_SCHEMAS  # noqa: E402
+
+PATHS.update(WORKFLOW_PATHS)
+SCHEMAS.update(WORKFLOW_SCHEMAS)

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from huey import Huey, crontab
 
-from eakte.jobs import audit_tasks, directory_tasks, index_tasks, ingest_tasks, tasks
+from eakte.jobs import (
+    audit_tasks,
+    directory_tasks,
+    index_tasks,
+    ingest_tasks,
+    tasks,
+    workflow_tasks,
+)
 from eakte.jobs.periodic import periodic
 from eakte.jobs.queue import log_job_ids, make_huey
 from retention import jobs as retention_jobs
@@ -76,6 +83,8 @@ class HueyJobs:
             daily(1, 15)(_bind(retention_jobs.nightly_due_refresh, rt)),
             daily(2, 30)(_bind(nightly_fixity_check, verify_task)),
             daily(3, 10)(_bind(directory_tasks.nightly_directory_sync, rt)),  # issue 19
+            every(1)(_bind(workflow_tasks.send_workflow_notices, rt)),
+            daily(5, 30)(_bind(workflow_tasks.nightly_workflow, rt)),
         ]
         self.periodic: dict[str, Any] = {task.task_class.__name__: task for task in scheduled}
 

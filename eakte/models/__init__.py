@@ -14,6 +14,7 @@ from eakte.models import (  # noqa: F401
     migration,
     signatures,
     signin,
+    workflow,
 )
 from eakte.models.accounts import OrgUnit, Role, RoleGrant, Tenant, User, UserKind, UserRole
 from eakte.models.audit import AuditAnchor, AuditEvent, AuditHead

@@ -17,6 +17,7 @@ class Scope(enum.StrEnum):
     read = "read"  # read cases and documents
     search = "search"
     download = "download"
+    workflow = "workflow"  # start and decide routes, add and finish Wiedervorlagen (issue 16)
 
 
 class ApiToken(UuidMixin, CreatedMixin, Base):

@@ -31,6 +31,7 @@ from eakte.permissions import Action, require
 from eakte.ports import retention_port
 from eakte.references import DEFAULT_PATTERN, format_reference, next_number
 from eakte.services.guard import audited_refusals, changes, load
+from eakte.workflow import open_work
 
 CASE_FIELDS = {"title", "description"}
 PROCESS_FIELDS = {"title"}
@@ -215,6 +216,7 @@ def close_case(
         require(session, actor, Action.close, case)
         if case.is_closed:
             raise Conflict(f"case {case.file_reference} is already closed")
+        open_work.ensure_closable(session, case)  # R31: routes and Wiedervorlagen first
         today = utcnow().date()
         if on is not None and on != today:
             require(session, actor, Action.manage_schedules, case)

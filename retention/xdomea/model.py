@@ -58,6 +58,7 @@ class DocumentEntry:
     files: list[FileEntry] = field(default_factory=list)
     # TR-RESISCAN transfer note of its scan batch (R15, R16): (name, value) pairs, German names.
     scan: list[tuple[str, str]] = field(default_factory=list)
+    geschaeftsgang: list = field(default_factory=list)  # routes (geschaeftsgang.StepEntry)
 
 
 @dataclass
@@ -67,6 +68,7 @@ class ProcessEntry:
     title: str
     closed: date | None
     documents: list[DocumentEntry] = field(default_factory=list)
+    geschaeftsgang: list = field(default_factory=list)  # routes (geschaeftsgang.StepEntry)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
-from retention.xdomea import MESSAGE_NAMES, NAMESPACE, OFFER, TRANSFER
+from retention.xdomea import MESSAGE_NAMES, NAMESPACE, OFFER, TRANSFER, geschaeftsgang
 from retention.xdomea.model import (
     DATEIFORMAT_LIST_VERSION,
     CaseEntry,
@@ -132,6 +132,7 @@ def _process(parent: ET.Element, case: CaseEntry, process: ProcessEntry) -> None
     _el(element, "ZdA", "1" if process.closed else "0")
     if process.closed:
         _el(element, "ZdADatum", process.closed.isoformat())
+    geschaeftsgang.write(element, process.uuid, process.geschaeftsgang)  # issue 16
     for document in process.documents:
         _document(element, document)
 
@@ -146,6 +147,7 @@ def _document(parent: ET.Element, document: DocumentEntry) -> None:
         _el(element, "Posteingangsdatum", document.received.isoformat())
     if document.doc_type:
         _el(element, "Typ", document.doc_type)
+    geschaeftsgang.write(element, document.uuid, document.geschaeftsgang)  # issue 16
     if document.files:
         version = _el(element, "Version")
         _el(version, "Nummer", "1")

@@ -114,6 +114,8 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         EAKTE_ADMIN_PASSWORD=PASSWORD,
         # issue 19's second factor has its own journey (test_directory_journey.py)
         EAKTE_SECOND_FACTOR="off",
+        # issue 16: the desk's journeys let a day pass by writing this file (absent: real time)
+        EAKTE_WORKFLOW_CLOCK_FILE=str(data_dir.parent / "workflow-clock"),
     )
     settings = Settings.from_env(env)
     settings.ensure_data_dir()

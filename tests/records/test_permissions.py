@@ -26,8 +26,19 @@ OWN_CASE = {
         A.view_audit,
         A.place_hold,
         A.dispose,
+        A.route,  # issue 16: start a route, add a Wiedervorlage
     },
-    "clerk": {A.view, A.download, A.create_case, A.edit, A.file, A.close, A.restrict, A.ingest},
+    "clerk": {
+        A.view,
+        A.download,
+        A.create_case,
+        A.edit,
+        A.file,
+        A.close,
+        A.restrict,
+        A.ingest,
+        A.route,
+    },
     "scanner": set(),  # scanning staff never see filed cases
 }
 # A case of another org unit (the Bauamt's).
