@@ -35,6 +35,8 @@ def test_every_task_is_registered_under_its_module_and_name():
         "retention.jobs.nightly_due_refresh",
         "eakte.jobs.factory.nightly_fixity_check",
         "eakte.jobs.directory_tasks.nightly_directory_sync",
+        "eakte.jobs.workflow_tasks.send_workflow_notices",
+        "eakte.jobs.workflow_tasks.nightly_workflow",
     }
     assert set(jobs.periodic) == {
         "anchor_audit_trail",
@@ -44,6 +46,8 @@ def test_every_task_is_registered_under_its_module_and_name():
         "nightly_due_refresh",
         "nightly_fixity_check",
         "nightly_directory_sync",
+        "send_workflow_notices",
+        "nightly_workflow",
     }
 
 
