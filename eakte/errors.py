@@ -341,3 +341,11 @@ class TimestampFailed(EakteError):
     exit_code = ExitCode.failure
     http_status = 502
     user_message = N_("The time-stamping service did not answer with a valid timestamp.")
+
+
+class MailServerError(EakteError):
+    """Issue 17: an IMAP server could not be reached, refused the sign-in or the folder."""
+
+    exit_code = ExitCode.storage_unavailable
+    http_status = 502
+    user_message = N_("The mail server could not be reached or refused the sign-in.")

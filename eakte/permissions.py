@@ -41,11 +41,14 @@ class Action(enum.StrEnum):
     place_hold = "place_hold"
     dispose = "dispose"
     migrate = "migrate"  # prepare and run paper archive migrations (issue 21)
+    manage_mail = "manage_mail"  # IMAP accounts of the mail intake (issue 17)
 
 
 A = Action
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.admin: frozenset({A.view, A.download, A.manage_users, A.manage_fileplan, A.view_audit}),
+    Role.admin: frozenset(
+        {A.view, A.download, A.manage_users, A.manage_fileplan, A.view_audit, A.manage_mail}
+    ),
     Role.records_officer: frozenset(
         {
             A.view,
@@ -63,6 +66,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             A.view_audit,
             A.place_hold,
             A.dispose,
+            A.manage_mail,
         }
     ),
     Role.clerk: frozenset(

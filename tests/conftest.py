@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.world",
     "tests.fixtures.tsa",
+    "tests.fixtures.dovecot",
 ]
 
 use_cheapest_parameters()  # sign-in is tested; argon2's cost is not what the suite measures

@@ -10,6 +10,7 @@ from eakte.models import (  # noqa: F401
     fields,
     ingest,
     mail,
+    mail_accounts,
     migration,
     signatures,
     signin,
