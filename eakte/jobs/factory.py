@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from huey import Huey, crontab
 
-from eakte.jobs import audit_tasks, index_tasks, ingest_tasks, tasks
+from eakte.jobs import audit_tasks, index_tasks, ingest_tasks, mail_tasks, tasks
 from eakte.jobs.periodic import periodic
 from eakte.jobs.queue import log_job_ids, make_huey
 from retention import jobs as retention_jobs
@@ -72,6 +72,7 @@ class HueyJobs:
             every(10)(_bind(audit_tasks.anchor_audit_trail, rt)),
             every(1)(_bind(index_tasks.index_catch_up, self.index_now)),
             every(10)(_bind(recover_task, rt)),
+            every(1)(_bind(mail_tasks.poll_mail_accounts, rt, queue)),  # each by its interval
             every(5)(_bind(retention_jobs.sync_retention_locks, rt)),
             daily(1, 15)(_bind(retention_jobs.nightly_due_refresh, rt)),
             daily(2, 30)(_bind(nightly_fixity_check, verify_task)),

@@ -10,8 +10,11 @@ account's secret is set again (``eakte mail add --replace``).
 from __future__ import annotations
 
 import base64
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -22,10 +25,15 @@ from sqlalchemy.orm import Session
 from eakte import audit
 from eakte.config import Settings
 from eakte.db import transaction
-from eakte.errors import BadInput, ConfigError, Conflict, NotFound
+from eakte.errors import BadInput, ConfigError, Conflict, EakteError, NotFound
+from eakte.ingest import imap
 from eakte.models import OrgUnit, User
-from eakte.models.mail_accounts import MailAccount, MailAfter, MailAuth, MailSecurity
+from eakte.models.base import utcnow
+from eakte.models.mail_accounts import MailAccount, MailAfter, MailAuth, MailFetch, MailSecurity
 from eakte.permissions import Action, require
+from storage.blobstore import BlobStore
+
+log = logging.getLogger(__name__)
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 FLAG = re.compile(r"\\Seen|\\Flagged|\$?[A-Za-z0-9_.-]{1,60}")
@@ -195,3 +203,77 @@ def set_active(session: Session, actor: User, name: str, active: bool) -> MailAc
             name=account.name,
         )
     return account
+
+
+# ------------------------------------------------------------------------------ running
+
+
+def due_accounts(session: Session, now: datetime | None = None) -> list[int]:
+    """Active accounts (of every tenant) whose poll interval has passed since their last run."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(MailAccount.id, MailAccount.last_run_at, MailAccount.poll_minutes)
+        .where(MailAccount.active.is_(True))
+        .order_by(MailAccount.id)
+    ).all()
+    session.rollback()
+    due = []
+    for account_id, last, minutes in rows:
+        if last is not None and last.tzinfo is None:  # SQLite keeps no zone: stored as UTC
+            last = last.replace(tzinfo=UTC)
+        # a few seconds' slack: a run that ended just after the minute is due the next minute
+        if last is None or last + timedelta(minutes=minutes, seconds=-15) <= now:
+            due.append(account_id)
+    return due
+
+
+def run_now(
+    session: Session,
+    store: BlobStore,
+    settings: Settings,
+    account_id: int,
+    *,
+    enqueue: Callable[..., None] | None = None,
+    connector: imap.Connect = imap.connect,
+) -> imap.RunReport:
+    """Take in what waits in one account (the worker's periodic task, ``eakte mail run``)."""
+    account = session.get_one(MailAccount, account_id)
+    secret = secret_of(settings, account)
+    return imap.run_account(
+        session, store, settings, account_id, secret, enqueue=enqueue, connector=connector
+    )
+
+
+def run_accounts(
+    session: Session,
+    store: BlobStore,
+    settings: Settings,
+    account_ids: list[int],
+    *,
+    enqueue: Callable[..., None] | None = None,
+) -> dict[str, imap.RunReport | str]:
+    """Each account in turn; one whose server is away or refuses does not stop the others
+    (its error is kept on the account and shown on the accounts page)."""
+    done: dict[str, imap.RunReport | str] = {}
+    for account_id in account_ids:
+        name = session.get_one(MailAccount, account_id).name
+        session.rollback()
+        try:
+            done[name] = run_now(session, store, settings, account_id, enqueue=enqueue)
+        except EakteError as exc:
+            session.rollback()
+            log.warning("mail account %s: %s", name, exc)
+            done[name] = str(exc)
+    return done
+
+
+def recent_fetches(session: Session, actor: User, account: MailAccount, limit: int = 50):
+    require(session, actor, Action.manage_mail)
+    return list(
+        session.scalars(
+            select(MailFetch)
+            .where(MailFetch.account_id == account.id)
+            .order_by(MailFetch.id.desc())
+            .limit(limit)
+        )
+    )

@@ -245,3 +245,31 @@ def test_xoauth2_and_folder_names():
     assert imap_intake.utf7("Anträge") == '"Antr&AOQ-ge"'
     assert imap_intake.utf7("A&B") == '"A&-B"'
     assert isinstance(imaplib.IMAP4.abort("x"), imap_intake.CONNECTION_ERRORS)
+
+
+def test_worker_polls_each_account_by_its_interval(world, dovecot):
+    """The periodic task (as the worker runs it): due accounts read, others left for later;
+    a refusing account does not stop the others."""
+    from datetime import timedelta
+
+    from eakte.jobs import mail_tasks
+    from eakte.models.base import utcnow
+
+    dovecot.append(*_letters(2))
+    good = _account(world, dovecot, poll_minutes=5)
+    broken = _account(world, dovecot, name="bauamt")
+    with world.session() as s, s.begin():
+        s.get_one(MailAccount, broken.id).secret_encrypted = mail_accounts.seal(
+            world.rt.settings, "falsch"
+        )
+    task = world.rt.jobs.periodic["poll_mail_accounts"].task_class()
+    assert task.validate_datetime(utcnow().replace(tzinfo=None))  # every minute
+    assert mail_tasks.poll_mail_accounts(world.rt, world.rt.jobs.huey) == 2
+    assert _count(world, MailMessage) == 2
+    with world.session() as s:
+        assert "refused" in s.get_one(MailAccount, broken.id).last_error
+        assert s.get_one(MailAccount, good.id).last_error == ""
+        assert mail_accounts.due_accounts(s) == []
+        later = utcnow() + timedelta(minutes=5)
+        assert mail_accounts.due_accounts(s, later) == [good.id, broken.id]
+    assert world.rt.jobs.pending_count() >= 2  # the documents' processing was queued

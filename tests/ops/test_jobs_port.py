@@ -34,6 +34,7 @@ def test_every_task_is_registered_under_its_module_and_name():
         "retention.jobs.sync_retention_locks",
         "retention.jobs.nightly_due_refresh",
         "eakte.jobs.factory.nightly_fixity_check",
+        "eakte.jobs.mail_tasks.poll_mail_accounts",
     }
     assert set(jobs.periodic) == {
         "anchor_audit_trail",
@@ -42,6 +43,7 @@ def test_every_task_is_registered_under_its_module_and_name():
         "sync_retention_locks",
         "nightly_due_refresh",
         "nightly_fixity_check",
+        "poll_mail_accounts",
     }
 
 
