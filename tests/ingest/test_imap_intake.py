@@ -273,3 +273,27 @@ def test_worker_polls_each_account_by_its_interval(world, dovecot):
         later = utcnow() + timedelta(minutes=5)
         assert mail_accounts.due_accounts(s, later) == [good.id, broken.id]
     assert world.rt.jobs.pending_count() >= 2  # the documents' processing was queued
+
+
+def test_cli_add_list_test_run(world, dovecot, env):
+    from tests.fixtures.cli import eakte
+
+    added = eakte(
+        "mail", "add", "gewerbe", "--host", "127.0.0.1", "--port", str(dovecot.imaps_port),
+        "--login", USER, "--secret-stdin", "--inbox", "32", "--ca-file", str(dovecot.ca_file),
+        "--user", "registratur", stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    listed = eakte("mail", "list", "--user", "registratur")
+    assert "gewerbe@127.0.0.1" in listed.stdout and PASSWORD not in listed.stdout + added.stdout
+    dovecot.append(*_letters(2))
+    tested = eakte("mail", "test", "gewerbe", "--user", "admin")
+    assert tested.stdout.strip() == "INBOX: 2 messages", tested.stderr
+    ran = eakte("mail", "run", "--user", "registratur")
+    assert ran.returncode == 0 and "gewerbe: 2 taken in" in ran.stdout, ran.stderr
+    assert _count(world, MailMessage) == 2 and dovecot.count("eAkte") == 2
+    refused = eakte("mail", "list", "--user", "sachb")
+    assert refused.returncode == 8  # a clerk keeps no accounts
+    dovecot.stop()
+    away = eakte("mail", "run", "gewerbe", "--user", "registratur")
+    assert away.returncode == 4 and "failed" in away.stderr
