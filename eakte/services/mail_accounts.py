@@ -235,12 +235,20 @@ def run_now(
     *,
     enqueue: Callable[..., None] | None = None,
     connector: imap.Connect = imap.connect,
+    attempts: int = imap.ATTEMPTS,
 ) -> imap.RunReport:
     """Take in what waits in one account (the worker's periodic task, ``eakte mail run``)."""
     account = session.get_one(MailAccount, account_id)
     secret = secret_of(settings, account)
     return imap.run_account(
-        session, store, settings, account_id, secret, enqueue=enqueue, connector=connector
+        session,
+        store,
+        settings,
+        account_id,
+        secret,
+        enqueue=enqueue,
+        connector=connector,
+        attempts=attempts,
     )
 
 
@@ -251,6 +259,7 @@ def run_accounts(
     account_ids: list[int],
     *,
     enqueue: Callable[..., None] | None = None,
+    attempts: int = imap.ATTEMPTS,
 ) -> dict[str, imap.RunReport | str]:
     """Each account in turn; one whose server is away or refuses does not stop the others
     (its error is kept on the account and shown on the accounts page)."""
@@ -259,7 +268,9 @@ def run_accounts(
         name = session.get_one(MailAccount, account_id).name
         session.rollback()
         try:
-            done[name] = run_now(session, store, settings, account_id, enqueue=enqueue)
+            done[name] = run_now(
+                session, store, settings, account_id, enqueue=enqueue, attempts=attempts
+            )
         except EakteError as exc:
             session.rollback()
             log.warning("mail account %s: %s", name, exc)
