@@ -30,7 +30,7 @@ class PageCodes:
 def _formats():
     import zxingcpp
 
-    return zxingcpp.BarcodeFormat.QRCode | zxingcpp.BarcodeFormat.Code128
+    return (zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.Code128)
 
 
 def read_codes(image: Image.Image) -> tuple[str, ...]:

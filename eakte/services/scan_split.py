@@ -141,6 +141,9 @@ def _target(
         protocol.append(f"{len(plan.separators)} separator sheet(s) removed: page(s) {pages}")
     if plan.cover is None:
         return incoming.target, protocol
+    if incoming.target.process is not None:  # a manifest's process: the person's word wins
+        protocol.append("cover sheet (page 1) removed; the manifest's process is kept")
+        return incoming.target, protocol
     wanted = Target(process=str(plan.cover))
     try:
         resolve_target(session, actor, wanted)

@@ -183,3 +183,21 @@ def test_coversheet_command(world, env, tmp_path):
 def test_written_symbols_read_back(qr):
     text = "EAKTE:PROCESS:6f1c1b7e-8a4e-4c55-9d1e-1d7a1f0c2b3a" if qr else "PATCHT"
     assert barcodes.read_codes(barcodes.symbol_image(text, qr=qr, scale=3)) == (text,)
+
+
+def test_eakte_import_splits_at_separators(world, env, tmp_path):
+    """The folder import (and with it the hot folder, which takes files the same way)."""
+    from tests.fixtures.cli import eakte
+
+    folder = tmp_path / "stapel"
+    folder.mkdir()
+    stack = multipage_tiff([text_page("Eins"), separator(), text_page("Zwei")])
+    (folder / "stapel.tif").write_bytes(stack)
+    first = eakte("import", str(folder), "--user", "scan", "--batch", "Import 1")
+    assert first.returncode == 0, first.stderr
+    assert len(_documents(world)) == 2
+    again = eakte("import", str(folder), "--user", "scan", "--batch", "Import 1")
+    assert again.returncode == 0 and len(_documents(world)) == 2
+    with world.session() as s:
+        note = s.scalar(select(ScanBatch.transfer_note).where(ScanBatch.name == "Import 1"))
+    assert "1 separator sheet(s) removed: page(s) 2" in note
