@@ -77,3 +77,21 @@ def test_clerk_kept_out(world, sign_in):
     client = sign_in("sachb")
     assert client.get("/postfaecher/").status_code == 403
     assert "/postfaecher/" not in client.get("/").get_data(as_text=True)
+
+
+def test_case_page_offers_the_cover_sheet(world, sign_in):
+    from eakte.ingest import barcodes
+    from eakte.services import cases
+    from tests.ingest.test_barcodes import scanned
+
+    with world.session() as s:
+        case = cases.create_case(s, world.clerk, "32.10.05", "Gaststätte", year=2026)
+        process = cases.add_process(s, world.clerk, case.id, "Erlaubnis")
+    client = sign_in("sachb")
+    page = client.get(f"/akten/{case.uuid}").get_data(as_text=True)
+    link = f"/deckblatt/{process.uuid}.pdf"
+    assert link in page and "Deckblatt zum Scannen (PDF)" in page
+    sheet = client.get(link)
+    assert sheet.status_code == 200 and sheet.mimetype == "application/pdf"
+    assert barcodes.cover_process(barcodes.read_codes(scanned(sheet.data, 100))) == process.uuid
+    assert sign_in("bau").get(link).status_code == 404  # another unit's case: not there
