@@ -12,6 +12,7 @@ from eakte.models import (  # noqa: F401
     mail,
     mail_accounts,
     migration,
+    ozg,
     signatures,
     signin,
 )

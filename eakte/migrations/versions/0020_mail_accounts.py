@@ -3,7 +3,8 @@
 ``mail_account`` holds a tenant's IMAP accounts (server, security, user, the secret encrypted
 with the installation's key, target inbox, folders, after-action, filters, poll interval);
 ``mail_fetch`` records each message taken from an account and whether it was moved or flagged
-on the server afterwards.
+on the server afterwards; ``ozg_mapping`` says where an OZG application package goes by its
+service key (LeiKa): an org unit's inbox, or a new case under a file-plan node.
 
 Revision ID: 0020
 Revises: 0017
@@ -88,8 +89,31 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_mail_fetch_account_id"), "mail_fetch", ["account_id"], unique=False)
 
+    op.create_table(
+        "ozg_mapping",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("service_key", sa.String(length=40), nullable=False),
+        sa.Column("service_name", sa.String(length=300), nullable=False),
+        sa.Column("file_plan_code", sa.String(length=64), nullable=False),
+        sa.Column("org_unit_id", sa.Integer(), nullable=False),
+        sa.Column("mode", sa.String(length=10), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_unit_id"], ["org_unit.id"], name=op.f("fk_ozg_mapping_org_unit_id_org_unit")
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenant.id"], name=op.f("fk_ozg_mapping_tenant_id_tenant")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ozg_mapping")),
+        sa.UniqueConstraint("tenant_id", "service_key", name=op.f("uq_ozg_mapping_tenant_id")),
+    )
+    op.create_index(op.f("ix_ozg_mapping_tenant_id"), "ozg_mapping", ["tenant_id"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_ozg_mapping_tenant_id"), table_name="ozg_mapping")
+    op.drop_table("ozg_mapping")
     op.drop_index(op.f("ix_mail_fetch_account_id"), table_name="mail_fetch")
     op.drop_table("mail_fetch")
     op.drop_index(op.f("ix_mail_account_tenant_id"), table_name="mail_account")
