@@ -91,6 +91,11 @@ class Settings:
     # One LibreOffice conversion: wall-clock seconds and address space (issue 25).
     ingest_office_seconds: int = 120
     ingest_office_memory_mb: int = 2048
+    # Barcodes on scanned stacks (issue 17): cover sheets and separator sheets, read on no page,
+    # the first page only (cover sheets), or every page (separators too), at this resolution.
+    barcode_pages: str = "every"
+    barcode_dpi: int = 100
+    barcode_separator: str = "PATCHT"
     hot_folder_interval: int = 5
     # Signed PDFs (issue 25): roots whose signatures count as trusted (PEM/DER files; those in
     # its ``qualified/`` folder mark qualified anchors). None: nothing is trusted.
@@ -195,6 +200,9 @@ class Settings:
             ingest_office_memory_mb=env.integer(
                 "EAKTE_INGEST_OFFICE_MEMORY_MB", 2048, 256, 1_000_000
             ),
+            barcode_pages=env.choice("EAKTE_BARCODE_PAGES", "every", ("off", "first", "every")),
+            barcode_dpi=env.integer("EAKTE_BARCODE_DPI", 100, 50, 600),
+            barcode_separator=env.text("EAKTE_BARCODE_SEPARATOR", "PATCHT")[:200],
             hot_folder_interval=env.integer("EAKTE_HOT_FOLDER_INTERVAL", 5, 1, 3600),
             signature_trust_dir=Path(trust_dir) if trust_dir else None,
             search_backend=search_backend,

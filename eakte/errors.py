@@ -409,3 +409,11 @@ class OpenWorkBlocksClosure(Conflict):
     def __init__(self, english: str, german: str):
         super().__init__(english)
         self.user_message = german  # shown as it is: it names the open routes and dates
+
+
+class MailServerError(EakteError):
+    """Issue 17: an IMAP server could not be reached, refused the sign-in or the folder."""
+
+    exit_code = ExitCode.storage_unavailable
+    http_status = 502
+    user_message = N_("The mail server could not be reached or refused the sign-in.")

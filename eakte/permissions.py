@@ -44,11 +44,14 @@ class Action(enum.StrEnum):
     dispose = "dispose"
     migrate = "migrate"  # prepare and run paper archive migrations (issue 21)
     route = "route"  # start a route (Geschäftsgang) on an object, add Wiedervorlagen (issue 16)
+    manage_mail = "manage_mail"  # IMAP accounts of the mail intake (issue 17)
 
 
 A = Action
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.admin: frozenset({A.view, A.download, A.manage_users, A.manage_fileplan, A.view_audit}),
+    Role.admin: frozenset(
+        {A.view, A.download, A.manage_users, A.manage_fileplan, A.view_audit, A.manage_mail}
+    ),
     Role.records_officer: frozenset(
         {
             A.view,
@@ -67,6 +70,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             A.place_hold,
             A.dispose,
             A.route,
+            A.manage_mail,
         }
     ),
     Role.clerk: frozenset(

@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.world",
     "tests.fixtures.tsa",
     "tests.fixtures.smtp",  # issue 16: aiosmtpd for the workflow notices
+    "tests.fixtures.dovecot",
 ]
 
 use_cheapest_parameters()  # sign-in is tested; argon2's cost is not what the suite measures

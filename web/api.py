@@ -122,6 +122,39 @@ def intake_application():
     ), status
 
 
+@bp.post("/ozg")
+@scoped(Scope.intake)
+def deliver_ozg_package():
+    """An OZG application package: where it goes is the tenant's mapping of its service key."""
+    from eakte.services import ozg
+
+    data = request.files.get("data")
+    if data is None:
+        raise BadInput("an OZG package needs its structured data (data: JSON or XML)")
+    raw = data.stream.read(ozg.MAX_DATA_BYTES + 1)
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    package = ozg.deliver_package(
+        db(),
+        g.api_user,
+        runtime().store,
+        runtime().settings,
+        service_key=request.form.get("service_key", "").strip(),
+        data=raw,
+        data_name=data.filename or "",
+        files=[(f.filename, f.stream) for f in files],
+        external_id=request.form.get("external_id", "").strip(),
+        applicant=request.form.get("applicant", "").strip()[:300],
+        source=f"api:{g.api_token.uuid}",
+        enqueue=runtime().jobs.enqueue,
+    )
+    return jsonify(
+        mode=package.mode,
+        case=package.case_reference,
+        process=package.process_uuid,
+        documents=package.documents,
+    ), (200 if package.existing else 201)
+
+
 @bp.get("/search")
 @scoped(Scope.search)
 def search_records():

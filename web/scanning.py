@@ -20,11 +20,11 @@ from eakte.services import listing, scanning
 from eakte.services.intake import (
     IncomingFile,
     Target,
-    intake,
     list_quarantine,
     resolve_quarantined,
     retry_document,
 )
+from eakte.services.scan_split import intake_scan
 from web.context import actor
 from web.db import db, runtime
 from web.forms import ActionForm, PageForm, ReasonForm, ScanProfileForm
@@ -64,7 +64,7 @@ def batches():
         )
         for upload in form.files.data:
             if upload and upload.filename:
-                intake(
+                intake_scan(  # separator and cover sheets (issue 17)
                     db(),
                     actor(),
                     runtime().store,

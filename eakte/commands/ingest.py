@@ -43,8 +43,7 @@ from eakte.ingest.names import readable
 from eakte.ingest.walk import Entry, walk
 from eakte.models import User
 from eakte.runtime import Runtime, open_runtime
-from eakte.services import intake as intake_service
-from eakte.services import scanning
+from eakte.services import scan_split, scanning
 from eakte.services.intake import DocumentMetadata, Enqueue, IncomingFile, Outcome, Target
 from storage.errors import StorageUnavailable
 
@@ -208,7 +207,7 @@ class Importer:
     def take(self, entry: Entry) -> None:
         row: ManifestRow | None = self.rows.get(entry.relative)
         target = Target(process=row.process_id) if row and row.process_id else self.target
-        result = intake_service.intake(
+        result = scan_split.intake_scan(  # separator and cover sheets (issue 17)
             self._session(),
             self.actor,
             self.rt.store,
@@ -370,7 +369,7 @@ class _Watcher:
                 colour_mode=options["colour_mode"] or "",
                 org_unit=options["org_unit"],
             )
-            result = intake_service.intake(
+            result = scan_split.intake_scan(  # separator and cover sheets (issue 17)
                 self.session,
                 self.actor,
                 self.rt.store,

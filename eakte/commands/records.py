@@ -135,4 +135,26 @@ def move_process(reference: str, number: int, target: str, tenant: str, username
         click.echo(f"now process {moved.number} of {moved.case.file_reference}")
 
 
+@case.command("coversheet")
+@click.argument("reference")
+@click.argument("number", type=int, default=1)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True,
+    help="The PDF to write.",
+)  # fmt: skip
+@tenant_option
+@user_option()
+def coversheet_command(reference: str, number: int, output: str, tenant: str, username: str):
+    """Write the cover sheet (Deckblatt) of process NUMBER (default 1) of case REFERENCE: a
+    scanned stack behind it is filed into that process (issue 17)."""
+    from eakte.services import coversheet
+
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        pdf = coversheet.for_process(session, actor, reference, number)
+    with open(output, "wb") as fh:
+        fh.write(pdf)
+    click.echo(f"cover sheet of {reference} process {number}: {output}")
+
+
 COMMANDS: list[click.Command] = [case]

@@ -21,6 +21,7 @@ from eakte.jobs import (
     directory_tasks,
     index_tasks,
     ingest_tasks,
+    mail_tasks,
     tasks,
     workflow_tasks,
 )
@@ -79,6 +80,7 @@ class HueyJobs:
             every(10)(_bind(audit_tasks.anchor_audit_trail, rt)),
             every(1)(_bind(index_tasks.index_catch_up, self.index_now)),
             every(10)(_bind(recover_task, rt)),
+            every(1)(_bind(mail_tasks.poll_mail_accounts, rt, queue)),  # each by its interval
             every(5)(_bind(retention_jobs.sync_retention_locks, rt)),
             daily(1, 15)(_bind(retention_jobs.nightly_due_refresh, rt)),
             daily(2, 30)(_bind(nightly_fixity_check, verify_task)),

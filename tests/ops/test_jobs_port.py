@@ -37,6 +37,7 @@ def test_every_task_is_registered_under_its_module_and_name():
         "eakte.jobs.directory_tasks.nightly_directory_sync",
         "eakte.jobs.workflow_tasks.send_workflow_notices",
         "eakte.jobs.workflow_tasks.nightly_workflow",
+        "eakte.jobs.mail_tasks.poll_mail_accounts",
     }
     assert set(jobs.periodic) == {
         "anchor_audit_trail",
@@ -48,6 +49,7 @@ def test_every_task_is_registered_under_its_module_and_name():
         "nightly_directory_sync",
         "send_workflow_notices",
         "nightly_workflow",
+        "poll_mail_accounts",
     }
 
 
