@@ -3,7 +3,7 @@
 Recognised text in the wrong orientation, or from a page too poor to read, is not German at
 all: its share of dictionary words is what the orientation vote and the batch check look at.
 German joins nouns into compounds no list holds ("Gewerbeanmeldung"), so a word also counts
-when it splits into two listed words, with or without a joining "s".
+when it splits into up to three listed words, with or without a joining "s".
 """
 
 from __future__ import annotations
@@ -36,15 +36,25 @@ def words() -> frozenset[str]:
 
 
 def is_german(token: str) -> bool:
-    known = words()
     word = token.lower()
-    if word in known:
-        return True
     if "-" in word:
         return all(is_german(part) for part in word.split("-") if part)
+    return _known(word, 2)
+
+
+def _known(word: str, splits: int) -> bool:
+    """In the list, or a compound of up to ``splits`` + 1 listed parts (a joining "s" after
+    a part allowed): "Rechts|behelfs|belehrung"."""
+    known = words()
+    if word in known:
+        return True
+    if not splits:
+        return False
     for cut in range(MIN_PART, len(word) - MIN_PART + 1):
         head, tail = word[:cut], word[cut:]
-        if tail in known and (head in known or (head.endswith("s") and head[:-1] in known)):
+        if (head in known or (head.endswith("s") and head[:-1] in known)) and _known(
+            tail, splits - 1
+        ):
             return True
     return False
 

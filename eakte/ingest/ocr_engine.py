@@ -42,7 +42,13 @@ from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOcrEngine
 from ocrmypdf.pluginspec import OrientationConfidence
 from PIL import Image
 
-from eakte.ingest import heartbeat, ocrmypdf_compat, orientation_vote, tesseract_api
+from eakte.ingest import (
+    heartbeat,
+    ocrmypdf_compat,
+    orientation_vote,
+    page_quality,
+    tesseract_api,
+)
 from eakte.ingest.deskew import skew_angle
 from eakte.ingest.orientation import looks_upright
 from eakte.ingest.text import PDFIUM_LOCK
@@ -128,6 +134,7 @@ class ResidentTesseract(TesseractOcrEngine):
                 f"OCR of a page took longer than {options.tesseract.timeout}s"
             )
         output_text.write_text(page.text, encoding="utf-8")
+        page_quality.note(Path(input_file), page.confidence)  # the batch check (issue 18)
         heartbeat.progressed()  # a long document keeps its claim page by page
 
 

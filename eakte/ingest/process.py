@@ -33,7 +33,15 @@ from sqlalchemy.orm import Session
 from eakte import audit
 from eakte.db import transaction
 from eakte.errors import DatabaseUnavailable, IngestRetryLater
-from eakte.ingest import claims, einvoice, keys, pdf_features, signature_store, signatures
+from eakte.ingest import (
+    claims,
+    einvoice,
+    keys,
+    page_quality,
+    pdf_features,
+    signature_store,
+    signatures,
+)
 from eakte.ingest.confine import JobLimits
 from eakte.ingest.conversion import PDF, convert
 from eakte.ingest.heartbeat import ClaimHeartbeat, progressed
@@ -290,6 +298,7 @@ def finish(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
         )
         if ctx.signatures or pdf_features.SIGNED in ctx.flags:
             signature_store.replace(session, ctx.document_id, ctx.signatures)
+        page_quality.record(session, ctx)  # OCRed pages' confidence and dictionary share
         if ctx.scan_batch_id and ctx.pages != ctx.previous_pages:
             session.execute(
                 update(ScanBatch)
