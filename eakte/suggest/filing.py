@@ -34,7 +34,8 @@ REFERENCE = re.compile(
     r"kundennummer|vertragsnummer|steuernummer)\s*:?\s*(?P<ref>[A-Za-z0-9][A-Za-z0-9./-]{3,40})",
     re.IGNORECASE,
 )
-TOKEN_PATTERN = r"(?u)\b[^\W\d_]{3,}\b"  # words of letters only: numbers say little across cases
+# words of letters only: numbers say little across cases
+TOKEN_PATTERN = r"(?u)\b[^\W\d_]{3,}\b"  # noqa: S105 (a regular expression)
 
 
 def references(text: str) -> set[str]:
@@ -103,9 +104,7 @@ def _linear(matrix, labels: Sequence[int | str]):
 
     # Five passes: as accurate as more on filed letters (bench/filing_suggest_bench.py), and
     # the classes (cases) are trained two at a time.
-    model = SGDClassifier(
-        loss="hinge", alpha=2e-5, max_iter=5, tol=None, random_state=0, n_jobs=2
-    )
+    model = SGDClassifier(loss="hinge", alpha=2e-5, max_iter=5, tol=None, random_state=0, n_jobs=2)
     model.fit(matrix, labels)
     coef = model.coef_.astype(np.float32)
     if coef.shape[0] == 1:  # two classes: one vector; make it one per class

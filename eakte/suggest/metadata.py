@@ -85,16 +85,19 @@ HEAD_LINES = 30  # the head of a letter: letterhead, addresses, info block, date
 
 # Document types by the words that give them away; the first rule that matches wins.
 TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
-    ("Mahnung", re.compile(r"\b(mahnung|zahlungserinnerung|mahngebühr)", re.I)),
-    ("Rechnung", re.compile(r"\b(rechnungsnummer|rechnung nr|rechnungsbetrag|zu zahlen)", re.I)),
-    ("Widerspruch", re.compile(r"\b(lege[n]? (ich|wir)? ?.{0,40}widerspruch|widerspruch gegen)", re.I)),
-    ("Bescheid", re.compile(r"\b(bescheid\b|rechtsbehelfsbelehrung|wird hiermit festgesetzt)", re.I)),
-    ("Antrag", re.compile(r"\b(beantrage[n]?|antrag auf|stelle[n]? (ich|wir) (hiermit )?den antrag)", re.I)),
-    ("Kündigung", re.compile(r"\b(kündige[n]?|kündigung)\b", re.I)),
-    ("Beschwerde", re.compile(r"\b(beschwerde|beschweren)", re.I)),
-    ("Einladung", re.compile(r"\b(einladung|laden (wir )?sie .{0,30}ein)", re.I)),
-    ("Anfrage", re.compile(r"\b(anfrage|bitten um auskunft|frage an)", re.I)),
-    ("Vertrag", re.compile(r"\b(vertrag|vereinbarung zwischen)", re.I)),
+    (name, re.compile(rule, re.IGNORECASE))
+    for name, rule in [
+        ("Mahnung", r"\b(mahnung|zahlungserinnerung|mahngebühr)"),
+        ("Rechnung", r"\b(rechnungsnummer|rechnung nr|rechnungsbetrag|zu zahlen)"),
+        ("Widerspruch", r"\b(lege[n]? (ich|wir)? ?.{0,40}widerspruch|widerspruch gegen)"),
+        ("Bescheid", r"\b(bescheid\b|rechtsbehelfsbelehrung|wird hiermit festgesetzt)"),
+        ("Antrag", r"\b(beantrage[n]?|antrag auf|stelle[n]? (ich|wir) (hiermit )?den antrag)"),
+        ("Kündigung", r"\b(kündige[n]?|kündigung)\b"),
+        ("Beschwerde", r"\b(beschwerde|beschweren)"),
+        ("Einladung", r"\b(einladung|laden (wir )?sie .{0,30}ein)"),
+        ("Anfrage", r"\b(anfrage|bitten um auskunft|frage an)"),
+        ("Vertrag", r"\b(vertrag|vereinbarung zwischen)"),
+    ]
 ]
 
 
@@ -131,11 +134,13 @@ def parse_date(match: re.Match[str]) -> date | None:
             day, month = int(match.group("d1")), MONTHS[match.group("mon").lower().rstrip(".")]
             year = int(match.group("y1"))
         elif match.group("m2"):
-            day, month, year = int(match.group("d2")), int(match.group("m2")), int(match.group("y2"))
+            day, month = int(match.group("d2")), int(match.group("m2"))
+            year = int(match.group("y2"))
             if year < 100:
                 year += 2000 if year < 70 else 1900
         else:
-            day, month, year = int(match.group("d3")), int(match.group("m3")), int(match.group("y3"))
+            day, month = int(match.group("d3")), int(match.group("m3"))
+            year = int(match.group("y3"))
         return date(year, month, day)
     except (ValueError, KeyError):
         return None
