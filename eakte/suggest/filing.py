@@ -1,7 +1,7 @@
 """Where does a document belong? A tenant's filing classifier (issue 18), local.
 
 Trained on the tenant's filed documents: TF-IDF over words (German text, lower-cased, accents
-kept) and a linear model (scikit-learn's ``SGDClassifier``, one weight vector per case), plus
+kept) and a linear model (one weight vector per case: its documents' normalised centroid), plus
 the references seen in each case's documents ("Ihr Zeichen", "Kassenzeichen", "Aktenzeichen")
 for exact matches. Optionally a second linear model learns document types from documents
 that have one.
@@ -100,21 +100,26 @@ class Model:
 
 
 def _linear(matrix, labels: Sequence[int | str]):
-    from sklearn.linear_model import SGDClassifier
+    """One weight vector per class: the L2-normalised centroid of its documents' TF-IDF
+    vectors (Rocchio), so a score is the cosine between document and class. As accurate as
+    a hinge-loss SGD model on filed letters and a thousand times faster to train
+    (bench/suggest_bench.py: 0.1 s against 72 s for 18,000 documents in 300 cases), which
+    lets the worker retrain after every batch of filings."""
+    from sklearn.preprocessing import normalize
 
-    # Five passes: as accurate as more on filed letters (bench/filing_suggest_bench.py), and
-    # the classes (cases) are trained two at a time.
-    model = SGDClassifier(loss="hinge", alpha=2e-5, max_iter=5, tol=None, random_state=0, n_jobs=2)
-    model.fit(matrix, labels)
-    coef = model.coef_.astype(np.float32)
-    if coef.shape[0] == 1:  # two classes: one vector; make it one per class
-        coef = np.vstack([-coef, coef])
-        intercept = np.array([-model.intercept_[0], model.intercept_[0]], dtype=np.float32)
-    else:
-        intercept = model.intercept_.astype(np.float32)
-    floor = np.abs(coef).max(axis=1, keepdims=True) * KEEP_WEIGHT
-    coef[np.abs(coef) < floor] = 0.0
-    return model.classes_, sparse.csr_matrix(coef.T), intercept
+    classes = np.array(sorted(set(labels)), dtype=object)
+    index = {label: i for i, label in enumerate(classes)}
+    rows = np.array([index[label] for label in labels])
+    members = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, np.arange(len(rows)))),
+        shape=(len(classes), len(rows)),
+    )
+    centroids = sparse.csr_matrix(normalize(members @ matrix), dtype=np.float32)
+    largest = np.asarray(abs(centroids).max(axis=1).todense()).ravel()
+    floors = np.repeat(largest * KEEP_WEIGHT, np.diff(centroids.indptr))
+    centroids.data[np.abs(centroids.data) < floors] = 0.0
+    centroids.eliminate_zeros()
+    return classes, centroids.T.tocsr(), np.zeros(len(classes), dtype=np.float32)
 
 
 def train(
@@ -146,7 +151,7 @@ def train(
     model = Model(
         vocabulary={k: int(v) for k, v in vectorizer.vocabulary_.items()},
         idf=vectorizer.idf_.astype(np.float32),
-        classes=np.asarray(classes, dtype=np.int64),
+        classes=np.asarray(classes.tolist(), dtype=np.int64),
         weights=weights,
         intercept=intercept,
         refs={ref: next(iter(ids)) for ref, ids in seen.items() if len(ids) == 1},
