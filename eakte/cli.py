@@ -61,6 +61,7 @@ def _register() -> None:
         search,
         server,
         signatures,
+        suggest,
         verify,
     )
     from retention import commands as retention
@@ -78,6 +79,7 @@ def _register() -> None:
         retention,
         ops,
         signatures,
+        suggest,
     )
     for module in modules:
         for command in module.COMMANDS:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from huey import Huey, crontab
 
-from eakte.jobs import audit_tasks, index_tasks, ingest_tasks, tasks
+from eakte.jobs import audit_tasks, index_tasks, ingest_tasks, suggest_tasks, tasks
 from eakte.jobs.periodic import periodic
 from eakte.jobs.queue import log_job_ids, make_huey
 from retention import jobs as retention_jobs
@@ -73,6 +73,7 @@ class HueyJobs:
             every(1)(_bind(index_tasks.index_catch_up, self.index_now)),
             every(10)(_bind(recover_task, rt)),
             every(5)(_bind(retention_jobs.sync_retention_locks, rt)),
+            every(15)(_bind(suggest_tasks.retrain_filing_models, rt)),  # issue 18
             daily(1, 15)(_bind(retention_jobs.nightly_due_refresh, rt)),
             daily(2, 30)(_bind(nightly_fixity_check, verify_task)),
         ]

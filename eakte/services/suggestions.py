@@ -350,6 +350,16 @@ def _loaded(model_id: int, trained: str, session: Session) -> filing.Model | Non
 _cache: dict[tuple[int, str], filing.Model | None] = {}
 
 
+def model_stamp(session: Session, tenant_id: int) -> tuple[int, int] | None:
+    """(documents, newest document) the tenant's model was trained on; None: no model."""
+    row = session.execute(
+        select(FilingModel.documents, FilingModel.last_document_id).where(
+            FilingModel.tenant_id == tenant_id
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
 def train(session: Session, tenant_id: int, *, force: bool = False) -> FilingModel | None:
     """Train the tenant's filing model on its filed documents, when documents were filed
     since the last training (or ``force``). Runs in the worker (``eakte.jobs``)."""
