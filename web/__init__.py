@@ -23,6 +23,7 @@ from web import (
     scanning,
     search,
     security,
+    suggest,
     upload,
 )
 from web.extensions import babel, csrf, login_manager
@@ -71,6 +72,7 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
         documents,
         upload,
         scanning,
+        suggest,
         migration,
         records,
         disposal,
