@@ -64,6 +64,7 @@ def _register() -> None:
         search,
         server,
         signatures,
+        suggest,
         verify,
         workflow,
     )
@@ -86,6 +87,7 @@ def _register() -> None:
         signatures,
         directory,
         workflow,
+        suggest,
     )
     for module in modules:
         for command in module.COMMANDS:

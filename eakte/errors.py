@@ -260,6 +260,13 @@ class NotAScan(Conflict):
     user_message = N_("Only pages of scanned documents can be replaced.")
 
 
+class PagesUnchecked(Conflict):
+    """Issue 18: pages whose recognition is below the quality thresholds are accepted or
+    re-scanned before the batch passes."""
+
+    user_message = N_("Pages below the recognition quality threshold are not yet checked.")
+
+
 # --- operations: backup and restore (issue 8) ---
 
 

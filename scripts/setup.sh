@@ -12,6 +12,7 @@ SYSTEM_PACKAGES+=(openssl)  # RFC 3161 timestamps of the audit anchors (EAKTE_TS
 SYSTEM_PACKAGES+=(libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui)
 SYSTEM_PACKAGES+=(fonts-liberation2)
 SYSTEM_PACKAGES+=(jbig2dec)  # JBIG2 scan pages decoded by pikepdf (OCR input); without it PDFium renders them
+SYSTEM_PACKAGES+=(wngerman)  # German word list: orientation vote and page quality share of dictionary words (issue 18)
 SYSTEM_PACKAGES+=("$@")  # callers add their own (tests: postgresql client tools, chromium, ...)
 
 missing=()

@@ -28,6 +28,7 @@ from web import (
     search,
     second_factor,
     security,
+    suggest,
     upload,
 )
 from web.extensions import babel, csrf, login_manager
@@ -79,6 +80,7 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
         documents,
         upload,
         scanning,
+        suggest,
         migration,
         mail_accounts,
         records,

@@ -16,7 +16,16 @@ from eakte.errors import BadInput, NotSignedIn, PermissionDenied, UnsupportedTyp
 from eakte.ingest import names
 from eakte.models import Case, Document, FileVersion
 from eakte.models.api import Scope
-from eakte.services import api_tokens, cases, documents, listing, mail
+from eakte.services import (
+    api_tokens,
+    cases,
+    documents,
+    listing,
+    mail,
+    page_quality,
+    scanning,
+    suggestions,
+)
 from eakte.services.applications import deliver_application
 from eakte.services.fields import field_json
 from eakte.services.search import SORTS, search
@@ -73,6 +82,28 @@ def get_case(case_id):
 def get_document(document_id):
     document = documents.get_document(db(), g.api_user, str(document_id))
     return jsonify(document_json(document, mail.links(db(), g.api_user, document)))
+
+
+@bp.get("/documents/<uuid:document_id>/suggestions")
+@scoped(Scope.read)
+def get_suggestions(document_id):
+    """Issue 18: the same suggestions as the document page and ``eakte suggest``."""
+    fields = suggestions.metadata_of(db(), g.api_user, str(document_id))
+    found = suggestions.filing_for(db(), g.api_user, str(document_id))
+    return jsonify(metadata=[f.as_dict() for f in fields], filing=found.as_dict())
+
+
+@bp.get("/batches/<uuid:batch_id>/quality")
+@scoped(Scope.read)
+def get_batch_quality(batch_id):
+    """Issue 18: the same as the batch check page and ``eakte batch show``."""
+    summary = scanning.batch_summary(db(), g.api_user, str(batch_id))
+    return jsonify(
+        batch=summary.batch.name,
+        qc_status=summary.batch.qc_status,
+        quality=page_quality.summary(db(), summary.batch).as_dict(),
+        pages=[p.as_dict() for p in page_quality.batch_pages(db(), summary.batch)],
+    )
 
 
 @bp.get("/versions/<uuid:version_id>/content")

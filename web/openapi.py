@@ -383,6 +383,40 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/documents/{document}/suggestions": {
+        "get": {
+            "operationId": "getSuggestions",
+            "summary": "Suggested title, letter date, sender and type, and the top three open "
+            "cases and file-plan nodes the token's user may file the document into (scope: read)",
+            "parameters": [_uuid_param("document")],
+            "responses": {
+                "200": {
+                    "description": "The suggestions",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "401": ERROR,
+                "403": ERROR,
+                "404": ERROR,
+            },
+        }
+    },
+    "/batches/{batch}/quality": {
+        "get": {
+            "operationId": "getBatchQuality",
+            "summary": "Recognition quality of a scan batch's pages, those below the "
+            "thresholds first (scope: read)",
+            "parameters": [_uuid_param("batch")],
+            "responses": {
+                "200": {
+                    "description": "The summary and the pages",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "401": ERROR,
+                "403": ERROR,
+                "404": ERROR,
+            },
+        }
+    },
 }
 
 # The clerk's daily work (issue 16): its operations and schemas, kept in a module of their own.

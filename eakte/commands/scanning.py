@@ -15,7 +15,7 @@ from eakte.commands.common import (
 )
 from eakte.runtime import open_runtime
 from eakte.services import intake as intake_service
-from eakte.services import scanning
+from eakte.services import page_quality, scanning
 
 
 @click.group("batch")
@@ -48,6 +48,37 @@ def batch_show(name, tenant, username):
             ("quality check", f"{b.qc_status}{' ' + b.qc_note if b.qc_note else ''}"),
         ]:
             click.echo(f"{label:14} {value}")
+        _show_page_quality(session, b)
+
+
+def _show_page_quality(session, batch) -> None:
+    """Recognition quality per page (issue 18): the pages below the thresholds, worst first."""
+    found = page_quality.summary(session, batch)
+    click.echo(
+        f"{'recognition':14} {found.pages} pages assessed, {found.low} below the thresholds "
+        f"open, {found.accepted} accepted, {found.rescanned} re-scanned"
+    )
+    for row in page_quality.batch_pages(session, batch, only_low=True):
+        confidence = "-" if row.confidence is None else f"{row.confidence:.0f}"
+        share = "-" if row.dictionary_share is None else f"{row.dictionary_share:.0%}"
+        click.echo(
+            f"  low: {row.document_uuid} page {row.page}: confidence {confidence}, "
+            f"dictionary words {share} ({row.title})"
+        )
+
+
+@batch_group.command("accept-page")
+@click.argument("document")
+@click.argument("page", type=click.IntRange(1))
+@click.option("--note", default="", help="Why the page is good enough as it is (logged).")
+@tenant_option
+@user_option()
+def batch_accept_page(document, page, note, tenant, username):
+    """Accept PAGE of DOCUMENT although its recognition is below the thresholds (issue 18)."""
+    with open_runtime(load_settings()) as rt, rt.session() as session:
+        actor = acting_user(session, tenant, username)
+        page_quality.accept_page(session, actor, document, page, note)
+    click.echo(f"document {document}: page {page} accepted")
 
 
 @batch_group.command("pass")

@@ -19,7 +19,7 @@ import ocrmypdf.exceptions
 from PIL import Image
 
 from eakte import metrics
-from eakte.ingest import limit_tesseract_threads, ocrmypdf_compat
+from eakte.ingest import limit_tesseract_threads, ocrmypdf_compat, page_quality
 
 log = logging.getLogger(__name__)
 
@@ -135,10 +135,12 @@ def ocr_to_pdfa(source: Path, target: Path, sidecar: Path, threads: int = 1) -> 
     limit_tesseract_threads()
     ocrmypdf_compat.keep_tool_versions()  # tool versions asked once per process
     try:
-        _ocrmypdf(source, target, sidecar, "skip", "internal", threads)
+        with page_quality.collecting(sidecar.parent):
+            _ocrmypdf(source, target, sidecar, "skip", "internal", threads)
     except ocrmypdf.exceptions.PdfaConversionFailedError as exc:
         log.info("PDF/A by pikepdf not possible (%s); converting with Ghostscript", exc)
-        _ocrmypdf(source, target, sidecar, "force", "ghostscript", threads)
+        with page_quality.collecting(sidecar.parent):
+            _ocrmypdf(source, target, sidecar, "force", "ghostscript", threads)
     pages = sidecar.read_text(encoding="utf-8", errors="replace").split(PAGE_BREAK)
     skipped = [page.strip().startswith("[OCR skipped") for page in pages]
     metrics.counters().ocr_pages.inc(skipped.count(False))

@@ -9,7 +9,8 @@ only how the answers are found:
   (``tesseract_api``); the text layer is Tesseract's own PDF renderer (``pdf_renderer=
   "sandwich"``), as with ``tesseract IMAGE BASE pdf``;
 - orientation: a page that clearly shows upright text lines is taken as upright
-  (``orientation``); any other page gets Tesseract's orientation detection;
+  (``orientation``); any other page gets Tesseract's orientation detection, and where that is
+  not confident, recognition decides (``orientation_vote``);
 - deskew angle: from the projection profile of the ink (``deskew``);
 - rasterising: the page rendered for the orientation preview is kept and written again as the
   page image, instead of being rendered a second time;
@@ -41,7 +42,13 @@ from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOcrEngine
 from ocrmypdf.pluginspec import OrientationConfidence
 from PIL import Image
 
-from eakte.ingest import heartbeat, ocrmypdf_compat, tesseract_api
+from eakte.ingest import (
+    heartbeat,
+    ocrmypdf_compat,
+    orientation_vote,
+    page_quality,
+    tesseract_api,
+)
 from eakte.ingest.deskew import skew_angle
 from eakte.ingest.orientation import looks_upright
 from eakte.ingest.text import PDFIUM_LOCK
@@ -49,6 +56,7 @@ from eakte.ingest.text import PDFIUM_LOCK
 log = logging.getLogger(__name__)
 
 UPRIGHT_CONFIDENCE = 15.0  # above OCRmyPDF's default threshold for acting on an orientation
+DECIDED_CONFIDENCE = 1000.0  # the vote's answer: acted on whatever the threshold
 GRAY_DEVICES = {"pnggray": "L", "pngmono": "1", "pngmonod": "1"}
 # PDFium is not thread-safe: one lock for every use in the process — text reading, our
 # rasteriser and OCRmyPDF's built-in one (given this lock in ``initialize``).
@@ -89,6 +97,11 @@ class ResidentTesseract(TesseractOcrEngine):
             found = osd.orientation(_pgm(_middle(image)))
             if found.confidence < options.rotate_pages_threshold:
                 found = osd.orientation(_pgm(image))
+        if found.confidence < options.rotate_pages_threshold:
+            # OSD is unsure (sparse or degraded pages): recognition decides (issue 18).
+            voted = orientation_vote.vote(image, found.degrees)
+            if voted is not None:
+                return OrientationConfidence(angle=voted.degrees, confidence=DECIDED_CONFIDENCE)
         return OrientationConfidence(angle=found.degrees, confidence=found.confidence)
 
     @staticmethod
@@ -121,6 +134,7 @@ class ResidentTesseract(TesseractOcrEngine):
                 f"OCR of a page took longer than {options.tesseract.timeout}s"
             )
         output_text.write_text(page.text, encoding="utf-8")
+        page_quality.note(Path(input_file), page.confidence)  # the batch check (issue 18)
         heartbeat.progressed()  # a long document keeps its claim page by page
 
 

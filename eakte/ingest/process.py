@@ -33,7 +33,15 @@ from sqlalchemy.orm import Session
 from eakte import audit
 from eakte.db import transaction
 from eakte.errors import DatabaseUnavailable, IngestRetryLater
-from eakte.ingest import claims, einvoice, keys, pdf_features, signature_store, signatures
+from eakte.ingest import (
+    claims,
+    einvoice,
+    keys,
+    page_quality,
+    pdf_features,
+    signature_store,
+    signatures,
+)
 from eakte.ingest.confine import JobLimits
 from eakte.ingest.conversion import PDF, convert
 from eakte.ingest.heartbeat import ClaimHeartbeat, progressed
@@ -63,6 +71,7 @@ from eakte.models.base import utcnow
 from eakte.models.ingest import IngestTask
 from eakte.models.scanning import ScanBatch
 from eakte.ports import retention_port
+from eakte.services import suggestions
 from eakte.services.documents import version_for
 from eakte.services.objects import found_row, keep_unused, latest_version, put_object
 from storage.blobstore import BlobStore
@@ -290,6 +299,11 @@ def finish(session: Session, store: BlobStore, ctx: ProcessContext) -> None:
         )
         if ctx.signatures or pdf_features.SIGNED in ctx.flags:
             signature_store.replace(session, ctx.document_id, ctx.signatures)
+        page_quality.record(session, ctx)  # OCRed pages' confidence and dictionary share
+        if ctx.tenant_id is not None:  # title, date, sender, type suggested (issue 18)
+            suggestions.record_at_intake(
+                session, ctx.document_id, ctx.tenant_id, join_pages(ctx.texts)
+            )
         if ctx.scan_batch_id and ctx.pages != ctx.previous_pages:
             session.execute(
                 update(ScanBatch)

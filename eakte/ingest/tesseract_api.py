@@ -38,6 +38,13 @@ class PageText:
     hocr: str
     text: str
     timed_out: bool = False
+    confidence: float | None = None  # Tesseract's mean word confidence, 0-100
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    confidence: float  # 0-100
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,8 @@ class _Lib:
             (t, "TessBaseAPIGetUTF8Text"): ([vp], vp),
             (t, "TessBaseAPIGetHOCRText"): ([vp, i], vp),
             (t, "TessBaseAPIClear"): ([vp], None),
+            (t, "TessBaseAPIMeanTextConf"): ([vp], i),
+            (t, "TessBaseAPIGetTsvText"): ([vp, i], vp),
             (t, "TessDeleteText"): ([vp], None),
             (t, "TessMonitorCreate"): ([], vp),
             (t, "TessMonitorDelete"): ([vp], None),
@@ -251,11 +260,30 @@ class Engine:
                 if not ok:
                     raise RuntimeError(f"Tesseract could not write the text layer {output_pdf}")
                 text = self._take_text(self._lib.TessBaseAPIGetUTF8Text(self._api))
-                return PageText("", text)
+                confidence = float(self._lib.TessBaseAPIMeanTextConf(self._api))
+                return PageText("", text, confidence=confidence)
             finally:
                 if renderer:
                     self._lib.TessDeleteResultRenderer(renderer)
                 self._lib.TessBaseAPIClear(self._api)
+
+    def words(self, image: Image.Image, timeout_s: float, dpi: int | None = None) -> list[Word]:
+        """The recognised words of an image in memory with their confidences (empty when
+        recognition took longer than ``timeout_s``)."""
+        with self.lock:
+            try:
+                if not self._recognise(image, timeout_s, dpi):
+                    return []
+                tsv = self._take_text(self._lib.TessBaseAPIGetTsvText(self._api, 0))
+            finally:
+                self._lib.TessBaseAPIClear(self._api)
+        found = []
+        for row in tsv.splitlines():
+            cells = row.split("\t")
+            # level 5 rows are words: level, page, block, par, line, word, box (4), conf, text
+            if len(cells) == 12 and cells[0] == "5" and cells[11].strip():
+                found.append(Word(cells[11].strip(), float(cells[10])))
+        return found
 
     def orientation(self, image: Path | bytes) -> Orientation:
         """Orientation and script detection (OSD) of an image file or the bytes of one

@@ -22,6 +22,7 @@ from eakte.jobs import (
     index_tasks,
     ingest_tasks,
     mail_tasks,
+    suggest_tasks,
     tasks,
     workflow_tasks,
 )
@@ -82,6 +83,7 @@ class HueyJobs:
             every(10)(_bind(recover_task, rt)),
             every(1)(_bind(mail_tasks.poll_mail_accounts, rt, queue)),  # each by its interval
             every(5)(_bind(retention_jobs.sync_retention_locks, rt)),
+            every(15)(_bind(suggest_tasks.retrain_filing_models, rt)),  # issue 18
             daily(1, 15)(_bind(retention_jobs.nightly_due_refresh, rt)),
             daily(2, 30)(_bind(nightly_fixity_check, verify_task)),
             daily(3, 10)(_bind(directory_tasks.nightly_directory_sync, rt)),  # issue 19

@@ -14,6 +14,7 @@ from eakte.models import (  # noqa: F401
     mail_accounts,
     migration,
     ozg,
+    recognition,
     signatures,
     signin,
     workflow,

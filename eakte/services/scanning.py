@@ -42,6 +42,7 @@ from eakte.models.base import utcnow
 from eakte.models.ingest import IngestTask, QuarantinedFile, TransferNote
 from eakte.permissions import Action, can, require
 from eakte.ports import retention_port
+from eakte.services import page_quality
 from eakte.services.cases import ensure_open
 from eakte.services.documents import version_for
 from eakte.services.guard import audited_refusals, load
@@ -172,6 +173,7 @@ def qc_pass(session: Session, actor: User, batch_ident: int | str, note: str) ->
         if open_docs:
             detail = ", ".join(f"{n} {status}" for status, n in sorted(open_docs.items()))
             raise BatchIncomplete(f"batch {batch.name!r} has documents not ready: {detail}")
+        page_quality.before_pass(session, actor, batch)  # low pages checked (issue 18)
         previous = batch.qc_status
         batch.qc_status, batch.qc_by_id, batch.qc_at, batch.qc_note = (
             QcStatus.passed.value,

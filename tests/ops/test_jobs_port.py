@@ -38,6 +38,7 @@ def test_every_task_is_registered_under_its_module_and_name():
         "eakte.jobs.workflow_tasks.send_workflow_notices",
         "eakte.jobs.workflow_tasks.nightly_workflow",
         "eakte.jobs.mail_tasks.poll_mail_accounts",
+        "eakte.jobs.suggest_tasks.retrain_filing_models",
     }
     assert set(jobs.periodic) == {
         "anchor_audit_trail",
@@ -50,6 +51,7 @@ def test_every_task_is_registered_under_its_module_and_name():
         "send_workflow_notices",
         "nightly_workflow",
         "poll_mail_accounts",
+        "retrain_filing_models",
     }
 
 
