@@ -506,6 +506,8 @@ def _apply(session: Session, actor: User, message, xml: bytes, name: str) -> Rec
         version="4.0.0",
         file=name,
         sha256=digest,
-        **outcome,
+        archived=result.archived,
+        destroy=result.destroy,
+        failed=result.failed,
     )
     return result

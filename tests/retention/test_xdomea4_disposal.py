@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from eakte.errors import XdomeaRejected
 from eakte.models import Case
-from retention import disposal, transfer as transfer31
+from retention import disposal
+from retention import transfer as transfer31
 from retention.models import DisposalItem
 from retention.xdomea4 import codelists, transfer
 from retention.xdomea4.models import XdomeaMessage
@@ -174,7 +175,10 @@ def test_disposal_4_split_into_three_confirmed_per_object(
 def test_a_3_1_0_answer_is_not_taken_for_4_0_0(records, world, tmp_path):
     """The 3.1.0 receiver keeps its own messages; a 3.1.0 message given to the 4.0.0 reader is
     refused by the schema check, naming what it is."""
-    old = b'<?xml version="1.0"?><x:Aussonderung.Bewertungsverzeichnis.0502 xmlns:x="urn:xoev-de:xdomea:schema:3.1.0"/>'
-    with world.session() as s, pytest.raises(XdomeaRejected, match="not an xdomea 4.0.0"):
+    old = (
+        b'<?xml version="1.0"?><x:Aussonderung.Bewertungsverzeichnis.0502 '
+        b'xmlns:x="urn:xoev-de:xdomea:schema:3.1.0"/>'
+    )
+    with world.session() as s, pytest.raises(XdomeaRejected, match=r"not an xdomea 4\.0\.0"):
         transfer.receive(s, world.officer, old, name="old.xml")
     assert transfer31.receive  # the 3.1.0 flow stays as it is
