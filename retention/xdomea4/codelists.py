@@ -38,6 +38,7 @@ EXTERNAL: dict[str, tuple[str, str]] = {
         "urn:xoev-de:kosit:codeliste:xta.serviceprofile.kryptographische-algorithmen",
         "1.0.0",
     ),
+    "BewertungsvorschlagCodeType": ("urn:xoev-de:xdomea:codeliste:bewertungsvorschlag", "1.0"),
     # Confidentiality: the list the xdomea 4.0.0 examples and archives use.
     "GeheimhaltungsgradCodeType": ("urn:xoev-de:xdomea:codeliste:vertraulichkeitsstufe", "1.0"),
 }

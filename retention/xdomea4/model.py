@@ -85,6 +85,7 @@ class CaseObj:
     retention_end: date | None = None
     period_years: int | None = None  # None: permanent
     action: str = ""  # A / B / V
+    proposal: str = ""  # Bewertungsvorschlag: the appraisal proposed (archive's catalogue)
     processes: list[ProcessObj] = field(default_factory=list)
     history: list[History] = field(default_factory=list)
 

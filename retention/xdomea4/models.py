@@ -103,3 +103,18 @@ class ImportedObject(CreatedMixin, Base):
     former_reference: Mapped[str] = mapped_column(String(300), default="")
     history: Mapped[str] = mapped_column(Text, default="[]")  # JSON: HistorienProtokollInformation
     metadata_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class NodeAppraisal(Base):
+    """The archive's appraisal of a file-plan unit from its catalogue (0513): A, B or V —
+    proposed on the disposal list for the cases beneath it, changeable by a records officer."""
+
+    __tablename__ = "xdomea_node_appraisal"
+    __table_args__ = (UniqueConstraint("tenant_id", "node_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("file_plan_node.id"))
+    decision: Mapped[str] = mapped_column(String(1))
+    message_uuid: Mapped[str] = mapped_column(String(36))
+    updated_at: Mapped[datetime]

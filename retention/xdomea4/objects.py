@@ -77,6 +77,8 @@ def _retention(parent: etree._Element, case: CaseObj) -> None:
     else:
         el(duration, "AnzahlJahre", str(case.period_years))
     code(el(meta, "Aussonderungsart"), "Aussonderungsart", "AussonderungsartCodeType", case.action)
+    if case.proposal:
+        code(meta, "Bewertungsvorschlag", "BewertungsvorschlagCodeType", case.proposal)
     if case.retention_end:
         el(meta, "Aufbewahrungsende", case.retention_end.isoformat())
 

@@ -187,6 +187,7 @@ def _record(
 
 
 def _selected(session: Session, items: list[DisposalItem], content: bool, result: Export4):
+    from retention.xdomea4.appraisal import proposed_appraisal
     from retention.xdomea4.entries import case_obj  # the ORM-reading half, only when exporting
 
     chosen: list[tuple[DisposalItem, CaseObj]] = []
@@ -194,7 +195,12 @@ def _selected(session: Session, items: list[DisposalItem], content: bool, result
         if case_tree_holds(session, item.case):
             result.held.append(item.case.file_reference)
             continue
-        chosen.append((item, case_obj(session, item.case, content=content)))
+        entry = case_obj(session, item.case, content=content)
+        if not content:  # the offer carries the proposal: the officer's, else the catalogue's
+            entry.proposal = item.appraisal or proposed_appraisal(
+                session, item.case.tenant_id, item.case.node_id
+            )
+        chosen.append((item, entry))
     return chosen
 
 

@@ -13,6 +13,8 @@ NAMES = {
     "0506": "Aussonderung.AussonderungImportBestaetigen",
     "0507": "Aussonderung.AussonderungEmpfangBestaetigen",
     "0402": "Abgabe.ImportBestaetigen",
+    "0512": "Aussonderung.AktenplanZurBewertungEmpfangBestaetigen",
+    "0513": "Aussonderung.Bewertungskatalog",
     "0403": "Abgabe.EmpfangBestaetigen",
 }
 
@@ -43,7 +45,7 @@ def message(kind: str, process_id: str, origin: str, body=None, *, message_uuid=
     _el(_el(_el(head, "leser"), "NameInstitution"), "Name", "Stadt Usingen")
     _el(_el(_el(head, "autor"), "NameInstitution"), "Name", "Landesarchiv")
     _el(head, "ProzessID", process_id)
-    if kind == "0502":
+    if kind in ("0502", "0513"):
         _el(root, "Empfangsbestaetigung", "true")
     _el(root, "UUIDUrsprungsnachricht", origin)
     _el(root, "LfdNrNachrichtProTyp", "1")
@@ -99,3 +101,18 @@ def import_confirmation(process_id: str, origin: str, results: dict[str, bool]) 
             _outcome(item, el, ok, "" if ok else "abgelehnt")
 
     return message("0402", process_id, origin, body)
+
+
+def catalogue(process_id: str, origin: str, decisions: dict[str, str]) -> bytes:
+    """0513: the archive's appraisal per file-plan unit (by the unit's xdomeaUUID)."""
+
+    def body(root, el):
+        for unit_uuid, decision in decisions.items():
+            item = el(root, "BewerteteAktenplaneinheit")
+            el(item, "xdomeaUUID", unit_uuid)
+            code = el(el(item, "Aussonderungsart"), "Aussonderungsart")
+            code.set("listURI", "urn:xoev-de:xdomea:codeliste:aussonderungsart")
+            code.set("listVersionID", "1.0")
+            ET.SubElement(code, "code").text = decision
+
+    return message("0513", process_id, origin, body)

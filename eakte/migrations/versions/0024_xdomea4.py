@@ -134,9 +134,34 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_xdomea_imported_object_import_id"), "xdomea_imported_object", ["import_id"]
     )
+    op.create_table(
+        "xdomea_node_appraisal",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("node_id", sa.Integer(), nullable=False),
+        sa.Column("decision", sa.String(length=1), nullable=False),
+        sa.Column("message_uuid", sa.String(length=36), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenant.id"], name=op.f("fk_xdomea_node_appraisal_tenant_id_tenant")
+        ),
+        sa.ForeignKeyConstraint(
+            ["node_id"],
+            ["file_plan_node.id"],
+            name=op.f("fk_xdomea_node_appraisal_node_id_file_plan_node"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_xdomea_node_appraisal")),
+        sa.UniqueConstraint(
+            "tenant_id", "node_id", name=op.f("uq_xdomea_node_appraisal_tenant_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_xdomea_node_appraisal_tenant_id"), "xdomea_node_appraisal", ["tenant_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("xdomea_node_appraisal")
     op.drop_table("xdomea_imported_object")
     op.drop_table("xdomea_import")
     op.drop_table("xdomea_message")
