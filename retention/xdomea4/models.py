@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eakte.models.base import Base, CreatedMixin, UuidMixin
@@ -29,7 +29,7 @@ class XdomeaArchive(UuidMixin, CreatedMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     xdomea_version: Mapped[str] = mapped_column(String(8), default="3.1.0")
     # A 0503 whose primary documents pass this many bytes is split into several messages.
-    max_message_bytes: Mapped[int] = mapped_column(default=DEFAULT_MAX_MESSAGE_BYTES)
+    max_message_bytes: Mapped[int] = mapped_column(BigInteger, default=DEFAULT_MAX_MESSAGE_BYTES)
 
 
 class XdomeaMessage(CreatedMixin, Base):

@@ -22,7 +22,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("xdomea_version", sa.String(length=8), nullable=False),
-        sa.Column("max_message_bytes", sa.Integer(), nullable=False),
+        sa.Column("max_message_bytes", sa.BigInteger(), nullable=False),
         sa.Column("uuid", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
