@@ -117,6 +117,9 @@ def take_in(
     run of the same container). A refused container comes back with ``problems`` and the
     record in state ``refused``; nothing of it is stored."""
     require(session, actor, Action.manage_schedules)  # dates and closures as they were
+    require(
+        session, actor, Action.ingest
+    )  # documents go through intake: checked before, not midway
     digest = containers.file_sha256(path)
     with transaction(session):
         plan_node = find_node(session, actor, node)
