@@ -24,6 +24,7 @@ from web import (
     search,
     security,
     upload,
+    xdomea,
 )
 from web.extensions import babel, csrf, login_manager
 from web.filters import audit_details, dict_with, dict_without, flag_labels
@@ -74,6 +75,7 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
         migration,
         records,
         disposal,
+        xdomea,
         admin,
         api,
         health,

@@ -517,3 +517,16 @@ def _apply(session: Session, actor: User, message, xml: bytes, name: str) -> Rec
         failed=result.failed,
     )
     return result
+
+
+def list_messages(session: Session, actor: User, limit: int = 500) -> list[XdomeaMessage]:
+    """The tenant's xdomea 4.0.0 messages, newest first."""
+    require(session, actor, Action.dispose)
+    return list(
+        session.scalars(
+            select(XdomeaMessage)
+            .where(XdomeaMessage.tenant_id == actor.tenant_id)
+            .order_by(XdomeaMessage.id.desc())
+            .limit(limit)
+        )
+    )

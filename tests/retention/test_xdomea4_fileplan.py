@@ -84,7 +84,7 @@ def test_catalogue_becomes_the_proposed_appraisal(
         )
         units = {
             e.findtext("x:Kennzeichen", namespaces=NS): e.findtext("x:xdomeaUUID", namespaces=NS)
-            for e in root.iter("{%s}Einheit" % NS["x"])
+            for e in root.iter(f"{{{NS['x']}}}Einheit")
         }
         assert {"60", "60.02", "60.03"} <= set(units)
 
