@@ -16,7 +16,7 @@ from eakte.errors import XdomeaRejected
 from eakte.models import Case
 from retention import disposal
 from retention.models import DisposalItem
-from retention.xdomea4 import codelists, transfer
+from retention.xdomea4 import codelists, takein, transfer
 from retention.xdomea4.models import XdomeaMessage
 from retention.xdomea4.schema import ENTRY
 from tests.fixtures.s3 import wait_for_floor
@@ -127,6 +127,9 @@ def test_disposal_4_split_into_three_confirmed_per_object(
                 assert hashes[name] == hashlib.sha256(data).hexdigest()
                 uuid.UUID(name.rsplit(".", 1)[0])
         assert set(carried) == set(by_uuid)
+        # Another system's take-in reads such a 0503 too: complete, every hash right.
+        checked = takein.check(sent.paths[0])
+        assert checked.problems == [] and checked.handed and len(checked.handed.cases) == 1
 
         # 0507 for each container.
         for message_uuid in sent.message_uuids:
