@@ -9,7 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from eakte.cli import main
+from eakte.models import Role
+from eakte.services import accounts
 from retention import disposal
+from tests.fixtures.app import PASSWORD
 from tests.fixtures.s3 import wait_for_floor
 from tests.retention.test_xdomea import archive_plan  # noqa: F401  (fixture)
 
@@ -72,8 +75,17 @@ def test_xdomea_from_the_command_line(
         for name in names:
             if name != dropped:
                 zout.writestr(name, zin.read(name))
+    with world.session() as s:  # taking in files documents: the intake right as well
+        accounts.create_user(
+            s,
+            world.tenant,
+            "archivar",
+            PASSWORD,
+            {Role.records_officer, Role.clerk},
+            org_unit_code="60",
+        )
     refused = CliRunner().invoke(
-        main, ["xdomea", "take-in", str(broken), "--node", "60.03", "--user", "registratur"]
+        main, ["xdomea", "take-in", str(broken), "--node", "60.03", "--user", "archivar"]
     )
     assert refused.exit_code != 0
     assert f"{dropped}: primary document missing" in refused.output
