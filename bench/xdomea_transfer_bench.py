@@ -84,7 +84,7 @@ def _people(rt):
 
 
 def _cases(rt, officer, total: int, per_case: int) -> list[int]:
-    ids = []
+    ids: list[int] = []
     made = 0
     while made < total:
         with rt.session() as s:
