@@ -15,7 +15,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from retention.xdomea4 import takein, transfer
+from retention.xdomea4 import imports, takein, transfer
 from web.context import actor
 from web.db import db, runtime
 from web.forms import PageForm
@@ -56,7 +56,7 @@ def overview():
         take_in_form=TakeInForm(prefix="takein"),
         archives=transfer.list_archives(db(), actor()),
         messages=transfer.list_messages(db(), actor()),
-        imports=takein.list_imports(db(), actor()),
+        imports=imports.list_imports(db(), actor()),
     )
 
 
@@ -92,7 +92,7 @@ def take_in():
 
 @bp.get("/uebernahmen/<uuid:import_id>")
 def report(import_id):
-    record = takein.get_import(db(), actor(), str(import_id))
+    record = imports.get_import(db(), actor(), str(import_id))
     return render_template(
         "xdomea/report.html", record=record, lines=json.loads(record.report or "[]")
     )

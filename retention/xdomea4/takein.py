@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import json
-import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +29,7 @@ from sqlalchemy.orm import Session
 from eakte import audit
 from eakte.config import Settings
 from eakte.db import transaction
-from eakte.errors import Conflict, NoRetentionSchedule, NotFound, XdomeaRejected
+from eakte.errors import Conflict, NoRetentionSchedule, XdomeaRejected
 from eakte.ingest.intake_context import DocumentMetadata
 from eakte.models import Case, CaseStatus, Document, FileVersion, Process, Tenant, User, VersionKind
 from eakte.models.base import utcnow
@@ -469,32 +468,3 @@ def _add_file(
         document = session.get_one(Document, document_id)
         kind = VersionKind.rendition if entry.kind == "rendition" else VersionKind.original
         document.versions.append(version_for(stored, kind, entry.filename))
-
-
-def list_imports(session: Session, actor: User, limit: int = 200) -> list[XdomeaImport]:
-    require(session, actor, Action.dispose)
-    return list(
-        session.scalars(
-            select(XdomeaImport)
-            .where(XdomeaImport.tenant_id == actor.tenant_id)
-            .order_by(XdomeaImport.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def get_import(session: Session, actor: User, ident: str) -> XdomeaImport:
-    """One import of the actor's tenant, with its report (``NotFound`` otherwise)."""
-    require(session, actor, Action.dispose)
-    try:
-        key = uuidlib.UUID(ident)
-    except ValueError:
-        raise NotFound(f"import {ident!r} not found") from None
-    found = session.scalar(
-        select(XdomeaImport).where(
-            XdomeaImport.tenant_id == actor.tenant_id, XdomeaImport.uuid == key
-        )
-    )
-    if found is None:
-        raise NotFound(f"import {ident!r} not found")
-    return found

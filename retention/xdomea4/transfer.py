@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from eakte import audit
 from eakte.db import transaction
-from eakte.errors import BadInput, Conflict, XdomeaRejected
+from eakte.errors import Conflict, XdomeaRejected
 from eakte.models import OrgUnit, Tenant, User
 from eakte.permissions import Action, require
 from eakte.services.guard import audited_refusals
@@ -37,78 +37,17 @@ from retention.holds import case_tree_holds
 from retention.models import DisposalItem, DisposalRequest, ItemState, RequestStatus
 from retention.transfer import _apply_appraisal, _apply_confirmation, _approved, _items
 from retention.xdomea4 import containers, disposal
+from retention.xdomea4.archives import (  # noqa: F401  (the service's API, used by callers)
+    VERSIONS,
+    archive_named,
+    list_archives,
+    set_archive,
+    version_for,
+)
 from retention.xdomea4.header import Head
 from retention.xdomea4.model import CaseObj, FileObj
-from retention.xdomea4.models import DEFAULT_MAX_MESSAGE_BYTES, XdomeaArchive, XdomeaMessage
+from retention.xdomea4.models import XdomeaArchive, XdomeaMessage
 from storage.blobstore import BlobStore
-
-VERSIONS = ("3.1.0", "4.0.0")
-
-
-@audited_refusals
-def set_archive(
-    session: Session,
-    actor: User,
-    name: str,
-    *,
-    version: str,
-    max_message_bytes: int | None = None,
-) -> XdomeaArchive:
-    """Create or change a receiving archive: the xdomea version it reads and the size above
-    which a 0503 is split."""
-    require(session, actor, Action.dispose)
-    if version not in VERSIONS:
-        raise BadInput(f"xdomea version {version!r}: only {', '.join(VERSIONS)} are supported")
-    if max_message_bytes is not None and max_message_bytes < 1:
-        raise BadInput("the size of a message must be a positive number of bytes")
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise BadInput("an archive needs a name of 1 to 200 characters")
-    with transaction(session):
-        archive = archive_named(session, actor.tenant_id, name)
-        if archive is None:
-            archive = XdomeaArchive(tenant_id=actor.tenant_id, name=name)
-            archive.max_message_bytes = DEFAULT_MAX_MESSAGE_BYTES
-            session.add(archive)
-        archive.xdomea_version = version
-        if max_message_bytes is not None:
-            archive.max_message_bytes = max_message_bytes
-        session.flush()
-        audit.record(
-            session,
-            actor,
-            "xdomea_archive",
-            archive,
-            name=name,
-            version=version,
-            max_message_bytes=archive.max_message_bytes,
-        )
-    return archive
-
-
-def archive_named(session: Session, tenant_id: int, name: str) -> XdomeaArchive | None:
-    return session.scalar(
-        select(XdomeaArchive).where(
-            XdomeaArchive.tenant_id == tenant_id, XdomeaArchive.name == name
-        )
-    )
-
-
-def list_archives(session: Session, actor: User) -> list[XdomeaArchive]:
-    require(session, actor, Action.dispose)
-    return list(
-        session.scalars(
-            select(XdomeaArchive)
-            .where(XdomeaArchive.tenant_id == actor.tenant_id)
-            .order_by(XdomeaArchive.name)
-        )
-    )
-
-
-def version_for(session: Session, tenant_id: int, archive: str) -> str:
-    """The xdomea version the named archive reads; 3.1.0 for one never set up."""
-    found = archive_named(session, tenant_id, archive)
-    return found.xdomea_version if found else "3.1.0"
 
 
 @dataclass
