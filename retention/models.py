@@ -173,3 +173,7 @@ Index(
     Case.status,
     Case.retention_end,
 )
+
+# The xdomea 4.0.0 exchange's tables (issue 27) map on the same Base: whoever needs retention's
+# whole metadata (migrations, the schema comparison) gets them with this module.
+from retention.xdomea4 import models as _xdomea4_models  # noqa: E402, F401

@@ -30,6 +30,7 @@ from web import (
     security,
     suggest,
     upload,
+    xdomea,
 )
 from web.extensions import babel, csrf, login_manager
 from web.filters import audit_details, dict_with, dict_without, flag_labels
@@ -85,6 +86,7 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
         mail_accounts,
         records,
         disposal,
+        xdomea,
         admin,
         directory_admin,
         api,

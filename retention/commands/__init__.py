@@ -14,5 +14,6 @@ import click
 from retention.commands import archive, disposal, holds, schedules  # noqa: F401
 from retention.commands.common import retention_group
 from retention.commands.holds import hold_group
+from retention.commands.xdomea4 import xdomea_group
 
-COMMANDS: list[click.Command] = [retention_group, hold_group]
+COMMANDS: list[click.Command] = [retention_group, hold_group, xdomea_group]
