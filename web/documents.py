@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from eakte import audit
 from eakte.ingest import names
 from eakte.permissions import Action, can
-from eakte.services import documents, listing, mail, previews
+from eakte.services import documents, listing, mail, previews, worklist
 from eakte.services.signatures import signatures_of
 from web.context import actor
 from web.db import db, runtime
 from web.forms import DocumentEditForm, FileForm, ReasonForm
 from web.reindex import index_soon
+from web.worksurface import context_of
+
+
+def wants_json() -> bool:
+    """A request sent by web/static/surface.js (a form saved without leaving the page)."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _list_args() -> dict[str, str]:
+    """The list the page was opened from, carried along by its forms (see web/worksurface)."""
+    return {k: request.values[k][:2000] for k in ("liste", "suche", "nr") if request.values.get(k)}
 
 bp = Blueprint("documents", __name__, url_prefix="/dokumente")
 
@@ -26,6 +46,7 @@ def show(document_id):
     candidates = listing.find_cases_by_reference(session, user, search_text) if search_text else []
     return render_template(
         "documents/show.html",
+        context=context_of(session, user, document),
         document=document,
         pages=range(1, (document.page_count or 0) + 1)
         if previews.preview_version(document)
@@ -64,16 +85,43 @@ def download(version_id):
     )
 
 
+@bp.get("/ablageziele")
+def targets():
+    """Type-ahead for filing: open processes of open cases in the user's scope (JSON)."""
+    found = worklist.find_cases(db(), actor(), request.args.get("q", ""), for_filing=True)
+    items = [
+        {
+            "label": f"{case.file_reference} · {_('Process %(n)s', n=p.number)}",
+            "detail": f"{case.title} – {p.title}",
+            "value": p.uuid,
+        }
+        for case in found
+        for p in case.processes
+    ]
+    return jsonify(items=items, empty=_("No open case found."))
+
+
 @bp.post("/<uuid:document_id>/ablegen")
 def file(document_id):
     form = FileForm()
     if form.validate_on_submit() and form.process_id.data:
-        filed = documents.file_document(db(), actor(), str(document_id), form.process_id.data)
+        session, user = db(), actor()
+        filed = documents.file_document(session, user, str(document_id), form.process_id.data)
         index_soon()
-        flash(_("Filed into %(ref)s.", ref=filed.process.case.file_reference), "info")
-        return redirect(url_for("cases.show", case_id=filed.process.case.uuid))
+        message = _("Filed into %(ref)s.", ref=filed.process.case.file_reference)
+        flash(message, "info")
+        target = url_for("cases.show", case_id=filed.process.case.uuid)
+        if request.form.get("weiter"):
+            # the work surface goes on to the next letter of the list it came from
+            following = context_of(session, user, filed).next
+            target = following or (url_for("inbox.index") if not _list_args() else target)
+        if wants_json():
+            return jsonify(ok=True, message=message, redirect=target)
+        return redirect(target)
+    if wants_json():
+        return jsonify(ok=False, message=_("Please choose a process.")), 400
     flash(_("Please choose a process."), "error")
-    return redirect(url_for("documents.show", document_id=document_id))
+    return redirect(url_for("documents.show", document_id=document_id, **_list_args()))
 
 
 @bp.post("/<uuid:document_id>/bearbeiten")
@@ -90,10 +138,14 @@ def edit(document_id):
             received_date=form.received_date.data,
         )
         index_soon()
+        if wants_json():
+            return jsonify(ok=True, message=_("Changes saved."))
         flash(_("Changes saved."), "info")
     else:
+        if wants_json():
+            return jsonify(ok=False, message=_("Please check your input.")), 400
         flash(_("Please check your input."), "error")
-    return redirect(url_for("documents.show", document_id=document_id))
+    return redirect(url_for("documents.show", document_id=document_id, **_list_args()))
 
 
 @bp.post("/<uuid:document_id>/verwerfen")
