@@ -129,6 +129,9 @@ class Document(UuidMixin, CreatedMixin, Base):
     flags: Mapped[str] = mapped_column(String(200), default="")  # e.g. "javascript,embedded"
     index_dirty: Mapped[bool] = mapped_column(default=True, index=True)
     index_version: Mapped[int] = mapped_column(default=0, index=True)  # issue 5, migration 0005
+    # Zuweisung: the person who is to handle it (migration 0018); the desk lists it for them.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assigned_at: Mapped[datetime | None]
 
     process: Mapped[Process | None] = relationship()
     versions: Mapped[list[FileVersion]] = relationship(
