@@ -17,6 +17,7 @@ from web import (
     fileplan,
     health,
     home,
+    inbox,
     migration,
     records,
     requestid,
@@ -65,6 +66,7 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
     areas = (
         auth,
         home,
+        inbox,
         search,
         fileplan,
         cases,

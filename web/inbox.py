@@ -24,6 +24,7 @@ def index():
         "inbox/index.html",
         inbox=listing.inbox(db(), actor(), page_arg()),
         form=ActionForm(),
+        people=worklist.assignable_people(db(), actor()),
         back=request.full_path.rstrip("?"),
     )
 
@@ -44,7 +45,9 @@ def _target_process(session, user) -> str | None:
         return chosen
     text = request.form.get("ziel", "").strip()
     processes = [
-        p.uuid for c in worklist.find_cases(session, user, text, for_filing=True) for p in c.processes
+        p.uuid
+        for c in worklist.find_cases(session, user, text, for_filing=True)
+        for p in c.processes
     ]
     return processes[0] if text and len(processes) == 1 else None
 
@@ -65,7 +68,10 @@ def bulk_action():
     if action == "ablegen":
         process = _target_process(session, user)
         if process is None:
-            flash(_("Please choose a process from the suggestions (or type one file reference exactly)."), "error")
+            flash(
+                _("Please choose a process from the suggestions or type one exact file reference."),
+                "error",
+            )
             return redirect(back)
         outcome = bulk.file_documents(session, user, picked, process)
         done = _("%(n)s documents filed.", n=len(outcome.done))
@@ -77,6 +83,10 @@ def bulk_action():
             return redirect(back)
         outcome = bulk.set_fields(session, user, picked, doc_type=doc_type, correspondent=sender)
         done = _("%(n)s documents changed.", n=len(outcome.done))
+    elif action == "zuweisen":
+        chosen = request.form.get("assignee", "").strip() or None
+        outcome = bulk.assign_documents(session, user, picked, chosen)
+        done = _("%(n)s documents assigned.", n=len(outcome.done))
     else:
         raise BadParameter(f"unknown bulk action {action[:20]!r}")
     if outcome.done:
@@ -84,7 +94,11 @@ def bulk_action():
     flash(done, "info" if outcome.done else "error")
     for refusal in outcome.refused:
         flash(
-            _("Not done: %(title)s – %(reason)s", title=refusal.title or _("(not visible)"), reason=_(refusal.reason)),
+            _(
+                "Not done: %(title)s – %(reason)s",
+                title=refusal.title or _("(not visible)"),
+                reason=_(refusal.reason),
+            ),
             "error",
         )
     return redirect(back)

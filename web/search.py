@@ -3,9 +3,10 @@ Results come from the permission-aware search service; nothing here filters afte
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
 
-from eakte.services import listing
+from eakte.services import listing, worklist
 from eakte.services.search import SORTS, search
 from indexing.errors import SearchQueryInvalid
 from web.context import actor
@@ -53,3 +54,18 @@ def results():
         query=query,
         sorts=SORTS,
     )
+
+
+@bp.get("/vorschlaege")
+def suggest():
+    """Type-ahead of the header search: cases the user sees, by file reference or title."""
+    found = worklist.find_cases(db(), actor(), request.args.get("q", ""), for_filing=False)
+    items = [
+        {
+            "label": c.file_reference,
+            "detail": c.title,
+            "href": url_for("cases.show", case_id=c.uuid),
+        }
+        for c in found
+    ]
+    return jsonify(items=items, empty=_("No case found; Enter searches the full text."))

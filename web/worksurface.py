@@ -35,8 +35,9 @@ def _doc_url(uuid: str, args: dict[str, str]) -> str:
     return url_for("documents.show", document_id=uuid, **args)
 
 
-def context_of(session, user: User, document: Document) -> Context:
-    kind = request.values.get("liste", "")
+def context_of(session, user: User, document: Document, default: str = "") -> Context:
+    """``default``: the list assumed when the address names none (filing from the inbox)."""
+    kind = request.values.get("liste", "") or default
     if kind == SEARCH:
         found = _search_context(session, user)
         if found is not None:
@@ -44,10 +45,13 @@ def context_of(session, user: User, document: Document) -> Context:
     if kind == INBOX or (kind == "" and document.process_id is None):
         around = worklist.inbox_neighbours(session, user, document)
         args = {"liste": INBOX}
+        following = around.next or around.first
+        if following == str(document.uuid):
+            following = None
         return Context(
             INBOX,
             _doc_url(around.previous, args) if around.previous else None,
-            _doc_url(around.next, args) if around.next else None,
+            _doc_url(following, args) if following else None,
             around.position,
             around.total,
             url_for("inbox.index"),

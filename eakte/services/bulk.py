@@ -1,19 +1,21 @@
 """Bulk actions over documents picked in the inbox or the search results: file into a
-process, set type or sender (and assign, once assignment exists). Each document goes through
+process, set type or sender, assign to a person. Each document goes through
 the one-document service, so each gets its own transaction, permission check and audit entry;
 a refused document is reported with its reason and the others are done."""
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eakte.errors import N_, BadInput, EakteError
 from eakte.models import Document, User
 from eakte.permissions import Action, can
-from eakte.services import documents
+from eakte.services import assignment, documents
 from eakte.services.guard import load
 
 # Checked before any work: a request naming more documents is refused as a whole.
@@ -130,3 +132,47 @@ def set_fields(
         precheck,
         lambda ident: documents.update_document(session, actor, ident, **values),
     )
+
+
+NOT_ASSIGNABLE = N_("The chosen person may not work on this document.")
+
+
+def assign_documents(
+    session: Session, actor: User, idents: Sequence[str], assignee_ident: str | None
+) -> BulkOutcome:
+    """Assign each document to a person (``assignment.assign_document`` per document), or take
+    the assignments back (``None``)."""
+    assignee = None
+    if assignee_ident is not None:
+        assignee = session.scalar(
+            select(User).where(
+                User.tenant_id == actor.tenant_id, User.uuid == _uuid(assignee_ident)
+            )
+        )
+        if assignee is None or not assignee.active or assignee.is_service:
+            raise BadInput(f"no active person {assignee_ident!r} to assign to")
+
+    def precheck(document: Document) -> str | None:
+        if not can(session, actor, Action.edit, document):
+            return NOT_ALLOWED
+        if document.status == "discarded":
+            return DISCARDED
+        if assignee is not None and not can(session, assignee, Action.edit, document):
+            return NOT_ASSIGNABLE
+        return None
+
+    target = None if assignee is None else assignee.id
+    return _each(
+        session,
+        actor,
+        idents,
+        precheck,
+        lambda ident: assignment.assign_document(session, actor, ident, target),
+    )
+
+
+def _uuid(ident: str) -> uuidlib.UUID | None:
+    try:
+        return uuidlib.UUID(str(ident))
+    except ValueError:
+        return None

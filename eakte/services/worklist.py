@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from eakte.models import Case, Document, User
-from eakte.permissions import Action, can, visibility
+from eakte.permissions import ROLE_ACTIONS, Action, can, visibility
 from eakte.services.listing import case_filter, inbox_filter
 
 SUGGEST_LIMIT = 10
@@ -27,6 +27,7 @@ class Neighbours:
     next: str | None  # UUID of the older letter
     position: int | None  # 1-based place of the document in the inbox, None when not in it
     total: int
+    first: str | None = None  # the newest letter: where to go on after the oldest
 
 
 def _inbox_where(session: Session, actor: User):
@@ -64,8 +65,20 @@ def inbox_neighbours(session: Session, actor: User, document: Document) -> Neigh
     if in_inbox:
         newer = session.scalar(select(func.count(Document.id)).where(where, key_newer)) or 0
         position = newer + 1
+    first = None
+    if following is None and total:
+        first = session.scalar(
+            select(Document.uuid)
+            .where(where)
+            .order_by(Document.created_at.desc(), Document.id.desc())
+            .limit(1)
+        )
     return Neighbours(
-        str(previous) if previous else None, str(following) if following else None, position, total
+        str(previous) if previous else None,
+        str(following) if following else None,
+        position,
+        total,
+        str(first) if first else None,
     )
 
 
@@ -128,3 +141,19 @@ def find_cases(
             ]
         found.append(CaseChoice(str(case.uuid), case.file_reference, case.title, processes))
     return found
+
+
+def assignable_people(session: Session, actor: User, limit: int = 500) -> list[User]:
+    """Active persons of the tenant who may edit documents: whom the clerk can assign to.
+    Whether a person may work on a particular document is checked when assigning."""
+    users = session.scalars(
+        select(User)
+        .where(User.tenant_id == actor.tenant_id, User.active.is_(True))
+        .order_by(User.display_name, User.username)
+        .limit(limit)
+    ).all()
+    return [
+        u
+        for u in users
+        if not u.is_service and any(Action.edit in ROLE_ACTIONS[r] for r in u.roles)
+    ]

@@ -137,3 +137,24 @@ def test_filing_suggestions_stay_in_the_clerks_scope(world, open_process):
     with world.session() as s:
         assert len(worklist.find_cases(s, world.clerk, "schmidt", for_filing=True)) == 1
         assert len(worklist.find_cases(s, world.clerk, "schmidt", for_filing=False)) == 2
+
+
+def test_bulk_assign_checks_the_assignee_per_document(world):
+    mine = [world.inbox_document(f"Brief {n}") for n in range(2)]
+    sub = world.inbox_document("Hundesteuer", org_unit_code="32.2")
+    with world.session() as s:
+        people = {u.username for u in worklist.assignable_people(s, world.clerk)}
+        assert {"sachb", "hund", "bau", "registratur"} <= people and "admin" not in people
+        # "hund" works in 32.2 only: the letters of 32 are not his
+        outcome = bulk.assign_documents(
+            s, world.clerk, [str(d.uuid) for d in (*mine, sub)], str(world.clerk_sub.uuid)
+        )
+    assert outcome.done == [str(sub.uuid)]
+    assert [r.reason for r in outcome.refused] == [bulk.NOT_ASSIGNABLE] * 2
+    assert len(_audit(world, "assign", str(sub.uuid))) == 1
+    with world.session() as s:
+        outcome = bulk.assign_documents(s, world.clerk, [str(d.uuid) for d in mine], None)
+        assert outcome.done == [str(d.uuid) for d in mine]  # nothing assigned: no entry
+        with pytest.raises(bulk.BadInput):
+            bulk.assign_documents(s, world.clerk, [str(mine[0].uuid)], str(world.admin.tenant_id))
+    assert _audit(world, "unassign", str(mine[0].uuid)) == []
