@@ -12,6 +12,7 @@ from indexing.errors import SearchQueryInvalid
 from web.context import actor
 from web.db import db, runtime
 from web.params import choice_arg, page_arg
+from web.worksurface import search_args
 
 bp = Blueprint("search", __name__, url_prefix="/suche")
 FILTERS = ("node", "doctype", "year", "status", "kind")
@@ -53,6 +54,9 @@ def results():
         links=links,
         query=query,
         sorts=SORTS,
+        hit_args=search_args,
+        people=worklist.assignable_people(db(), actor()) if result and result.hits else [],
+        back=request.full_path.rstrip("?"),
     )
 
 

@@ -146,7 +146,7 @@ def test_metadata_and_assignment_are_saved_in_place(world, sign_in, desk):
 
 
 def test_inbox_bulk_actions_report_refusals_in_german(world, sign_in, desk):
-    letters, foreign, case, process = desk
+    letters, foreign, case, _ = desk
     client = sign_in("sachb")
     inbox = client.get("/posteingang/").get_data(as_text=True)
     assert "Posteingang" in inbox and "data-rows" in inbox and "Bauantrag Gartenhaus" not in inbox
@@ -201,7 +201,7 @@ def test_header_search_suggests_cases_in_scope(world, sign_in, desk):
 
 
 def test_thumbnails_are_rendered_by_the_worker_and_served_like_previews(world, sign_in, desk):
-    letters, foreign, _, _ = desk
+    letters = desk[0]
     client = sign_in("sachb")
     asked = []
     world.rt.jobs.render_thumbnail = asked.append  # the queue's hand-off, watched

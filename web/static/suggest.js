@@ -13,7 +13,7 @@
     list.id = id;
     list.className = "suggestions";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", input.getAttribute("data-suggest-label") || input.labels[0].textContent);
+    list.setAttribute("aria-label", input.getAttribute("data-suggest-label") || "");
     list.hidden = true;
     input.parentNode.insertBefore(list, input.nextSibling);
     input.setAttribute("role", "combobox");
