@@ -11,6 +11,7 @@ from eakte.models import (  # noqa: F401
     ingest,
     mail,
     migration,
+    saved_search,
     signatures,
     signin,
 )

@@ -7,12 +7,14 @@ import re
 
 import pytest
 from fpdf import FPDF
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from eakte.models import AuditEvent, Document
-from eakte.services import cases, thumbnails
+from eakte.errors import PermissionDenied
+from eakte.models import AuditEvent, Document, Role
+from eakte.services import accounts, cases, documents, saved_searches, thumbnails
 from eakte.services.guard import load
-from tests.fixtures.app import csrf_token
+from eakte.services.indexer import index_pending
+from tests.fixtures.app import PASSWORD, csrf_token
 
 JSON = {"Accept": "application/json"}
 
@@ -222,3 +224,82 @@ def test_thumbnails_are_rendered_by_the_worker_and_served_like_previews(world, s
         ).all()
         assert len(views) == 1  # a view of the document, once per hour
     assert sign_in("bau").get(f"/dokumente/{letters[0].uuid}/vorschaubild.png").status_code == 404
+
+
+def _indexed(world, process, user, title, text):
+    doc = world.inbox_document(title, org_unit_code="32" if user is world.clerk else "60")
+    with world.session() as s:
+        documents.file_document(s, user, doc.id, process.id)
+        with s.begin():
+            s.execute(
+                update(Document)
+                .where(Document.id == doc.id)
+                .values(status="ready", extracted_text=text, index_dirty=True)
+            )
+    return doc
+
+
+def test_saved_searches_per_user_and_shared_with_counts(world, sign_in, desk):
+    _, _, _, process = desk
+    _indexed(world, process, world.clerk, "Gebührenbescheid", "Gebühr für die Anmeldung")
+    _indexed(world, process, world.clerk, "Zweiter Bescheid", "Noch eine Gebühr")
+    index_pending(world.rt)
+    clerk = sign_in("sachb")
+    page = clerk.get("/suche/?q=Gebühr").get_data(as_text=True)
+    assert "Diese Suche speichern" in page
+    query = re.search(r'name="abfrage" value="([^"]*)"', page).group(1)
+    for name, shared in (("Meine Gebühren", ""), ("Gebühren des Amts", "1")):
+        saved = clerk.post(
+            "/suche/gespeichert",
+            data={
+                "csrf_token": csrf_token(page),
+                "name": name,
+                "abfrage": query,
+                "geteilt": shared,
+            },
+        )
+        assert saved.status_code == 302
+    start = clerk.get("/").get_data(as_text=True)
+    assert "Gespeicherte Suchen" in start and "Meine Gebühren" in start and "2 Treffer" in start
+    # shared with the Ordnungsamt (32): a colleague there sees it, counted as herself
+    with world.session() as s:
+        colleague = accounts.create_user(
+            s, world.tenant, "kollegin", PASSWORD, {Role.clerk}, org_unit_code="32"
+        )
+        mine = saved_searches.visible(s, world.clerk)
+        own_uuid = str(mine[1].uuid)
+        assert [x.name for x in mine] == ["Gebühren des Amts", "Meine Gebühren"]
+        assert [x.name for x in saved_searches.visible(s, colleague)] == ["Gebühren des Amts"]
+        assert saved_searches.visible(s, world.clerk_bau) == []
+        counted = saved_searches.with_counts(s, world.clerk_bau, world.rt.search, mine)
+        assert [c.count for c in counted] == [0, 0]  # the Bauamt sees none of these hits
+        with pytest.raises(PermissionDenied):
+            saved_searches.delete(s, colleague, str(mine[0].uuid))
+        with pytest.raises(saved_searches.SavedSearchInvalid):
+            saved_searches.save(s, world.clerk, "leer", "q=", shared=False)
+    other = sign_in("kollegin").get("/").get_data(as_text=True)
+    assert "Gebühren des Amts" in other and "Meine Gebühren" not in other
+    deleted = clerk.post(
+        f"/suche/gespeichert/{own_uuid}/loeschen", data={"csrf_token": csrf_token(page)}
+    )
+    assert deleted.status_code == 302
+    assert "Meine Gebühren" not in clerk.get("/").get_data(as_text=True)
+
+
+def test_search_results_carry_bulk_thumbnails_and_the_way_through(world, sign_in, desk):
+    _, _, _, process = desk
+    docs = [
+        _indexed(world, process, world.clerk, f"Bescheid {n}", "Gebühr Bescheid") for n in range(3)
+    ]
+    index_pending(world.rt)
+    client = sign_in("sachb")
+    html = client.get("/suche/?q=Gebühr&sortierung=oldest").get_data(as_text=True)
+    assert html.count('name="dokument"') == 3 and "vorschaubild.png" in html
+    assert 'action="/posteingang/sammel"' in html
+    links = re.findall(r'href="(/dokumente/[^"]+liste=suche[^"]*)"', html)
+    assert len(links) == 3
+    middle = client.get(links[1].replace("&amp;", "&")).get_data(as_text=True)
+    assert "Zurück zum Suchergebnis" in middle and "Schriftstück 2 von 3" in middle
+    assert f"/dokumente/{docs[0].uuid}?" in middle and f"/dokumente/{docs[2].uuid}?" in middle
+    facets = client.get("/suche/?q=Gebühr").get_data(as_text=True)
+    assert ">inbox<" not in facets and ">open<" not in facets
