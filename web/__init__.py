@@ -27,7 +27,14 @@ from web import (
     upload,
 )
 from web.extensions import babel, csrf, login_manager
-from web.filters import audit_details, dict_with, dict_without, flag_labels
+from web.filters import (
+    action_label,
+    audit_details,
+    dict_with,
+    dict_without,
+    flag_labels,
+    word_label,
+)
 
 
 def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
@@ -62,6 +69,8 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
         dict_with=dict_with,
         dict_without=dict_without,
         flag_labels=flag_labels,
+        action_label=action_label,
+        word_label=word_label,
     )
     areas = (
         auth,
