@@ -114,7 +114,7 @@ def _like(text: str) -> str:
 def find_cases(
     session: Session, actor: User, text: str, *, limit: int = SUGGEST_LIMIT, for_filing: bool
 ) -> list[CaseChoice]:
-    """Cases whose file reference starts with ``text`` or whose title contains it (any word
+    """Cases whose file reference contains ``text`` or whose title contains it (any word
     order: every word must occur). ``for_filing``: open cases only, with the open processes the
     user may file into; otherwise every case the user sees (the header search)."""
     words = text.strip()[:MAX_SUGGEST_TEXT].split()
@@ -125,7 +125,8 @@ def find_cases(
     title_words = [Case.title.ilike(f"%{_like(w)}%", escape="\\") for w in words]
     stmt = select(Case).where(
         case_filter(vis),
-        or_(Case.file_reference.like(f"{whole}%", escape="\\"), and_(*title_words)),
+        # anywhere in the reference: clerks know "0123/2019" better than the plan code
+        or_(Case.file_reference.like(f"%{whole}%", escape="\\"), and_(*title_words)),
     )
     if for_filing:
         stmt = stmt.where(Case.status == "open").options(selectinload(Case.processes))
