@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy import case as when
 from sqlalchemy.orm import Session, selectinload
 
 from eakte.models import Case, Document, User
@@ -59,12 +60,15 @@ def inbox_neighbours(session: Session, actor: User, document: Document) -> Neigh
         .order_by(Document.created_at.desc(), Document.id.desc())
         .limit(1)
     )
-    total = session.scalar(select(func.count(Document.id)).where(where)) or 0
-    position = None
+    # the count and the place in one pass over the inbox
+    total, newer = session.execute(
+        select(
+            func.count(Document.id),
+            func.coalesce(func.sum(when((key_newer, 1), else_=0)), 0),
+        ).where(where)
+    ).one()
     in_inbox = document.process_id is None and document.status not in GONE
-    if in_inbox:
-        newer = session.scalar(select(func.count(Document.id)).where(where, key_newer)) or 0
-        position = newer + 1
+    position = newer + 1 if in_inbox else None
     first = None
     if following is None and total:
         first = session.scalar(
