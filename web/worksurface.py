@@ -5,6 +5,7 @@ previous and next letter in it. The list travels in the address (``liste``, ``su
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from flask import request, url_for
@@ -31,7 +32,7 @@ class Context:
     args: dict[str, str]  # what links to documents of the same list carry
 
 
-def _doc_url(uuid: str, args: dict[str, str]) -> str:
+def _doc_url(uuid: str, args: dict[str, Any]) -> str:
     return url_for("documents.show", document_id=uuid, **args)
 
 
@@ -104,7 +105,8 @@ def _search_context(session, user: User) -> Context | None:
             place += direction
         return None
 
-    back = url_for("search.results", **query)
+    values: dict[str, Any] = query
+    back = url_for("search.results", **values)
     return Context(SEARCH, step(-1), step(1), nr, total, back, search_args(query, nr))
 
 
