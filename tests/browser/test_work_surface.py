@@ -137,3 +137,58 @@ def test_navigation_stays_on_one_line_at_1280(journey, username):
         menus.nth(n).locator("summary").click()
         journey.check()  # the open menu passes axe
         menus.nth(n).locator("summary").click()
+
+
+def test_saved_search_shows_on_the_start_page_with_its_count(journey, filing_case):
+    page = journey.page
+    journey.sign_in("sachb")
+    journey.goto("/suche/?q=Goldenen")
+    _reload_until(page, lambda: page.get_by_text(re.compile(r"^\d+ Treffer$")).count() > 0)
+    page.get_by_text("Diese Suche speichern").click()
+    page.get_by_label("Name").fill("Löwen-Akten")
+    page.get_by_label("Mit meiner Organisationseinheit teilen").check()
+    journey.check()
+    page.get_by_role("button", name="Suche speichern").click()
+    page.get_by_text("Suche gespeichert.").wait_for()
+    journey.goto("/")
+    entry = page.locator(".saved-searches li", has_text="Löwen-Akten")
+    assert re.search(r"\d+ Treffer · geteilt", entry.inner_text())
+    entry.get_by_role("link").click()
+    page.wait_for_url(re.compile(r"/suche/\?q=Goldenen"))
+    journey.check()
+
+
+def _reload_until(page, check, timeout_s: float = 90):
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, f"gave up waiting on {page.url}"
+        time.sleep(1.5)
+        page.reload()
+
+
+PAGES = {
+    "sachb": ["/", "/posteingang/", "/suche/?q=Goldenen", "/aktenplan/", "/hochladen/",
+              "/passwort", "/verwaltung/meine-schluessel"],
+    "scan": ["/", "/posteingang/", "/hochladen/", "/scanstelle/", "/scanstelle/quarantaene",
+             "/altakten/"],
+    "registratur": ["/", "/posteingang/", "/altakten/", "/registratur/aktenplan",
+                    "/registratur/fristen", "/aussonderung/", "/aussonderung/antraege",
+                    "/aussonderung/sperren", "/aussonderung/zertifikate",
+                    "/registratur/protokoll", "/registratur/pruefung", "/verwaltung/freigaben"],
+    "admin": ["/", "/registratur/protokoll", "/registratur/pruefung", "/verwaltung/benutzer",
+              "/verwaltung/organisation", "/verwaltung/schluessel", "/verwaltung/freigaben"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_every_page_of_each_role_is_screenshot_and_axe_clean(journey, username, filing_case):
+    from tests.browser.conftest import ARTIFACTS
+
+    print(f"screenshots of the pages of {username}: {ARTIFACTS}")
+    journey.sign_in(username)
+    for path in PAGES[username]:
+        journey.goto(path)
+    if username == "sachb":  # and a case page
+        journey.goto("/")
+        journey.page.get_by_role("link", name=filing_case).first.click()
+        journey.check()
