@@ -303,3 +303,11 @@ def test_search_results_carry_bulk_thumbnails_and_the_way_through(world, sign_in
     assert f"/dokumente/{docs[0].uuid}?" in middle and f"/dokumente/{docs[2].uuid}?" in middle
     facets = client.get("/suche/?q=Gebühr").get_data(as_text=True)
     assert ">inbox<" not in facets and ">open<" not in facets
+
+
+def test_case_page_lists_documents_with_thumbnails(world, sign_in, desk):
+    letters, _, case, process = desk
+    with world.session() as s:
+        documents.file_document(s, world.clerk, letters[0].id, process.id)
+    html = sign_in("sachb").get(f"/akten/{case.uuid}").get_data(as_text=True)
+    assert f"/dokumente/{letters[0].uuid}/vorschaubild.png" in html
