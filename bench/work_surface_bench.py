@@ -81,7 +81,9 @@ def targets(env: dict[str, str], count: int) -> list[tuple[str, str]]:
             tries += [serial[:k] for k in range(3, len(serial) + 1)]
             tries += [ref[:k] for k in range(2, len(ref) + 1)]
             for text in sorted(set(tries), key=len):
-                first = worklist.find_cases(s, clerk, text, limit=1, for_filing=True)
+                # the page lists only cases with a process to file into
+                found = worklist.find_cases(s, clerk, text, for_filing=True)
+                first = [c for c in found if c.processes]
                 if first and first[0].file_reference == ref:
                     chosen.append((ref, text))
                     break
@@ -129,7 +131,8 @@ def drive(url: str, letters: int, plan: list[tuple[str, str]], headed: bool) -> 
             page.keyboard.type(prefix[:-1])
             started = time.perf_counter()
             page.keyboard.press(prefix[-1])
-            page.locator('[role="option"][aria-selected="true"]').first.wait_for()
+            # the answer to the whole text (an earlier answer may still be on screen)
+            page.locator('[role="option"][aria-selected="true"]', has_text=ref).wait_for()
             suggest.append(time.perf_counter() - started)
             first = page.locator('[role="option"]').first.inner_text()
             assert first.startswith(ref), f"first suggestion {first!r}, wanted {ref}"

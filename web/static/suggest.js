@@ -20,7 +20,8 @@
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-expanded", "false");
     input.setAttribute("aria-controls", id);
-    var items = [], active = -1, timer = null, seq = 0;
+    // stale: the field changed since the list was drawn; Enter then waits for the new answer
+    var items = [], active = -1, timer = null, seq = 0, stale = false;
 
     function close() {
       list.hidden = true;
@@ -56,6 +57,7 @@
     }
 
     function render(data) {
+      stale = false;
       items = data.items || [];
       list.textContent = "";
       items.forEach(function (item, i) {
@@ -89,7 +91,7 @@
 
     function fetchNow() {
       var text = input.value.trim();
-      if (text.length < 2) { items = []; close(); return; }
+      if (text.length < 2) { items = []; stale = false; close(); return; }
       var mine = ++seq;
       var url = input.getAttribute("data-suggest");
       fetch(url + (url.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(text), {
@@ -102,6 +104,7 @@
     input.addEventListener("input", function () {
       var fill = document.querySelector(input.getAttribute("data-suggest-fill"));
       if (fill) fill.value = "";
+      stale = true;
       clearTimeout(timer);
       timer = setTimeout(fetchNow, 120);
     });
@@ -113,18 +116,18 @@
         if (!n) return;
         mark(e.key === "ArrowDown" ? (active + 1) % n : (active - 1 + n) % n);
       } else if (e.key === "Enter") {
-        if (!list.hidden && active >= 0) {
-          e.preventDefault();
-          choose(active);
-        } else if (seq && input.hasAttribute("data-suggest-first") && timer) {
-          // typed and pressed Enter before the answer came: take the first once it is there
+        if (stale && input.hasAttribute("data-suggest-first")) {
+          // typed and pressed Enter before the answer came: take the first of the new answer
           e.preventDefault();
           clearTimeout(timer);
           fetchNow();
           var wait = setInterval(function () {
-            if (items.length) { clearInterval(wait); choose(0); }
-          }, 30);
-          setTimeout(function () { clearInterval(wait); }, 3000);
+            if (!stale) { clearInterval(wait); if (items.length) choose(0); }
+          }, 20);
+          setTimeout(function () { clearInterval(wait); }, 5000);
+        } else if (!list.hidden && active >= 0) {
+          e.preventDefault();
+          choose(active);
         }
       } else if (e.key === "Escape") {
         if (!list.hidden) { e.preventDefault(); e.stopPropagation(); close(); }

@@ -106,7 +106,8 @@
       return;
     }
     if (table && key === "x") { e.preventDefault(); toggleRow(); return; }
-    var els = document.querySelectorAll('[data-key="' + (key === '"' ? "" : key) + '"]');
+    if (key.length !== 1) return;
+    var els = document.querySelectorAll('[data-key="' + CSS.escape(key) + '"]');
     for (var n = 0; n < els.length; n++) {
       if (visible(els[n]) && !els[n].disabled) {
         e.preventDefault();
