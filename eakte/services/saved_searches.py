@@ -17,7 +17,7 @@ from eakte.models.saved_search import SavedSearch
 from eakte.permissions import Action, require
 from eakte.services.guard import load
 from eakte.services.search import SORTS, search
-from indexing.errors import SearchQueryInvalid
+from indexing.errors import SearchIndexError
 
 MAX_PER_USER = 50
 MAX_QUERY = 2000
@@ -109,7 +109,8 @@ def with_counts(
                 filters={k: args[k] for k in FILTERS if args.get(k)},
                 facets=False,
             )
-        except SearchQueryInvalid:
+        except SearchIndexError:
+            # a query no longer valid, or the index busy: the start page still opens
             counted.append(Counted(saved, None))
         else:
             counted.append(Counted(saved, result.total))
