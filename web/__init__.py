@@ -20,6 +20,7 @@ from web import (
     fileplan,
     health,
     home,
+    inbox,
     mail_accounts,
     migration,
     records,
@@ -33,7 +34,14 @@ from web import (
     xdomea,
 )
 from web.extensions import babel, csrf, login_manager
-from web.filters import audit_details, dict_with, dict_without, flag_labels
+from web.filters import (
+    action_label,
+    audit_details,
+    dict_with,
+    dict_without,
+    flag_labels,
+    word_label,
+)
 
 
 def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
@@ -68,12 +76,15 @@ def create_app(runtime: Runtime, test_config: dict | None = None) -> Flask:
         dict_with=dict_with,
         dict_without=dict_without,
         flag_labels=flag_labels,
+        action_label=action_label,
+        word_label=word_label,
     )
     areas = (
         auth,
         second_factor,
         home,
         desk,
+        inbox,
         search,
         fileplan,
         cases,

@@ -44,6 +44,9 @@ def _page(status: int, message: str | None = None, code: str = ""):
         # API clients get JSON with a stable code; the message stays English for them.
         body = {"error": {"code": code or _code(status), "message": text}}
         return jsonify(body), status
+    if request.accept_mimetypes.best == "application/json":
+        # a form saved by web/static/surface.js shows the German message in place
+        return jsonify(ok=False, message=gettext(text)), status
     return render_template("error.html", status=status, message=gettext(text)), status
 
 

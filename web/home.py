@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from eakte.services import listing
+from eakte.services import listing, saved_searches
 from web.context import actor
-from web.db import db
+from web.db import db, runtime
 from web.params import page_arg
 
 bp = Blueprint("home", __name__)
@@ -19,4 +19,7 @@ def index():
         "home.html",
         inbox=listing.inbox(session, user, page_arg()),
         recent=listing.recent_cases(session, user),
+        saved=saved_searches.with_counts(
+            session, user, runtime().search, saved_searches.visible(session, user)[:10]
+        ),
     )

@@ -23,6 +23,7 @@ from eakte.verify import load_report
 from retention import schedules as schedule_service
 from web.context import actor
 from web.db import db, runtime
+from web.filters import ACTION_LABELS
 from web.forms import NONE, ActionForm, PageForm
 from web.params import checked, page_arg
 
@@ -82,7 +83,9 @@ class AuditFilterForm(FlaskForm):
 
     username = StringField(_l("User"), validators=[Optional(), Length(max=80)])
     action = SelectField(
-        _l("Action"), choices=[NONE, *[SelectChoice(a) for a in ACTIONS]], validators=[Optional()]
+        _l("Action"),
+        choices=[NONE, *[SelectChoice(a, ACTION_LABELS.get(a, a)) for a in ACTIONS]],
+        validators=[Optional()],
     )
     object_uuid = StringField(_l("Object UUID"), validators=[Optional(), Length(max=36)])
     since = DateField(_l("From"), validators=[Optional()])

@@ -24,6 +24,7 @@ from eakte.jobs import (
     mail_tasks,
     suggest_tasks,
     tasks,
+    thumbnail_tasks,
     workflow_tasks,
 )
 from eakte.jobs.periodic import periodic
@@ -65,6 +66,9 @@ class HueyJobs:
             _bind(retention_jobs.execute_disposal_task, rt)
         )
         self.verify_task = queue.task()(_bind(tasks.verify_now, rt, queue))
+        self.thumbnail_task = queue.task(retries=2, retry_delay=30)(
+            _bind(thumbnail_tasks.render_thumbnail_task, rt)
+        )
         self._index_window = index_tasks.IndexWindow(
             self.index_now, lambda delay: self.index_pending_task.schedule(delay=delay)
         )
@@ -114,6 +118,9 @@ class HueyJobs:
 
     def verify_now(self) -> str:
         return str(self.verify_task().id)
+
+    def render_thumbnail(self, document_id: int) -> None:
+        self.thumbnail_task(document_id)
 
     def queued_document_ids(self) -> set[int]:
         ids = set()

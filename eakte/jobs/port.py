@@ -29,6 +29,9 @@ class Jobs(Protocol):
     def verify_now(self) -> str:
         """Start a full verify run in a worker; the job's id."""
 
+    def render_thumbnail(self, document_id: int) -> None:
+        """Render a document's thumbnail in a worker (once; see eakte.services.thumbnails)."""
+
     def queued_document_ids(self) -> set[int]:
         """Documents with a processing job waiting or scheduled for a retry."""
 

@@ -15,6 +15,7 @@ from eakte.models import (  # noqa: F401
     migration,
     ozg,
     recognition,
+    saved_search,
     signatures,
     signin,
     workflow,

@@ -59,19 +59,35 @@ def page_image(
     version = preview_version(document)
     if version is None or not 1 <= page <= min(document.page_count or 1, MAX_PAGE):
         raise NotFound(f"no preview page {page} for document {document.uuid}")
-    _audit_view(session, actor, document)
+    audit_view(session, actor, document)
     folder = data_dir / "previews" / str(document.uuid)
     target = folder / f"{version.sha256[:16]}-{page}.png"
     if target.exists():
         return target
+    render_page(store, version, page, target, PREVIEW_DPI, PREVIEW_MAX_PIXELS, str(document.uuid))
+    return target
+
+
+def render_page(
+    store: BlobStore,
+    version: FileVersion,
+    page: int,
+    target: Path,
+    dpi_wanted: float,
+    max_pixels: int,
+    name: str,
+) -> None:
+    """Render one page of ``version`` to ``target`` (PNG), atomically; ``NotFound`` when the
+    page cannot be rendered. Shared by previews and thumbnails (eakte.services.thumbnails)."""
+    folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         pdf = Path(tmp) / "doc.pdf"
         store.get_to_file(version.s3_key, pdf, version.s3_version_id, version.sha256)
         out = Path(tmp) / "page.png"
-        dpi = _bounded_dpi(pdf, page)
+        dpi = _bounded_dpi(pdf, page, dpi_wanted, max_pixels)
         if dpi is None:
-            raise NotFound(f"page {page} of document {document.uuid} is too large to preview")
+            raise NotFound(f"page {page} of document {name} is too large to preview")
         result = subprocess.run(
             [
                 # hard limits, set by prlimit rather than a preexec_fn (unsafe in a threaded
@@ -95,12 +111,11 @@ def page_image(
             timeout=60,
         )
         if result.returncode != 0 or not out.exists():
-            raise NotFound(f"page {page} of document {document.uuid} could not be rendered")
+            raise NotFound(f"page {page} of document {name} could not be rendered")
         out.replace(target)  # atomic: concurrent requests never see half a file
-    return target
 
 
-def _audit_view(session: Session, actor: User, document: Document) -> None:
+def audit_view(session: Session, actor: User, document: Document) -> None:
     """One audit entry per user, document and hour, however many pages are shown: the
     ``preview_view`` row is claimed by a conditional insert or update, so of requests running
     at once only the one that changed it writes the entry."""
@@ -125,9 +140,9 @@ def _audit_view(session: Session, actor: User, document: Document) -> None:
             audit.record(session, actor, "view", document, preview=True)
 
 
-def _bounded_dpi(pdf: Path, page: int) -> float | None:
+def _bounded_dpi(pdf: Path, page: int, dpi: float, max_pixels: int) -> float | None:
     try:
-        return preview_dpi(pdf, page, PREVIEW_DPI, PREVIEW_MAX_PIXELS)
+        return preview_dpi(pdf, page, dpi, max_pixels)
     except (Rejected, pikepdf.PdfError, IndexError, ValueError):
         return None
 
