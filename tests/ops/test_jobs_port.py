@@ -27,6 +27,7 @@ def test_every_task_is_registered_under_its_module_and_name():
         "eakte.jobs.index_tasks.index_pending_task",
         "eakte.jobs.tasks.verify_now",
         "retention.jobs.execute_disposal_task",
+        "eakte.jobs.thumbnail_tasks.render_thumbnail_task",
         # periodic
         "eakte.jobs.audit_tasks.anchor_audit_trail",
         "eakte.jobs.index_tasks.index_catch_up",

@@ -9,7 +9,7 @@ A = Action
 ALL = set(Action)
 # What each role may do to a case of its own org unit (clerks: their unit; others: tenant-wide).
 OWN_CASE = {
-    "admin": {A.view, A.download, A.manage_users, A.manage_fileplan, A.view_audit},
+    "admin": {A.view, A.download, A.manage_users, A.manage_fileplan, A.view_audit, A.manage_mail},
     "officer": {
         A.view,
         A.download,
@@ -27,6 +27,7 @@ OWN_CASE = {
         A.place_hold,
         A.dispose,
         A.route,  # issue 16: start a route, add a Wiedervorlage
+        A.manage_mail,  # issue 17: the mail intake's IMAP accounts
     },
     "clerk": {
         A.view,
