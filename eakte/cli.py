@@ -52,6 +52,7 @@ def _register() -> None:
     # Each area's command module lists its commands; nothing else needs editing to add one.
     from eakte.commands import (
         accounts,
+        doctor,
         fileplan,
         ingest,
         migration,
@@ -78,6 +79,7 @@ def _register() -> None:
         retention,
         ops,
         signatures,
+        doctor,
     )
     for module in modules:
         for command in module.COMMANDS:
