@@ -212,7 +212,13 @@ def seen_by_browser(url: str, ca_file: str | None = None) -> list[Finding]:
             )
         )
     cookies = headers.get_all("set-cookie") or []
-    loose = [c.split("=", 1)[0] for c in cookies if "secure" not in c.lower()]
+    # A cookie being deleted (empty value: Flask-Login clears its unused remember cookie)
+    # carries nothing to protect.
+    loose = [
+        c.split("=", 1)[0]
+        for c in cookies
+        if "secure" not in c.lower() and c.split(";", 1)[0].split("=", 1)[-1].strip('" ')
+    ]
     if loose:
         found.append(
             problem(
