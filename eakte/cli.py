@@ -61,6 +61,7 @@ def _register() -> None:
         scanning,
         search,
         server,
+        services,
         signatures,
         verify,
     )
@@ -80,6 +81,7 @@ def _register() -> None:
         ops,
         signatures,
         doctor,
+        services,
     )
     for module in modules:
         for command in module.COMMANDS:

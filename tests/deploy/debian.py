@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 
-_LOCK = "/tmp/eakte-apt.lock"  # noqa: S108 (the lock every helper and test shares)
+_LOCK = "/tmp/eakte-apt.lock"
 
 
 def ensure(command: str, package: str) -> str:
