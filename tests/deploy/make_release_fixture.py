@@ -5,11 +5,10 @@
         tests/deploy/fixtures/v0.1.0.tar.gz
 
 Runs ``python -m eakte`` with whatever ``eakte`` is first on PYTHONPATH: init, an org unit, a
-clerk, a case, three PDFs imported and processed by the worker (OCR, PDF/A, index), a clean
-``eakte verify``; then stops everything and packs the data dir and a backup of it (--with-objects) made by the same release (SQLite database, the embedded
-SeaweedFS store with its credentials and keys, the search index). Objects are locked for 100
-years (the test's copy must not expire), so this data set is only ever unpacked, never used
-to delete anything.
+clerk, three PDFs imported and processed by the worker (text, PDF/A, index), a clean
+``eakte verify``, a backup with ``--with-objects``; then stops everything and packs the data
+dir (SQLite database, the embedded SeaweedFS store with its credentials and keys, the search
+index) and the backup. Objects are locked for 100 years (the test's copy must not expire).
 """
 
 from __future__ import annotations
