@@ -45,7 +45,9 @@ fi
 step "2. images: eakte (deploy/Containerfile, non-root), postgres and redis stand-ins"
 build() { "${PODMAN[@]}" build --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 \
   --build-arg BASE="$BASE" -q "$@"; }
-build -f deploy/Containerfile -t localhost/eakte "$REPO"
+# this machine's CA bundle, for pip behind its TLS-intercepting proxy
+build -v /etc/ssl/certs/ca-certificates.crt:/run/host-ca.crt:ro --build-arg PIP_CERT=/run/host-ca.crt \
+  -f deploy/Containerfile -t localhost/eakte "$REPO"
 build -f deploy/local/postgres.Containerfile -t localhost/postgres "$REPO"
 build -f deploy/local/redis.Containerfile -t localhost/redis "$REPO"
 "${PODMAN[@]}" image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'eakte|postgres|redis'
