@@ -8,6 +8,7 @@
 #   5. eakte verify across the stack
 #   6. stop (podman-compose down; volumes kept unless --purge)
 # Run as root from the repository: deploy/container_stack.sh [--purge]
+# Debian packages it needs: podman runc debootstrap netavark aardvark-dns
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -28,6 +29,9 @@ default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
+[network]
+# container names resolve inside the stack's network (aardvark-dns); CNI has no DNS here
+network_backend = "netavark"
 EOF
 PODMAN=(podman --runtime runc --cgroup-manager cgroupfs)
 
@@ -43,7 +47,7 @@ fi
 "${PODMAN[@]}" image ls "$BASE"
 
 step "2. images: eakte (deploy/Containerfile, non-root), postgres and redis stand-ins"
-build() { "${PODMAN[@]}" build --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 \
+build() { "${PODMAN[@]}" build --network host --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 \
   --build-arg BASE="$BASE" -q "$@"; }
 # this machine's CA bundle, for pip behind its TLS-intercepting proxy
 build -v /etc/ssl/certs/ca-certificates.crt:/run/host-ca.crt:ro --build-arg PIP_CERT=/run/host-ca.crt \
