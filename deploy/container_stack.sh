@@ -114,11 +114,13 @@ font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", 64
 ImageDraw.Draw(image).text((150, 400), "Baugenehmigung Lindenstrasse", fill=0, font=font)
 scan = io.BytesIO(); image.save(scan, "PNG", dpi=(300, 300))
 page = web.open(base + "/hochladen/").read().decode()
-print("upload:", post("/hochladen/", {"csrf_token": csrf(page), "inbox": "32"}, {"files": ("scan.png", scan.getvalue(), "image/png")}))
+answer = post("/hochladen/", {"csrf_token": csrf(page), "inbox": "32"}, {"files": ("scan.png", scan.getvalue(), "image/png")})
+print("upload:", answer)
+document = __import__("json").loads(answer)["results"][0]["document"]  # /dokumente/<uuid>
 start = time.monotonic()
 while time.monotonic() - start < 600:
     html = web.open(base + "/suche/?" + urllib.parse.urlencode({"q": "Lindenstrasse"})).read().decode()
-    if "scan" in html and "Lindenstrasse" in html:
+    if f'href="{document}"' in html:  # the document among the hits, not just the query echoed
         print(f"searchable after {time.monotonic() - start:.0f} s (OCR by a worker container)")
         break
     time.sleep(5)
