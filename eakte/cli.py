@@ -53,6 +53,7 @@ def _register() -> None:
     from eakte.commands import (
         accounts,
         directory,
+        doctor,
         fileplan,
         ingest,
         mail,
@@ -63,6 +64,7 @@ def _register() -> None:
         scanning,
         search,
         server,
+        services,
         signatures,
         suggest,
         verify,
@@ -88,6 +90,8 @@ def _register() -> None:
         directory,
         workflow,
         suggest,
+        doctor,
+        services,
     )
     for module in modules:
         for command in module.COMMANDS:

@@ -22,6 +22,9 @@ from eakte.private_files import DIR_MODE, make_private_dir, use_private_umask
 from eakte.references import DEFAULT_PATTERN, validate_pattern
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+# The configuration file of an installed service (issue 26): KEY=VALUE lines as systemd's
+# EnvironmentFile= reads them; variables set in the environment win over it.
+CONFIG_FILE = Path("/etc/eakte/eakte.env")
 # Ingest (issue 4): the types the pipeline can process; the allow-list may narrow them.
 # Office documents and text (issue 25) are converted to PDF/A by LibreOffice; XML that is an
 # e-invoice (XRechnung) is read as one.
@@ -129,7 +132,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = _Env(os.environ if environ is None else environ)
+        env = _Env(environment_with_config_file(os.environ) if environ is None else environ)
         data_dir = Path(env.text("EAKTE_DATA_DIR", str(_default_data_dir()))).expanduser()
         s3 = S3Settings(
             endpoint=env.text("EAKTE_S3_ENDPOINT", ""),
@@ -264,6 +267,47 @@ class Settings:
         with os.fdopen(fd, "w") as fh:
             fh.write(key)
         return key
+
+
+def config_file_path(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("EAKTE_CONFIG_FILE") or CONFIG_FILE)
+
+
+def environment_with_config_file(environ: Mapping[str, str]) -> dict[str, str]:
+    """The configuration file's EAKTE_* values overlaid by the environment's."""
+    path = config_file_path(environ)
+    values = read_config_file(path) if path.exists() else {}
+    values.update(environ)
+    return values
+
+
+def read_config_file(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines (``#`` comments, optional quotes, ``export`` allowed); only EAKTE_*
+    keys count. Refused when other users may read it: it holds the secrets."""
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if mode & 0o007:
+        raise ConfigError(
+            f"{path}: other users may read it and it holds secrets "
+            f"(mode {mode & 0o777:04o}; run: chmod 600 {path})"
+        )
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key.isidentifier():
+            raise ConfigError(f"{path}, line {number}: expected KEY=VALUE")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        if key.startswith("EAKTE_"):
+            values[key] = value
+    return values
 
 
 def _default_data_dir() -> Path:

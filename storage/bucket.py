@@ -7,6 +7,7 @@ configuration and the lock state of its versions (COMPLIANCE retention, legal ho
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +28,14 @@ from storage.s3_client import (
 
 _MiB = 1024 * 1024
 MIN_PART = 8 * _MiB  # S3 needs >= 5 MiB parts; 8 MiB keeps memory per upload small
+
+
+@dataclass(frozen=True)
+class BucketLockState:
+    versioning: str  # "Enabled", "Suspended" or "Off"
+    object_lock: bool
+    default_mode: str | None  # the bucket's default retention rule, if any
+    default_period: str | None  # e.g. "30 days"
 
 
 class LockedBucket:
@@ -120,6 +129,26 @@ class LockedBucket:
                 missing.append("object lock")
         if missing:
             raise BucketMisconfigured(self._bucket, missing)
+
+    def lock_configuration(self) -> BucketLockState:
+        """Versioning, Object Lock and the bucket's default retention, as the server reports
+        them (for ``eakte doctor``; eAkte itself locks every version it stores)."""
+        with self._errors("read bucket configuration"):
+            versioning = self._client.get_bucket_versioning(self._bucket).status or "Off"
+            enabled = object_lock_enabled(self._client, self._bucket)
+            mode, duration = None, None
+            if enabled:
+                try:
+                    config = self._client.get_object_lock_config(self._bucket)
+                    mode = config.mode
+                    if config.duration:
+                        duration = f"{config.duration} {str(config.duration_unit).lower()}"
+                except S3Error as exc:
+                    if exc.code not in NO_LOCK_CONFIG_CODES:
+                        raise
+                except (ValueError, AttributeError):
+                    pass  # an ObjectLockConfiguration without a Rule: no default
+        return BucketLockState(versioning, enabled, mode, duration)
 
     def floor(self) -> datetime:
         """The retain-until a version stored now gets at the least."""

@@ -14,6 +14,7 @@ from eakte.models import User
 from eakte.services import sessions
 from web.db import close_db, db, runtime
 from web.extensions import login_manager
+from web.proxy import ForwardedScheme
 
 SESSION_KEY = "sid"  # the server-side session's id inside Flask's signed cookie
 
@@ -37,7 +38,14 @@ class _SessionCookies(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request_is_https()
 
 
+# Browsers that once saw eAkte over HTTPS keep to it for a year (issue 26).
+HSTS = "max-age=31536000"
+
+
 def init_app(app: Flask) -> None:
+    app.wsgi_app = ForwardedScheme(  # type: ignore[method-assign]
+        app.wsgi_app, app.extensions["eakte.runtime"].settings.trusted_proxies
+    )
     app.session_interface = _SessionCookies()
     app.teardown_appcontext(close_db)
     app.after_request(_security_headers)
@@ -105,6 +113,8 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request_is_https():
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -12,6 +12,7 @@ from eakte.commands.common import load_settings
 from eakte.errors import VerifyFailed
 from eakte.locks import DataDirLock
 from eakte.runtime import Runtime, open_runtime
+from eakte.services import ops_log
 
 
 @click.command("backup")
@@ -22,7 +23,19 @@ from eakte.runtime import Runtime, open_runtime
     help="Also copy every stored file into DEST/objects/ (each verified by its sha256). "
     "Without it the backup relies on the bucket's own copies (S3 versioning, replication).",
 )
-def backup_command(dest: Path, with_objects: bool) -> None:
+@click.option(
+    "--dated",
+    is_flag=True,
+    help="Write into a new folder DEST/eakte-YYYYMMDDTHHMMSSZ (for nightly runs).",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(0, 10_000),
+    default=0,
+    help="With --dated: then remove all but the newest KEEP complete backups in DEST "
+    "(0: keep all).",
+)
+def backup_command(dest: Path, with_objects: bool, dated: bool, keep: int) -> None:
     """Write a backup of this installation into DEST (a new or empty directory).
 
     DEST receives a consistent snapshot of the database (SQLite's online backup, or pg_dump's
@@ -32,13 +45,25 @@ def backup_command(dest: Path, with_objects: bool) -> None:
     (rebuilt on restore), the job queue and the secret key.
     """
     settings = load_settings()
-    with open_runtime(settings) as rt:
-        result = backups.backup(rt, dest, with_objects=with_objects)
+    parent = dest
+    if dated:
+        dest = ops_log.dated_dest(parent)
+    try:
+        with open_runtime(settings) as rt:
+            result = backups.backup(rt, dest, with_objects=with_objects)
+    except Exception as exc:
+        # eakte doctor reports a failed last backup (issue 26)
+        ops_log.record_backup(settings.data_dir, dest, ok=False, detail=str(exc)[:500])
+        raise
+    ops_log.record_backup(settings.data_dir, dest, ok=True)
     click.echo(f"backup:   {result.dest}")
     click.echo(f"database: {result.database}, schema {result.schema_revision}")
     click.echo(f"manifest: {result.objects} object(s), {result.object_bytes} bytes")
     if result.with_objects:
         click.echo(f"objects:  {result.files_copied} distinct file(s) copied and verified")
+    if dated and keep:
+        for old in ops_log.prune_dated(parent, keep):
+            click.echo(f"removed:  {old} (older than the newest {keep})")
 
 
 @click.command("restore")
