@@ -20,8 +20,10 @@ import hashlib
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -57,7 +59,6 @@ from retention.xdomea import (
     reader,
     writer,
 )
-from retention.xdomea.model import FileEntry
 from storage.blobstore import BlobStore
 
 DEFAULT_ARCHIVE = "Archiv"
@@ -230,7 +231,7 @@ def export_transfer(
     files = [f for case in entries for p in case.processes for d in p.documents for f in d.files]
     members = [(message_file_name(process_id, TRANSFER, "xml"), lambda out: out.write(xml), True)]
     for entry in files:
-        members.append((entry.package_name, _copier(store, entry), False))
+        members.append((entry.package_name, copier(store, entry), False))
     result.files = len(files)
     result.sha256 = _write_zip(result.path, members)  # S3 reads happen outside a transaction
     with transaction(session):
@@ -253,10 +254,20 @@ def export_transfer(
     return result
 
 
-def _copier(store: BlobStore, entry: FileEntry):
-    def copy(out) -> None:
-        with store.open(entry.s3_key, entry.s3_version_id, entry.sha256) as reader_:
-            for chunk in reader_:
+class StoredFile(Protocol):
+    """A file version of a transfer (3.1.0's FileEntry, 4.0.0's FileObj): where its bytes are."""
+
+    s3_key: str
+    s3_version_id: str
+    sha256: str
+
+
+def copier(store: BlobStore, entry: StoredFile) -> Callable[[IO[bytes]], None]:
+    """Writes the version's bytes into a container member, checked against its hash."""
+
+    def copy(out: IO[bytes]) -> None:
+        with store.open(entry.s3_key, entry.s3_version_id, entry.sha256) as reader:
+            for chunk in reader:
                 out.write(chunk)
         # The reader raised IntegrityError at the end if the bytes were not these.
 

@@ -23,10 +23,10 @@ from eakte.models import OrgUnit, Tenant, User
 from eakte.permissions import Action, require
 from eakte.services.cases import find_case
 from eakte.services.guard import audited_refusals
+from retention.transfer import copier
 from retention.xdomea4 import abgabe, containers
 from retention.xdomea4.header import Head
 from retention.xdomea4.models import XdomeaMessage
-from retention.xdomea4.transfer import _copier
 from storage.blobstore import BlobStore
 
 MAX_CASES = 10_000  # per 0401; a larger handover is several
@@ -80,7 +80,7 @@ def export_handover(
         )
     ]
     files = [f for case in entries for f in case.files()]
-    members += [(f.package_name, _copier(store, f), False) for f in files]
+    members += [(f.package_name, copier(store, f), False) for f in files]
     digest = containers.write(path, members)
     result = Handover(path, head.process_id, head.message_uuid, digest, files=len(files))
     result.cases = [c.reference for c in entries]

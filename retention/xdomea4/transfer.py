@@ -35,7 +35,7 @@ from eakte.permissions import Action, require
 from eakte.services.guard import audited_refusals
 from retention.holds import case_tree_holds
 from retention.models import DisposalItem, DisposalRequest, ItemState, RequestStatus
-from retention.transfer import _apply_appraisal, _apply_confirmation, _approved, _items
+from retention.transfer import _apply_appraisal, _apply_confirmation, _approved, _items, copier
 from retention.xdomea4 import containers, disposal
 from retention.xdomea4.archives import (  # noqa: F401  (the service's API, used by callers)
     VERSIONS,
@@ -45,7 +45,7 @@ from retention.xdomea4.archives import (  # noqa: F401  (the service's API, used
     version_for,
 )
 from retention.xdomea4.header import Head
-from retention.xdomea4.model import CaseObj, FileObj
+from retention.xdomea4.model import CaseObj
 from retention.xdomea4.models import XdomeaArchive, XdomeaMessage
 from storage.blobstore import BlobStore
 
@@ -264,7 +264,7 @@ def export_transfer(
             )
         ]
         files = [f for case in group for f in case.files()]
-        members += [(f.package_name, _copier(store, f), False) for f in files]
+        members += [(f.package_name, copier(store, f), False) for f in files]
         result.files += len(files)
         digest = containers.write(path, members)
         written.append((head, number, path, digest, [c.uuid for c in group]))
@@ -305,16 +305,6 @@ def export_transfer(
             sha256=result.sha256,
         )
     return result
-
-
-def _copier(store: BlobStore, entry: FileObj):
-    def copy(out) -> None:
-        with store.open(entry.s3_key, entry.s3_version_id, entry.sha256) as reader:
-            for chunk in reader:
-                out.write(chunk)
-        # The reader raised IntegrityError at the end if the bytes were not these.
-
-    return copy
 
 
 _ANSWERS = {  # what each incoming message must answer
