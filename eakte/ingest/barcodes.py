@@ -18,6 +18,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from eakte.ingest.text import PDFIUM_LOCK
+
 COVER_PREFIX = "EAKTE:PROCESS:"
 
 
@@ -62,19 +64,25 @@ def page_images(path: Path, kind: str, dpi: int, first_only: bool = False) -> It
     if kind == "pdf":
         import pypdfium2
 
-        pdf = pypdfium2.PdfDocument(str(path))
+        # PDFium is not thread-safe: every call holds the process's one PDFium lock (imports
+        # read files in threads; without it `eakte import` died of SIGSEGV in the cluster test).
+        with PDFIUM_LOCK:
+            pdf = pypdfium2.PdfDocument(str(path))
+            count = len(pdf)
         try:
-            for index in range(len(pdf)):
-                page = pdf[index]
-                try:
-                    bitmap = page.render(scale=dpi / 72, grayscale=True)
-                    yield bitmap.to_pil()
-                finally:
-                    page.close()
+            for index in range(count):
+                with PDFIUM_LOCK:
+                    page = pdf[index]
+                    try:
+                        image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+                    finally:
+                        page.close()
+                yield image
                 if first_only:
                     return
         finally:
-            pdf.close()
+            with PDFIUM_LOCK:
+                pdf.close()
         return
     with Image.open(path) as image:
         index = 0

@@ -57,6 +57,7 @@ def _people(s):
 
 
 def _sign_out(journey):
+    journey.page.locator(".account-nav summary").click()  # the account menu holds it
     journey.page.get_by_role("button", name="Abmelden").click()
     journey.page.wait_for_url("**/login**")
 

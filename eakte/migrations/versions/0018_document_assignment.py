@@ -18,16 +18,29 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("document", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("assignee_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_document_assignee_id_user_account"),
-            "user_account",
-            ["assignee_id"],
-            ["id"],
+    # Plain ADD COLUMN, no batch: on SQLite a batch rebuilds ``document``, and dropping the old
+    # table fails its foreign keys once versions, fields and other rows point at documents (an
+    # upgrade of a real installation; tests/deploy/test_upgrade.py).
+    fk = "fk_document_assignee_id_user_account"
+    if op.get_bind().dialect.name == "sqlite":
+        # Alembic would ALTER the constraint separately, which SQLite cannot; its own ADD
+        # COLUMN takes a named REFERENCES clause (the column is NULL, so no row is checked).
+        op.execute(
+            f"ALTER TABLE document ADD COLUMN assignee_id INTEGER "
+            f"CONSTRAINT {fk} REFERENCES user_account (id)"
         )
-        batch_op.create_index(batch_op.f("ix_document_assignee_id"), ["assignee_id"])
+    else:
+        op.add_column(
+            "document",
+            sa.Column(
+                "assignee_id",
+                sa.Integer(),
+                sa.ForeignKey("user_account.id", name=fk),
+                nullable=True,
+            ),
+        )
+    op.add_column("document", sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index(op.f("ix_document_assignee_id"), "document", ["assignee_id"])
 
 
 def downgrade() -> None:
